@@ -1,0 +1,98 @@
+# exectrace — every target does its own set-up and is safe to run twice.
+#
+#   make demo    set up, build, record a short demo workload, decode it, print stats
+#   make test    set up, build, check the committed BPF object, run every test
+#   make bpf     rebuild bpf/*.bpf.o from source (reproducibly) — commit the result
+#   make bench   performance figures (see test/bench/)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+# Debian packages: the BPF toolchain, libbpf for the addon, and the peers the tests
+# compare against (execsnoop from libbpf-tools).
+APT_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool \
+                libbpf-tools strace make g++ python3
+CLANG ?= clang
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+              -fdebug-prefix-map=$(CURDIR)=. -I bpf -I /usr/include/$(shell uname -m)-linux-gnu
+BPF_SOURCES := $(wildcard bpf/*.bpf.c)
+BPF_OBJECTS := $(BPF_SOURCES:.c=.o)
+TS_SOURCES := $(shell find src commands -name '*.ts' 2>/dev/null)
+NATIVE_SOURCES := $(wildcard native/*.cc native/*.h) binding.gyp
+TEST_PROGS := $(patsubst %.c,%.out,$(wildcard test/progs/*.c))
+DEMO_TRACE ?= /tmp/exectrace-demo.bin
+
+.PHONY: deps apt npm build bpf check-bpf demo test bench fuzz clean progs
+
+## set-up ------------------------------------------------------------------
+
+deps: apt npm
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+npm: node_modules/.install-stamp
+
+node_modules/.install-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@test -f node_modules/zstd-napi/build/Release/binding.node || (cd node_modules/zstd-napi && npx node-gyp rebuild)
+	@touch $@
+
+## build -------------------------------------------------------------------
+
+build: deps dist/.build-stamp build/Release/exectrace_native.node
+
+dist/.build-stamp: $(TS_SOURCES) tsconfig.json node_modules/.install-stamp
+	npx tsc -p tsconfig.json
+	@touch $@
+
+build/Release/exectrace_native.node: $(NATIVE_SOURCES) node_modules/.install-stamp
+	npx node-gyp rebuild
+
+# The committed objects are the ones the recorder loads; this rebuilds them.
+bpf: apt
+	@for src in $(BPF_SOURCES); do \
+	  echo "  BPF $$src"; $(CLANG) $(BPF_CFLAGS) -c $$src -o $${src%.c}.o || exit 1; \
+	done
+
+# Fails when a committed object does not match what its source compiles to.
+check-bpf: apt
+	@tmp=$$(mktemp -d); rc=0; \
+	for src in $(BPF_SOURCES); do \
+	  obj=$${src%.c}.o; \
+	  $(CLANG) $(BPF_CFLAGS) -c $$src -o $$tmp/out.o || { rc=1; continue; }; \
+	  if cmp -s $$tmp/out.o $$obj; then echo "  ok $$obj matches $$src"; \
+	  else echo "error: $$obj does not match $$src: run 'make bpf' and commit $$obj"; rc=1; fi; \
+	done; rm -rf $$tmp; exit $$rc
+
+progs: $(TEST_PROGS)
+
+test/progs/%.out: test/progs/%.c
+	$(CC) -O1 -Wall -pthread -o $@ $<
+
+## jobs --------------------------------------------------------------------
+
+# Records a short, known workload system-wide, then decodes and summarizes it offline.
+demo: build
+	@echo "== record (system-wide, while the demo workload runs)"
+	./bin/exectrace record --raw --force -o $(DEMO_TRACE) -- bash test/demo-workload.sh
+	@echo "== decode"
+	./bin/exectrace decode $(DEMO_TRACE) | tail -n 25
+	@echo "== stats"
+	./bin/exectrace stats $(DEMO_TRACE)
+
+test: build check-bpf progs
+	npx tap
+
+bench: build progs
+	node dist/test/bench/run.js
+
+clean:
+	rm -rf dist build test/progs/*.out

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: (MIT OR GPL-2.0) */
+/*
+ * The few kernel types exectrace.bpf.c reads, declared by hand instead of a
+ * generated vmlinux.h.
+ *
+ * Every struct carries preserve_access_index, so each field access becomes a
+ * CO-RE relocation that libbpf resolves against the running kernel's BTF at
+ * load time: a field's offset comes from the kernel, never from this file.
+ * What this file must get right is the field names and their types (the size
+ * of a field read with BPF_CORE_READ is taken from here); member order and
+ * the members we leave out do not matter. Field types follow Linux 6.18
+ * (checked against /sys/kernel/btf/vmlinux).
+ *
+ * Also here: the fixed-width typedefs and the UAPI constants that libbpf's
+ * bpf_helpers.h and our maps need, with the values of include/uapi/linux/bpf.h
+ * (a stable ABI).
+ */
+#ifndef EXECTRACE_KERNEL_H
+#define EXECTRACE_KERNEL_H
+
+typedef signed char __s8;
+typedef unsigned char __u8;
+typedef short __s16;
+typedef unsigned short __u16;
+typedef int __s32;
+typedef unsigned int __u32;
+typedef long long __s64;
+typedef unsigned long long __u64;
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u32 __wsum;
+
+typedef _Bool bool;
+enum { false = 0, true = 1 };
+
+typedef int pid_t;
+typedef unsigned int uid_t;
+typedef unsigned int gid_t;
+
+/* ---- UAPI: include/uapi/linux/bpf.h ---- */
+
+enum bpf_map_type {
+	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_ARRAY = 2,
+	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_LRU_HASH = 9,
+	BPF_MAP_TYPE_RINGBUF = 27,
+};
+
+/* bpf_map_update_elem() flags */
+enum {
+	BPF_ANY = 0,
+	BPF_NOEXIST = 1,
+	BPF_EXIST = 2,
+};
+
+/* bpf_ringbuf_output/submit() flags */
+enum {
+	BPF_RB_NO_WAKEUP = (1ULL << 0),
+	BPF_RB_FORCE_WAKEUP = (1ULL << 1),
+};
+
+/* bpf_ringbuf_query() flags */
+enum {
+	BPF_RB_AVAIL_DATA = 0,
+	BPF_RB_RING_SIZE = 1,
+	BPF_RB_CONS_POS = 2,
+	BPF_RB_PROD_POS = 3,
+};
+
+/* Opaque to programs; the verifier tracks it on the stack. */
+struct bpf_dynptr {
+	__u64 __opaque[2];
+} __attribute__((aligned(8)));
+
+/* ---- kernel types (CO-RE) ---- */
+
+#define __core __attribute__((preserve_access_index))
+
+typedef struct {
+	uid_t val;
+} kuid_t;
+
+typedef struct {
+	gid_t val;
+} kgid_t;
+
+/* include/linux/ns_common.h: 6.18 added ns_type, ns_id, ... before and
+ * after inum; only inum (the inode number of /proc/<pid>/ns/<type>) is read. */
+struct ns_common {
+	unsigned int inum;
+} __core;
+
+struct pid_namespace {
+	unsigned int level;
+	struct ns_common ns;
+} __core;
+
+struct mnt_namespace {
+	struct ns_common ns;
+} __core;
+
+struct net {
+	struct ns_common ns;
+} __core;
+
+struct uts_namespace {
+	struct ns_common ns;
+} __core;
+
+struct ipc_namespace {
+	struct ns_common ns;
+} __core;
+
+struct user_namespace {
+	struct ns_common ns;
+} __core;
+
+struct cgroup_namespace {
+	struct ns_common ns;
+} __core;
+
+struct nsproxy {
+	struct uts_namespace *uts_ns;
+	struct ipc_namespace *ipc_ns;
+	struct mnt_namespace *mnt_ns;
+	struct pid_namespace *pid_ns_for_children;
+	struct net *net_ns;
+	struct cgroup_namespace *cgroup_ns;
+} __core;
+
+/* include/linux/pid.h: numbers[level] is the pid in the namespace the task
+ * lives in (task_active_pid_ns()), numbers[0] the one in the init ns. */
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+} __core;
+
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+} __core;
+
+struct cred {
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t euid;
+	kgid_t egid;
+	struct user_namespace *user_ns;
+} __core;
+
+struct kernfs_node {
+	__u64 id; /* the cgroup id of a cgroup's directory */
+} __core;
+
+struct cgroup {
+	struct kernfs_node *kn;
+} __core;
+
+struct css_set {
+	struct cgroup *dfl_cgrp; /* this task's cgroup in the v2 hierarchy */
+} __core;
+
+struct signal_struct {
+	int nr_threads;
+	struct task_struct *group_exec_task; /* the thread in de_thread(), 5.16+ */
+} __core;
+
+/* Before 5.16 the same pointer was called group_exit_task. */
+struct signal_struct___pre_5_16 {
+	struct task_struct *group_exit_task;
+} __core;
+
+struct mm_struct {
+	unsigned long arg_start;
+	unsigned long arg_end;
+} __core;
+
+struct linux_binprm {
+	int argc;
+	const char *filename;
+	const char *interp;
+} __core;
+
+struct task_struct {
+	unsigned int flags;
+	int exit_code;
+	pid_t pid;
+	pid_t tgid;
+	struct task_struct *real_parent;
+	struct task_struct *group_leader;
+	struct pid *thread_pid;
+	__u64 start_boottime;
+	const struct cred *real_cred;
+	const struct cred *cred;
+	char comm[16];
+	struct nsproxy *nsproxy;
+	struct signal_struct *signal;
+	struct mm_struct *mm;
+	struct css_set *cgroups;
+	kuid_t loginuid;         /* CONFIG_AUDIT only */
+	unsigned int sessionid;  /* CONFIG_AUDIT only */
+} __core;
+
+/* ---- tracepoint contexts ---- */
+
+struct trace_entry {
+	unsigned short type;
+	unsigned char flags;
+	unsigned char preempt_count;
+	int pid;
+} __core;
+
+/* kernel/trace/trace.h: the record of tracepoint/syscalls/sys_enter_<name>;
+ * args[i] is the i-th syscall argument, as in that event's format file. */
+struct syscall_trace_enter {
+	struct trace_entry ent;
+	int nr;
+	unsigned long args[6];
+} __core;
+
+/* tracepoint/syscalls/sys_exit_<name> */
+struct syscall_trace_exit {
+	struct trace_entry ent;
+	int nr;
+	long ret;
+} __core;
+
+#undef __core
+
+#endif /* EXECTRACE_KERNEL_H */

@@ -1,0 +1,55 @@
+import {Args, Flags} from '@oclif/core';
+import {BaseCommand, EXIT} from '../src/cli/base';
+import {forEachEvent, humanLine, openTrace, ordered} from '../src/decode';
+import {Problem} from '../src/format';
+import {toJson} from '../src/util/json';
+import {Output} from '../src/util/output';
+
+export default class Decode extends BaseCommand {
+  static override summary = 'Decode a trace file into human-readable lines or NDJSON (no root needed).';
+  static override description = `Works offline, on any machine with Node: every record layout comes from the \
+file itself. Damaged chunks are reported on stderr and skipped; the exit status is 3 when the file was \
+damaged or cut short, so scripts can tell.`;
+
+  static override examples = [
+    '<%= config.bin %> decode trace.bin',
+    '<%= config.bin %> decode trace.bin --json | jq -c \'select(.type == "exec") | .argv\'',
+    '<%= config.bin %> decode trace.bin --no-processes',
+  ];
+
+  static override args = {
+    file: Args.string({description: 'trace file written by `exectrace record`', required: true}),
+  };
+
+  static override flags = {
+    json: Flags.boolean({description: 'one JSON object per line (NDJSON), field names as in the event model'}),
+    processes: Flags.boolean({description: 'include the processes alive at start (type "process")', default: true, allowNo: true}),
+  };
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Decode);
+    const problems: Problem[] = [];
+    const t = openTrace(args.file, (p) => {
+      problems.push(p);
+      this.warnLine(`${args.file}: ${p.message}`);
+    });
+    const out = new Output(process.stdout);
+    try {
+      const clock = t.decoder.clock;
+      forEachEvent(t, {processes: flags.processes}, flags.json
+        ? (e) => out.line(toJson(ordered(e)))
+        : (e) => out.line(humanLine(e, clock)));
+    } finally {
+      t.reader.close();
+    }
+    await out.end();
+    const c = t.decoder.counts;
+    if (c.unknownType || c.malformed) {
+      this.warnLine(`${args.file}: ${c.unknownType} record(s) of unknown type and ${c.malformed} malformed record(s) skipped`);
+    }
+    if (!t.reader.complete && !problems.some((p) => p.kind === 'truncated')) {
+      this.warnLine(`${args.file}: no trailer: the recording did not end cleanly (everything up to the last chunk was decoded)`);
+    }
+    if (problems.length) process.exitCode = EXIT.damaged;
+  }
+}

@@ -1,0 +1,73 @@
+import {Args, Flags} from '@oclif/core';
+import {BaseCommand, EXIT, parseDuration, parseSize} from '../src/cli/base';
+import {record} from '../src/record';
+
+export default class Record extends BaseCommand {
+  static override summary = 'Record process activity system-wide into a trace file (needs root).';
+  static override description = `Loads exectrace's BPF programs, and copies the raw ring-buffer records \
+(exec with full argv, failed exec, fork, exit) into a zstd-compressed, self-describing trace file, \
+with lost-event counts. Records while COMMAND runs (after --), for --duration, or until Ctrl+C. \
+The file is created with mode 0600: it can hold secrets from command lines.`;
+
+  static override examples = [
+    '<%= config.bin %> record --raw -o trace.bin -- make -j2',
+    '<%= config.bin %> record --raw -o trace.bin --duration 30s',
+    '<%= config.bin %> record -o trace.bin --max-args 1024 --max-arg-bytes 128K',
+  ];
+
+  static override strict = false;
+  static override args = {
+    command: Args.string({description: 'command to run (and record) after --; recording ends when it exits', required: false}),
+  };
+
+  static override flags = {
+    output: Flags.string({char: 'o', description: 'trace file to write', required: true}),
+    force: Flags.boolean({char: 'f', description: 'overwrite the output file if it exists'}),
+    raw: Flags.boolean({description: 'write raw ring-buffer records, decoded later (the default; kept for scripts)', default: true, allowNo: false}),
+    duration: Flags.string({char: 'd', description: 'stop after this long (500ms, 30s, 5m, 1h)'}),
+    'max-args': Flags.integer({description: 'arguments kept per exec (the real argc is always recorded)', default: 256, min: 1, max: 65536}),
+    'max-arg-bytes': Flags.string({description: 'argv bytes read per exec (up to 128K)', default: '32K'}),
+    'ring-size': Flags.string({description: 'BPF ring buffer size (a power of two)', default: '16M'}),
+    'chunk-size': Flags.string({description: 'uncompressed bytes per chunk before it is written', default: '4M'}),
+    'flush-interval': Flags.string({description: 'write a chunk at least this often', default: '1s'}),
+    level: Flags.integer({description: 'zstd compression level', default: 3, min: 1, max: 19}),
+    object: Flags.string({description: 'BPF object to load (for development)', hidden: true}),
+  };
+
+  async run(): Promise<void> {
+    const {flags, argv} = await this.parse(Record);
+    const command = (argv as string[]).filter((a) => a !== '--');
+    const maxArgBytes = parseSize(flags['max-arg-bytes'], 'max-arg-bytes');
+    if (maxArgBytes < 1 || maxArgBytes > 128 * 1024) this.error('--max-arg-bytes must be between 1 and 128K', {exit: EXIT.usage});
+    const ringBytes = parseSize(flags['ring-size'], 'ring-size');
+    if (ringBytes < 4096 || (ringBytes & (ringBytes - 1)) !== 0) this.error('--ring-size must be a power of two, at least 4K (e.g. 16M)', {exit: EXIT.usage});
+    const chunkBytes = parseSize(flags['chunk-size'], 'chunk-size');
+    if (chunkBytes < 4096 || chunkBytes > 64 * 1024 * 1024) this.error('--chunk-size must be between 4K and 64M', {exit: EXIT.usage});
+    const summary = await record({
+      output: flags.output,
+      force: flags.force,
+      command: command.length ? command : undefined,
+      durationMs: flags.duration !== undefined ? parseDuration(flags.duration, 'duration') : undefined,
+      maxArgs: flags['max-args'],
+      maxArgBytes,
+      ringBytes,
+      chunkBytes,
+      flushMs: Math.max(10, parseDuration(flags['flush-interval'], 'flush-interval')),
+      level: flags.level,
+      object: flags.object,
+      log: (line) => process.stderr.write(`exectrace: ${line}\n`),
+    });
+    const parts = Object.entries(summary.totals)
+      .filter(([, t]) => t.recorded || t.lost)
+      .map(([k, t]) => `${k} ${t.recorded}${t.lost ? ` (lost ${t.lost})` : ''}`);
+    const lost = Object.values(summary.totals).reduce((a, t) => a + t.lost, 0);
+    process.stderr.write(
+      `exectrace: recorded ${summary.records} events in ${(summary.durationNs / 1e9).toFixed(2)}s ` +
+        `(${parts.join(', ') || 'none'}); lost ${lost}; ${summary.output}: ${summary.bytes} bytes in ${summary.chunks} chunks (${summary.endReason})\n`,
+    );
+    if (summary.childExit) {
+      if (summary.childExit.signal) process.exitCode = 128 + (require('node:os').constants.signals[summary.childExit.signal] ?? 0);
+      else process.exitCode = summary.childExit.code ?? 0;
+    }
+  }
+}

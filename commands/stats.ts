@@ -1,0 +1,50 @@
+import {Args, Flags} from '@oclif/core';
+import {BaseCommand, EXIT} from '../src/cli/base';
+import {forEachEvent, openTrace} from '../src/decode';
+import {Problem} from '../src/format';
+import {formatStats, StatsCollector, TrailerTotals} from '../src/stats';
+import {toJson} from '../src/util/json';
+
+export default class Stats extends BaseCommand {
+  static override summary = 'Summarize a trace file: Sent/Recorded/Lost per event type, duration, rate, top executables.';
+  static override description = `Sent is what the kernel handed to the ring buffer, Recorded what the file holds, \
+Lost what the ring buffer refused (from the kernel's per-CPU counters). Works offline, without root.`;
+
+  static override examples = ['<%= config.bin %> stats trace.bin', '<%= config.bin %> stats trace.bin --json --top 20'];
+
+  static override args = {
+    file: Args.string({description: 'trace file written by `exectrace record`', required: true}),
+  };
+
+  static override flags = {
+    json: Flags.boolean({description: 'print the summary as one JSON object'}),
+    top: Flags.integer({description: 'how many executables to list', default: 10, min: 0}),
+  };
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Stats);
+    const problems: Problem[] = [];
+    const t = openTrace(args.file, (p) => {
+      problems.push(p);
+      this.warnLine(`${args.file}: ${p.message}`);
+    });
+    const stats = new StatsCollector(t.decoder.eventNames);
+    try {
+      forEachEvent(t, {processes: true}, (e) => stats.add(e));
+    } finally {
+      t.reader.close();
+    }
+    const trailer = t.reader.trailer as {totals?: TrailerTotals; clock_end?: {boot_ns: number | bigint}} | null;
+    const meta = t.reader.meta as {clock?: {start?: {boot_ns: number | bigint}}};
+    let span = null;
+    if (trailer?.clock_end && meta.clock?.start) {
+      const start = Number(meta.clock.start.boot_ns);
+      const end = Number(trailer.clock_end.boot_ns);
+      span = {start, end, startTime: t.decoder.clock.rfc3339(start), endTime: t.decoder.clock.rfc3339(end)};
+    }
+    const report = stats.report(trailer, span, flags.top);
+    const extra = {file: args.file, problems: problems.map((p) => p.message)};
+    process.stdout.write(flags.json ? toJson({...extra, ...report}) + '\n' : formatStats(report) + '\n');
+    if (problems.length) process.exitCode = EXIT.damaged;
+  }
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+//
+// Node-API surface of the addon: registers the exports and checks arguments.
+// The work is in loader.cc (BPF object) and drain.cc (ring-buffer thread).
+// src/record/native.ts validates everything first; the checks here only keep
+// a wrong call from crashing the process.
+//
+// Every method below runs on the JS main thread.
+
+#include <napi.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "clocks.h"
+#include "drain.h"
+#include "loader.h"
+
+namespace exectrace {
+namespace {
+
+// Runs fn, turning a BpfError into a JS Error with the same message.
+template <typename Fn>
+auto Guard(Napi::Env env, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const BpfError& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+[[noreturn]] void TypeError(Napi::Env env, const std::string& message) {
+  throw Napi::TypeError::New(env, message);
+}
+
+// A non-negative integer number no larger than max.
+uint64_t Integer(Napi::Env env, Napi::Value value, const char* what, uint64_t min, uint64_t max) {
+  if (!value.IsNumber()) TypeError(env, std::string(what) + ": expected a number");
+  double d = value.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || d < double(min) || d > double(max)) {
+    TypeError(env, std::string(what) + ": expected an integer in " + std::to_string(min) + ".." + std::to_string(max));
+  }
+  return uint64_t(d);
+}
+
+class Tracer : public Napi::ObjectWrap<Tracer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Tracer",
+                       {
+                           InstanceAccessor<&Tracer::NrCpus>("nrCpus"),
+                           InstanceMethod<&Tracer::Attach>("attach"),
+                           InstanceMethod<&Tracer::Start>("start"),
+                           InstanceMethod<&Tracer::Stop>("stop"),
+                           InstanceMethod<&Tracer::Counters>("counters"),
+                           InstanceMethod<&Tracer::Close>("close"),
+                       });
+  }
+
+  // new Tracer({ object, rodata?, ringBytes? }): open, configure, load.
+  explicit Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info), env_(info.Env()) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) TypeError(env, "options: expected an object");
+    Napi::Object options = info[0].As<Napi::Object>();
+
+    LoadOptions load;
+    Napi::Value object = options.Get("object");
+    if (!object.IsString()) TypeError(env, "options.object: expected a path");
+    load.object = object.As<Napi::String>().Utf8Value();
+
+    Napi::Value rodata = options.Get("rodata");
+    if (!rodata.IsUndefined()) {
+      if (!rodata.IsBuffer()) TypeError(env, "options.rodata: expected a Buffer");
+      Napi::Buffer<uint8_t> bytes = rodata.As<Napi::Buffer<uint8_t>>();
+      load.rodata = bytes.Data();
+      load.rodataSize = bytes.Length();
+    }
+    Napi::Value ringBytes = options.Get("ringBytes");
+    if (!ringBytes.IsUndefined()) {
+      load.ringBytes = uint32_t(Integer(env, ringBytes, "options.ringBytes", 1, UINT32_MAX));
+    }
+
+    InstallLibbpfLog();
+    loader_ = Guard(env, [&] { return std::make_unique<Loader>(load); });
+    napi_add_env_cleanup_hook(env_, OnEnvCleanup, this);
+    hooked_ = true;
+  }
+
+  // GC finalizer, or env teardown.
+  ~Tracer() override {
+    if (hooked_) napi_remove_env_cleanup_hook(env_, OnEnvCleanup, this);
+    hooked_ = false;
+    CloseNow();
+  }
+
+ private:
+  // Env teardown (process exit, worker termination): stop and free now.
+  static void OnEnvCleanup(void* arg) {
+    Tracer* self = static_cast<Tracer*>(arg);
+    self->hooked_ = false;  // node drops the hook after this call
+    self->CloseNow();
+  }
+
+  // Never waits on JS: the drain is aborted, not stopped.
+  void CloseNow() {
+    if (drain_) {
+      drain_->Abort();
+      drain_.reset();
+    }
+    loader_.reset();
+  }
+
+  Loader& Open(Napi::Env env, const char* what) {
+    if (!loader_) throw Napi::Error::New(env, std::string(what) + ": tracer is closed");
+    return *loader_;
+  }
+
+  Napi::Value NrCpus(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), Open(info.Env(), "nrCpus").NrCpus());
+  }
+
+  // attach(): every program, from its SEC().
+  void Attach(const Napi::CallbackInfo& info) {
+    Loader& loader = Open(info.Env(), "attach");
+    Guard(info.Env(), [&] { loader.Attach(); });
+  }
+
+  // start(onBatch, { batchBytes, flushMs }): starts the drain thread.
+  void Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Loader& loader = Open(env, "start");
+    if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsObject()) {
+      TypeError(env, "start: expected (onBatch: function, { batchBytes, flushMs })");
+    }
+    Napi::Object options = info[1].As<Napi::Object>();
+    DrainOptions drain;
+    drain.batchBytes = size_t(Integer(env, options.Get("batchBytes"), "batchBytes", 1, uint64_t(1) << 30));
+    drain.flushMs = int(Integer(env, options.Get("flushMs"), "flushMs", 1, INT32_MAX));
+    if (drain_ && drain_->Running()) throw Napi::Error::New(env, "start: already started");
+    int ringFd = Guard(env, [&] { return loader.MapFd("events"); });
+    drain_ = Drain::Start(env, Value(), ringFd, info[0].As<Napi::Function>(), drain);
+  }
+
+  // stop(): Promise<void>, resolved after the final batch reached JS and the
+  // thread was joined; resolved at once if not started.
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    Napi::Promise::Deferred done = Napi::Promise::Deferred::New(info.Env());
+    if (drain_) {
+      drain_->RequestStop(done);
+    } else {
+      done.Resolve(info.Env().Undefined());
+    }
+    return done.Promise();
+  }
+
+  // counters(): Buffer laid out [key][cpu][value] from the `counters` map.
+  Napi::Value Counters(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Loader& loader = Open(env, "counters");
+    size_t size = Guard(env, [&] { return loader.PerCpuSize("counters"); });
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size);
+    Guard(env, [&] { loader.ReadPerCpu("counters", out.Data(), out.Length()); });
+    return out;
+  }
+
+  // close(): destroys links and the object; idempotent.
+  void Close(const Napi::CallbackInfo&) { CloseNow(); }
+
+  napi_env env_;
+  bool hooked_ = false;
+  std::unique_ptr<Loader> loader_;
+  std::shared_ptr<Drain> drain_;
+};
+
+}  // namespace
+}  // namespace exectrace
+
+// clocks(): { boot_ns, realtime_ns, monotonic_ns, uncertainty_ns } as bigints.
+static Napi::Value ClocksNow(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  exectrace::Clocks c = exectrace::ReadClocks();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("boot_ns", Napi::BigInt::New(env, c.bootNs));
+  out.Set("realtime_ns", Napi::BigInt::New(env, c.realtimeNs));
+  out.Set("monotonic_ns", Napi::BigInt::New(env, c.monotonicNs));
+  out.Set("uncertainty_ns", Napi::BigInt::New(env, c.uncertaintyNs));
+  return out;
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  using exectrace::Tracer;
+  exports.Set("Tracer", Tracer::Define(env));
+  exports.Set("clocks", Napi::Function::New<ClocksNow>(env, "clocks"));
+  exports.Set("pageSize", Napi::Number::New(env, double(sysconf(_SC_PAGESIZE))));
+  exports.Set("libbpfVersion", Napi::String::New(env, libbpf_version_string()));
+  return exports;
+}
+
+NODE_API_MODULE(exectrace_native, Init)

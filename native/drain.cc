@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+#include "drain.h"
+
+#include <bpf/libbpf.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <system_error>
+
+#include "loader.h"
+
+namespace exectrace {
+
+struct Drain::Holder {
+  std::shared_ptr<Drain> self;
+};
+
+Drain::Drain(const DrainOptions& options) : options_(options) {}
+
+// Main thread (from the finalizer's last reference, or a failed Start).
+Drain::~Drain() {
+  if (ring_ != nullptr) ring_buffer__free(ring_);
+  if (wakeFd_ >= 0) close(wakeFd_);
+  FreeBatch(batch_);
+}
+
+// Main thread.
+std::shared_ptr<Drain> Drain::Start(Napi::Env env, Napi::Object owner, int ringFd, Napi::Function onBatch,
+                                    const DrainOptions& options) {
+  std::shared_ptr<Drain> self(new Drain(options));
+  self->ring_ = ring_buffer__new(ringFd, OnRecord, self.get(), nullptr);
+  if (self->ring_ == nullptr) throw Napi::Error::New(env, "open ring buffer events: " + ErrorText(-errno));
+  self->wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (self->wakeFd_ < 0) throw Napi::Error::New(env, "start drain: eventfd: " + ErrorText(-errno));
+
+  auto* holder = new Holder{self};
+  try {
+    // Passing `owner` as the async resource keeps the tracer object alive while
+    // the function exists, so a tracer that is running is never collected.
+    self->tsfn_ = Tsfn::New(env, onBatch, owner, "exectrace drain", kQueueBatches, 1, holder, Finalize,
+                            static_cast<void*>(nullptr));
+  } catch (...) {
+    delete holder;
+    throw;
+  }
+  try {
+    Drain* raw = self.get();  // alive until the finalizer has joined the thread
+    self->thread_ = std::thread([raw] { raw->Run(); });
+  } catch (const std::system_error& e) {
+    self->tsfn_.Release();  // the finalizer drops the holder
+    throw Napi::Error::New(env, std::string("start drain thread: ") + e.what());
+  }
+  return self;
+}
+
+// Main thread.
+void Drain::RequestStop(Napi::Promise::Deferred done) {
+  if (finalized_) {
+    done.Resolve(done.Env().Undefined());
+    return;
+  }
+  waiters_.push_back(done);
+  stop_.store(true);
+  Wake();
+}
+
+// Main thread. Abort before join: a drain thread blocked in BlockingCall on a
+// full queue (JS has not run yet) wakes with an error instead of waiting for
+// this very thread. If the drain thread already released the function, Abort
+// is a harmless napi_invalid_arg; the function cannot have been deleted, as
+// that needs the event loop, which is here.
+void Drain::Abort() {
+  if (!thread_.joinable()) return;
+  abort_.store(true);
+  stop_.store(true);
+  Wake();
+  tsfn_.Abort();
+  thread_.join();
+}
+
+// Main thread, after the drain thread released the function (or it was
+// aborted) and every queued batch went to JS, or at env teardown.
+void Drain::Finalize(Napi::Env env, void* /*unused*/, Holder* holder) {
+  std::shared_ptr<Drain> self = std::move(holder->self);
+  delete holder;
+  if (self->thread_.joinable()) {
+    // Normally the thread has released and is returning; at env teardown it
+    // may still be waiting on the ring, so tell it to go.
+    self->abort_.store(true);
+    self->Wake();
+    self->thread_.join();
+  }
+  self->finalized_ = true;
+  std::vector<Napi::Promise::Deferred> waiters;
+  waiters.swap(self->waiters_);
+  for (Napi::Promise::Deferred& done : waiters) {
+    try {
+      done.Resolve(env.Undefined());
+    } catch (...) {
+      // env teardown: nobody is left to wait
+    }
+  }
+}
+
+// Main thread. env is null when the function is being deleted with batches
+// still queued (after Abort, or at env teardown): just free them.
+void Drain::CallJs(Napi::Env env, Napi::Function onBatch, Holder* holder, Batch* batch) {
+  if (env == nullptr || holder == nullptr || holder->self->abort_.load()) {
+    FreeBatch(batch);
+    return;
+  }
+  uint8_t* data = batch->data;
+  size_t size = batch->size;
+  batch->data = nullptr;
+  delete batch;
+  // No copy: the JS Buffer owns the malloc'd bytes from here on.
+  Napi::Buffer<uint8_t> buffer;
+  try {
+    buffer = Napi::Buffer<uint8_t>::NewOrCopy(env, data, size, [](Napi::Env, uint8_t* bytes) { free(bytes); });
+  } catch (...) {
+    free(data);  // a worker being terminated cannot make Buffers any more
+    throw;
+  }
+  // A throw from onBatch becomes an uncaught exception, as for any callback;
+  // where JS can no longer run (env teardown) it is dropped
+  // (NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS).
+  onBatch.Call({buffer});
+}
+
+// Drain thread.
+void Drain::Run() {
+  using Clock = std::chrono::steady_clock;
+  const auto flush = std::chrono::milliseconds(options_.flushMs);
+  auto last = Clock::now();
+  bool live = true;  // false once a call failed: the function is no longer ours to touch
+
+  while (!abort_.load()) {
+    const bool stopping = stop_.load();
+    if (!stopping) {
+      // The BPF side submits without wakeups unless the ring fills up, so this
+      // timeout is the normal path; a wakeup or stop() just ends it early.
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(flush - (Clock::now() - last));
+      Wait(left.count() > 0 ? static_cast<int>(left.count()) : 0);
+      if (abort_.load()) break;
+    }
+
+    // ring_buffer__poll would consume only after a wakeup; consume always. A
+    // full batch interrupts the consume so batches stay near batchBytes even
+    // when the ring holds far more.
+    for (;;) {
+      batchFull_ = false;
+      ring_buffer__consume(ring_);
+      if (!batchFull_) break;
+      live = Deliver();
+      last = Clock::now();
+      if (!live || abort_.load()) break;
+    }
+    if (!live || abort_.load()) break;
+
+    const auto now = Clock::now();
+    const bool due = now - last >= flush;
+    if (batch_ != nullptr && batch_->size > 0 && (due || stopping)) {
+      live = Deliver();
+      if (!live) break;
+      last = now;
+    } else if (due) {
+      last = now;
+    }
+    if (stopping) break;
+  }
+
+  ring_buffer__free(ring_);
+  ring_ = nullptr;
+  FreeBatch(batch_);
+  batch_ = nullptr;
+  if (live) tsfn_.Release();  // last use of the function by this thread
+}
+
+// Drain thread, inside ring_buffer__consume: one record → one frame.
+int Drain::OnRecord(void* ctx, void* data, size_t size) {
+  Drain* self = static_cast<Drain*>(ctx);
+  const size_t need = 4 + size;
+  Batch* batch = self->batch_;
+  if (batch == nullptr) {
+    batch = self->batch_ = new Batch();
+  }
+  if (batch->capacity - batch->size < need) {
+    size_t capacity = batch->capacity ? batch->capacity * 2 : self->options_.batchBytes + 4096;
+    if (capacity < batch->size + need) capacity = batch->size + need;
+    void* grown = realloc(batch->data, capacity);
+    if (grown == nullptr) {
+      // Out of memory: the record is lost (libbpf has already consumed it);
+      // stop here and hand over what we have.
+      self->batchFull_ = batch->size > 0;
+      return -ENOMEM;
+    }
+    batch->data = static_cast<uint8_t*>(grown);
+    batch->capacity = capacity;
+  }
+  uint8_t* frame = batch->data + batch->size;
+  const uint32_t length = static_cast<uint32_t>(size);
+  frame[0] = uint8_t(length);
+  frame[1] = uint8_t(length >> 8);
+  frame[2] = uint8_t(length >> 16);
+  frame[3] = uint8_t(length >> 24);
+  memcpy(frame + 4, data, size);
+  batch->size += need;
+  if (batch->size >= self->options_.batchBytes) {
+    self->batchFull_ = true;
+    return -ECANCELED;  // stop consuming; the record itself is kept
+  }
+  return 0;
+}
+
+// Drain thread. Hands the current batch over; false if the function is closing.
+bool Drain::Deliver() {
+  Batch* batch = batch_;
+  batch_ = nullptr;
+  napi_status status = tsfn_.BlockingCall(batch);
+  if (status != napi_ok) {
+    FreeBatch(batch);
+    return false;
+  }
+  return true;
+}
+
+// Drain thread.
+void Drain::Wait(int timeoutMs) {
+  struct pollfd fds[2] = {
+      {ring_buffer__epoll_fd(ring_), POLLIN, 0},
+      {wakeFd_, POLLIN, 0},
+  };
+  int n = poll(fds, 2, timeoutMs);
+  if (n > 0 && (fds[1].revents & POLLIN)) {
+    uint64_t count;
+    ssize_t ignored = read(wakeFd_, &count, sizeof(count));
+    (void)ignored;
+  }
+}
+
+// Any thread.
+void Drain::Wake() {
+  uint64_t one = 1;
+  ssize_t ignored = write(wakeFd_, &one, sizeof(one));
+  (void)ignored;
+}
+
+void Drain::FreeBatch(Batch* batch) {
+  if (batch == nullptr) return;
+  free(batch->data);
+  delete batch;
+}
+
+}  // namespace exectrace

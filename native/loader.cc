@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+#include "loader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <mutex>
+
+namespace exectrace {
+
+namespace {
+
+// libbpf's warnings, last lines only. libbpf has no error level: a failed load
+// is a few pr_warn lines, one of which carries the whole verifier log.
+constexpr size_t kLogKeep = 64;
+constexpr size_t kVerifierTail = 5;
+
+std::mutex logMutex;
+std::deque<std::string> logLines;
+
+// Any thread (libbpf calls it from whichever thread hit the problem).
+int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level != LIBBPF_WARN) return 0;  // info and debug stay quiet
+  va_list copy;
+  va_copy(copy, args);
+  int n = vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  if (n <= 0) return 0;
+  std::string text(static_cast<size_t>(n) + 1, '\0');
+  vsnprintf(text.data(), text.size(), format, args);
+  text.resize(static_cast<size_t>(n));
+
+  std::lock_guard<std::mutex> lock(logMutex);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) logLines.emplace_back(text, start, end - start);
+    if (logLines.size() > kLogKeep) logLines.pop_front();
+    start = end + 1;
+  }
+  return 0;
+}
+
+void ClearLog() {
+  std::lock_guard<std::mutex> lock(logMutex);
+  logLines.clear();
+}
+
+bool Contains(const std::string& s, const char* what) { return s.find(what) != std::string::npos; }
+
+// What to append to an error so the user sees why: for a verifier rejection,
+// the line naming the program and the last lines of the verifier log; else the
+// last libbpf warning that says more than "failed to load object".
+std::string LogTail() {
+  std::lock_guard<std::mutex> lock(logMutex);
+  std::vector<std::string> pick;
+  size_t end = logLines.size();
+  for (size_t i = logLines.size(); i-- > 0;) {
+    if (Contains(logLines[i], "-- END PROG LOAD LOG --")) {
+      end = i;
+      break;
+    }
+  }
+  if (end < logLines.size()) {
+    size_t begin = end;
+    while (begin > 0 && !Contains(logLines[begin - 1], "-- BEGIN PROG LOAD LOG --")) begin--;
+    if (begin > 0) {
+      for (size_t i = begin - 1; i-- > 0;) {
+        if (Contains(logLines[i], "BPF program load failed")) {
+          pick.push_back(logLines[i]);
+          break;
+        }
+      }
+    }
+    size_t from = end - begin > kVerifierTail ? end - kVerifierTail : begin;
+    for (size_t i = from; i < end; i++) pick.push_back(logLines[i]);
+  } else {
+    for (size_t i = logLines.size(); i-- > 0;) {
+      const std::string& line = logLines[i];
+      if (Contains(line, "failed to load object") || Contains(line, "failed to load: ")) continue;
+      pick.push_back(line);
+      break;
+    }
+  }
+  std::string out;
+  for (const std::string& line : pick) {
+    out += "\n  ";
+    out += line.rfind("libbpf: ", 0) == 0 ? line.substr(8) : line;
+  }
+  return out;
+}
+
+// libbpf 1.x returns -errno and also sets errno; NULL-returning calls only set errno.
+int Err(int ret) { return ret < 0 ? ret : -errno; }
+
+[[noreturn]] void Fail(const std::string& context, int err, bool withLog = false) {
+  std::string message = context + ": " + ErrorText(err);
+  if (withLog) message += LogTail();
+  throw BpfError(message);
+}
+
+bool EndsWith(const char* s, const char* suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+}  // namespace
+
+void InstallLibbpfLog() {
+  static std::once_flag once;
+  std::call_once(once, [] { libbpf_set_print(LibbpfPrint); });
+}
+
+std::string ErrorText(int err) {
+  char buf[128];
+  if (libbpf_strerror(err < 0 ? -err : err, buf, sizeof(buf)) != 0 && buf[0] == '\0') {
+    snprintf(buf, sizeof(buf), "error %d", err);
+  }
+  return buf;
+}
+
+Loader::Loader(const LoadOptions& options) {
+  ClearLog();
+  try {
+    obj_ = bpf_object__open_file(options.object.c_str(), nullptr);
+    if (obj_ == nullptr) Fail("open bpf object " + options.object, Err(0));
+
+    if (options.ringBytes != 0) {
+      struct bpf_map* events = FindMap("events");
+      int err = bpf_map__set_max_entries(events, options.ringBytes);
+      if (err) Fail("resize map events to " + std::to_string(options.ringBytes) + " bytes", Err(err));
+    }
+
+    if (options.rodata != nullptr) {
+      struct bpf_map* rodata = nullptr;
+      struct bpf_map* map;
+      bpf_object__for_each_map(map, obj_) {
+        if (EndsWith(bpf_map__name(map), ".rodata")) rodata = map;
+      }
+      if (rodata == nullptr) throw BpfError("rodata: object " + options.object + " has no .rodata map");
+      size_t size = 0;
+      if (bpf_map__initial_value(rodata, &size) == nullptr) {
+        throw BpfError("rodata: no initial image for map " + std::string(bpf_map__name(rodata)));
+      }
+      if (options.rodataSize != size) {
+        throw BpfError("rodata: image is " + std::to_string(options.rodataSize) + " bytes, the object's .rodata is " +
+                       std::to_string(size) + " bytes");
+      }
+      int err = bpf_map__set_initial_value(rodata, options.rodata, size);
+      if (err) Fail("rodata: set initial value", Err(err));
+    }
+
+    // RLIMIT_MEMLOCK: libbpf 1.x bumps it only where the kernel lacks memcg
+    // accounting, and a failed bump is a warning that lands in our log, not an error.
+    int err = bpf_object__load(obj_);
+    if (err) Fail("load bpf object", Err(err), true);
+
+    nrCpus_ = libbpf_num_possible_cpus();
+    if (nrCpus_ <= 0) Fail("count possible cpus", nrCpus_ < 0 ? nrCpus_ : -EINVAL);
+  } catch (...) {
+    Close();
+    throw;
+  }
+}
+
+Loader::~Loader() { Close(); }
+
+void Loader::Attach() {
+  if (obj_ == nullptr) throw BpfError("attach: tracer is closed");
+  if (!links_.empty()) throw BpfError("attach: already attached");
+  ClearLog();
+  struct bpf_program* prog;
+  bpf_object__for_each_program(prog, obj_) {
+    if (!bpf_program__autoload(prog) || !bpf_program__autoattach(prog)) continue;
+    struct bpf_link* link = bpf_program__attach(prog);
+    if (link == nullptr) {
+      int err = Err(0);
+      std::string context = std::string("attach ") + bpf_program__name(prog);
+      for (auto it = links_.rbegin(); it != links_.rend(); ++it) bpf_link__destroy(*it);
+      links_.clear();
+      Fail(context, err, true);
+    }
+    links_.push_back(link);
+  }
+}
+
+void Loader::Close() {
+  for (auto it = links_.rbegin(); it != links_.rend(); ++it) bpf_link__destroy(*it);
+  links_.clear();
+  if (obj_ != nullptr) {
+    bpf_object__close(obj_);
+    obj_ = nullptr;
+  }
+}
+
+struct bpf_map* Loader::FindMap(const char* name) const {
+  if (obj_ == nullptr) throw BpfError(std::string("map ") + name + ": tracer is closed");
+  struct bpf_map* map = bpf_object__find_map_by_name(obj_, name);
+  if (map == nullptr) throw BpfError(std::string("object has no map '") + name + "'");
+  return map;
+}
+
+int Loader::MapFd(const char* name) const {
+  int fd = bpf_map__fd(FindMap(name));
+  if (fd < 0) Fail(std::string("map ") + name, fd);
+  return fd;
+}
+
+size_t Loader::PerCpuSize(const char* name) const {
+  struct bpf_map* map = FindMap(name);
+  return size_t(bpf_map__max_entries(map)) * size_t(nrCpus_) * bpf_map__value_size(map);
+}
+
+void Loader::ReadPerCpu(const char* name, uint8_t* out, size_t outSize) const {
+  struct bpf_map* map = FindMap(name);
+  if (bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_ARRAY) {
+    throw BpfError(std::string("read map ") + name + ": not a per-cpu array");
+  }
+  const uint32_t entries = bpf_map__max_entries(map);
+  const size_t valueSize = bpf_map__value_size(map);
+  const size_t cpus = size_t(nrCpus_);
+  if (outSize != entries * cpus * valueSize) throw BpfError(std::string("read map ") + name + ": wrong buffer size");
+  // The kernel copies each CPU's value into an 8-byte aligned slot.
+  const size_t stride = (valueSize + 7) & ~size_t(7);
+  std::vector<uint8_t> slots(stride == valueSize ? 0 : cpus * stride);
+  const int fd = bpf_map__fd(map);
+  for (uint32_t key = 0; key < entries; key++) {
+    uint8_t* dst = out + size_t(key) * cpus * valueSize;
+    uint8_t* into = slots.empty() ? dst : slots.data();
+    int err = bpf_map_lookup_elem(fd, &key, into);
+    if (err) Fail(std::string("read map ") + name + " key " + std::to_string(key), Err(err));
+    if (!slots.empty()) {
+      for (size_t cpu = 0; cpu < cpus; cpu++) memcpy(dst + cpu * valueSize, into + cpu * stride, valueSize);
+    }
+  }
+}
+
+}  // namespace exectrace

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+//
+// Loader: one BPF object from open to close, over libbpf. Native types only;
+// binding.cc turns BpfError into a JS Error.
+//
+// open → configure (ring size, .rodata image) → load → attach, and one
+// cleanup path (Close) that frees in reverse order: links, then the object.
+// Every method runs on the JS main thread.
+
+#ifndef EXECTRACE_NATIVE_LOADER_H
+#define EXECTRACE_NATIVE_LOADER_H
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+struct bpf_object;
+struct bpf_link;
+struct bpf_map;
+
+namespace exectrace {
+
+// A failure with short lowercase context: "load bpf object: Operation not permitted".
+class BpfError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Routes libbpf's output into a small in-memory tail instead of stderr.
+// Idempotent; process-wide (libbpf has one print callback per process).
+void InstallLibbpfLog();
+
+// "Operation not permitted" for -EPERM or EPERM; knows libbpf's own codes.
+std::string ErrorText(int err);
+
+struct LoadOptions {
+  std::string object;              // path to the .bpf.o
+  const uint8_t* rodata = nullptr; // full .rodata image, or null for the object's defaults
+  size_t rodataSize = 0;
+  uint32_t ringBytes = 0;          // max_entries of `events`; 0 keeps the object's value
+};
+
+class Loader {
+ public:
+  // Main thread. Opens, configures and loads; throws BpfError with nothing left allocated.
+  explicit Loader(const LoadOptions& options);
+  // Main thread. Same as Close().
+  ~Loader();
+
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  // Main thread. Attaches every autoload+autoattach program from its SEC().
+  // On failure, detaches what this call attached and throws "attach <prog>: ...".
+  void Attach();
+
+  // Main thread. Destroys links (newest first), then the object. Idempotent.
+  void Close();
+
+  bool Closed() const { return obj_ == nullptr; }
+
+  // Main thread. Fd of the map `name`; throws if the object has none.
+  int MapFd(const char* name) const;
+
+  // Main thread. Size of the buffer ReadPerCpu fills: max_entries * nrCpus * value_size.
+  size_t PerCpuSize(const char* name) const;
+
+  // Main thread. Reads every key of the per-CPU map `name` into out, laid out
+  // [key][cpu][value_size bytes]. out must hold PerCpuSize(name) bytes.
+  void ReadPerCpu(const char* name, uint8_t* out, size_t outSize) const;
+
+  // libbpf_num_possible_cpus(), fetched once at load.
+  int NrCpus() const { return nrCpus_; }
+
+ private:
+  ::bpf_map* FindMap(const char* name) const;
+
+  bpf_object* obj_ = nullptr;
+  std::vector<bpf_link*> links_;
+  int nrCpus_ = 0;
+};
+
+}  // namespace exectrace
+
+#endif

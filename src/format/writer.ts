@@ -1,0 +1,225 @@
+// TraceWriter: appends blocks to a new trace file, synchronously. The recorder
+// hands it batches of raw frames; each becomes one CHNK block (one zstd
+// frame, hashed and chained). Every block is written whole before the next
+// starts, so a killed recorder leaves a file whose complete blocks all read.
+
+import * as fs from 'node:fs';
+import {
+  BLOCK_F_ZSTD, DEFAULT_LIMITS, DEFAULT_ZSTD_LEVEL, HASH_SIZE, TAG_CHUNK, TAG_META, TAG_TRAILER,
+} from './constants';
+import {countFrames} from './frames';
+import {encodeDocument} from './meta';
+import {encodeBlockHeader, encodeFileHeader, encodeFooter, sha256} from './wire';
+import {PayloadCompressor} from './zstd';
+
+export interface WriterOptions {
+  /** Replace an existing regular file (never follows a symlink: the link itself is replaced). */
+  force?: boolean;
+  /** zstd level for META and chunks; default 3. */
+  level?: number;
+}
+
+export interface ChunkInfo {
+  /** Frames in the batch; checked against the batch. */
+  records: number;
+  /** Smallest and largest record timestamp (boot-clock ns) in the batch; 0 when unknown. */
+  firstTs: bigint | number;
+  lastTs: bigint | number;
+}
+
+export interface WriterStats {
+  /** Bytes written to the file so far. */
+  bytes: number;
+  chunks: number;
+  records: number;
+  /** Frame bytes handed to writeChunk (before compression). */
+  rawBytes: number;
+}
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+export class TraceWriter {
+  private offset = 0;
+  private prevHash: Buffer = Buffer.alloc(HASH_SIZE);
+  private seq = 0;
+  private fd: number | null;
+  private failed: Error | null = null;
+  private readonly zstd: PayloadCompressor;
+  private readonly counts: WriterStats = {bytes: 0, chunks: 0, records: 0, rawBytes: 0};
+
+  private constructor(readonly path: string, fd: number, zstd: PayloadCompressor) {
+    this.fd = fd;
+    this.zstd = zstd;
+  }
+
+  /**
+   * Creates `path` with mode 0600 and writes the file header and the META
+   * block. Refuses to replace an existing file unless opts.force.
+   */
+  static create(path: string, meta: object, opts: WriterOptions = {}): TraceWriter {
+    const level = opts.level ?? DEFAULT_ZSTD_LEVEL;
+    // Validate everything before the file exists, so a bad argument leaves nothing behind.
+    const doc = encodeDocument(meta, DEFAULT_LIMITS);
+    const zstd = new PayloadCompressor(level);
+    if (opts.force) removeForOverwrite(path);
+    let fd: number;
+    try {
+      const {O_WRONLY, O_CREAT, O_EXCL} = fs.constants;
+      fd = fs.openSync(path, O_WRONLY | O_CREAT | O_EXCL, 0o600);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'EEXIST') throw new Error(`output file ${path} exists (use --force to overwrite)`);
+      throw new Error(`create ${path}: ${err.message}`);
+    }
+    const w = new TraceWriter(path, fd, zstd);
+    try {
+      w.write(encodeFileHeader());
+      w.writeBlock(TAG_META, BLOCK_F_ZSTD, zstd.compress(doc), doc.length, 0, 0n, 0n);
+    } catch (e) {
+      w.destroy();
+      throw e;
+    }
+    return w;
+  }
+
+  /**
+   * Appends one CHNK block holding `frames` (concatenated `[u32 LE len][record]`),
+   * compressed as one zstd frame. The buffer may be reused once this returns.
+   */
+  writeChunk(frames: Buffer, info: ChunkInfo): void {
+    this.usable();
+    const n = countFrames(frames);
+    if (n < 0) throw new Error('write chunk: malformed frames (a length runs past the end of the batch)');
+    if (n !== info.records) throw new Error(`write chunk: the batch holds ${n} records, info.records says ${info.records}`);
+    if (frames.length > DEFAULT_LIMITS.maxRawSize) {
+      throw new Error(`write chunk: ${frames.length} bytes above the ${DEFAULT_LIMITS.maxRawSize}-byte chunk limit`);
+    }
+    const payload = this.zstd.compress(frames);
+    if (payload.length > DEFAULT_LIMITS.maxPayloadSize) {
+      throw new Error(`write chunk: compressed to ${payload.length} bytes, above the ${DEFAULT_LIMITS.maxPayloadSize}-byte limit (write smaller chunks)`);
+    }
+    this.writeBlock(TAG_CHUNK, BLOCK_F_ZSTD, payload, frames.length, n, u64(info.firstTs, 'firstTs'), u64(info.lastTs, 'lastTs'));
+    this.counts.chunks++;
+    this.counts.records += n;
+    this.counts.rawBytes += frames.length;
+  }
+
+  /** fdatasync: makes every block written so far durable (the recorder may call it periodically). */
+  sync(): void {
+    this.usable();
+    try {
+      fs.fdatasyncSync(this.fd!);
+    } catch (e) {
+      throw this.fail('sync', e);
+    }
+  }
+
+  /**
+   * Writes the TRLR block and the footer, fsyncs and closes. The writer fills
+   * `chunks`, `records` and `final_hash` itself; the caller gives the rest
+   * (`clock_end`, `totals`, `end_reason`, ...).
+   */
+  close(trailer: object): WriterStats {
+    this.usable();
+    if (typeof trailer !== 'object' || trailer === null || Array.isArray(trailer)) throw new Error('close: trailer must be a map');
+    const doc = encodeDocument({
+      ...trailer,
+      chunks: this.counts.chunks,
+      records: this.counts.records,
+      final_hash: this.prevHash.toString('hex'),
+    }, DEFAULT_LIMITS);
+    const trailerOffset = this.offset;
+    this.writeBlock(TAG_TRAILER, 0, doc, doc.length, 0, 0n, 0n);
+    this.write(encodeFooter(trailerOffset));
+    try {
+      fs.fsyncSync(this.fd!);
+    } catch (e) {
+      this.destroy();
+      throw this.fail('fsync', e);
+    }
+    const fd = this.fd!;
+    this.fd = null;
+    try {
+      fs.closeSync(fd);
+    } catch (e) {
+      throw this.fail('close', e);
+    }
+    return this.stats;
+  }
+
+  /** Closes without a trailer (the file stays readable up to its last block). Idempotent. */
+  destroy(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // nothing left to save
+    }
+  }
+
+  /** Hex SHA-256 of the last block header written: the chain head, worth keeping elsewhere (spec §5.2). */
+  get chainHead(): string {
+    return this.prevHash.toString('hex');
+  }
+
+  get stats(): WriterStats {
+    return {...this.counts, bytes: this.offset};
+  }
+
+  private writeBlock(tag: string, flags: number, payload: Buffer, rawSize: number, records: number, firstTs: bigint, lastTs: bigint): void {
+    const header = encodeBlockHeader({
+      tag, seq: this.seq, flags, payloadSize: payload.length, rawSize, recordCount: records,
+      firstTs, lastTs, payloadSha256: sha256(payload), prevHash: this.prevHash,
+    });
+    this.write(header);
+    this.write(payload);
+    this.prevHash = sha256(header);
+    this.seq++;
+  }
+
+  private write(buf: Buffer): void {
+    let done = 0;
+    try {
+      while (done < buf.length) done += fs.writeSync(this.fd!, buf, done, buf.length - done, this.offset + done);
+    } catch (e) {
+      throw this.fail('write', e);
+    } finally {
+      this.offset += done;
+    }
+  }
+
+  private fail(op: string, e: unknown): Error {
+    this.failed = new Error(`${op} ${this.path}: ${(e as Error).message}`);
+    return this.failed;
+  }
+
+  private usable(): void {
+    if (this.failed) throw this.failed;
+    if (this.fd === null) throw new Error(`write ${this.path}: the trace file is closed`);
+  }
+}
+
+/** --force: remove a regular file or a symlink (not its target); refuse anything else (a device, a directory). */
+function removeForOverwrite(path: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new Error(`create ${path}: ${(e as Error).message}`);
+  }
+  if (!st.isFile() && !st.isSymbolicLink()) throw new Error(`output file ${path} exists and is not a regular file`);
+  try {
+    fs.unlinkSync(path);
+  } catch (e) {
+    throw new Error(`create ${path}: cannot remove the old file: ${(e as Error).message}`);
+  }
+}
+
+function u64(v: bigint | number, name: string): bigint {
+  const b = typeof v === 'bigint' ? v : Number.isSafeInteger(v) ? BigInt(v) : -1n;
+  if (b < 0n || b > MAX_U64) throw new Error(`write chunk: ${name} ${String(v)} is not a u64`);
+  return b;
+}

@@ -1,0 +1,68 @@
+// zstd for block payloads, through zstd-napi's low-level binding so buffers
+// are ours: the writer reuses one output buffer, and the reader decompresses
+// single-pass into a buffer of exactly raw_size bytes. Single-pass
+// decompression writes straight into that buffer (no window allocation), so
+// a frame that would expand past raw_size — a decompression bomb — stops
+// with "Destination buffer is too small" after at most raw_size bytes.
+
+import * as zb from 'zstd-napi/binding';
+
+/** ZSTD_MAGICNUMBER as the first four bytes of a frame read LE. */
+const ZSTD_MAGIC = 0xfd2fb528;
+
+export class PayloadCompressor {
+  private readonly cctx = new zb.CCtx();
+  private out: Buffer = Buffer.alloc(0);
+
+  constructor(readonly level: number) {
+    const lo = zb.minCLevel();
+    const hi = zb.maxCLevel();
+    if (!Number.isInteger(level) || level < lo || level > hi) {
+      throw new Error(`zstd level ${level} outside ${lo}..${hi}`);
+    }
+  }
+
+  /** One zstd frame (content size recorded, no zstd checksum: payload_sha256 covers it). Valid until the next call. */
+  compress(src: Uint8Array): Buffer {
+    const bound = zb.compressBound(src.length);
+    if (this.out.length < bound) this.out = Buffer.allocUnsafe(bound);
+    const n = this.cctx.compress(this.out, src, this.level);
+    return this.out.subarray(0, n);
+  }
+}
+
+export class PayloadDecompressor {
+  private readonly dctx = new zb.DCtx();
+
+  /**
+   * Decompresses `src`, which must be exactly one zstd frame, into all of
+   * `dst`. Throws Error with a one-line reason if it is not, or if it does
+   * not produce exactly dst.length bytes.
+   */
+  decompressInto(src: Buffer, dst: Buffer): void {
+    if (src.length < 4 || src.readUInt32LE(0) !== ZSTD_MAGIC) throw new Error('payload is not a zstd frame');
+    let frameSize: number;
+    let declared: number | null;
+    try {
+      frameSize = zb.findFrameCompressedSize(src);
+      declared = zb.getFrameContentSize(src);
+    } catch (e) {
+      throw new Error(`zstd: ${(e as Error).message}`);
+    }
+    if (frameSize !== src.length) {
+      throw new Error(`payload holds more than one zstd frame (the first ends at byte ${frameSize} of ${src.length})`);
+    }
+    if (declared !== null && declared !== dst.length) {
+      throw new Error(`zstd frame declares ${declared} bytes, the block header says ${dst.length}`);
+    }
+    let n: number;
+    try {
+      n = this.dctx.decompress(dst, src);
+    } catch (e) {
+      const m = (e as Error).message;
+      if (/too small/i.test(m)) throw new Error(`zstd frame expands past the ${dst.length} bytes the block header declares`);
+      throw new Error(`zstd: ${m}`);
+    }
+    if (n !== dst.length) throw new Error(`zstd frame expands to ${n} bytes, the block header says ${dst.length}`);
+  }
+}

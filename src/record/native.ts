@@ -1,0 +1,212 @@
+// The native addon (build/Release/exectrace_native.node) behind a typed API.
+//
+// The addon does native work with native types only: it loads one BPF object,
+// attaches its programs and drains the `events` ring buffer from a thread of
+// its own, handing batches of raw frames to JS. This wrapper owns the public
+// API and validates every argument before it crosses (openTracer, start), so
+// the addon's own checks only keep a wrong call from crashing the process.
+//
+// Linux-only: the offline side (format, decode, stats) must not import this.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Options of {@link openTracer}. */
+export interface TracerOptions {
+  /** Path to the compiled BPF object (bpf/exectrace.bpf.o). */
+  object: string;
+  /** The whole .rodata image to load instead of the object's defaults; its length must equal the object's. */
+  rodata?: Buffer;
+  /** Size of the `events` ring buffer in bytes: a power of two, at least the page size. Default: the object's. */
+  ringBytes?: number;
+}
+
+/** How the drain thread batches records, for {@link NativeTracer.start}. */
+export interface DrainOptions {
+  /** Hand a batch over once it holds at least this many bytes. */
+  batchBytes: number;
+  /** Or once this many milliseconds have passed since the last hand-over (if the batch is not empty). */
+  flushMs: number;
+}
+
+/**
+ * A batch is a concatenation of frames `[u32 LE length][record bytes]`, one per
+ * ring-buffer record, exactly as the kernel wrote them. The Buffer is the
+ * callee's to keep: the addon hands its memory over and never touches it again.
+ * A throw from the handler is an uncaught exception, as for any callback.
+ */
+export type BatchHandler = (batch: Buffer) => void;
+
+/** One loaded BPF object. Use it from the thread that created it. */
+export interface NativeTracer {
+  /** libbpf_num_possible_cpus(): how many values a per-CPU map holds per key. */
+  readonly nrCpus: number;
+  /** Attaches every program from its SEC(); on failure detaches them again and throws naming the program. */
+  attach(): void;
+  /** Starts the drain thread. Throws if already running (a finished stop() allows a new start). */
+  start(onBatch: BatchHandler, options: DrainOptions): void;
+  /** Final drain, the last batch delivered to onBatch, thread joined; then resolves. Resolves at once if not started. */
+  stop(): Promise<void>;
+  /**
+   * Raw values of the `counters` map: for each key 0..max_entries-1, for each cpu
+   * 0..nrCpus-1, one struct et_counter (u64 sent, u64 lost: 16 bytes).
+   */
+  counters(): Buffer;
+  /**
+   * Destroys links, then the object. Idempotent. Never waits on JS: a running
+   * drain is stopped at once and batches not yet delivered are dropped (await
+   * stop() first to keep them). Also runs when the Node environment exits.
+   */
+  close(): void;
+}
+
+/**
+ * The clocks needed to place bpf_ktime_get_boot_ns() timestamps in wall-clock
+ * time, read at one instant: realtime_ns is the midpoint of the tightest of a
+ * few realtime/boot/realtime windows, uncertainty_ns that window's width.
+ */
+export interface Clocks {
+  boot_ns: bigint;
+  realtime_ns: bigint;
+  monotonic_ns: bigint;
+  uncertainty_ns: bigint;
+}
+
+/** What the addon exports. */
+export interface NativeBinding {
+  /** Prefer {@link openTracer}, which validates the options first. */
+  Tracer: new (options: TracerOptions) => NativeTracer;
+  /** CLOCK_BOOTTIME, CLOCK_REALTIME and CLOCK_MONOTONIC, now. */
+  clocks(): Clocks;
+  /** sysconf(_SC_PAGESIZE). */
+  pageSize: number;
+  /** libbpf_version_string(), e.g. "v1.1". */
+  libbpfVersion: string;
+}
+
+const ADDON = path.join('build', 'Release', 'exectrace_native.node');
+
+/** The directory holding exectrace's package.json; works from src/ and from dist/src/. */
+export function packageRoot(from: string = __dirname): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {name?: unknown};
+      if (pkg.name === 'exectrace') return dir;
+    } catch {
+      // no readable package.json here: keep climbing
+    }
+    if (path.dirname(dir) === dir) throw new Error(`exectrace package root not found above ${from}`);
+  }
+}
+
+/** Where the addon is built: build/Release/exectrace_native.node in the package root. */
+export function addonPath(): string {
+  return path.join(packageRoot(), ADDON);
+}
+
+const loaded = new Map<string, NativeBinding>();
+
+/** Loads the addon; a one-line error naming the file and the fix when it has not been built. */
+export function loadNative(file: string = addonPath()): NativeBinding {
+  const cached = loaded.get(file);
+  if (cached) return cached;
+  if (!fs.existsSync(file)) {
+    const root = path.dirname(path.dirname(path.dirname(file)));
+    throw new Error(`native addon not built: ${file} is missing; run \`make build\` in ${root}`);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const binding = require(file) as NativeBinding;
+  loaded.set(file, binding);
+  return binding;
+}
+
+function isPositiveInteger(value: unknown, max: number): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= max;
+}
+
+const MAX_RING_BYTES = 2 ** 31; // the largest power of two a u32 max_entries holds
+const MAX_BATCH_BYTES = 2 ** 30;
+const MAX_FLUSH_MS = 2 ** 31 - 1;
+
+/** Throws a TypeError for tracer options the addon or the kernel would refuse. */
+export function checkTracerOptions(options: TracerOptions, pageSize: number): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('tracer options: expected an object');
+  if (typeof options.object !== 'string' || options.object === '') {
+    throw new TypeError('tracer options: object must be the path of a .bpf.o file');
+  }
+  if (options.rodata !== undefined && !Buffer.isBuffer(options.rodata)) {
+    throw new TypeError('tracer options: rodata must be a Buffer holding the whole .rodata image');
+  }
+  const ring = options.ringBytes;
+  if (ring !== undefined && (!isPositiveInteger(ring, MAX_RING_BYTES) || !Number.isInteger(Math.log2(ring)) || ring < pageSize)) {
+    throw new TypeError(
+      `tracer options: ringBytes ${String(ring)} must be a power of two from the page size (${pageSize}) to ${MAX_RING_BYTES}`,
+    );
+  }
+}
+
+/** Throws a TypeError for start() arguments the addon would refuse. */
+export function checkDrainOptions(onBatch: unknown, options: DrainOptions): void {
+  if (typeof onBatch !== 'function') throw new TypeError('start: onBatch must be a function');
+  if (typeof options !== 'object' || options === null) throw new TypeError('start: expected options { batchBytes, flushMs }');
+  if (!isPositiveInteger(options.batchBytes, MAX_BATCH_BYTES)) {
+    throw new TypeError(`start: batchBytes ${String(options.batchBytes)} must be an integer from 1 to ${MAX_BATCH_BYTES}`);
+  }
+  if (!isPositiveInteger(options.flushMs, MAX_FLUSH_MS)) {
+    throw new TypeError(`start: flushMs ${String(options.flushMs)} must be an integer from 1 to ${MAX_FLUSH_MS}`);
+  }
+}
+
+/** The addon's tracer with its start() arguments checked and one stop() in flight at a time. */
+class CheckedTracer implements NativeTracer {
+  readonly #native: NativeTracer;
+  #stopping: Promise<void> | undefined;
+
+  constructor(native: NativeTracer) {
+    this.#native = native;
+  }
+
+  get nrCpus(): number {
+    return this.#native.nrCpus;
+  }
+
+  attach(): void {
+    this.#native.attach();
+  }
+
+  start(onBatch: BatchHandler, options: DrainOptions): void {
+    checkDrainOptions(onBatch, options);
+    if (this.#stopping) throw new Error('start: stop() has not finished; await it first');
+    this.#native.start(onBatch, {batchBytes: options.batchBytes, flushMs: options.flushMs});
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#native.stop().finally(() => {
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  counters(): Buffer {
+    return this.#native.counters();
+  }
+
+  close(): void {
+    this.#native.close();
+  }
+}
+
+/**
+ * Opens, configures and loads the BPF object (programs not yet attached).
+ * Throws a TypeError for bad options, and an Error with libbpf's reason (and
+ * the tail of the verifier log) when the object or the kernel refuses.
+ */
+export function openTracer(options: TracerOptions, binding: NativeBinding = loadNative()): NativeTracer {
+  checkTracerOptions(options, binding.pageSize);
+  const native = new binding.Tracer({
+    object: options.object,
+    ...(options.rodata !== undefined && {rodata: options.rodata}),
+    ...(options.ringBytes !== undefined && {ringBytes: options.ringBytes}),
+  });
+  return new CheckedTracer(native);
+}

@@ -1,0 +1,457 @@
+// The native addon (native/, binding.gyp) and its TypeScript wrapper
+// (src/record/native.ts).
+//
+// Argument checks run anywhere. Tests that open a BPF object need the built
+// addon and bpf/exectrace.bpf.o; tests named `kernel: ...` load BPF for real
+// and also need root and kernel BTF. Without them they are skipped with the
+// reason printed, except under CI=true, where a missing capability fails.
+
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { btfFromElf, recordLayout, rodataImage } from '../src/btf';
+import {
+  DrainOptions,
+  NativeBinding,
+  NativeTracer,
+  TracerOptions,
+  addonPath,
+  loadNative,
+  openTracer,
+} from '../src/record/native';
+import { ensureTracefs } from '../src/record/preflight';
+
+const ROOT = resolve(__dirname, '..');
+const OBJECT = join(ROOT, 'bpf/exectrace.bpf.o');
+const FAULTS_SRC = join(ROOT, 'test/progs/native_faults.bpf.c');
+const CI = process.env.CI === 'true';
+
+// enum et_type (bpf/exectrace.h)
+const ET_EXEC = 1;
+const ET_LOST = 5;
+const ET_TYPE_MAX = 6;
+const COUNTER_SIZE = 16; // struct et_counter
+
+function addonMissing(): string | undefined {
+  if (process.platform !== 'linux') return 'the addon is Linux-only';
+  if (!existsSync(addonPath())) return `addon not built (${addonPath()}): run make build`;
+  if (!existsSync(OBJECT)) return `${OBJECT} missing: run make bpf`;
+  return undefined;
+}
+
+function kernelMissing(): string | undefined {
+  const addon = addonMissing();
+  if (addon) return addon;
+  if (process.geteuid?.() !== 0) return 'not root (loading BPF needs CAP_BPF and CAP_PERFMON)';
+  if (!existsSync('/sys/kernel/btf/vmlinux')) return 'no kernel BTF at /sys/kernel/btf/vmlinux';
+  try {
+    ensureTracefs(); // the object's syscall tracepoints attach through tracefs
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return undefined;
+}
+
+type Tap = tap.Test;
+
+const ADDON = addonMissing();
+const KERNEL = kernelMissing();
+
+/** A test that needs what `missing` checks: skipped with the reason, or failed under CI=true. */
+function gated(name: string, missing: string | undefined, fn: (t: Tap) => Promise<void>): void {
+  if (missing === undefined) {
+    t.test(name, fn);
+  } else if (CI) {
+    t.test(name, async (t) => {
+      t.fail(`cannot run under CI=true: ${missing}`);
+    });
+  } else {
+    t.test(name, { skip: missing }, async () => {});
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface BpfFd {
+  kind: string; // bpf-prog, bpf-map, bpf_link
+  id: number;
+}
+
+/** The BPF objects this process holds open, read from /proc/self/fd and fdinfo. */
+function bpfFds(): BpfFd[] {
+  const out: BpfFd[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    let info: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+      info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue; // the directory's own fd, or closed meanwhile
+    }
+    const kind = /^anon_inode:(bpf[-_a-z]+)$/.exec(target)?.[1];
+    if (!kind) continue;
+    const id = /^(?:prog|map|link)_id:\s*(\d+)$/m.exec(info)?.[1];
+    out.push({ kind, id: Number(id ?? -1) });
+  }
+  return out;
+}
+
+function bpftoolProgs(): { id: number; name: string }[] | undefined {
+  const r = spawnSync('bpftool', ['-j', 'prog', 'list'], { encoding: 'utf8' });
+  if (r.status !== 0) return undefined;
+  return JSON.parse(r.stdout) as { id: number; name: string }[];
+}
+
+interface Frame {
+  offset: number; // of the record, after its length prefix
+  length: number;
+}
+
+/** Splits batches into frames, asserting that the lengths add up exactly. */
+function frames(t: Tap, batches: Buffer[]): { batch: Buffer; frame: Frame }[] {
+  const out: { batch: Buffer; frame: Frame }[] = [];
+  let bad = 0;
+  for (const batch of batches) {
+    let p = 0;
+    while (p + 4 <= batch.length) {
+      const length = batch.readUInt32LE(p);
+      if (p + 4 + length > batch.length) break;
+      out.push({ batch, frame: { offset: p + 4, length } });
+      p += 4 + length;
+    }
+    if (p !== batch.length) bad++;
+  }
+  t.equal(bad, 0, 'every batch is a whole number of frames');
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Anywhere: argument checks in the wrapper, with a stand-in binding.
+
+function fakeBinding(calls: unknown[]): NativeBinding {
+  class FakeTracer implements NativeTracer {
+    readonly nrCpus = 2;
+    constructor(options: TracerOptions) {
+      calls.push(['new', options]);
+    }
+    attach(): void {}
+    start(_onBatch: (b: Buffer) => void, options: DrainOptions): void {
+      calls.push(['start', options]);
+    }
+    stop(): Promise<void> {
+      calls.push(['stop']);
+      return sleep(1).then(() => undefined);
+    }
+    counters(): Buffer {
+      return Buffer.alloc(0);
+    }
+    close(): void {}
+  }
+  return {
+    Tracer: FakeTracer,
+    clocks: () => ({ boot_ns: 0n, realtime_ns: 0n, monotonic_ns: 0n, uncertainty_ns: 0n }),
+    pageSize: 4096,
+    libbpfVersion: 'v0.0',
+  };
+}
+
+t.test('options are checked before they reach the addon', async (t) => {
+  const calls: unknown[] = [];
+  const binding = fakeBinding(calls);
+  const refused: [TracerOptions, string][] = [
+    [{ object: '' }, 'tracer options: object must be the path of a .bpf.o file'],
+    [{ object: 'x.o', rodata: 'abc' as unknown as Buffer }, 'tracer options: rodata must be a Buffer holding the whole .rodata image'],
+    [{ object: 'x.o', ringBytes: 2048 }, 'tracer options: ringBytes 2048 must be a power of two from the page size (4096) to 2147483648'],
+    [{ object: 'x.o', ringBytes: 3 * 4096 }, 'tracer options: ringBytes 12288 must be a power of two from the page size (4096) to 2147483648'],
+    [{ object: 'x.o', ringBytes: 2 ** 32 }, 'tracer options: ringBytes 4294967296 must be a power of two from the page size (4096) to 2147483648'],
+    [{ object: 'x.o', ringBytes: 65536.5 }, 'tracer options: ringBytes 65536.5 must be a power of two from the page size (4096) to 2147483648'],
+  ];
+  for (const [options, message] of refused) {
+    t.throws(() => openTracer(options, binding), new TypeError(message), message);
+  }
+  t.same(calls, [], 'nothing crossed');
+
+  const tracer = openTracer({ object: 'x.o', ringBytes: 1 << 20 }, binding);
+  t.same(calls, [['new', { object: 'x.o', ringBytes: 1 << 20 }]]);
+  const onBatch = () => {};
+  t.throws(() => tracer.start(null as never, { batchBytes: 1, flushMs: 1 }), new TypeError('start: onBatch must be a function'));
+  t.throws(
+    () => tracer.start(onBatch, { batchBytes: 0, flushMs: 10 }),
+    new TypeError('start: batchBytes 0 must be an integer from 1 to 1073741824'),
+  );
+  t.throws(
+    () => tracer.start(onBatch, { batchBytes: 4096, flushMs: 1.5 }),
+    new TypeError('start: flushMs 1.5 must be an integer from 1 to 2147483647'),
+  );
+  tracer.start(onBatch, { batchBytes: 4096, flushMs: 10, extra: 1 } as DrainOptions);
+  t.same(calls.at(-1), ['start', { batchBytes: 4096, flushMs: 10 }], 'only the known options cross');
+
+  const a = tracer.stop();
+  t.equal(tracer.stop(), a, 'a second stop() while one is in flight shares its promise');
+  t.throws(() => tracer.start(onBatch, { batchBytes: 4096, flushMs: 10 }), /stop\(\) has not finished/);
+  await a;
+  t.equal(calls.filter((c) => (c as unknown[])[0] === 'stop').length, 1, 'one native stop()');
+});
+
+t.test('a missing addon names the fix', async (t) => {
+  const file = '/nonexistent/exectrace/build/Release/exectrace_native.node';
+  t.throws(
+    () => loadNative(file),
+    new Error(`native addon not built: ${file} is missing; run \`make build\` in /nonexistent/exectrace`),
+  );
+});
+
+// ---------------------------------------------------------------------------
+// Needs the addon and the object; opening parses ELF only, no privilege.
+
+gated('open: a nonexistent object is a clean error', ADDON, async (t) => {
+  t.throws(
+    () => openTracer({ object: '/nonexistent/x.bpf.o' }),
+    new Error('open bpf object /nonexistent/x.bpf.o: No such file or directory'),
+  );
+});
+
+gated('open: a .rodata image of the wrong size is refused', ADDON, async (t) => {
+  const size = rodataImage(readFileSync(OBJECT), {}).length;
+  const before = bpfFds().length;
+  t.throws(
+    () => openTracer({ object: OBJECT, rodata: Buffer.alloc(size + 1) }),
+    new Error(`rodata: image is ${size + 1} bytes, the object's .rodata is ${size} bytes`),
+  );
+  t.equal(bpfFds().length, before, 'nothing left open');
+});
+
+// ---------------------------------------------------------------------------
+// kernel: load and attach for real.
+
+gated('kernel: load, attach, drain execs, counters, close', KERNEL, async (t) => {
+  const native = loadNative();
+  t.ok(Number.isInteger(Math.log2(native.pageSize)), `page size ${native.pageSize} is a power of two`);
+  const tracer = openTracer({ object: OBJECT, ringBytes: 1 << 22 });
+  t.teardown(() => tracer.close());
+  const nrCpus = tracer.nrCpus;
+  t.ok(nrCpus >= 1, `nrCpus ${nrCpus}`);
+
+  tracer.attach();
+  const held = bpfFds();
+  const progIds = held.filter((f) => f.kind === 'bpf-prog').map((f) => f.id);
+  t.ok(progIds.length > 0, 'programs loaded');
+  t.ok(held.some((f) => f.kind === 'bpf_link'), 'programs attached');
+  t.throws(() => tracer.attach(), new Error('attach: already attached'));
+
+  const batches: Buffer[] = [];
+  tracer.start((b) => batches.push(b), { batchBytes: 1 << 16, flushMs: 20 });
+  t.throws(() => tracer.start(() => {}, { batchBytes: 1, flushMs: 1 }), new Error('start: already started'));
+
+  const children: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const r = spawnSync('/bin/true', ['a', 'b']);
+    t.equal(r.status, 0);
+    children.push(r.pid);
+  }
+  await sleep(200); // well past flushMs: the timer path delivers without stop()
+  t.ok(batches.length > 0, 'batches arrive on the flush timer, before stop()');
+  await tracer.stop();
+  await tracer.stop(); // stopped already: resolves at once
+
+  const all = frames(t, batches);
+  const objBytes = readFileSync(OBJECT);
+  const btf = btfFromElf(objBytes);
+  const header = recordLayout(btf, 'et_header');
+  const exec = recordLayout(btf, 'et_exec');
+  const at = (l: typeof header, name: string) => {
+    const f = l.fields.find((x) => x.name === name);
+    if (!f) throw new Error(`${l.name}.${name} not in BTF`);
+    return f.offset;
+  };
+  let unknownType = 0;
+  let sizeMismatch = 0;
+  const execs = new Map<number, string[]>();
+  for (const { batch, frame } of all) {
+    const type = batch.readUInt16LE(frame.offset + at(header, 'type'));
+    const size = batch.readUInt32LE(frame.offset + at(header, 'size'));
+    if (type < 1 || type >= ET_TYPE_MAX || type === ET_LOST) unknownType++;
+    if (size !== frame.length) sizeMismatch++;
+    if (type !== ET_EXEC) continue;
+    const pid = batch.readUInt32LE(frame.offset + at(header, 'pid'));
+    if (!children.includes(pid)) continue;
+    const rec = batch.subarray(frame.offset, frame.offset + frame.length);
+    const tail = exec.tail!.offset;
+    const filenameLen = rec.readUInt32LE(at(exec, 'filename_len'));
+    const interpLen = rec.readUInt32LE(at(exec, 'interp_len'));
+    const argsLen = rec.readUInt32LE(at(exec, 'args_len'));
+    const args = rec.subarray(tail + filenameLen + interpLen, tail + filenameLen + interpLen + argsLen);
+    execs.set(pid, args.toString('latin1').split('\0').slice(0, -1));
+  }
+  t.ok(all.length > 0, `${all.length} frames in ${batches.length} batches`);
+  t.equal(unknownType, 0, 'every record type is a known et_type written by BPF');
+  t.equal(sizeMismatch, 0, 'et_header.size equals the frame length');
+  t.same(
+    children.map((pid) => execs.get(pid)),
+    children.map(() => ['/bin/true', 'a', 'b']),
+    'each child exec was recorded with its argv',
+  );
+
+  const counters = tracer.counters();
+  t.equal(counters.length, nrCpus * ET_TYPE_MAX * COUNTER_SIZE, 'counters: [key][cpu][16 bytes]');
+  let sentExec = 0n;
+  for (let cpu = 0; cpu < nrCpus; cpu++) sentExec += counters.readBigUInt64LE((ET_EXEC * nrCpus + cpu) * COUNTER_SIZE);
+  const execFrames = all.filter(({ batch, frame }) => batch.readUInt16LE(frame.offset) === ET_EXEC).length;
+  t.ok(sentExec >= BigInt(execFrames) && execFrames >= children.length, `sent execs ${sentExec} >= received ${execFrames}`);
+
+  tracer.close();
+  tracer.close();
+  t.throws(() => tracer.counters(), new Error('counters: tracer is closed'));
+  t.same(bpfFds(), [], 'no BPF fds left open');
+
+  const listed = bpftoolProgs();
+  if (listed === undefined) {
+    if (CI) t.fail('bpftool prog list failed');
+    else t.comment('bpftool not usable: skipping the kernel-side check');
+    return;
+  }
+  // Links release their programs after an RCU grace period: give it a moment.
+  let left: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    left = (bpftoolProgs() ?? []).filter((p) => progIds.includes(p.id)).map((p) => p.id);
+    if (left.length === 0) break;
+    await sleep(100);
+  }
+  t.same(left, [], 'bpftool prog list shows none of our programs after close');
+});
+
+gated('kernel: a .rodata image of the right size loads', KERNEL, async (t) => {
+  const rodata = rodataImage(readFileSync(OBJECT), {});
+  const tracer = openTracer({ object: OBJECT, rodata });
+  tracer.close();
+  t.pass(`loaded with a ${rodata.length}-byte image`);
+});
+
+gated('kernel: close() while the drain waits on a full queue does not wait for JS', KERNEL, async (t) => {
+  const tracer = openTracer({ object: OBJECT, ringBytes: 1 << 22 });
+  tracer.attach();
+  let delivered = 0;
+  // One record per batch, and this thread busy spawning: the queue (16) fills
+  // and the drain thread blocks in BlockingCall.
+  tracer.start(() => delivered++, { batchBytes: 1, flushMs: 1 });
+  for (let i = 0; i < 40; i++) spawnSync('/bin/true');
+  const started = Date.now();
+  tracer.close();
+  const took = Date.now() - started;
+  t.ok(took < 1000, `close() returned in ${took} ms`);
+  await sleep(50);
+  t.equal(delivered, 0, 'no batch reaches JS after close()');
+  t.same(bpfFds(), [], 'no BPF fds left open');
+});
+
+gated('kernel: stop() then close() at once: the promise still resolves', KERNEL, async (t) => {
+  const tracer = openTracer({ object: OBJECT, ringBytes: 1 << 22 });
+  tracer.attach();
+  tracer.start(() => {}, { batchBytes: 1, flushMs: 1 });
+  for (let i = 0; i < 40; i++) spawnSync('/bin/true');
+  const stopped = tracer.stop();
+  tracer.close();
+  await stopped;
+  t.pass('resolved');
+});
+
+gated('kernel: stop() delivers every batch left in a full queue', KERNEL, async (t) => {
+  const tracer = openTracer({ object: OBJECT, ringBytes: 1 << 22 });
+  t.teardown(() => tracer.close());
+  tracer.attach();
+  const batches: Buffer[] = [];
+  tracer.start((b) => batches.push(b), { batchBytes: 1, flushMs: 1 });
+  const children: number[] = [];
+  for (let i = 0; i < 40; i++) children.push(spawnSync('/bin/true').pid);
+  await tracer.stop();
+  const header = recordLayout(btfFromElf(readFileSync(OBJECT)), 'et_header');
+  const pidAt = header.fields.find((f) => f.name === 'pid')!.offset;
+  const pids = new Set(
+    frames(t, batches)
+      .filter(({ batch, frame }) => batch.readUInt16LE(frame.offset) === ET_EXEC)
+      .map(({ batch, frame }) => batch.readUInt32LE(frame.offset + pidAt)),
+  );
+  t.same(children.filter((pid) => !pids.has(pid)), [], 'every child exec arrived');
+  t.ok(batches.every((b) => b.readUInt32LE(0) + 4 === b.length), 'batchBytes 1: one record per batch');
+});
+
+gated('kernel: process exit and worker termination with a running drain', KERNEL, async (t) => {
+  const addon = JSON.stringify(addonPath());
+  const object = JSON.stringify(OBJECT);
+  const setup = `const n = require(${addon}); const cp = require('child_process');
+    const tr = new n.Tracer({ object: ${object} }); tr.attach();
+    tr.start(() => {}, { batchBytes: 1, flushMs: 1 });
+    for (let i = 0; i < 40; i++) cp.spawnSync('/bin/true');`;
+  const exit = spawnSync(process.execPath, ['-e', `${setup} process.exit(7);`], { encoding: 'utf8', timeout: 20000 });
+  t.equal(exit.status, 7, 'process.exit() with a full queue exits');
+  t.equal(exit.stderr, '', 'and says nothing');
+
+  const worker = `const { Worker } = require('worker_threads');
+    (async () => {
+      for (let i = 0; i < 3; i++) {
+        const w = new Worker(${JSON.stringify(setup)} + "require('worker_threads').parentPort.postMessage(1); for (;;) {}", { eval: true });
+        await new Promise((r) => w.once('message', r));
+        await w.terminate();
+      }
+      const fs = require('fs');
+      const left = fs.readdirSync('/proc/self/fd').filter((f) => { try { return fs.readlinkSync('/proc/self/fd/' + f).includes('bpf') } catch { return false } });
+      console.log(left.length);
+    })();`;
+  const w = spawnSync(process.execPath, ['-e', worker], { encoding: 'utf8', timeout: 30000 });
+  t.equal(w.status, 0, 'terminating busy workers with running tracers is clean');
+  t.equal(w.stdout.trim(), '0', 'and leaves no BPF fds behind');
+  t.equal(w.stderr, '');
+});
+
+function clangMissing(): string | undefined {
+  const r = spawnSync('clang', ['--version'], { encoding: 'utf8' });
+  return r.error || r.status !== 0 ? 'clang not found (needed to build test/progs/native_faults.bpf.c)' : undefined;
+}
+
+const KERNEL_CLANG = KERNEL ?? clangMissing();
+
+function compileFaults(dir: string, define?: string): string {
+  const out = join(dir, `faults${define ?? ''}.bpf.o`);
+  const args = ['-O2', '-g', '-target', 'bpf', ...(define ? [define] : []), '-c', FAULTS_SRC, '-o', out];
+  const r = spawnSync('clang', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`clang ${args.join(' ')}: ${r.stderr.trim()}`);
+  return out;
+}
+
+gated('kernel: a verifier rejection names the program and ends with the verifier log', KERNEL_CLANG, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'exectrace-native-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const obj = compileFaults(dir, '-DREJECT');
+  let message = '';
+  try {
+    openTracer({ object: obj }).close();
+    t.fail('the verifier accepted et_test_reject');
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  const lines = message.split('\n');
+  t.equal(lines[0], 'load bpf object: Permission denied');
+  t.equal(lines[1], "  prog 'et_test_reject': BPF program load failed: Permission denied");
+  t.ok(lines.length <= 2 + 5, 'at most 5 verifier lines');
+  t.ok(lines.includes("  R0 invalid mem access 'scalar'"), 'the verifier says why');
+  t.same(bpfFds(), [], 'nothing left open');
+});
+
+gated('kernel: an attach failure names the program and detaches the others', KERNEL_CLANG, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'exectrace-native-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const obj = compileFaults(dir);
+  const tracer = openTracer({ object: obj });
+  t.teardown(() => tracer.close());
+  t.throws(() => tracer.attach(), /^attach et_test_noattach: No such file or directory\n/);
+  t.same(
+    bpfFds().filter((f) => f.kind === 'bpf_link'),
+    [],
+    'et_test_attaches was detached again',
+  );
+  tracer.close();
+  t.same(bpfFds(), [], 'nothing left open');
+});
