@@ -35,7 +35,7 @@ const sampleObj = readFileSync(SAMPLE_OBJ);
 const sampleBtfBytes = readElf(sampleObj).sectionData('.BTF');
 
 /** Our errors are one line and start with the stage that failed. */
-const OUR_ERROR = /^(read elf|parse btf|btf from elf|btf|record layout|rodata image|rodata defaults|rodata variables): [^\n]+$/;
+const OUR_ERROR = /^(read elf|parse btf|btf from elf|btf|record layout|rodata image|rodata defaults|rodata variables): [\x20-\x7e]+$/;
 
 function thrown(fn: () => unknown): Error {
   try {

@@ -7,6 +7,8 @@
 // Nothing here trusts the file: every header field that points into it is
 // checked before it is followed, and errors say which structure was bad.
 
+import { printable } from './printable';
+
 const EHDR_SIZE = 64; // sizeof(Elf64_Ehdr)
 const SHDR_SIZE = 64; // sizeof(Elf64_Shdr)
 const SYM_SIZE = 24; // sizeof(Elf64_Sym)
@@ -81,14 +83,14 @@ export class ElfFile {
   /** The bytes of a section, as a view into the file (not a copy). */
   sectionData(which: string | ElfSection): Uint8Array {
     const s = typeof which === 'string' ? this.section(which) : which;
-    if (s === undefined) throw new Error(`read elf: no section named ${which as string}`);
+    if (s === undefined) throw new Error(`read elf: no section named ${printable(which as string)}`);
     if (s.type === SHT_NOBITS) {
-      throw new Error(`read elf: section ${s.index} (${s.name}) has no data in the file (SHT_NOBITS)`);
+      throw new Error(`read elf: section ${s.index} (${printable(s.name)}) has no data in the file (SHT_NOBITS)`);
     }
     if (s.type === SHT_NULL) return this.bytes.subarray(0, 0);
     if (s.offset + s.size > this.bytes.length) {
       throw new Error(
-        `read elf: section ${s.index} (${s.name}) data beyond end of file (offset ${s.offset}, size ${s.size}, file ${this.bytes.length} bytes)`,
+        `read elf: section ${s.index} (${printable(s.name)}) data beyond end of file (offset ${s.offset}, size ${s.size}, file ${this.bytes.length} bytes)`,
       );
     }
     return this.bytes.subarray(s.offset, s.offset + s.size);

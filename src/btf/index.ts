@@ -10,8 +10,10 @@
 // image that carries the object's `const volatile` options into the kernel.
 //
 // Files: elf.ts (minimal ELF64 reader), btf_types.ts (wire structs of
-// include/uapi/linux/btf.h), types.ts (the model), parse.ts (blob -> model,
-// validated), layout.ts (record layouts), rodata.ts (.rodata options).
+// include/uapi/linux/btf.h), raw.ts (scan of a blob, decoding on demand),
+// types.ts (the model and the Btf class), parse.ts (checks of the type graph,
+// DATASEC fix-ups from the ELF), layout.ts (record layouts), rodata.ts
+// (.rodata options), printable.ts (names made safe for one-line errors).
 
 export { parseBtf, btfFromElf } from './parse';
 export {

@@ -3,6 +3,7 @@
 // generated from. Derived from BTF so that TypeScript never hard-codes an
 // offset; kept to numbers, strings and arrays so it survives msgpack.
 
+import { printable } from './printable';
 import { Btf, Struct, Type, TypeId, describeKind } from './types';
 
 export type FieldKind = 'uint' | 'int' | 'char' | 'bytes' | 'float' | 'enum' | 'pointer';
@@ -53,7 +54,7 @@ export function recordLayouts(btf: Btf, names: readonly string[], options: Layou
 }
 
 export function recordLayout(btf: Btf, name: string, options: LayoutOptions = {}): RecordLayout {
-  const ctx = `record layout: struct ${name}`;
+  const ctx = `record layout: struct ${printable(name)}`;
   const st = findStruct(btf, name);
   if (st === undefined) throw new Error(`${ctx}: not found in BTF`);
   const layout: RecordLayout = { name, size: st.size, fields: [] };
@@ -63,7 +64,7 @@ export function recordLayout(btf: Btf, name: string, options: LayoutOptions = {}
     if (i === last && m.bitfieldSize === 0) {
       const t = btf.resolve(m.type);
       if (t.kind === 'array' && t.nelems === 0) {
-        if (m.bitOffset % 8 !== 0) throw new Error(`${ctx}: member ${m.name} is not byte aligned`);
+        if (m.bitOffset % 8 !== 0) throw new Error(`${ctx}: member ${printable(m.name)} is not byte aligned`);
         layout.tail = { offset: m.bitOffset / 8 };
         return;
       }
@@ -102,7 +103,7 @@ class Flattener {
 
   member(owner: Type, name: string, typeId: TypeId, bitOffset: number, bitfieldSize: number, prefix: string, base: number): void {
     const path = `${prefix}${name}`;
-    const where = `${this.ctx}: member ${path === '' ? `at bit ${bitOffset} of ${describeKind(owner)}` : path}`;
+    const where = `${this.ctx}: member ${path === '' ? `at bit ${bitOffset} of ${describeKind(owner)}` : printable(path)}`;
     const t = this.btf.resolve(typeId);
     if (bitfieldSize > 0 || (t.kind === 'int' && t.bits !== t.size * 8)) {
       if (this.omitBitfields) return;

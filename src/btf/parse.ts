@@ -16,6 +16,7 @@ import {
   btfMemberBitfieldSize,
 } from './btf_types';
 import { ElfFile, SHT_NOBITS, STT_NOTYPE, STT_OBJECT, readElf } from './elf';
+import { printable } from './printable';
 import { RawBtf, scanBtf } from './raw';
 import { Btf, BtfOptions, Datasec, MAX_RESOLVE_DEPTH, TypeId, describeKind } from './types';
 
@@ -53,7 +54,7 @@ function validate(btf: Btf, raw: RawBtf): void {
     if (target >= n) throw new Error(`parse btf: type ${owner}: ${role} refers to type ${target}, beyond the last type ${n - 1}`);
     if (target === 0 && !allowVoid) throw new Error(`parse btf: type ${owner}: ${role} is void`);
   };
-  const memberName = (id: TypeId, i: number) => raw.str(raw.u32(raw.extra(id) + i * BTF_MEMBER_SIZE));
+  const memberName = (id: TypeId, i: number) => printable(raw.str(raw.u32(raw.extra(id) + i * BTF_MEMBER_SIZE)));
   const memberCtx = (id: TypeId, i: number) => `parse btf: type ${id}: member '${memberName(id, i)}'`;
 
   // 1. Every reference points at an existing type of an acceptable kind.
@@ -251,7 +252,7 @@ function fixupDatasecs(btf: Btf, elf: ElfFile): void {
 }
 
 function fixupDatasec(btf: Btf, elf: ElfFile, t: Datasec, shndx: number, size: number, nobits: boolean): void {
-  const ctx = `btf from elf: datasec ${t.name}`;
+  const ctx = `btf from elf: datasec ${printable(t.name)}`;
   t.size = size;
   for (const e of t.vars) {
     const v = btf.type(e.type);
@@ -260,11 +261,11 @@ function fixupDatasec(btf: Btf, elf: ElfFile, t: Datasec, shndx: number, size: n
       const sym = elf.symbols().find(
         (s) => s.name === v.name && s.shndx === shndx && (s.type === STT_OBJECT || s.type === STT_NOTYPE),
       );
-      if (sym === undefined) throw new Error(`${ctx}: variable ${v.name} has no symbol in section ${shndx}`);
+      if (sym === undefined) throw new Error(`${ctx}: variable ${printable(v.name)} has no symbol in section ${shndx}`);
       e.offset = sym.value;
     }
     if (e.offset + e.size > size) {
-      throw new Error(`${ctx}: variable ${v.name} (offset ${e.offset}, ${e.size} bytes) beyond the section (${size} bytes${nobits ? ', nobits' : ''})`);
+      throw new Error(`${ctx}: variable ${printable(v.name)} (offset ${e.offset}, ${e.size} bytes) beyond the section (${size} bytes${nobits ? ', nobits' : ''})`);
     }
   }
 }

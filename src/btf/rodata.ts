@@ -5,6 +5,7 @@
 // VARs), not from TypeScript constants.
 
 import { loadObject } from './parse';
+import { printable } from './printable';
 import { Btf, Datasec, Int, Type } from './types';
 
 export type RodataValue = number | bigint;
@@ -36,11 +37,11 @@ export function rodataImage(elfBytes: Uint8Array, values: Readonly<Record<string
     const v = byName.get(name);
     if (v === undefined) {
       const known = vars.map((x) => x.name).join(', ') || 'none';
-      throw new Error(`${ctx}: unknown variable '${name}' (known: ${known})`);
+      throw new Error(`${ctx}: unknown variable '${printable(name)}' (known: ${printable(known)})`);
     }
-    if (v.integer === undefined) throw new Error(`${ctx}: variable '${name}' is ${v.typeName}, only integers can be set`);
+    if (v.integer === undefined) throw new Error(`${ctx}: variable '${printable(name)}' is ${printable(v.typeName)}, only integers can be set`);
     if (!v.volatile) {
-      throw new Error(`${ctx}: variable '${name}' is not volatile, the compiler may have folded its value (declare it const volatile)`);
+      throw new Error(`${ctx}: variable '${printable(name)}' is not volatile, the compiler may have folded its value (declare it const volatile)`);
     }
     writeInt(image, v.offset, v.size, checkedValue(name, value, v, ctx));
   }
@@ -84,9 +85,9 @@ function datasecVariables(btf: Btf, ds: Datasec, sectionSize: number, ctx: strin
     const v = btf.type(e.type);
     if (v.kind !== 'var') continue;
     const size = btf.sizeof(v.type);
-    if (size !== e.size) throw new Error(`${ctx}: variable '${v.name}': datasec says ${e.size} bytes, its type ${size}`);
+    if (size !== e.size) throw new Error(`${ctx}: variable '${printable(v.name)}': datasec says ${e.size} bytes, its type ${size}`);
     if (e.offset + size > sectionSize) {
-      throw new Error(`${ctx}: variable '${v.name}' (offset ${e.offset}, ${size} bytes) beyond .rodata (${sectionSize} bytes)`);
+      throw new Error(`${ctx}: variable '${printable(v.name)}' (offset ${e.offset}, ${size} bytes) beyond .rodata (${sectionSize} bytes)`);
     }
     const base = btf.resolve(v.type);
     vars.push({
@@ -119,13 +120,13 @@ function checkedValue(name: string, value: RodataValue, v: RodataVariable, ctx: 
   } else if (typeof value === 'number' && Number.isSafeInteger(value)) {
     big = BigInt(value);
   } else {
-    throw new Error(`${ctx}: variable '${name}': value ${String(value)} is not an integer`);
+    throw new Error(`${ctx}: variable '${printable(name)}': value ${String(value)} is not an integer`);
   }
   const bits = BigInt(int.bits);
   const min = int.signed ? -(1n << (bits - 1n)) : 0n;
   const max = int.signed ? (1n << (bits - 1n)) - 1n : (1n << bits) - 1n;
   if (big < min || big > max) {
-    throw new Error(`${ctx}: variable '${name}': value ${big} out of range for ${v.typeName} (${min}..${max})`);
+    throw new Error(`${ctx}: variable '${printable(name)}': value ${big} out of range for ${printable(v.typeName)} (${min}..${max})`);
   }
   return big;
 }

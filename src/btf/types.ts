@@ -1,13 +1,15 @@
 // The public BTF model: one plain object per type, indexed by type id, with
 // names resolved from the string section and references kept as type ids
 // (so the graph may be cyclic — struct list { struct list *next; } — without
-// the objects being cyclic). The Btf class adds the walks everybody needs:
+// the objects being cyclic). The Btf class decodes these objects from the
+// scanned blob (raw.ts) on first use, and adds the walks everybody needs:
 // look-up by name, skipping typedefs and qualifiers, sizes, C-like names.
 //
 // Every walk is bounded by MAX_RESOLVE_DEPTH, as in the kernel and libbpf, so
 // a hostile blob with a reference cycle yields an Error, never a hang.
 
 import { BtfKind, KIND_NAMES } from './btf_types';
+import { printable } from './printable';
 import type { RawBtf } from './raw';
 
 export type TypeId = number;
@@ -248,6 +250,7 @@ export class Btf {
     options: BtfOptions = {},
   ) {
     this.pointerSize = options.pointerSize ?? 8;
+    if (this.pointerSize !== 4 && this.pointerSize !== 8) throw new Error(`btf: pointer size ${this.pointerSize} is not 4 or 8`);
     this.cache = new Array(raw.count);
     this.sizes = new Float64Array(raw.count).fill(-1);
   }
@@ -432,7 +435,7 @@ export class Btf {
       }
       default: {
         const name = raw.name(id);
-        const what = name === '' ? KIND_NAMES[kind] : `${KIND_NAMES[kind]} ${name}`;
+        const what = name === '' ? KIND_NAMES[kind] : `${KIND_NAMES[kind]} ${printable(name)}`;
         throw new Error(`btf: type ${id}: ${what} has no size`);
       }
     }
@@ -461,5 +464,5 @@ function baseName(t: Type): string {
 
 /** "struct et_exec", "int", "func_proto" — for error messages. */
 export function describeKind(t: Type): string {
-  return t.name === '' ? t.kind : `${t.kind} ${t.name}`;
+  return t.name === '' ? t.kind : `${t.kind} ${printable(t.name)}`;
 }

@@ -123,7 +123,6 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
 
   const header = layouts.et_header;
   const typeAt = pos(header, 'type');
-  const sizeAt = pos(header, 'size');
   const tsAt = pos(header, 'ts_ns');
   const lostL = layouts.et_lost;
   const counterL = layouts.et_counter;
@@ -158,7 +157,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     while (p + 4 <= n) {
       const len = batch.readUInt32LE(p);
       const o = p + 4;
-      if (len >= header.size && o + len <= n) {
+      if (o + len > n) break; // the addon never splits a frame; stop rather than misread
+      if (len >= header.size) {
         const t = typeAt.size === 2 ? batch.readUInt16LE(o + typeAt.offset) : batch.readUInt32LE(o + typeAt.offset);
         recorded.set(t, (recorded.get(t) ?? 0) + 1);
         const lo = batch.readUInt32LE(o + tsAt.offset);
@@ -166,8 +166,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         const ts = hi * 4294967296 + lo;
         if (pendingRecords === 0 || ts < firstTs) firstTs = ts;
         if (ts > lastTs) lastTs = ts;
-        pendingRecords++;
       }
+      pendingRecords++;
       p = o + len;
     }
     pending.push(batch);
