@@ -19,10 +19,10 @@ BPF_SOURCES := $(wildcard bpf/*.bpf.c)
 BPF_OBJECTS := $(BPF_SOURCES:.c=.o)
 TS_SOURCES := $(shell find src commands -name '*.ts' 2>/dev/null)
 NATIVE_SOURCES := $(wildcard native/*.cc native/*.h) binding.gyp
-TEST_PROGS := $(patsubst %.c,%.out,$(wildcard test/progs/*.c))
+TEST_PROGS := $(patsubst %.c,%.out,$(filter-out %.bpf.c,$(wildcard test/progs/*.c)))
 DEMO_TRACE ?= /tmp/exectrace-demo.bin
 
-.PHONY: deps apt npm build bpf check-bpf demo test bench fuzz clean progs
+.PHONY: deps apt npm build bpf check-bpf demo test bench fuzz clean progs fixtures
 
 ## set-up ------------------------------------------------------------------
 
@@ -96,3 +96,7 @@ bench: build progs
 
 clean:
 	rm -rf dist build test/progs/*.out
+
+# Small real recordings for the offline tests (needs root; commit the result).
+fixtures: build progs
+	./bin/exectrace record --force -o fixtures/exec-scenarios.bin -- node test/progs/scenarios.js fixtures/exec-scenarios.manifest.json
