@@ -88,8 +88,15 @@ demo: build
 	@echo "== stats"
 	./bin/exectrace stats $(DEMO_TRACE)
 
+# tap's own summary is not a line CI reads, so the last line restates it plainly.
 test: build check-bpf progs
-	npx tap
+	@log=$$(mktemp); set -o pipefail; npx tap 2>&1 | tee $$log; rc=$$?; \
+	summary=$$(grep -E '^# \{ total: [0-9]+' $$log | tail -n 1); rm -f $$log; \
+	pass=$$(echo "$$summary" | grep -oE 'pass: [0-9]+' | grep -oE '[0-9]+'); \
+	fail=$$(echo "$$summary" | grep -oE 'fail: [0-9]+' | grep -oE '[0-9]+'); \
+	skip=$$(echo "$$summary" | grep -oE 'skip: [0-9]+' | grep -oE '[0-9]+'); \
+	echo "$${pass:-0} passed, $${fail:-0} failed, $${skip:-0} skipped"; \
+	exit $$rc
 
 bench: build progs
 	node dist/test/bench/run.js

@@ -126,10 +126,14 @@ void Drain::CallJs(Napi::Env env, Napi::Function onBatch, Holder* holder, Batch*
     free(data);  // a worker being terminated cannot make Buffers any more
     throw;
   }
-  // A throw from onBatch becomes an uncaught exception, as for any callback;
-  // where JS can no longer run (env teardown) it is dropped
-  // (NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS).
-  onBatch.Call({buffer});
+  try {
+    onBatch.Call({buffer});
+  } catch (const Napi::Error& e) {
+    // A throw from onBatch is an uncaught exception, as for any callback (by
+    // default Node-API 8 would only print a warning and carry on). Where JS
+    // can no longer run (env teardown) this fails quietly.
+    napi_fatal_exception(env, e.Value());
+  }
 }
 
 // Drain thread.
@@ -221,6 +225,14 @@ int Drain::OnRecord(void* ctx, void* data, size_t size) {
 bool Drain::Deliver() {
   Batch* batch = batch_;
   batch_ = nullptr;
+  // A batch cut short by the flush timer gives back what it did not use: JS
+  // may hold on to the Buffer for a while.
+  if (batch->capacity - batch->size > (batch->capacity >> 1)) {
+    if (void* shrunk = realloc(batch->data, batch->size)) {
+      batch->data = static_cast<uint8_t*>(shrunk);
+      batch->capacity = batch->size;
+    }
+  }
   napi_status status = tsfn_.BlockingCall(batch);
   if (status != napi_ok) {
     FreeBatch(batch);

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -23,8 +24,17 @@ constexpr size_t kVerifierTail = 5;
 std::mutex logMutex;
 std::deque<std::string> logLines;
 
+// EXECTRACE_LIBBPF_DEBUG=1 sends all of libbpf's output to stderr as well.
+bool debugToStderr = false;
+
 // Any thread (libbpf calls it from whichever thread hit the problem).
 int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args) {
+  if (debugToStderr) {
+    va_list copy;
+    va_copy(copy, args);
+    vfprintf(stderr, format, copy);
+    va_end(copy);
+  }
   if (level != LIBBPF_WARN) return 0;  // info and debug stay quiet
   va_list copy;
   va_copy(copy, args);
@@ -114,14 +124,16 @@ bool EndsWith(const char* s, const char* suffix) {
 
 void InstallLibbpfLog() {
   static std::once_flag once;
-  std::call_once(once, [] { libbpf_set_print(LibbpfPrint); });
+  std::call_once(once, [] {
+    const char* debug = getenv("EXECTRACE_LIBBPF_DEBUG");
+    debugToStderr = debug != nullptr && debug[0] != '\0' && strcmp(debug, "0") != 0;
+    libbpf_set_print(LibbpfPrint);
+  });
 }
 
 std::string ErrorText(int err) {
-  char buf[128];
-  if (libbpf_strerror(err < 0 ? -err : err, buf, sizeof(buf)) != 0 && buf[0] == '\0') {
-    snprintf(buf, sizeof(buf), "error %d", err);
-  }
+  char buf[128] = "";
+  libbpf_strerror(err < 0 ? -err : err, buf, sizeof(buf));  // "Unknown libbpf error N" for the unknown
   return buf;
 }
 

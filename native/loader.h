@@ -28,8 +28,10 @@ class BpfError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Routes libbpf's output into a small in-memory tail instead of stderr.
-// Idempotent; process-wide (libbpf has one print callback per process).
+// Routes libbpf's warnings into a small in-memory tail (appended to load and
+// attach errors) instead of stderr; info and debug are dropped, unless
+// EXECTRACE_LIBBPF_DEBUG=1 also sends everything to stderr. Idempotent;
+// process-wide (libbpf has one print callback per process).
 void InstallLibbpfLog();
 
 // "Operation not permitted" for -EPERM or EPERM; knows libbpf's own codes.

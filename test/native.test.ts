@@ -406,6 +406,16 @@ gated('kernel: process exit and worker termination with a running drain', KERNEL
   t.equal(w.stderr, '');
 });
 
+gated('kernel: a throw from onBatch is an uncaught exception', KERNEL, async (t) => {
+  const script = `const n = require(${JSON.stringify(addonPath())}); const cp = require('child_process');
+    const tr = new n.Tracer({ object: ${JSON.stringify(OBJECT)} }); tr.attach();
+    tr.start(() => { throw new Error('thrown by onBatch'); }, { batchBytes: 1, flushMs: 1 });
+    cp.spawnSync('/bin/true');`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 });
+  t.equal(r.status, 1, 'the process dies as for any uncaught exception');
+  t.match(r.stderr, /^Error: thrown by onBatch$/m);
+});
+
 function clangMissing(): string | undefined {
   const r = spawnSync('clang', ['--version'], { encoding: 'utf8' });
   return r.error || r.status !== 0 ? 'clang not found (needed to build test/progs/native_faults.bpf.c)' : undefined;

@@ -43,7 +43,9 @@ export function humanLine(e: TraceEvent, clock: WallClock): string {
     case 'process':
     case 'exec': {
       const argv = e.argv as string[] | undefined;
-      let s = `${head} ${who(e)} ${commandLine(argv)}`;
+      // Kernel threads have no argv: show their name in brackets, as ps does.
+      const cmd = argv && argv.length ? commandLine(argv) : `[${e.comm}]`;
+      let s = `${head} ${who(e)} ${cmd}`;
       if (e.filename && (!argv || argv[0] !== e.filename)) s += `  (${e.filename})`;
       if (e.interp) s += `  interp=${e.interp}`;
       if (e.truncated) s += `  [truncated: argc=${e.argc}]`;
