@@ -1,6 +1,10 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT, parseDuration, parseSize} from '../src/cli/base';
 import {record} from '../src/record';
+import {Decoder, DecodeMeta, humanLine, ordered} from '../src/decode';
+import {FrameCursor} from '../src/format';
+import {toJson} from '../src/util/json';
+import {Output} from '../src/util/output';
 
 export default class Record extends BaseCommand {
   static override summary = 'Record process activity system-wide into a trace file (needs root).';
@@ -13,6 +17,8 @@ The file is created with mode 0600: it can hold secrets from command lines.`;
     '<%= config.bin %> record --raw -o trace.bin -- make -j2',
     '<%= config.bin %> record --raw -o trace.bin --duration 30s',
     '<%= config.bin %> record -o trace.bin --max-args 1024 --max-arg-bytes 128K',
+    '<%= config.bin %> record --stdout                 # live human lines, no file',
+    '<%= config.bin %> record --stdout --json -o t.bin  # live NDJSON, and the file too',
   ];
 
   static override strict = false;
@@ -21,7 +27,9 @@ The file is created with mode 0600: it can hold secrets from command lines.`;
   };
 
   static override flags = {
-    output: Flags.string({char: 'o', description: 'trace file to write', required: true}),
+    output: Flags.string({char: 'o', description: 'trace file to write (required unless --stdout)'}),
+    stdout: Flags.boolean({description: 'also decode live to stdout, as decode would (costs more CPU than recording alone)'}),
+    json: Flags.boolean({description: 'with --stdout: NDJSON instead of human lines', dependsOn: ['stdout']}),
     force: Flags.boolean({char: 'f', description: 'overwrite the output file if it exists'}),
     raw: Flags.boolean({description: 'write raw ring-buffer records, decoded later (the default; kept for scripts)', default: true, allowNo: false}),
     duration: Flags.string({char: 'd', description: 'stop after this long (500ms, 30s, 5m, 1h)'}),
@@ -36,6 +44,7 @@ The file is created with mode 0600: it can hold secrets from command lines.`;
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Record);
+    if (!flags.output && !flags.stdout) this.error('give -o FILE to record into a file, or --stdout to watch live (or both)', {exit: EXIT.usage});
     const command = (argv as string[]).filter((a) => a !== '--');
     const maxArgBytes = parseSize(flags['max-arg-bytes'], 'max-arg-bytes');
     if (maxArgBytes < 1 || maxArgBytes > 128 * 1024) this.error('--max-arg-bytes must be between 1 and 128K', {exit: EXIT.usage});
@@ -56,18 +65,45 @@ The file is created with mode 0600: it can hold secrets from command lines.`;
       level: flags.level,
       object: flags.object,
       log: (line) => process.stderr.write(`exectrace: ${line}\n`),
+      ...(flags.stdout ? live(flags.json) : {}),
     });
+    if (flags.stdout) await liveOut?.end();
     const parts = Object.entries(summary.totals)
       .filter(([, t]) => t.recorded || t.lost)
       .map(([k, t]) => `${k} ${t.recorded}${t.lost ? ` (lost ${t.lost})` : ''}`);
     const lost = Object.values(summary.totals).reduce((a, t) => a + t.lost, 0);
+    const where = summary.output ? `${summary.output}: ${summary.bytes} bytes in ${summary.chunks} chunks` : 'no file';
     process.stderr.write(
       `exectrace: recorded ${summary.records} events in ${(summary.durationNs / 1e9).toFixed(2)}s ` +
-        `(${parts.join(', ') || 'none'}); lost ${lost}; ${summary.output}: ${summary.bytes} bytes in ${summary.chunks} chunks (${summary.endReason})\n`,
+        `(${parts.join(', ') || 'none'}); lost ${lost}; ${where} (${summary.endReason})\n`,
     );
     if (summary.childExit) {
       if (summary.childExit.signal) process.exitCode = 128 + (require('node:os').constants.signals[summary.childExit.signal] ?? 0);
       else process.exitCode = summary.childExit.code ?? 0;
     }
   }
+}
+
+let liveOut: Output | undefined;
+
+/** Live mode: the same decoder as `decode`, fed batch by batch as the drain delivers them. */
+function live(json: boolean) {
+  let decoder: Decoder | undefined;
+  const out = (liveOut = new Output(process.stdout));
+  const cursor = new FrameCursor();
+  return {
+    onStart(meta: {[k: string]: unknown}) {
+      decoder = new Decoder(meta as unknown as DecodeMeta);
+    },
+    onBatch(frames: Buffer) {
+      const d = decoder;
+      if (!d) return;
+      cursor.reset(frames);
+      while (cursor.next()) {
+        const e = d.decode(cursor.buf, cursor.offset, cursor.length);
+        if (e) out.line(json ? toJson(ordered(e)) : humanLine(e, d.clock));
+      }
+      out.flush();
+    },
+  };
 }

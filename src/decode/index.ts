@@ -6,7 +6,7 @@
 import {forEachFrame, Problem, TraceReader} from '../format';
 import {Decoder, DecodeMeta, TraceEvent} from './events';
 
-export {Decoder, TraceEvent, ordered} from './events';
+export {Decoder, DecodeMeta, TraceEvent, ordered} from './events';
 export {humanLine, shellQuote, commandLine} from './human';
 
 export interface OpenedTrace {

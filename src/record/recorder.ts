@@ -20,7 +20,8 @@ export const DEFAULT_OBJECT = path.join(PACKAGE_ROOT, 'bpf', 'exectrace.bpf.o');
 const FORMAT_VERSION = '1.0';
 
 export interface RecordOptions {
-  output: string;
+  /** The trace file; without it nothing is written (live mode only). */
+  output?: string;
   force?: boolean;
   command?: string[];
   durationMs?: number;
@@ -33,6 +34,9 @@ export interface RecordOptions {
   object?: string;
   /** Where progress lines go (stderr in the CLI). */
   log?: (line: string) => void;
+  /** Live mode: the file's metadata once known, then every batch of frames as it arrives. */
+  onStart?: (meta: Record<string, unknown>) => void;
+  onBatch?: (frames: Buffer) => void;
 }
 
 export interface TypeTotals {
@@ -42,7 +46,7 @@ export interface TypeTotals {
 }
 
 export interface RecordSummary {
-  output: string;
+  output: string | null;
   durationNs: number;
   bytes: number;
   chunks: number;
@@ -103,14 +107,16 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   checkRoot();
   checkBtf();
   ensureTracefs();
-  const outDir = path.dirname(path.resolve(opts.output));
-  try {
-    fs.accessSync(outDir, fs.constants.W_OK);
-  } catch {
-    throw new UserError(`output directory ${outDir} is not writable (or does not exist)`);
-  }
-  if (!opts.force && fs.existsSync(opts.output)) {
-    throw new UserError(`output file ${opts.output} exists (use --force to overwrite)`);
+  if (opts.output !== undefined) {
+    const outDir = path.dirname(path.resolve(opts.output));
+    try {
+      fs.accessSync(outDir, fs.constants.W_OK);
+    } catch {
+      throw new UserError(`output directory ${outDir} is not writable (or does not exist)`);
+    }
+    if (!opts.force && fs.existsSync(opts.output)) {
+      throw new UserError(`output file ${opts.output} exists (use --force to overwrite)`);
+    }
   }
 
   const objectPath = opts.object ?? DEFAULT_OBJECT;
@@ -170,6 +176,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       pendingRecords++;
       p = o + len;
     }
+    if (opts.onBatch) opts.onBatch(batch);
+    if (!writer) return;
     pending.push(batch);
     pendingBytes += n;
     if (pendingBytes >= opts.chunkBytes) flush();
@@ -275,8 +283,13 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       cgroups,
       processes,
     };
-    writer = TraceWriter.create(opts.output, meta, {force: opts.force, level: opts.level});
-    log(`recording to ${opts.output} (${processes.length} processes alive at start)`);
+    opts.onStart?.(meta);
+    if (opts.output !== undefined) {
+      writer = TraceWriter.create(opts.output, meta, {force: opts.force, level: opts.level});
+      log(`recording to ${opts.output} (${processes.length} processes alive at start)`);
+    } else {
+      log(`recording (live, no file; ${processes.length} processes alive at start)`);
+    }
 
     timer = setInterval(() => {
       pollCounters();
@@ -319,22 +332,28 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     };
   }
   const endReason = stopping ?? 'stopped';
-  const w = writer as TraceWriter;
-  w.close({
-    clock_end: clockEnd,
-    chunks: w.stats.chunks,
-    records: totalRecords,
-    totals,
-    end_reason: endReason,
-    unknown_types: [...recorded.keys()].filter((k) => !names.has(k)),
-  });
+  const records = [...recorded.values()].reduce((a, b) => a + b, 0);
+  let bytes = 0;
+  let chunks = 0;
+  if (writer) {
+    chunks = writer.stats.chunks;
+    writer.close({
+      clock_end: clockEnd,
+      chunks,
+      records: totalRecords,
+      totals,
+      end_reason: endReason,
+      unknown_types: [...recorded.keys()].filter((k) => !names.has(k)),
+    });
+    bytes = fs.statSync(opts.output as string).size;
+  }
   if (writeError) throw new UserError(`recording stopped: cannot write ${opts.output}: ${writeError.message}`);
   return {
-    output: opts.output,
+    output: opts.output ?? null,
     durationNs: Number(clockEnd.boot_ns) - Number(clockStart.boot_ns),
-    bytes: fs.statSync(opts.output).size,
-    chunks: w.stats.chunks,
-    records: totalRecords,
+    bytes,
+    chunks,
+    records,
     totals,
     endReason,
     childExit,
