@@ -22,7 +22,7 @@ NATIVE_SOURCES := $(wildcard native/*.cc native/*.h) binding.gyp
 TEST_PROGS := $(patsubst %.c,%.out,$(filter-out %.bpf.c,$(wildcard test/progs/*.c)))
 DEMO_TRACE ?= /tmp/exectrace-demo.bin
 
-.PHONY: deps apt npm build bpf check-bpf demo test bench fuzz clean progs fixtures
+.PHONY: deps apt npm build bpf check-bpf demo test bench fuzz clean progs fixtures syscall-table damaged-fixtures
 
 ## set-up ------------------------------------------------------------------
 
@@ -104,6 +104,22 @@ bench: build progs
 clean:
 	rm -rf dist build test/progs/*.out
 
-# Small real recordings for the offline tests (needs root; commit the result).
-fixtures: build progs
+# The x86_64 syscall number → name table the recorder uses (from linux-libc-dev); commit the result.
+syscall-table:
+	node scripts/gen-syscall-table.js
+
+fixtures/sysdesc_layouts.bpf.o: test/progs/sysdesc_layouts.bpf.c bpf/exectrace.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Small real recordings for the offline tests (needs root; commit the result), and the
+# deliberately damaged files derived from them.
+fixtures: build progs fixtures/sysdesc_layouts.bpf.o
 	./bin/exectrace record --force -o fixtures/exec-scenarios.bin -- node test/progs/scenarios.js fixtures/exec-scenarios.manifest.json
+	node scripts/make-damaged-fixtures.js
+
+damaged-fixtures: build
+	node scripts/make-damaged-fixtures.js
+
+# The fuzz test runs ~10 s in `make test`; this runs it for FUZZ_SECONDS (default 300).
+fuzz: build
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} npx tap --timeout=0 test/fuzz.test.ts

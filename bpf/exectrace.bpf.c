@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /*
- * exectrace kernel side: exec (successful and failed), fork and exit records
+ * exectrace kernel side: exec (successful and failed), fork and exit records,
+ * and syscall entry/exit records with the process context they ran in,
  * written into one ring buffer, in the layouts of exectrace.h.
  *
  * Variable-length records (exec, exec_failed) are built in per-CPU scratch
@@ -24,6 +25,11 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Options; userspace replaces the whole .rodata image before load. */
 const volatile __u32 max_arg_bytes = 32768; /* argv bytes kept per exec, <= ET_ARGS_MAX */
 const volatile __u32 max_args = 256;        /* argv pointers read for a failed exec, <= ET_ARGV_PTRS_MAX */
+const volatile __u32 trace_syscalls = 0;    /* 1: sys_enter/sys_exit record the calls sys_descs selects */
+const volatile __u32 max_str = ET_STR_MAX;  /* bytes of one captured string, NUL included, <= ET_STR_MAX */
+const volatile __u32 max_bytes = 64;        /* bytes of one captured buffer, <= ET_BYTES_MAX */
+const volatile __u32 self_tgid = 0;         /* the recorder's process: its syscalls are never recorded */
+const volatile __u32 comm_filter_on = 0;    /* 1: only tasks whose comm is a key of comm_filter */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -88,6 +94,66 @@ struct {
 	__type(value, struct exec_call);
 } exec_calls SEC(".maps");
 
+/* ---- syscall maps ---- */
+
+/* Per-syscall capture descriptors, filled by the recorder before attach. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ET_SYSCALL_MAX);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__type(key, __u32);
+	__type(value, struct et_sysdesc);
+} sys_descs SEC(".maps");
+
+/* Per syscall number: et_sys_exit records sent and lost, calls filtered out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ET_SYSCALL_MAX);
+	__type(key, __u32);
+	__type(value, struct et_counter);
+} sys_counters SEC(".maps");
+
+/* --comm: the command names (NUL-padded to ET_COMM_LEN) whose calls are recorded. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ET_COMM_FILTERS);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__type(key, char[ET_COMM_LEN]);
+	__type(value, __u8);
+} comm_filter SEC(".maps");
+
+/* et_sys_stash.in_call */
+#define STASH_IDLE 0  /* between calls */
+#define STASH_CALL 1  /* in the call described by nr, args, enter_ts */
+#define STASH_CHILD 2 /* a new task that has not run yet: its first sys_exit is the
+		       * return of the fork/clone that made it, which is not a call of its own */
+#define STASH_FILTERED 3 /* in a call --comm excluded at entry: its exit is not recorded
+			  * either, even if the comm changed meanwhile (an exec) */
+
+/*
+ * One per thread, made the first time the syscall programs see it (or at its
+ * fork), rewritten in place at every traced entry, deleted when the thread
+ * exits. At stop, the entries with in_call == STASH_CALL are the calls still
+ * in progress.
+ */
+struct et_sys_stash {
+	__u64 enter_ts;   /* hdr.ts_ns of the entry (and of its et_sys_enter, if any) */
+	__u32 nr;
+	__u32 in_call;    /* STASH_* */
+	__u64 args[ET_SYS_NARGS];
+	__u64 ctx_cookie; /* ctx_cookie() when the task's context was last written; 0: never */
+	__u32 retry;      /* bit i: argument i's entry capture found its memory unreadable
+			   * (a page not yet faulted in): sys_exit captures it again */
+	__u32 _pad0;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32); /* tid */
+	__type(value, struct et_sys_stash);
+} sys_stash SEC(".maps");
+
 /*
  * Puts every wire struct into this object's BTF, where the recorder reads the
  * record layouts: et_exec, et_exec_failed, et_fork, et_exit and et_lost (only
@@ -101,6 +167,15 @@ __attribute__((noinline)) enum et_type btf_anchor(struct et_exec *exec, struct e
 						   struct et_fork *fork, struct et_exit *exit, struct et_lost *lost)
 {
 	return ET_LOST;
+}
+
+/* The same for the syscall records; et_sysdesc, et_argdesc, et_counter and
+ * et_sys_stash also come with their maps. */
+__attribute__((noinline)) enum et_type btf_anchor_sys(struct et_sys_enter *enter, struct et_sys_exit *exit,
+						       struct et_task_ctx *task, struct et_sysdesc *desc,
+						       struct et_argdesc *arg)
+{
+	return ET_TASK;
 }
 
 static __always_inline void *slot(__u32 key)
@@ -120,15 +195,28 @@ static __always_inline void count(__u32 type, long err)
 		c->sent++;
 }
 
-/* Wake the drain only when a quarter of the ring is pending; otherwise it
- * finds the records on its next timed poll. One wakeup per record would cost
- * more than the record itself. */
-static __always_inline __u64 wakeup_flags(void)
+/*
+ * Wake the drain only when a quarter of the ring is pending; otherwise it
+ * finds the records on its next timed poll. A wakeup is an interrupt (a
+ * costly self-IPI in a VM), so one per record would cost far more than the
+ * record: above the quarter, wake once per WAKE_STEP bytes submitted, not for
+ * every record. A drain that is awake needs none (its poll returns while data
+ * is pending, and it empties the ring); one that is asleep gets one within
+ * WAKE_STEP bytes, even when records of other CPUs cross a step in between.
+ * `size` is this record's size, already counted in the pending bytes.
+ */
+#define WAKE_STEP (64 * 1024)
+
+static __always_inline __u64 wakeup_flags(__u64 size)
 {
 	__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	__u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+	__u64 ring = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
 
-	return pending >= size / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (pending < ring / 4)
+		return BPF_RB_NO_WAKEUP;
+	if (pending < size || pending - size < ring / 4 || pending / WAKE_STEP != (pending - size) / WAKE_STEP)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void fill_header(struct et_header *h, __u16 type, __u16 flags, __u32 size,
@@ -233,7 +321,7 @@ static __always_inline long emit(void *rec, __u64 rec_size, __u64 a_len, __u64 b
 		bpf_ringbuf_discard_dynptr(&d, 0);
 		return err;
 	}
-	bpf_ringbuf_submit_dynptr(&d, wakeup_flags());
+	bpf_ringbuf_submit_dynptr(&d, wakeup_flags(rec_size + a_len + b_len + args_len));
 	return 0;
 }
 
@@ -253,6 +341,27 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 	/* This exec succeeded: sys_exit will run under the leader's tid, so
 	 * the caller's pending entry must go now (a no-op for a leader). */
 	bpf_map_delete_elem(&exec_calls, &old_tid);
+	if (trace_syscalls) {
+		/* The same move for the syscall stash: a non-leader that exec'd
+		 * now has the leader's tid (whose own entry went when the leader
+		 * exited), and its execve returns under that tid. The changed
+		 * context is noticed at the next entry, through the cookie. */
+		__u32 tid = BPF_CORE_READ(p, pid);
+		struct et_sys_stash *s;
+
+		s = bpf_map_lookup_elem(&sys_stash, &old_tid);
+		if (s) {
+			/* The old image's memory is gone: nothing to capture
+			 * again at the execve's exit. */
+			s->retry = 0;
+			if (tid != old_tid) {
+				struct et_sys_stash moved = *s;
+
+				bpf_map_update_elem(&sys_stash, &tid, &moved, BPF_ANY);
+				bpf_map_delete_elem(&sys_stash, &old_tid);
+			}
+		}
+	}
 
 	rec = slot(SLOT_REC);
 	if (!rec)
@@ -326,6 +435,8 @@ static __always_inline int enter_exec(__u64 filename, __u64 argv, __s32 dfd, __u
 SEC("tracepoint/syscalls/sys_enter_execve")
 int sys_enter_execve(struct syscall_trace_enter *ctx)
 {
+	if (trace_syscalls)
+		return 0; /* sys_enter does it (see exec_nr) */
 	/* execve(filename, argv, envp) */
 	return enter_exec(ctx->args[0], ctx->args[1], -100 /* AT_FDCWD */, 0, ET_SYS_EXECVE);
 }
@@ -333,6 +444,8 @@ int sys_enter_execve(struct syscall_trace_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_execveat")
 int sys_enter_execveat(struct syscall_trace_enter *ctx)
 {
+	if (trace_syscalls)
+		return 0;
 	/* execveat(dfd, filename, argv, envp, flags) */
 	return enter_exec(ctx->args[1], ctx->args[2], (__s32)ctx->args[0], (__u32)ctx->args[4],
 			  ET_SYS_EXECVEAT);
@@ -450,7 +563,7 @@ static long argv_step(__u32 i, void *ctx)
 	return 0;
 }
 
-static __always_inline int exit_exec(struct syscall_trace_exit *ctx)
+static __always_inline int exit_exec(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
@@ -461,7 +574,7 @@ static __always_inline int exit_exec(struct syscall_trace_exit *ctx)
 	__u32 limit = max_arg_bytes, nargs = max_args;
 	__u16 flags = 0;
 	__u8 *rec;
-	long ret = ctx->ret, n, a_len, err;
+	long n, a_len, err;
 
 	pending = bpf_map_lookup_elem(&exec_calls, &tid);
 	if (!pending)
@@ -523,13 +636,597 @@ static __always_inline int exit_exec(struct syscall_trace_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_execve")
 int sys_exit_execve(struct syscall_trace_exit *ctx)
 {
-	return exit_exec(ctx);
+	if (trace_syscalls)
+		return 0; /* sys_exit does it */
+	return exit_exec(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_execveat")
 int sys_exit_execveat(struct syscall_trace_exit *ctx)
 {
-	return exit_exec(ctx);
+	if (trace_syscalls)
+		return 0;
+	return exit_exec(ctx->ret);
+}
+
+/* ---- syscalls ----------------------------------------------------------
+ *
+ * sys_enter stashes the call (time, number, arguments) in the thread's
+ * sys_stash entry, in place; sys_exit writes one et_sys_exit from it. So a
+ * call without entry captures costs one ring record, and the hot path does
+ * no map update or delete: the entry is made once per thread and deleted in
+ * sched_process_exit. Calls with entry captures (or that never return) also
+ * get an et_sys_enter. An et_task_ctx goes out before a thread's first
+ * record and before the first record after its context changed (a cheap
+ * fingerprint, ctx_cookie, is compared at each traced entry), and after each
+ * call flagged ET_SYSD_CTX.
+ *
+ * Captures are built in SLOT_REC (syscall records never nest with the exec
+ * ones on one CPU: each handler runs to completion with preemption off): the
+ * fixed record at 0, argument i's capture at SYS_SEG_AT(i), then copied into
+ * an exact-size ring reservation. A call without captures skips the scratch
+ * and writes its fixed-size record straight into the ring.
+ */
+#define SYS_SEG_MAX 4096 /* the larger of ET_STR_MAX and ET_BYTES_MAX */
+#define SYS_SEG_BASE 256
+#define SYS_SEG_AT(i) (SYS_SEG_BASE + (i) * SYS_SEG_MAX)
+
+_Static_assert(ET_STR_MAX <= SYS_SEG_MAX && ET_BYTES_MAX <= SYS_SEG_MAX, "a capture fits its segment");
+_Static_assert(sizeof(struct et_sys_enter) <= SYS_SEG_BASE && sizeof(struct et_sys_exit) <= SYS_SEG_BASE,
+	       "fixed record part fits before the segments");
+_Static_assert(SYS_SEG_AT(ET_SYS_NARGS) <= SLOT_SIZE, "every segment fits in SLOT_REC");
+_Static_assert((SYS_SEG_MAX & (SYS_SEG_MAX - 1)) == 0, "segment size is a power of two");
+
+static __always_inline void count_sys(__u32 nr, long err)
+{
+	struct et_counter *c = bpf_map_lookup_elem(&sys_counters, &nr);
+
+	if (!c)
+		return;
+	if (err)
+		c->lost++;
+	else
+		c->sent++;
+}
+
+static __always_inline void count_filtered(__u32 nr)
+{
+	struct et_counter *c = bpf_map_lookup_elem(&sys_counters, &nr);
+
+	if (c)
+		c->filtered++;
+}
+
+static __always_inline bool comm_allowed(void)
+{
+	char comm[ET_COMM_LEN];
+
+	/* NUL-padded, as the recorder writes the keys. */
+	if (bpf_get_current_comm(comm, sizeof(comm)))
+		return false;
+	return bpf_map_lookup_elem(&comm_filter, comm) != NULL;
+}
+
+/* The syscall's arguments, x86_64 ABI. */
+static __always_inline void read_args(__u64 *args, struct pt_regs *regs)
+{
+	args[0] = regs->di;
+	args[1] = regs->si;
+	args[2] = regs->dx;
+	args[3] = regs->r10;
+	args[4] = regs->r8;
+	args[5] = regs->r9;
+}
+
+static __always_inline __u64 mix(__u64 h, __u64 v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 31);
+}
+
+/*
+ * A fingerprint of what et_task holds, from direct loads only (a few
+ * nanoseconds): the credentials, namespaces, cgroups and parent objects the
+ * task points to, its comm and audit ids. commit_creds() always installs a
+ * new cred, and exec always commits one, so setuid-style calls and execs
+ * change it. Pointers are taken relative to the task: the verifier turns the
+ * difference of two pointers into a plain number it lets us hash. Never 0.
+ */
+static __always_inline __u64 ctx_cookie(struct task_struct *t)
+{
+	__u64 self = (__u64)t, h = 0;
+
+	h = mix(h, (__u64)t->real_cred - self);
+	h = mix(h, (__u64)t->nsproxy - self);
+	h = mix(h, (__u64)t->cgroups - self);
+	h = mix(h, (__u64)t->real_parent - self);
+	h = mix(h, *(__u64 *)&t->comm[0]);
+	h = mix(h, *(__u64 *)&t->comm[8]);
+	if (bpf_core_field_exists(t->loginuid))
+		h = mix(h, ((__u64)t->loginuid.val << 32) | t->sessionid);
+	return h | 1;
+}
+
+static __always_inline void emit_task_ctx(struct task_struct *t, __u64 ts, __u32 pid, __u32 tid)
+{
+	struct et_task_ctx *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+	if (!r) {
+		count(ET_TASK, -1);
+		return;
+	}
+	fill_header(&r->hdr, ET_TASK, 0, sizeof(*r), ts, pid, tid);
+	fill_task(&r->task, t);
+	bpf_ringbuf_submit(r, wakeup_flags(sizeof(*r)));
+	count(ET_TASK, 0);
+}
+
+/*
+ * One argument's capture, as a request: a global function, so the verifier
+ * checks it once, on its own, instead of once per argument and path of the
+ * programs that call it (six unrolled captures would multiply its states).
+ * Its pointer argument must then hold scalars only.
+ */
+struct capture_req {
+	__u64 args[ET_SYS_NARGS]; /* the call's arguments: the pointer, and the length argument */
+	__s64 ret;                /* at exit: the return value */
+	__u32 idx;                /* the argument */
+	__u32 size;               /* et_argdesc.size */
+	__u8 kind;                /* et_argdesc.kind */
+	__u8 flags;               /* et_argdesc.flags */
+	__u8 len_arg;             /* et_argdesc.len_arg */
+	__u8 output;              /* 1: an output, captured at exit */
+	__u32 len;                /* result: bytes stored at SYS_SEG_AT(idx) in SLOT_REC */
+	__u32 cut;                /* result: fewer bytes than the call's data (limit, or unreadable) */
+	__u32 fault;              /* result: the memory could not be read */
+	__u32 _pad0;
+};
+
+/*
+ * Captures argument q->idx into its segment of SLOT_REC. A NULL pointer
+ * captures nothing and is not a cut. A string keeps its NUL (cut at max_str,
+ * the last byte becomes a NUL); a buffer takes its length from argument
+ * len_arg and/or, for an output, from ret (LEN_RET), at most max_bytes; a
+ * struct `size` bytes, at most ET_BYTES_MAX. An output of a failed call
+ * (ret < 0) captures nothing.
+ */
+__attribute__((noinline)) int capture_arg(struct capture_req *q)
+{
+	/* 64-bit lengths: clang keeps the verifier's bounds on them. */
+	__u64 ptr, want, len, limit, i, la;
+	__u8 *rec, *dst;
+	long n;
+
+	if (!q) /* the verifier checks a global function for any caller */
+		return 0;
+	q->len = 0;
+	q->cut = 0;
+	q->fault = 0;
+	i = q->idx;
+	la = q->len_arg;
+	if (i >= ET_SYS_NARGS)
+		return 0;
+	ptr = q->args[i];
+	rec = slot(SLOT_REC);
+	if (!rec || !ptr || (q->output && q->ret < 0))
+		return 0;
+	dst = rec + SYS_SEG_BASE + i * SYS_SEG_MAX;
+
+	if (q->kind == ET_ARG_STR) {
+		limit = max_str;
+		if (limit > ET_STR_MAX)
+			limit = ET_STR_MAX;
+		if (limit == 0)
+			return 0;
+		n = bpf_probe_read_user_str(dst, limit, (void *)ptr);
+		if (n <= 0 || (__u64)n > limit) {
+			q->cut = 1;
+			q->fault = 1;
+			return 0;
+		}
+		if ((__u64)n == limit) {
+			/* The helper put a NUL in the last byte in place of
+			 * the real one: is that the end of the string? */
+			__u8 c = 0;
+
+			if (bpf_probe_read_user(&c, 1, (void *)(ptr + limit - 1)) || c)
+				q->cut = 1;
+		}
+		q->len = n;
+		return 0;
+	}
+	if (q->kind == ET_ARG_BUF) {
+		want = 0;
+		if (q->flags & ET_ARG_LEN_ARG) {
+			if (la >= ET_SYS_NARGS)
+				return 0;
+			want = q->args[la];
+		}
+		if (q->output && (q->flags & ET_ARG_LEN_RET) && (!(q->flags & ET_ARG_LEN_ARG) || (__u64)q->ret < want))
+			want = q->ret;
+		limit = max_bytes;
+		if (limit > ET_BYTES_MAX)
+			limit = ET_BYTES_MAX;
+	} else if (q->kind == ET_ARG_STRUCT) {
+		want = q->size;
+		limit = ET_BYTES_MAX;
+	} else {
+		return 0;
+	}
+	len = want < limit ? want : limit;
+	if (want > len)
+		q->cut = 1;
+	if (len == 0 || len > SYS_SEG_MAX)
+		return 0;
+	if (bpf_probe_read_user(dst, len, (void *)ptr)) {
+		q->cut = 1;
+		q->fault = 1;
+		return 0;
+	}
+	q->len = len;
+	return 0;
+}
+
+/*
+ * The captures of one side of the call into SLOT_REC's segments: at entry
+ * the inputs; at exit the outputs, and the inputs in `retry` once more (the
+ * kernel has touched their pages by now; an exec, which replaces the memory,
+ * clears retry). Fills seg_len[] and *cut of the record; returns the
+ * arguments whose memory could not be read.
+ */
+static __always_inline __u32 capture_all(__u32 *seg_len, __u32 *cut, const struct et_sysdesc *d,
+					 const struct et_sys_stash *s, bool at_exit, __u32 retry, long ret)
+{
+	struct capture_req q;
+	__u32 fault = 0;
+
+#pragma unroll
+	for (int i = 0; i < ET_SYS_NARGS; i++)
+		q.args[i] = s->args[i];
+	q.ret = ret;
+	q._pad0 = 0;
+	*cut = 0;
+#pragma unroll
+	for (int i = 0; i < ET_SYS_NARGS; i++) {
+		const struct et_argdesc *a = &d->args[i];
+		bool out = a->flags & ET_ARG_OUT;
+
+		seg_len[i] = 0;
+		if (a->kind == ET_ARG_VALUE || !(at_exit ? out || (retry & (1u << i)) : !out))
+			continue;
+		q.idx = i;
+		q.size = a->size;
+		q.kind = a->kind;
+		q.flags = a->flags;
+		q.len_arg = a->len_arg;
+		q.output = at_exit && out;
+		capture_arg(&q);
+		seg_len[i] = q.len;
+		*cut |= q.cut << i;
+		fault |= q.fault << i;
+	}
+	return fault;
+}
+
+/* The bytes of a record's tail: its segments, each at most SYS_SEG_MAX
+ * (emit_sys refuses a record that breaks that). */
+static __always_inline __u64 tail_size(const __u32 *seg_len)
+{
+	__u64 total = 0;
+
+#pragma unroll
+	for (int i = 0; i < ET_SYS_NARGS; i++)
+		total += seg_len[i];
+	return total;
+}
+
+/* Copies a record built in SLOT_REC into the ring: the fixed part (its
+ * hdr.size already set to rec_size + tail_size), then each argument's
+ * segment, seg_len[i] bytes. */
+static __always_inline long emit_sys(__u8 *rec, __u64 rec_size, const __u32 *seg_len, __u64 tail_size)
+{
+	struct bpf_dynptr d;
+	__u64 off = rec_size;
+	long err;
+
+	if (tail_size > ET_SYS_NARGS * SYS_SEG_MAX)
+		return -1;
+	err = bpf_ringbuf_reserve_dynptr(&events, rec_size + tail_size, 0, &d);
+	if (err) {
+		bpf_ringbuf_discard_dynptr(&d, 0);
+		return err;
+	}
+	err = bpf_dynptr_write(&d, 0, rec, rec_size, 0);
+#pragma unroll
+	for (int i = 0; i < ET_SYS_NARGS; i++) {
+		__u64 len = seg_len[i];
+
+		if (len > SYS_SEG_MAX) {
+			err = -1;
+			break;
+		}
+		if (!len)
+			continue;
+		err |= bpf_dynptr_write(&d, off, rec + SYS_SEG_AT(i), len, 0);
+		off += len;
+	}
+	if (err) {
+		/* Cannot happen with the bounds above; never submit garbage. */
+		bpf_ringbuf_discard_dynptr(&d, 0);
+		return err;
+	}
+	bpf_ringbuf_submit_dynptr(&d, wakeup_flags(rec_size + tail_size));
+	return 0;
+}
+
+/*
+ * With trace_syscalls, sys_enter/sys_exit also keep the failed-exec path
+ * (exec_calls, et_exec_failed) in place of the four tracepoint/syscalls/
+ * programs, which then return at once: the recorder should not even load
+ * them (Tracer `disable`), as any program on a syscalls/ event makes the
+ * kernel's perf dispatch run at every syscall entry and exit (~30 ns each
+ * here). x86_64 numbers, as the rest of this object.
+ */
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+
+static __always_inline bool exec_nr(__u32 nr)
+{
+	return nr == NR_EXECVE || nr == NR_EXECVEAT;
+}
+
+/* True for a task running an ia32 syscall: its numbers are the i386 table's,
+ * which the descriptors do not describe. */
+static __always_inline bool compat_call(struct task_struct *t)
+{
+	return t->thread_info.status & TS_COMPAT;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	__u64 now, cookie;
+	__u32 nr = id, tid, tgid;
+	bool traced;
+	struct task_struct *task;
+	struct et_sysdesc *d;
+	struct et_sys_stash *s;
+	struct et_sys_enter *e;
+	__u64 tail;
+	__u8 *rec;
+	long err;
+
+	if (!trace_syscalls || (unsigned long)id >= ET_SYSCALL_MAX)
+		return 0;
+	d = bpf_map_lookup_elem(&sys_descs, &nr);
+	traced = d && (d->flags & ET_SYSD_TRACE);
+	if (!traced && !exec_nr(nr))
+		return 0;
+	task = bpf_get_current_task_btf();
+	tgid = task->tgid;
+	tid = task->pid;
+	if (tgid == self_tgid || compat_call(task))
+		return 0;
+	if (nr == NR_EXECVE)
+		enter_exec(regs->di, regs->si, -100 /* AT_FDCWD */, 0, ET_SYS_EXECVE);
+	else if (nr == NR_EXECVEAT)
+		enter_exec(regs->si, regs->dx, (__s32)regs->di, (__u32)regs->r8, ET_SYS_EXECVEAT);
+	if (!traced)
+		return 0;
+	if (comm_filter_on && !comm_allowed()) {
+		count_filtered(nr);
+		s = bpf_map_lookup_elem(&sys_stash, &tid);
+		if (s) {
+			s->in_call = STASH_FILTERED;
+		} else {
+			struct et_sys_stash fresh = {.in_call = STASH_FILTERED};
+
+			bpf_map_update_elem(&sys_stash, &tid, &fresh, BPF_NOEXIST);
+		}
+		return 0;
+	}
+	now = bpf_ktime_get_boot_ns();
+
+	s = bpf_map_lookup_elem(&sys_stash, &tid);
+	if (!s) {
+		struct et_sys_stash fresh = {};
+
+		/* First sight of this thread: once per thread, not per call. */
+		bpf_map_update_elem(&sys_stash, &tid, &fresh, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&sys_stash, &tid);
+		if (!s)
+			return 0;
+	}
+	/* Before the call's records: the context it runs in, when first seen or
+	 * changed since the last one written (by an exec, an untraced setuid,
+	 * a move to another cgroup, a new parent ...). */
+	cookie = ctx_cookie(task);
+	if (cookie != s->ctx_cookie) {
+		s->ctx_cookie = cookie;
+		emit_task_ctx(task, now, tgid, tid);
+	}
+	s->enter_ts = now;
+	s->nr = nr;
+	read_args(s->args, regs);
+	s->retry = 0;
+	s->in_call = STASH_CALL;
+
+	if (!(d->flags & (ET_SYSD_HAS_IN | ET_SYSD_NORETURN)))
+		return 0;
+	rec = slot(SLOT_REC);
+	if (!rec)
+		return 0;
+	e = (struct et_sys_enter *)rec;
+	e->nr = nr;
+#pragma unroll
+	for (int i = 0; i < ET_SYS_NARGS; i++)
+		e->args[i] = s->args[i];
+	s->retry = capture_all(e->seg_len, &e->cut, d, s, false, 0, 0);
+	tail = tail_size(e->seg_len);
+	fill_header(&e->hdr, ET_SYS_ENTER, e->cut ? ET_F_TRUNCATED : 0, sizeof(*e) + tail, now, tgid, tid);
+	err = emit_sys(rec, sizeof(*e), e->seg_len, tail);
+	count(ET_SYS_ENTER, err);
+	return 0;
+}
+
+/* An exit whose entry was not seen: the call began before recording (or its
+ * entry was lost to a detach race). Arguments unknown, so no captures. */
+static __always_inline void exit_no_enter(struct task_struct *task, struct et_sys_stash *s, __u32 nr, long ret,
+					  __u64 now, __u32 tgid, __u32 tid)
+{
+	struct et_sys_exit *r;
+	long err;
+
+	if (comm_filter_on && !comm_allowed())
+		return; /* began before recording, by a task --comm excludes */
+	if (!s) {
+		struct et_sys_stash fresh = {};
+
+		bpf_map_update_elem(&sys_stash, &tid, &fresh, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&sys_stash, &tid);
+	}
+	if (s) {
+		__u64 cookie = ctx_cookie(task);
+
+		s->in_call = STASH_IDLE;
+		if (cookie != s->ctx_cookie) {
+			s->ctx_cookie = cookie;
+			emit_task_ctx(task, now, tgid, tid);
+		}
+	}
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		err = -1;
+	} else {
+		fill_header(&r->hdr, ET_SYS_EXIT, ET_F_NO_ENTER, sizeof(*r), now, tgid, tid);
+		r->nr = nr;
+		r->cut = 0;
+		r->ret = ret;
+		r->enter_ts_ns = 0;
+#pragma unroll
+		for (int i = 0; i < ET_SYS_NARGS; i++) {
+			r->args[i] = 0;
+			r->seg_len[i] = 0;
+		}
+		bpf_ringbuf_submit(r, wakeup_flags(sizeof(*r)));
+		err = 0;
+	}
+	count(ET_SYS_EXIT, err);
+	count_sys(nr, err);
+}
+
+static __always_inline bool has_out(const struct et_sysdesc *d)
+{
+	bool out = false;
+
+#pragma unroll
+	for (int i = 0; i < ET_SYS_NARGS; i++)
+		out |= d->args[i].kind != ET_ARG_VALUE && (d->args[i].flags & ET_ARG_OUT);
+	return out;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 now, pid_tgid, nr64;
+	__u32 nr, tid, tgid;
+	struct et_sysdesc *d;
+	struct et_sys_stash *s;
+	struct et_sys_exit *r;
+	bool traced;
+	long err;
+
+	if (!trace_syscalls)
+		return 0;
+	nr64 = regs->orig_ax;
+	if (nr64 >= ET_SYSCALL_MAX)
+		return 0;
+	nr = nr64;
+	d = bpf_map_lookup_elem(&sys_descs, &nr);
+	traced = d && (d->flags & ET_SYSD_TRACE);
+	if (!traced && !exec_nr(nr))
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	tgid = pid_tgid >> 32;
+	tid = (__u32)pid_tgid;
+	if (tgid == self_tgid)
+		return 0;
+	if (exec_nr(nr) && !compat_call(bpf_get_current_task_btf()))
+		exit_exec(ret);
+	if (!traced)
+		return 0;
+	now = bpf_ktime_get_boot_ns();
+
+	/* The task (a function call) only where needed: not on the path of
+	 * an ordinary exit, whose entry was seen, so was not an ia32 call. */
+	s = bpf_map_lookup_elem(&sys_stash, &tid);
+	if (s && (s->in_call == STASH_CHILD || s->in_call == STASH_FILTERED)) {
+		/* A new task returning from the fork that made it: that call is
+		 * its parent's, recorded there (strace -f counts it once too);
+		 * the task's context goes out before its first call. Or the end
+		 * of a call --comm excluded, counted at entry. */
+		s->in_call = STASH_IDLE;
+		return 0;
+	}
+	if (!s || s->in_call != STASH_CALL || s->nr != nr) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		if (!compat_call(task))
+			exit_no_enter(task, s, nr, ret, now, tgid, tid);
+		return 0;
+	}
+	s->in_call = STASH_IDLE;
+
+	if (!s->retry && !has_out(d)) {
+		r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+		if (!r) {
+			err = -1;
+		} else {
+			fill_header(&r->hdr, ET_SYS_EXIT, 0, sizeof(*r), now, tgid, tid);
+			r->nr = nr;
+			r->cut = 0;
+			r->ret = ret;
+			r->enter_ts_ns = s->enter_ts;
+#pragma unroll
+			for (int i = 0; i < ET_SYS_NARGS; i++) {
+				r->args[i] = s->args[i];
+				r->seg_len[i] = 0;
+			}
+			bpf_ringbuf_submit(r, wakeup_flags(sizeof(*r)));
+			err = 0;
+		}
+	} else {
+		__u8 *rec = slot(SLOT_REC);
+		__u64 tail;
+
+		if (!rec)
+			return 0;
+		r = (struct et_sys_exit *)rec;
+		r->nr = nr;
+		r->ret = ret;
+		r->enter_ts_ns = s->enter_ts;
+#pragma unroll
+		for (int i = 0; i < ET_SYS_NARGS; i++)
+			r->args[i] = s->args[i];
+		capture_all(r->seg_len, &r->cut, d, s, true, s->retry, ret);
+		tail = tail_size(r->seg_len);
+		fill_header(&r->hdr, ET_SYS_EXIT, r->cut ? ET_F_TRUNCATED : 0, sizeof(*r) + tail, now, tgid, tid);
+		err = emit_sys(rec, sizeof(*r), r->seg_len, tail);
+	}
+	count(ET_SYS_EXIT, err);
+	count_sys(nr, err);
+
+	/* A call that may change the context (setuid, unshare ...): the new
+	 * one after its record, as the call itself ran in the old one. Other
+	 * changes are found by the cookie at the next entry. */
+	if (d->flags & ET_SYSD_CTX) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		s->ctx_cookie = ctx_cookie(task);
+		emit_task_ctx(task, now, tgid, tid);
+	}
+	return 0;
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -539,6 +1236,13 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	__u32 tgid = BPF_CORE_READ(child, tgid);
 	struct et_fork *r;
 
+	if (trace_syscalls && tgid != self_tgid && !(BPF_CORE_READ(child, flags) & (PF_KTHREAD | PF_IO_WORKER))) {
+		/* The child's first sys_exit will be the return of this fork:
+		 * tell sys_exit so, before the child can run. */
+		struct et_sys_stash fresh = {.in_call = STASH_CHILD};
+
+		bpf_map_update_elem(&sys_stash, &pid, &fresh, BPF_ANY);
+	}
 	if (pid != tgid)
 		return 0; /* a new thread, not a new process */
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
@@ -550,7 +1254,7 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	fill_task(&r->task, child);
 	r->parent_tid = BPF_CORE_READ(parent, pid);
 	r->_pad0 = 0;
-	bpf_ringbuf_submit(r, wakeup_flags());
+	bpf_ringbuf_submit(r, wakeup_flags(sizeof(*r)));
 	count(ET_FORK, 0);
 	return 0;
 }
@@ -577,6 +1281,9 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 
 	/* A thread killed inside execve never reaches sys_exit. */
 	bpf_map_delete_elem(&exec_calls, &pid);
+	/* Every thread: its syscall state dies with it. */
+	if (trace_syscalls)
+		bpf_map_delete_elem(&sys_stash, &pid);
 	if (pid != tgid)
 		return 0;
 	/* A leader killed because another of its threads is exec'ing: the
@@ -594,7 +1301,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	r->exit_code = BPF_CORE_READ(p, exit_code);
 	r->nr_threads = BPF_CORE_READ(p, signal, nr_threads);
 	r->running_time_ns = now - BPF_CORE_READ(p, start_boottime);
-	bpf_ringbuf_submit(r, wakeup_flags());
+	bpf_ringbuf_submit(r, wakeup_flags(sizeof(*r)));
 	count(ET_EXIT, 0);
 	return 0;
 }

@@ -29,11 +29,16 @@ enum et_type {
 	ET_FORK = 3,        /* a new process (not a new thread) */
 	ET_EXIT = 4,        /* a process (thread group leader) exited */
 	ET_LOST = 5,        /* written by the recorder, never by BPF */
-	ET_TYPE_MAX = 6,
+	ET_SYS_ENTER = 6,   /* syscall entry: only for calls with entry captures or no return */
+	ET_SYS_EXIT = 7,    /* syscall exit: args, ret, duration, output captures */
+	ET_TASK = 8,        /* a task's context: when first seen, and after it may have changed */
+	ET_TYPE_MAX = 9,
 };
 
 /* et_header.flags */
 #define ET_F_TRUNCATED (1u << 0) /* a tail segment was cut at its limit */
+#define ET_F_NO_ENTER (1u << 1)  /* sys_exit without its entry (the call began before recording) */
+#define ET_F_INFLIGHT (1u << 2)  /* written by the recorder: still in the call when recording stopped */
 
 /* et_exec_failed.syscall */
 #define ET_SYS_EXECVE 1
@@ -121,16 +126,85 @@ struct et_exit {
 struct et_lost {
 	struct et_header hdr;   /* pid/tid 0; cpu: where the loss was counted */
 	__u32 event_type;       /* enum et_type of the lost records */
-	__u32 _pad0;
+	__u32 nr;               /* ET_SYS_EXIT losses: the syscall number; else 0 */
 	__u64 count;
 	__u64 window_start_ns;  /* the loss happened after this boot-clock time */
 	__u64 window_end_ns;    /* and before this one */
 };
 
-/* Value of the per-CPU array `counters`, indexed by enum et_type. */
+/* Value of the per-CPU arrays `counters` (indexed by enum et_type) and
+ * `sys_counters` (indexed by syscall number; counts sys_exit records). */
 struct et_counter {
-	__u64 sent; /* records handed to the ring buffer */
-	__u64 lost; /* records the ring buffer refused (full) */
+	__u64 sent;     /* records handed to the ring buffer */
+	__u64 lost;     /* records the ring buffer refused (full) */
+	__u64 filtered; /* records not written because a filter excluded them */
+};
+
+/* ---- syscalls ---------------------------------------------------------- */
+
+#define ET_SYS_NARGS 6
+#define ET_SYSCALL_MAX 512   /* syscall numbers traced: 0 .. ET_SYSCALL_MAX-1 */
+#define ET_STR_MAX 4096      /* ceiling of one captured string */
+#define ET_BYTES_MAX 4096    /* ceiling of one captured buffer or struct (--bytes) */
+#define ET_COMM_FILTERS 16   /* --comm values */
+
+/* et_argdesc.kind: what is captured from the memory an argument points to */
+enum et_arg_kind {
+	ET_ARG_VALUE = 0,  /* nothing: the register value only */
+	ET_ARG_STR = 1,    /* NUL-terminated string, up to max_str bytes */
+	ET_ARG_BUF = 2,    /* bytes, length from len_arg and/or ret, up to max_bytes */
+	ET_ARG_STRUCT = 3, /* `size` bytes (a struct whose layout is in the file's metadata) */
+};
+
+/* et_argdesc.flags */
+#define ET_ARG_OUT (1u << 0)     /* captured at exit (an output); else at entry */
+#define ET_ARG_LEN_ARG (1u << 1) /* length is the value of argument len_arg */
+#define ET_ARG_LEN_RET (1u << 2) /* at exit, at most ret bytes (ret < 0: none) */
+
+struct et_argdesc {
+	__u8 kind;    /* enum et_arg_kind */
+	__u8 flags;   /* ET_ARG_* */
+	__u8 len_arg; /* index of the argument holding the length */
+	__u8 _pad0;
+	__u32 size;   /* ET_ARG_STRUCT: bytes to read */
+};
+
+/* et_sysdesc.flags */
+#define ET_SYSD_TRACE (1u << 0)    /* record this syscall */
+#define ET_SYSD_HAS_IN (1u << 1)   /* has entry captures: write an et_sys_enter */
+#define ET_SYSD_NORETURN (1u << 2) /* never returns on success (exit, exit_group): write an et_sys_enter */
+#define ET_SYSD_CTX (1u << 3)      /* may change the task's context (setuid, unshare, setns …) */
+
+/* Value of the array `sys_descs`, indexed by syscall number; filled by the recorder. */
+struct et_sysdesc {
+	__u32 flags; /* ET_SYSD_* */
+	__u32 _pad0;
+	struct et_argdesc args[ET_SYS_NARGS];
+};
+
+struct et_sys_enter {
+	struct et_header hdr;          /* ts_ns: entry */
+	__u32 nr;
+	__u32 cut;                     /* bit i: argument i's capture was cut at its limit */
+	__u64 args[ET_SYS_NARGS];
+	__u32 seg_len[ET_SYS_NARGS];   /* bytes of argument i's entry capture in the tail */
+	__u8 tail[];                   /* entry captures, in argument order */
+};
+
+struct et_sys_exit {
+	struct et_header hdr;          /* ts_ns: exit */
+	__u32 nr;
+	__u32 cut;                     /* bit i: argument i's capture was cut at its limit */
+	__s64 ret;
+	__u64 enter_ts_ns;             /* 0 when the entry was not seen (ET_F_NO_ENTER) */
+	__u64 args[ET_SYS_NARGS];      /* as they were at entry */
+	__u32 seg_len[ET_SYS_NARGS];   /* bytes of argument i's exit capture in the tail */
+	__u8 tail[];                   /* exit captures, in argument order */
+};
+
+struct et_task_ctx {
+	struct et_header hdr;
+	struct et_task task;
 };
 
 /* C++ (the native addon) spells it static_assert; _Static_assert is C only. */
@@ -147,7 +221,11 @@ ET_STATIC_ASSERT(sizeof(struct et_exec_failed) == 152, "et_exec_failed size");
 ET_STATIC_ASSERT(sizeof(struct et_fork) == 128, "et_fork size");
 ET_STATIC_ASSERT(sizeof(struct et_exit) == 136, "et_exit size");
 ET_STATIC_ASSERT(sizeof(struct et_lost) == 64, "et_lost size");
-ET_STATIC_ASSERT(sizeof(struct et_counter) == 16, "et_counter size");
+ET_STATIC_ASSERT(sizeof(struct et_counter) == 24, "et_counter size");
+ET_STATIC_ASSERT(sizeof(struct et_sysdesc) == 56, "et_sysdesc size");
+ET_STATIC_ASSERT(sizeof(struct et_sys_enter) == 112, "et_sys_enter size");
+ET_STATIC_ASSERT(sizeof(struct et_sys_exit) == 128, "et_sys_exit size");
+ET_STATIC_ASSERT(sizeof(struct et_task_ctx) == 120, "et_task_ctx size");
 #undef ET_STATIC_ASSERT
 #endif
 

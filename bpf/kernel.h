@@ -54,6 +54,11 @@ enum {
 	BPF_EXIST = 2,
 };
 
+/* map_flags */
+enum {
+	BPF_F_RDONLY_PROG = (1U << 7), /* programs may read the map, not write it */
+};
+
 /* bpf_ringbuf_output/submit() flags */
 enum {
 	BPF_RB_NO_WAKEUP = (1ULL << 0),
@@ -182,7 +187,19 @@ struct linux_binprm {
 	const char *interp;
 } __core;
 
+/* arch/x86/include/asm/thread_info.h */
+struct thread_info {
+	__u32 status; /* TS_* */
+} __core;
+
+#define TS_COMPAT 0x0002 /* an ia32 (compat) syscall is active: its numbers are the i386 table's */
+
+/* task_struct.flags */
+#define PF_IO_WORKER 0x00000010
+#define PF_KTHREAD 0x00200000
+
 struct task_struct {
+	struct thread_info thread_info; /* x86: CONFIG_THREAD_INFO_IN_TASK */
 	unsigned int flags;
 	int exit_code;
 	pid_t pid;
@@ -203,6 +220,19 @@ struct task_struct {
 } __core;
 
 /* ---- tracepoint contexts ---- */
+
+/* arch/x86/include/asm/ptrace.h: the user registers saved at syscall entry,
+ * which tp_btf/sys_enter and sys_exit receive. The x86_64 syscall ABI passes
+ * arguments in di, si, dx, r10, r8, r9; orig_ax holds the syscall number. */
+struct pt_regs {
+	unsigned long r10;
+	unsigned long r9;
+	unsigned long r8;
+	unsigned long dx;
+	unsigned long si;
+	unsigned long di;
+	unsigned long orig_ax;
+} __core;
 
 struct trace_entry {
 	unsigned short type;

@@ -38,7 +38,7 @@ damaged or cut short, so scripts can tell.`;
       const clock = t.decoder.clock;
       forEachEvent(t, {processes: flags.processes}, flags.json
         ? (e) => out.line(toJson(ordered(e)))
-        : (e) => out.line(humanLine(e, clock)));
+        : (e) => out.line(humanLine(e, clock, t.decoder)));
     } finally {
       t.reader.close();
     }
@@ -50,6 +50,7 @@ damaged or cut short, so scripts can tell.`;
     if (!t.reader.complete && !problems.some((p) => p.kind === 'truncated')) {
       this.warnLine(`${args.file}: no trailer: the recording did not end cleanly (everything up to the last chunk was decoded)`);
     }
-    if (problems.length) process.exitCode = EXIT.damaged;
+    // A file without its trailer is incomplete even when every block read cleanly: say so in the status too.
+    if (problems.length || !t.reader.complete) process.exitCode = EXIT.damaged;
   }
 }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT, parseDuration, parseSize} from '../src/cli/base';
 import {record} from '../src/record';
-import {Decoder, DecodeMeta, humanLine, ordered} from '../src/decode';
+import {Decoder, DecodeMeta, humanLine, ordered, TraceEvent} from '../src/decode';
 import {FrameCursor} from '../src/format';
 import {toJson} from '../src/util/json';
 import {Output} from '../src/util/output';
@@ -17,6 +17,9 @@ The file is created with mode 0600: it can hold secrets from command lines.`;
     '<%= config.bin %> record --raw -o trace.bin -- make -j2',
     '<%= config.bin %> record --raw -o trace.bin --duration 30s',
     '<%= config.bin %> record -o trace.bin --max-args 1024 --max-arg-bytes 128K',
+    '<%= config.bin %> record --syscalls -o t.bin -- cat /etc/hosts',
+    '<%= config.bin %> record --syscall openat --syscall read --comm cat --bytes 64 -o t.bin',
+    '<%= config.bin %> record --syscall openat --stdout  # live, no file',
     '<%= config.bin %> record --stdout                 # live human lines, no file',
     '<%= config.bin %> record --stdout --json -o t.bin  # live NDJSON, and the file too',
   ];
@@ -39,11 +42,17 @@ The file is created with mode 0600: it can hold secrets from command lines.`;
     'chunk-size': Flags.string({description: 'uncompressed bytes per chunk before it is written', default: '4M'}),
     'flush-interval': Flags.string({description: 'write a chunk at least this often', default: '1s'}),
     level: Flags.integer({description: 'zstd compression level', default: 3, min: 1, max: 19}),
+    syscalls: Flags.boolean({description: 'record every syscall with its arguments (entry and exit)', helpGroup: 'SYSCALLS'}),
+    syscall: Flags.string({description: 'record this syscall (repeatable)', multiple: true, helpGroup: 'SYSCALLS'}),
+    comm: Flags.string({description: 'record syscalls only of tasks with this comm (repeatable; in the kernel)', multiple: true, helpGroup: 'SYSCALLS'}),
+    bytes: Flags.integer({description: 'bytes kept of each buffer argument (read/write data …)', default: 64, min: 0, max: 4096, helpGroup: 'SYSCALLS'}),
     object: Flags.string({description: 'BPF object to load (for development)', hidden: true}),
   };
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Record);
+    if (flags.comm && !flags.syscalls && !flags.syscall) this.error('--comm filters syscall records: use it with --syscalls or --syscall NAME', {exit: EXIT.usage});
+    if (flags.syscalls && flags.syscall) this.error('--syscalls records every syscall: drop --syscall, or drop --syscalls to record only the named ones', {exit: EXIT.usage});
     if (!flags.output && !flags.stdout) this.error('give -o FILE to record into a file, or --stdout to watch live (or both)', {exit: EXIT.usage});
     const command = (argv as string[]).filter((a) => a !== '--');
     const maxArgBytes = parseSize(flags['max-arg-bytes'], 'max-arg-bytes');
@@ -64,10 +73,16 @@ The file is created with mode 0600: it can hold secrets from command lines.`;
       flushMs: Math.max(10, parseDuration(flags['flush-interval'], 'flush-interval')),
       level: flags.level,
       object: flags.object,
+      syscalls: flags.syscalls ? 'all' : flags.syscall,
+      comm: flags.comm,
+      bytes: flags.bytes,
       log: (line) => process.stderr.write(`exectrace: ${line}\n`),
       ...(flags.stdout ? live(flags.json) : {}),
     });
-    if (flags.stdout) await liveOut?.end();
+    if (flags.stdout) {
+      liveEnd?.();
+      await liveOut?.end();
+    }
     const parts = Object.entries(summary.totals)
       .filter(([, t]) => t.recorded || t.lost)
       .map(([k, t]) => `${k} ${t.recorded}${t.lost ? ` (lost ${t.lost})` : ''}`);
@@ -85,12 +100,14 @@ The file is created with mode 0600: it can hold secrets from command lines.`;
 }
 
 let liveOut: Output | undefined;
+let liveEnd: (() => void) | undefined;
 
 /** Live mode: the same decoder as `decode`, fed batch by batch as the drain delivers them. */
 function live(json: boolean) {
   let decoder: Decoder | undefined;
   const out = (liveOut = new Output(process.stdout));
   const cursor = new FrameCursor();
+  liveEnd = () => decoder?.end(emit);
   return {
     onStart(meta: {[k: string]: unknown}) {
       decoder = new Decoder(meta as unknown as DecodeMeta);
@@ -99,11 +116,12 @@ function live(json: boolean) {
       const d = decoder;
       if (!d) return;
       cursor.reset(frames);
-      while (cursor.next()) {
-        const e = d.decode(cursor.buf, cursor.offset, cursor.length);
-        if (e) out.line(json ? toJson(ordered(e)) : humanLine(e, d.clock));
-      }
+      while (cursor.next()) d.feed(cursor.buf, cursor.offset, cursor.length, emit);
       out.flush();
     },
   };
+
+  function emit(e: TraceEvent): void {
+    out.line(json ? toJson(ordered(e)) : humanLine(e, (decoder as Decoder).clock, decoder));
+  }
 }

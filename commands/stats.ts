@@ -2,13 +2,15 @@ import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {forEachEvent, openTrace} from '../src/decode';
 import {Problem} from '../src/format';
-import {formatStats, StatsCollector, TrailerTotals} from '../src/stats';
+import {formatStats, StatsCollector, StatsTrailer} from '../src/stats';
 import {toJson} from '../src/util/json';
 
 export default class Stats extends BaseCommand {
-  static override summary = 'Summarize a trace file: Sent/Recorded/Lost per event type, duration, rate, top executables.';
+  static override summary = 'Summarize a trace file: Sent/Recorded/Lost per event type and per syscall, time per syscall, top executables.';
   static override description = `Sent is what the kernel handed to the ring buffer, Recorded what the file holds, \
-Lost what the ring buffer refused (from the kernel's per-CPU counters). Works offline, without root.`;
+Lost what the ring buffer refused (from the kernel's per-CPU counters). Per syscall, like strace -c: calls, \
+errors, total and mean time, sorted by total time, with Sent/Lost (exit records) and Filtered (calls --comm \
+left out on purpose, never counted as lost). Works offline, without root.`;
 
   static override examples = ['<%= config.bin %> stats trace.bin', '<%= config.bin %> stats trace.bin --json --top 20'];
 
@@ -34,7 +36,7 @@ Lost what the ring buffer refused (from the kernel's per-CPU counters). Works of
     } finally {
       t.reader.close();
     }
-    const trailer = t.reader.trailer as {totals?: TrailerTotals; clock_end?: {boot_ns: number | bigint}} | null;
+    const trailer = t.reader.trailer as (StatsTrailer & {clock_end?: {boot_ns: number | bigint}}) | null;
     const meta = t.reader.meta as {clock?: {start?: {boot_ns: number | bigint}}};
     let span = null;
     if (trailer?.clock_end && meta.clock?.start) {
@@ -42,9 +44,12 @@ Lost what the ring buffer refused (from the kernel's per-CPU counters). Works of
       const end = Number(trailer.clock_end.boot_ns);
       span = {start, end, startTime: t.decoder.clock.rfc3339(start), endTime: t.decoder.clock.rfc3339(end)};
     }
-    const report = stats.report(trailer, span, flags.top);
+    const report = stats.report(trailer, span, flags.top, t.decoder.recordCounts());
     const extra = {file: args.file, problems: problems.map((p) => p.message)};
     process.stdout.write(flags.json ? toJson({...extra, ...report}) + '\n' : formatStats(report) + '\n');
-    if (problems.length) process.exitCode = EXIT.damaged;
+    if (!t.reader.complete && !problems.some((p) => p.kind === 'truncated')) {
+      this.warnLine(`${args.file}: no trailer: the recording did not end cleanly (Sent is unknown; Lost comes from the stream's lost records)`);
+    }
+    if (problems.length || !t.reader.complete) process.exitCode = EXIT.damaged;
   }
 }

@@ -57,11 +57,13 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
                            InstanceMethod<&Tracer::Start>("start"),
                            InstanceMethod<&Tracer::Stop>("stop"),
                            InstanceMethod<&Tracer::Counters>("counters"),
+                           InstanceMethod<&Tracer::MapUpdate>("mapUpdate"),
+                           InstanceMethod<&Tracer::MapDump>("mapDump"),
                            InstanceMethod<&Tracer::Close>("close"),
                        });
   }
 
-  // new Tracer({ object, rodata?, ringBytes? }): open, configure, load.
+  // new Tracer({ object, rodata?, ringBytes?, disable?, maxEntries? }): open, configure, load.
   explicit Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info), env_(info.Env()) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) TypeError(env, "options: expected an object");
@@ -82,6 +84,28 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     Napi::Value ringBytes = options.Get("ringBytes");
     if (!ringBytes.IsUndefined()) {
       load.ringBytes = uint32_t(Integer(env, ringBytes, "options.ringBytes", 1, UINT32_MAX));
+    }
+
+    Napi::Value disable = options.Get("disable");
+    if (!disable.IsUndefined()) {
+      if (!disable.IsArray()) TypeError(env, "options.disable: expected an array of program names");
+      Napi::Array names = disable.As<Napi::Array>();
+      for (uint32_t i = 0; i < names.Length(); i++) {
+        Napi::Value name = names.Get(i);
+        if (!name.IsString()) TypeError(env, "options.disable: expected an array of program names");
+        load.disable.push_back(name.As<Napi::String>().Utf8Value());
+      }
+    }
+    Napi::Value maxEntries = options.Get("maxEntries");
+    if (!maxEntries.IsUndefined()) {
+      if (!maxEntries.IsObject()) TypeError(env, "options.maxEntries: expected an object { map: entries }");
+      Napi::Object sizes = maxEntries.As<Napi::Object>();
+      Napi::Array names = sizes.GetPropertyNames();
+      for (uint32_t i = 0; i < names.Length(); i++) {
+        std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+        uint32_t entries = uint32_t(Integer(env, sizes.Get(name), "options.maxEntries", 1, UINT32_MAX));
+        load.maxEntries.emplace_back(name, entries);
+      }
     }
 
     InstallLibbpfLog();
@@ -157,14 +181,50 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     return done.Promise();
   }
 
-  // counters(): Buffer laid out [key][cpu][value] from the `counters` map.
+  // counters(mapName = 'counters'): Buffer laid out [key][cpu][value] from a per-CPU array.
   Napi::Value Counters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Loader& loader = Open(env, "counters");
-    size_t size = Guard(env, [&] { return loader.PerCpuSize("counters"); });
+    std::string name = "counters";
+    if (info.Length() >= 1 && !info[0].IsUndefined()) name = MapName(env, info[0], "counters");
+    size_t size = Guard(env, [&] { return loader.PerCpuSize(name.c_str()); });
     Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size);
-    Guard(env, [&] { loader.ReadPerCpu("counters", out.Data(), out.Length()); });
+    Guard(env, [&] { loader.ReadPerCpu(name.c_str(), out.Data(), out.Length()); });
     return out;
+  }
+
+  // mapUpdate(mapName, key: Buffer, value: Buffer): one entry, BPF_ANY.
+  void MapUpdate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Loader& loader = Open(env, "mapUpdate");
+    if (info.Length() < 3 || !info[1].IsBuffer() || !info[2].IsBuffer()) {
+      TypeError(env, "mapUpdate: expected (mapName: string, key: Buffer, value: Buffer)");
+    }
+    std::string name = MapName(env, info[0], "mapUpdate");
+    Napi::Buffer<uint8_t> key = info[1].As<Napi::Buffer<uint8_t>>();
+    Napi::Buffer<uint8_t> value = info[2].As<Napi::Buffer<uint8_t>>();
+    Guard(env, [&] { loader.MapUpdate(name.c_str(), key.Data(), key.Length(), value.Data(), value.Length()); });
+  }
+
+  // mapDump(mapName): { keys: Buffer, values: Buffer, count } of a hash or array map.
+  Napi::Value MapDump(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Loader& loader = Open(env, "mapDump");
+    if (info.Length() < 1) TypeError(env, "mapDump: expected (mapName: string)");
+    std::string name = MapName(env, info[0], "mapDump");
+    MapEntries entries = Guard(env, [&] { return loader.MapDump(name.c_str()); });
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("keys", Napi::Buffer<uint8_t>::Copy(env, entries.keys.data(), entries.keys.size()));
+    out.Set("values", Napi::Buffer<uint8_t>::Copy(env, entries.values.data(), entries.values.size()));
+    out.Set("count", Napi::Number::New(env, double(entries.count)));
+    out.Set("keySize", Napi::Number::New(env, double(entries.keySize)));
+    out.Set("valueSize", Napi::Number::New(env, double(entries.valueSize)));
+    return out;
+  }
+
+  static std::string MapName(Napi::Env env, Napi::Value value, const char* what) {
+    if (!value.IsString()) TypeError(env, std::string(what) + ": expected a map name");
+    return value.As<Napi::String>().Utf8Value();
   }
 
   // close(): destroys links and the object; idempotent.

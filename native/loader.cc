@@ -11,6 +11,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <unordered_set>
 
 namespace exectrace {
 
@@ -120,6 +121,27 @@ bool EndsWith(const char* s, const char* suffix) {
   return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
+bool IsPerCpu(enum bpf_map_type type) {
+  return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+// The plain key → value maps whose entries userspace reads and writes whole.
+bool IsHashOrArray(enum bpf_map_type type) {
+  return type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_LRU_HASH || type == BPF_MAP_TYPE_ARRAY;
+}
+
+std::string Bytes(size_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+
+std::string ProgramNames(bpf_object* obj) {
+  std::string names;
+  struct bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    if (!names.empty()) names += ", ";
+    names += bpf_program__name(prog);
+  }
+  return names.empty() ? "none" : names;
+}
+
 }  // namespace
 
 void InstallLibbpfLog() {
@@ -147,6 +169,21 @@ Loader::Loader(const LoadOptions& options) {
       struct bpf_map* events = FindMap("events");
       int err = bpf_map__set_max_entries(events, options.ringBytes);
       if (err) Fail("resize map events to " + std::to_string(options.ringBytes) + " bytes", Err(err));
+    }
+
+    for (const auto& [name, entries] : options.maxEntries) {
+      struct bpf_map* map = FindMap(name.c_str());
+      int err = bpf_map__set_max_entries(map, entries);
+      if (err) Fail("resize map " + name + " to " + std::to_string(entries) + " entries", Err(err));
+    }
+
+    for (const std::string& name : options.disable) {
+      struct bpf_program* prog = bpf_object__find_program_by_name(obj_, name.c_str());
+      if (prog == nullptr) {
+        throw BpfError("disable: object has no program '" + name + "' (programs: " + ProgramNames(obj_) + ")");
+      }
+      int err = bpf_program__set_autoload(prog, false);
+      if (err) Fail("disable program " + name, Err(err));
     }
 
     if (options.rodata != nullptr) {
@@ -240,17 +277,87 @@ void Loader::ReadPerCpu(const char* name, uint8_t* out, size_t outSize) const {
   if (outSize != entries * cpus * valueSize) throw BpfError(std::string("read map ") + name + ": wrong buffer size");
   // The kernel copies each CPU's value into an 8-byte aligned slot.
   const size_t stride = (valueSize + 7) & ~size_t(7);
-  std::vector<uint8_t> slots(stride == valueSize ? 0 : cpus * stride);
   const int fd = bpf_map__fd(map);
-  for (uint32_t key = 0; key < entries; key++) {
+  auto place = [&](uint32_t key, const uint8_t* slots) {
     uint8_t* dst = out + size_t(key) * cpus * valueSize;
-    uint8_t* into = slots.empty() ? dst : slots.data();
-    int err = bpf_map_lookup_elem(fd, &key, into);
-    if (err) Fail(std::string("read map ") + name + " key " + std::to_string(key), Err(err));
-    if (!slots.empty()) {
-      for (size_t cpu = 0; cpu < cpus; cpu++) memcpy(dst + cpu * valueSize, into + cpu * stride, valueSize);
+    for (size_t cpu = 0; cpu < cpus; cpu++) memcpy(dst + cpu * valueSize, slots + cpu * stride, valueSize);
+  };
+
+  // The whole array in one syscall (kernel 5.6+): a few hundred keys would
+  // otherwise be a few hundred syscalls per poll.
+  std::vector<uint32_t> keys(entries);
+  std::vector<uint8_t> slots(size_t(entries) * cpus * stride);
+  uint32_t count = entries;
+  uint32_t next = 0;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  int err = entries ? bpf_map_lookup_batch(fd, nullptr, &next, keys.data(), slots.data(), &count, &opts) : 0;
+  if ((err == 0 || Err(err) == -ENOENT) && count == entries) {
+    for (uint32_t i = 0; i < count; i++) {
+      if (keys[i] >= entries) throw BpfError(std::string("read map ") + name + ": batch returned key " + std::to_string(keys[i]));
+      place(keys[i], slots.data() + size_t(i) * cpus * stride);
     }
+    return;
   }
+
+  // One key at a time.
+  for (uint32_t key = 0; key < entries; key++) {
+    err = bpf_map_lookup_elem(fd, &key, slots.data());
+    if (err) Fail(std::string("read map ") + name + " key " + std::to_string(key), Err(err));
+    place(key, slots.data());
+  }
+}
+
+void Loader::MapUpdate(const char* name, const uint8_t* key, size_t keySize, const uint8_t* value,
+                       size_t valueSize) const {
+  struct bpf_map* map = FindMap(name);
+  const std::string context = std::string("update map ") + name;
+  if (!IsHashOrArray(bpf_map__type(map))) throw BpfError(context + ": not a hash or array map");
+  if (keySize != bpf_map__key_size(map)) {
+    throw BpfError(context + ": key is " + Bytes(keySize) + ", the map's key is " + Bytes(bpf_map__key_size(map)));
+  }
+  if (valueSize != bpf_map__value_size(map)) {
+    throw BpfError(context + ": value is " + Bytes(valueSize) + ", the map's value is " +
+                   Bytes(bpf_map__value_size(map)));
+  }
+  int err = bpf_map_update_elem(bpf_map__fd(map), key, value, BPF_ANY);
+  if (err) Fail(context, Err(err));
+}
+
+MapEntries Loader::MapDump(const char* name) const {
+  struct bpf_map* map = FindMap(name);
+  const std::string context = std::string("dump map ") + name;
+  if (!IsHashOrArray(bpf_map__type(map))) {
+    throw BpfError(context + (IsPerCpu(bpf_map__type(map)) ? ": a per-cpu map" : ": not a hash or array map"));
+  }
+  MapEntries out;
+  out.keySize = bpf_map__key_size(map);
+  out.valueSize = bpf_map__value_size(map);
+  const int fd = bpf_map__fd(map);
+  std::vector<uint8_t> cur(out.keySize), next(out.keySize), value(out.valueSize);
+  std::unordered_set<std::string> seen;
+  // get_next_key on a key deleted meanwhile starts over from the first key:
+  // `seen` drops the repeats, and the budget bounds the restarts.
+  size_t budget = size_t(bpf_map__max_entries(map)) * 4 + 64;
+  bool first = true;
+  while (budget-- > 0) {
+    int err = bpf_map_get_next_key(fd, first ? nullptr : cur.data(), next.data());
+    if (err) {
+      if (Err(err) == -ENOENT) break;  // past the last key
+      Fail(context, Err(err));
+    }
+    first = false;
+    cur.swap(next);
+    if (!seen.emplace(reinterpret_cast<const char*>(cur.data()), cur.size()).second) continue;
+    err = bpf_map_lookup_elem(fd, cur.data(), value.data());
+    if (err) {
+      if (Err(err) == -ENOENT) continue;  // deleted since get_next_key
+      Fail(context, Err(err));
+    }
+    out.keys.insert(out.keys.end(), cur.begin(), cur.end());
+    out.values.insert(out.values.end(), value.begin(), value.end());
+    out.count++;
+  }
+  return out;
 }
 
 }  // namespace exectrace

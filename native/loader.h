@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct bpf_object;
@@ -42,6 +43,19 @@ struct LoadOptions {
   const uint8_t* rodata = nullptr; // full .rodata image, or null for the object's defaults
   size_t rodataSize = 0;
   uint32_t ringBytes = 0;          // max_entries of `events`; 0 keeps the object's value
+  // Programs not to load (autoload off): neither loaded nor attached.
+  std::vector<std::string> disable;
+  // max_entries overrides, applied before load (`events` is ringBytes' job).
+  std::vector<std::pair<std::string, uint32_t>> maxEntries;
+};
+
+// What MapDump returns: count entries, keys and values each packed back to back.
+struct MapEntries {
+  std::vector<uint8_t> keys;
+  std::vector<uint8_t> values;
+  size_t count = 0;
+  size_t keySize = 0;
+  size_t valueSize = 0;
 };
 
 class Loader {
@@ -72,6 +86,16 @@ class Loader {
   // Main thread. Reads every key of the per-CPU map `name` into out, laid out
   // [key][cpu][value_size bytes]. out must hold PerCpuSize(name) bytes.
   void ReadPerCpu(const char* name, uint8_t* out, size_t outSize) const;
+
+  // Main thread. Writes one entry (BPF_ANY) of the hash or array map `name`;
+  // key and value must have the map's key and value sizes.
+  void MapUpdate(const char* name, const uint8_t* key, size_t keySize, const uint8_t* value, size_t valueSize) const;
+
+  // Main thread. Every entry of the (non-per-CPU) hash or array map `name`,
+  // found with bpf_map_get_next_key and read with a lookup. Programs may be
+  // changing the map meanwhile: an entry deleted between the two calls is
+  // skipped, and no key is returned twice.
+  MapEntries MapDump(const char* name) const;
 
   // libbpf_num_possible_cpus(), fetched once at load.
   int NrCpus() const { return nrCpus_; }

@@ -436,7 +436,7 @@ t.test('layout: bpf/exectrace.h structs agree with gcc offsetof', async (t) => {
     t.same(ourLayout(layouts), gcc, 'every field offset and size agrees with gcc');
     t.same(layouts.map((l) => [l.name, l.size]), [
       ['et_header', 32], ['et_task', 88], ['et_exec', 160], ['et_exec_failed', 152], ['et_fork', 128],
-      ['et_exit', 136], ['et_lost', 64], ['et_counter', 16],
+      ['et_exit', 136], ['et_lost', 64], ['et_counter', 24],
     ], 'sizes of the _Static_assert lines');
     const exec = layouts[2];
     t.same(table(exec), [

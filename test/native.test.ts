@@ -7,13 +7,14 @@
 // reason printed, except under CI=true, where a missing capability fails.
 
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { btfFromElf, recordLayout, rodataImage } from '../src/btf';
 import {
   DrainOptions,
+  MapDump,
   NativeBinding,
   NativeTracer,
   TracerOptions,
@@ -31,8 +32,16 @@ const CI = process.env.CI === 'true';
 // enum et_type (bpf/exectrace.h)
 const ET_EXEC = 1;
 const ET_LOST = 5;
-const ET_TYPE_MAX = 6;
-const COUNTER_SIZE = 16; // struct et_counter
+const ET_SYS_EXIT = 7;
+const ET_TASK = 8;
+const ET_TYPE_MAX = 9;
+const COUNTER_SIZE = 24; // struct et_counter: sent, lost, filtered
+const ET_SYSCALL_MAX = 512;
+const ET_SYSD_TRACE = 1;
+const ET_F_NO_ENTER = 2;
+const NR_READ = 0; // x86_64
+const NR_GETPPID = 110;
+const SYS_PROGRAMS = ['sys_enter', 'sys_exit'];
 
 function addonMissing(): string | undefined {
   if (process.platform !== 'linux') return 'the addon is Linux-only';
@@ -145,8 +154,16 @@ function fakeBinding(calls: unknown[]): NativeBinding {
       calls.push(['stop']);
       return sleep(1).then(() => undefined);
     }
-    counters(): Buffer {
+    counters(mapName?: string): Buffer {
+      calls.push(['counters', mapName]);
       return Buffer.alloc(0);
+    }
+    mapUpdate(mapName: string, key: Buffer, value: Buffer): void {
+      calls.push(['mapUpdate', mapName, key, value]);
+    }
+    mapDump(mapName: string): MapDump {
+      calls.push(['mapDump', mapName]);
+      return { keys: Buffer.alloc(0), values: Buffer.alloc(0), count: 0, keySize: 4, valueSize: 4 };
     }
     close(): void {}
   }
@@ -168,6 +185,11 @@ t.test('options are checked before they reach the addon', async (t) => {
     [{ object: 'x.o', ringBytes: 3 * 4096 }, 'tracer options: ringBytes 12288 must be a power of two from the page size (4096) to 2147483648'],
     [{ object: 'x.o', ringBytes: 2 ** 32 }, 'tracer options: ringBytes 4294967296 must be a power of two from the page size (4096) to 2147483648'],
     [{ object: 'x.o', ringBytes: 65536.5 }, 'tracer options: ringBytes 65536.5 must be a power of two from the page size (4096) to 2147483648'],
+    [{ object: 'x.o', disable: 'sys_enter' as unknown as string[] }, 'tracer options: disable must be an array of program names'],
+    [{ object: 'x.o', disable: ['sys_enter', ''] }, 'tracer options: disable must be an array of program names'],
+    [{ object: 'x.o', maxEntries: [] as unknown as Record<string, number> }, 'tracer options: maxEntries must be an object { mapName: entries }'],
+    [{ object: 'x.o', maxEntries: { sys_stash: 0 } }, 'tracer options: maxEntries.sys_stash 0 must be an integer from 1 to 4294967295'],
+    [{ object: 'x.o', maxEntries: { events: 4096 } }, 'tracer options: maxEntries cannot resize events; use ringBytes'],
   ];
   for (const [options, message] of refused) {
     t.throws(() => openTracer(options, binding), new TypeError(message), message);
@@ -176,6 +198,19 @@ t.test('options are checked before they reach the addon', async (t) => {
 
   const tracer = openTracer({ object: 'x.o', ringBytes: 1 << 20 }, binding);
   t.same(calls, [['new', { object: 'x.o', ringBytes: 1 << 20 }]]);
+  openTracer({ object: 'x.o', disable: ['sys_enter', 'sys_exit'], maxEntries: { sys_stash: 1 } }, binding);
+  t.same(calls.at(-1), ['new', { object: 'x.o', disable: ['sys_enter', 'sys_exit'], maxEntries: { sys_stash: 1 } }], 'disable and maxEntries cross');
+
+  t.throws(() => tracer.mapUpdate('', Buffer.alloc(4), Buffer.alloc(4)), new TypeError('mapUpdate: mapName must be a map name'));
+  t.throws(() => tracer.mapUpdate('m', 'k' as unknown as Buffer, Buffer.alloc(4)), new TypeError('mapUpdate m: key must be a Buffer'));
+  t.throws(() => tracer.mapUpdate('m', Buffer.alloc(4), 1 as unknown as Buffer), new TypeError('mapUpdate m: value must be a Buffer'));
+  t.throws(() => tracer.mapDump(7 as unknown as string), new TypeError('mapDump: mapName must be a map name'));
+  t.throws(() => tracer.counters(''), new TypeError('counters: mapName must be a map name'));
+  const before = calls.length;
+  tracer.counters();
+  tracer.counters('sys_counters');
+  tracer.mapDump('sys_stash');
+  t.same(calls.slice(before), [['counters', 'counters'], ['counters', 'sys_counters'], ['mapDump', 'sys_stash']], 'counters() reads `counters` by default');
   const onBatch = () => {};
   t.throws(() => tracer.start(null as never, { batchBytes: 1, flushMs: 1 }), new TypeError('start: onBatch must be a function'));
   t.throws(
@@ -296,7 +331,7 @@ gated('kernel: load, attach, drain execs, counters, close', KERNEL, async (t) =>
   );
 
   const counters = tracer.counters();
-  t.equal(counters.length, nrCpus * ET_TYPE_MAX * COUNTER_SIZE, 'counters: [key][cpu][16 bytes]');
+  t.equal(counters.length, nrCpus * ET_TYPE_MAX * COUNTER_SIZE, 'counters: [key][cpu][24 bytes]');
   let sentExec = 0n;
   for (let cpu = 0; cpu < nrCpus; cpu++) sentExec += counters.readBigUInt64LE((ET_EXEC * nrCpus + cpu) * COUNTER_SIZE);
   const execFrames = all.filter(({ batch, frame }) => batch.readUInt16LE(frame.offset) === ET_EXEC).length;
@@ -414,6 +449,197 @@ gated('kernel: a throw from onBatch is an uncaught exception', KERNEL, async (t)
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 });
   t.equal(r.status, 1, 'the process dies as for any uncaught exception');
   t.match(r.stderr, /^Error: thrown by onBatch$/m);
+});
+
+// ---------------------------------------------------------------------------
+// kernel: the syscall programs and the map API.
+
+function key32(n: number): Buffer {
+  const k = Buffer.alloc(4);
+  k.writeUInt32LE(n);
+  return k;
+}
+
+/** bpftool's names (cut at 15 characters) of the programs this process holds. */
+function heldProgramNames(): string[] | undefined {
+  const ids = bpfFds()
+    .filter((f) => f.kind === 'bpf-prog')
+    .map((f) => f.id);
+  return bpftoolProgs()
+    ?.filter((p) => ids.includes(p.id))
+    .map((p) => p.name)
+    .sort();
+}
+
+gated('kernel: disable keeps named programs from loading; an unknown name is an error', KERNEL, async (t) => {
+  const names = (disable?: string[]): string[] | undefined => {
+    const tracer = openTracer({ object: OBJECT, ...(disable && { disable }) });
+    try {
+      tracer.attach();
+      return heldProgramNames();
+    } finally {
+      tracer.close();
+    }
+  };
+  const all = names();
+  const some = names(SYS_PROGRAMS);
+  if (all === undefined || some === undefined) {
+    if (CI) t.fail('bpftool prog list failed');
+    else t.comment('bpftool not usable: cannot list program names');
+  } else {
+    t.ok(SYS_PROGRAMS.every((n) => all.includes(n)), 'by default sys_enter and sys_exit load');
+    t.same(
+      some,
+      all.filter((n) => !SYS_PROGRAMS.includes(n)),
+      'disabled: every other program, not those two',
+    );
+  }
+  t.throws(
+    () => openTracer({ object: OBJECT, disable: ['sys_entr'] }),
+    /^disable: object has no program 'sys_entr' \(programs: (\w+, )*sys_enter, (\w+, )*sys_exit(, \w+)*\)$/,
+  );
+  t.same(bpfFds(), [], 'nothing left open');
+});
+
+gated('kernel: mapUpdate checks sizes and names the map; mapDump reads hash and array maps', KERNEL, async (t) => {
+  const btf = btfFromElf(readFileSync(OBJECT));
+  const sysdesc = recordLayout(btf, 'et_sysdesc');
+  const tracer = openTracer({ object: OBJECT, disable: SYS_PROGRAMS, maxEntries: { sys_stash: 16 } });
+  t.teardown(() => tracer.close());
+  const desc = Buffer.alloc(sysdesc.size);
+
+  t.throws(() => tracer.mapUpdate('nope', key32(0), desc), new Error("object has no map 'nope'"));
+  t.throws(
+    () => tracer.mapUpdate('sys_descs', Buffer.alloc(3), desc),
+    new Error("update map sys_descs: key is 3 bytes, the map's key is 4 bytes"),
+  );
+  t.throws(
+    () => tracer.mapUpdate('sys_descs', key32(0), Buffer.alloc(sysdesc.size + 1)),
+    new Error(`update map sys_descs: value is ${sysdesc.size + 1} bytes, the map's value is ${sysdesc.size} bytes`),
+  );
+  t.throws(
+    () => tracer.mapUpdate('sys_descs', key32(ET_SYSCALL_MAX), desc),
+    new Error('update map sys_descs: Argument list too long'),
+    'a key past the end of an array',
+  );
+  t.throws(() => tracer.mapUpdate('counters', key32(0), Buffer.alloc(COUNTER_SIZE)), new Error('update map counters: not a hash or array map'));
+  t.throws(() => tracer.mapDump('counters'), new Error('dump map counters: a per-cpu map'));
+  t.throws(() => tracer.mapDump('events'), new Error('dump map events: not a hash or array map'));
+
+  desc.writeUInt32LE(ET_SYSD_TRACE, 0);
+  desc.fill(7, sysdesc.size - 8);
+  tracer.mapUpdate('sys_descs', key32(NR_GETPPID), desc);
+  const descs = tracer.mapDump('sys_descs');
+  t.same([descs.count, descs.keySize, descs.valueSize], [ET_SYSCALL_MAX, 4, sysdesc.size], 'an array dumps every index');
+  const keys = Array.from({ length: descs.count }, (_, i) => descs.keys.readUInt32LE(i * 4));
+  t.same(keys, Array.from({ length: ET_SYSCALL_MAX }, (_, i) => i), 'in key order');
+  const value = (i: number) => descs.values.subarray(i * sysdesc.size, (i + 1) * sysdesc.size);
+  t.ok(value(NR_GETPPID).equals(desc), 'the written value reads back');
+  t.ok(value(NR_READ).equals(Buffer.alloc(sysdesc.size)), 'the others are zero');
+
+  const comm = (name: string) => {
+    const k = Buffer.alloc(16);
+    k.write(name, 'latin1');
+    return k;
+  };
+  tracer.mapUpdate('comm_filter', comm('cat'), Buffer.from([1]));
+  tracer.mapUpdate('comm_filter', comm('bash'), Buffer.from([1]));
+  tracer.mapUpdate('comm_filter', comm('cat'), Buffer.from([1]));
+  const filter = tracer.mapDump('comm_filter');
+  t.equal(filter.count, 2, 'a hash dumps its entries, each once');
+  const names = Array.from({ length: filter.count }, (_, i) => filter.keys.subarray(i * 16, (i + 1) * 16).toString('latin1').replace(/\0+$/, ''));
+  t.same(names.sort(), ['bash', 'cat']);
+  t.equal(tracer.mapDump('sys_stash').count, 0, 'an empty hash: count 0');
+  tracer.close();
+  t.throws(() => tracer.mapDump('sys_stash'), new Error('mapDump: tracer is closed'));
+});
+
+/** Resolves once /proc/<pid>/syscall says the process is blocked in syscall nr. */
+async function blockedIn(pid: number, nr: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if (readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith(`${nr} `)) return;
+    } catch {
+      // not there yet
+    }
+    await sleep(10);
+  }
+  throw new Error(`process ${pid} never blocked in syscall ${nr}`);
+}
+
+gated('kernel: syscall exits, NO_ENTER, task context, sys_counters, in-flight calls in sys_stash', KERNEL, async (t) => {
+  const objBytes = readFileSync(OBJECT);
+  const btf = btfFromElf(objBytes);
+  const exitL = recordLayout(btf, 'et_sys_exit');
+  const taskL = recordLayout(btf, 'et_task_ctx');
+  const stashL = recordLayout(btf, 'et_sys_stash');
+  const at = (l: typeof exitL, name: string) => {
+    const f = l.fields.find((x) => x.name === name);
+    if (!f) throw new Error(`${l.name}.${name} not in BTF`);
+    return f.offset;
+  };
+
+  // Blocked in read(0) before the programs attach: that read's exit has no entry.
+  const script = 'import os\nwhile os.read(0, 64):\n    for _ in range(100): os.getppid()\n';
+  const child = spawn('/usr/bin/python3', ['-c', script], { stdio: ['pipe', 'ignore', 'inherit'] });
+  t.teardown(() => child.kill());
+  await blockedIn(child.pid!, NR_READ);
+
+  const rodata = rodataImage(objBytes, { trace_syscalls: 1, self_tgid: process.pid });
+  const tracer = openTracer({ object: OBJECT, rodata, ringBytes: 1 << 22 });
+  t.teardown(() => tracer.close());
+  const desc = Buffer.alloc(recordLayout(btf, 'et_sysdesc').size);
+  desc.writeUInt32LE(ET_SYSD_TRACE, 0);
+  for (const nr of [NR_READ, NR_GETPPID]) tracer.mapUpdate('sys_descs', key32(nr), desc);
+  tracer.attach();
+  const batches: Buffer[] = [];
+  tracer.start((b) => batches.push(b), { batchBytes: 1 << 16, flushMs: 20 });
+  child.stdin!.write('x');
+  await sleep(50);
+  await blockedIn(child.pid!, NR_READ); // read again: in flight at stop
+  await tracer.stop();
+  const stash = tracer.mapDump('sys_stash');
+  const sysCounters = tracer.counters('sys_counters');
+  const nrCpus = tracer.nrCpus;
+  tracer.close();
+  child.stdin!.end();
+
+  const recs = frames(t, batches).map(({ batch, frame }) => batch.subarray(frame.offset, frame.offset + frame.length));
+  t.notOk(recs.some((r) => r.readUInt16LE(0) >= ET_SYS_EXIT && r.readUInt32LE(16) === process.pid), 'nothing of the recorder itself (self_tgid)');
+  const mine = recs.filter((r) => r.readUInt32LE(16) === child.pid);
+  t.equal(mine[0]?.readUInt16LE(0), ET_TASK, "the child's context comes before its first record");
+  const comm = mine[0]?.subarray(at(taskL, 'task.comm'), at(taskL, 'task.comm') + 16).toString('latin1').replace(/\0+$/, '');
+  t.equal(comm, 'python3');
+  const exits = mine.filter((r) => r.readUInt16LE(0) === ET_SYS_EXIT);
+  const nr = (r: Buffer) => r.readUInt32LE(at(exitL, 'nr'));
+  const first = exits[0];
+  t.same(
+    first && [nr(first), first.readUInt16LE(2), first.readBigInt64LE(at(exitL, 'ret')), first.readBigUInt64LE(at(exitL, 'enter_ts_ns'))],
+    [NR_READ, ET_F_NO_ENTER, 1n, 0n],
+    'the read in progress at attach: ret 1, NO_ENTER, enter_ts 0',
+  );
+  const getppid = exits.filter((r) => nr(r) === NR_GETPPID);
+  t.equal(getppid.length, 100, '100 getppid exits');
+  t.ok(getppid.every((r) => r.readBigInt64LE(at(exitL, 'ret')) === BigInt(process.pid)), 'each returned our pid');
+  t.ok(
+    getppid.every((r) => {
+      const enter = r.readBigUInt64LE(at(exitL, 'enter_ts_ns'));
+      return r.readUInt16LE(2) === 0 && enter > 0n && r.readBigUInt64LE(8) > enter;
+    }),
+    'each with its entry time, before its exit time',
+  );
+  t.equal(sysCounters.length, ET_SYSCALL_MAX * nrCpus * COUNTER_SIZE, 'sys_counters: [nr][cpu][24 bytes]');
+  let sent = 0n;
+  for (let cpu = 0; cpu < nrCpus; cpu++) sent += sysCounters.readBigUInt64LE((NR_GETPPID * nrCpus + cpu) * COUNTER_SIZE);
+  t.ok(sent >= 100n, `sys_counters[getppid].sent ${sent} >= 100`);
+
+  const inFlight = [];
+  for (let i = 0; i < stash.count; i++) {
+    const v = stash.values.subarray(i * stash.valueSize, (i + 1) * stash.valueSize);
+    if (stash.keys.readUInt32LE(i * 4) !== child.pid) continue;
+    inFlight.push([v.readUInt32LE(at(stashL, 'in_call')), v.readUInt32LE(at(stashL, 'nr')), v.readBigUInt64LE(at(stashL, 'enter_ts')) > 0n]);
+  }
+  t.same(inFlight, [[1, NR_READ, true]], "sys_stash at stop: the child's second read, still in progress");
 });
 
 function clangMissing(): string | undefined {

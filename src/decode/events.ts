@@ -1,12 +1,15 @@
 // From raw records to the event model of PRODUCT.md: the generated readers give the
 // fields; this adds what needs state or meaning — wall-clock time, errno and signal names,
 // the argv limit in force when recording, the cgroup path, and the last known image of a
-// process when it exits.
+// process when it exits. Syscall records (entry, exit, task context) go to syscalls.ts,
+// which pairs them into `syscall` events: so one record may complete zero, one or several
+// events, and feed() emits them through a callback.
 
 import {errnoName} from '../util/errno';
 import {WallClock} from '../util/time';
 import {checkLayout, checkRecordTypes, RecordLayout, RecordType} from './layout';
 import {compileType, CompiledType, RawEvent} from './records';
+import {ArgInfo, SyscallDecoder, TaskContext} from './syscalls';
 
 export type TraceEvent = RawEvent & {time: string};
 
@@ -16,9 +19,10 @@ export interface DecodeMeta {
   record_types: RecordType[];
   clock: {start: {boot_ns: number | bigint; realtime_ns: number | bigint}};
   options?: {max_args?: number};
-  flags?: {truncated?: number};
+  flags?: {truncated?: number; no_enter?: number; in_flight?: number; inflight?: number};
   cgroups?: Record<string, string>;
   processes?: SnapshotProcess[];
+  syscalls?: unknown;
 }
 
 export interface SnapshotProcess {
@@ -45,6 +49,14 @@ interface Known {
 
 const EVENT_ORDER = ['type', 'time', 'ts_ns', 'pid', 'tid', 'ppid', 'uid', 'gid', 'comm'];
 
+/** The record types syscalls.ts decodes, by their `event` name in record_types. */
+const SYS_EVENTS = new Set(['sys_enter', 'sys_exit', 'task']);
+
+// ET_F_INFLIGHT of bpf/exectrace.h, for files whose `flags` metadata does not name it.
+const DEFAULT_IN_FLIGHT = 4;
+
+export type Emit = (e: TraceEvent) => void;
+
 export class Decoder {
   readonly types = new Map<number, CompiledType>();
   readonly eventNames: string[] = [];
@@ -57,6 +69,13 @@ export class Decoder {
   private readonly known = new Map<number, Known>();
   private readonly enums = new Map<string, Map<string, Record<string, string>>>();
   private readonly snapshotBootNs: number;
+  private readonly sys: SyscallDecoder | null = null;
+  private last: TraceEvent | null = null;
+  /** Records decoded, by type id. */
+  private readonly byType: number[] = [];
+  private readonly keepLast: Emit = (e) => {
+    this.last = e;
+  };
 
   constructor(private readonly meta: DecodeMeta) {
     const header = checkLayout(meta.record_header, 'record_header');
@@ -65,9 +84,14 @@ export class Decoder {
     this.typeField = tf;
     this.sizeField = header.fields.find((f) => f.name === 'size');
     const truncatedBit = Number(meta.flags?.truncated ?? 0) >>> 0;
+    const sysTypes = new Map<string, RecordType>();
     for (const rt of checkRecordTypes(meta.record_types)) {
-      this.types.set(rt.id, compileType(rt, header, truncatedBit));
       this.eventNames[rt.id] = rt.event;
+      if (SYS_EVENTS.has(rt.event)) {
+        sysTypes.set(rt.event, rt);
+        continue;
+      }
+      this.types.set(rt.id, compileType(rt, header, truncatedBit));
       const en = (meta.record_types.find((r) => r.id === rt.id) as unknown as {enums?: unknown}).enums;
       if (en && typeof en === 'object') this.enums.set(rt.event, new Map(Object.entries(en as Record<string, Record<string, string>>)));
     }
@@ -78,6 +102,40 @@ export class Decoder {
     this.maxArgs = typeof ma === 'number' && ma > 0 ? ma : Infinity;
     this.cgroups = new Map(Object.entries(meta.cgroups ?? {}).map(([k, v]) => [Number(k), String(v)]));
     for (const p of meta.processes ?? []) this.known.set(p.pid, {filename: p.filename, argv: p.argv});
+    if (sysTypes.size || meta.syscalls !== undefined) {
+      const snapshot = new Map<number, TaskContext>();
+      for (const p of meta.processes ?? []) {
+        snapshot.set(p.pid, {
+          ppid: p.ppid, uid: p.uid as number, gid: p.gid as number, comm: p.comm, euid: p.euid as number,
+          egid: p.egid as number, loginuid: p.loginuid as number, sessionid: p.sessionid as number,
+          cgroup: typeof p.cgroup === 'string' ? p.cgroup : undefined, ns: p.ns as Record<string, number> | undefined,
+        });
+      }
+      const fl = meta.flags ?? {};
+      this.sys = new SyscallDecoder({
+        header, meta: meta.syscalls, clock: this.clock, cgroups: this.cgroups, snapshot,
+        enter: sysTypes.get('sys_enter'), exit: sysTypes.get('sys_exit'), task: sysTypes.get('task'),
+        flags: {
+          noEnter: Number(fl.no_enter ?? 0) >>> 0,
+          inFlight: Number(fl.in_flight ?? fl.inflight ?? DEFAULT_IN_FLIGHT) >>> 0,
+        },
+      });
+    }
+  }
+
+  /** The architecture syscall numbers and flag values belong to (for human output). */
+  get arch(): string {
+    return this.sys?.arch ?? 'x86_64';
+  }
+
+  /** The argument descriptions of syscall nr, from the file. */
+  argInfo(nr: number): readonly ArgInfo[] | undefined {
+    return this.sys?.argInfo(nr);
+  }
+
+  /** Whether the captured struct `name` is a scalar read through a pointer (e.g. pipe2's int[2]). */
+  scalarStruct(name: string): boolean {
+    return this.sys?.scalarStruct(name) ?? false;
   }
 
   /** The processes alive when recording started, as `process` events. */
@@ -99,31 +157,73 @@ export class Decoder {
   }
 
   /**
-   * Decodes one record of n bytes at b[o]; returns null (and counts why) for a record of an
-   * unknown type or one too short for its layout.
+   * Decodes one record of n bytes at b[o] and emits the events it completes: one for most
+   * records, none for a task record or a syscall entry (its event waits for the exit), and
+   * possibly several when it also settles calls that will never return. A record of an
+   * unknown type or too short for its layout is counted and skipped.
    */
-  decode(b: Buffer, o: number, n: number): TraceEvent | null {
+  feed(b: Buffer, o: number, n: number, emit: Emit): void {
     this.counts.records++;
     if (n < this.typeField.offset + this.typeField.size) {
       this.counts.malformed++;
-      return null;
+      return;
     }
-    const t = this.types.get(this.typeOf(b, o));
+    const id = this.typeOf(b, o);
+    const sys = this.sys;
+    if (sys !== null && (id === sys.exitId || id === sys.enterId || id === sys.taskId)) {
+      if (n < sys.minSize(id)) {
+        this.counts.malformed++;
+        return;
+      }
+      if (id === sys.exitId) sys.exit(b, o, n, emit);
+      else if (id === sys.enterId) sys.enter(b, o, n, emit);
+      else sys.taskRecord(b, o, n);
+      this.counts.decoded++;
+      this.byType[id] = (this.byType[id] ?? 0) + 1;
+      return;
+    }
+    const t = this.types.get(id);
     if (!t) {
       this.counts.unknownType++;
-      return null;
+      return;
     }
     if (n < t.minSize) {
       this.counts.malformed++;
-      return null;
+      return;
     }
     const e = t.read(b, o, n) as TraceEvent;
-    this.finish(e);
+    this.finish(e, emit);
     this.counts.decoded++;
-    return e;
+    this.byType[id] = (this.byType[id] ?? 0) + 1;
+    emit(e);
   }
 
-  private finish(e: TraceEvent): void {
+  /** Records decoded so far per record type (event name), every known type included. */
+  recordCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.eventNames.forEach((name, id) => {
+      if (name) out[name] = this.byType[id] ?? 0;
+    });
+    return out;
+  }
+
+  /** End of the stream: syscalls still waiting for their exit are emitted as incomplete. */
+  end(emit: Emit): void {
+    this.sys?.end(emit);
+  }
+
+  /**
+   * One record → its event, for callers that go record by record: the last event the
+   * record completed, or null. Events it settled besides (calls that never returned) are
+   * only seen through feed().
+   */
+  decode(b: Buffer, o: number, n: number): TraceEvent | null {
+    this.last = null;
+    this.feed(b, o, n, this.keepLast);
+    return this.last;
+  }
+
+  private finish(e: TraceEvent, emit: Emit): void {
     e.time = this.clock.rfc3339(e.ts_ns);
     const cg = e.cgroup_id;
     if (typeof cg === 'number' && this.cgroups.has(cg)) e.cgroup = this.cgroups.get(cg);
@@ -139,6 +239,7 @@ export class Decoder {
         if (argv && typeof e.argc === 'number' && argv.length < e.argc) e.truncated = true;
         if (e.interp === e.filename) delete e.interp;
         this.known.set(e.pid as number, {filename: e.filename as string, argv});
+        this.sys?.onExec(e, emit);
         break;
       }
       case 'exec_failed': {
@@ -148,6 +249,7 @@ export class Decoder {
       case 'fork': {
         const parent = this.known.get(e.ppid as number);
         if (parent) this.known.set(e.pid as number, parent);
+        this.sys?.onFork(e);
         break;
       }
       case 'exit': {
@@ -162,6 +264,7 @@ export class Decoder {
           if (k.argv) e.argv = k.argv;
         }
         this.known.delete(e.pid as number);
+        this.sys?.onExit(e, emit);
         break;
       }
       case 'lost': {

@@ -1,9 +1,20 @@
 // One line per event for people: time, type, who, then what happened, with argv quoted
-// the way a shell would need it so a line can be pasted back.
+// the way a shell would need it so a line can be pasted back. Syscalls read like strace:
+// `cat(10609) openat(dfd=AT_FDCWD, filename="/etc/hosts", flags=O_RDONLY|O_CLOEXEC, mode=0) = 3 <0.000012>`.
 
 import {signalName} from '../util/errno';
 import {formatDuration, WallClock} from '../util/time';
+import {argStyle, formatAddr, formatStyled, RETURNS_ADDR} from './constants';
 import {TraceEvent} from './events';
+import {ArgInfo} from './syscalls';
+
+/** What syscall lines need from the file: the Decoder provides it. */
+export interface HumanContext {
+  readonly arch: string;
+  argInfo(nr: number): readonly ArgInfo[] | undefined;
+  /** The struct is one field `value`: a scalar read through a pointer (shown as [v], like strace). */
+  scalarStruct?(name: string): boolean;
+}
 
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
@@ -36,8 +47,9 @@ function who(e: TraceEvent): string {
   return `[${e.pid} ppid=${e.ppid} uid=${e.uid} comm=${JSON.stringify(e.comm ?? '')}]`;
 }
 
-export function humanLine(e: TraceEvent, clock: WallClock): string {
+export function humanLine(e: TraceEvent, clock: WallClock, ctx?: HumanContext): string {
   const t = typeof e.ts_ns === 'number' ? clock.timeOfDay(e.ts_ns) : '';
+  if (e.type === 'syscall') return `${t} ${syscallLine(e, ctx)}`;
   const head = `${t} ${e.type.padEnd(11)}`;
   switch (e.type) {
     case 'process':
@@ -68,4 +80,132 @@ export function humanLine(e: TraceEvent, clock: WallClock): string {
     default:
       return `${head} ${JSON.stringify(e)}`;
   }
+}
+
+// ---- syscalls ----------------------------------------------------------------------------
+
+const OCTAL_DIGIT = /[0-7]/;
+
+function escapeChar(c: number, next: string | undefined): string {
+  switch (c) {
+    case 0x22: return '\\"';
+    case 0x5c: return '\\\\';
+    case 0x0a: return '\\n';
+    case 0x09: return '\\t';
+    case 0x0d: return '\\r';
+    case 0x0b: return '\\v';
+    case 0x0c: return '\\f';
+  }
+  // The short octal form unless a digit follows, as strace does: "\0" but "\0001".
+  return next !== undefined && OCTAL_DIGIT.test(next) ? '\\' + c.toString(8).padStart(3, '0') : '\\' + c.toString(8);
+}
+
+/** A string in C syntax: printable characters as they are, the rest escaped. */
+export function cString(s: string): string {
+  let q = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0x22 || c === 0x5c) q += escapeChar(c, s[i + 1]);
+    else q += s[i];
+  }
+  return q + '"';
+}
+
+/** Bytes in C syntax: printable ASCII as is, every other byte escaped. */
+export function cBytes(b: Buffer): string {
+  let q = '"';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (c < 0x20 || c >= 0x7f || c === 0x22 || c === 0x5c) q += escapeChar(c, i + 1 < b.length ? String.fromCharCode(b[i + 1]) : undefined);
+    else q += String.fromCharCode(c);
+  }
+  return q + '"';
+}
+
+/** Struct members shown first, for the structs people look at most; the others follow up to MAX_MEMBERS. */
+const PREFERRED: Record<string, readonly string[]> = {
+  stat: ['st_ino', 'st_mode', 'st_size'],
+  statx: ['stx_ino', 'stx_mode', 'stx_size'],
+  timespec: ['tv_sec', 'tv_nsec'],
+  __kernel_timespec: ['tv_sec', 'tv_nsec'],
+};
+const MAX_MEMBERS = 4;
+
+function member(k: string, v: unknown, depth: number): string {
+  if (typeof v === 'number' && /mode$/.test(k)) return `${k}=0${v.toString(8)}`;
+  return `${k}=${plain(v, depth + 1)}`;
+}
+
+function plain(v: unknown, depth: number): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'string') return cString(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (Array.isArray(v)) return `[${v.map((x) => plain(x, depth + 1)).join(', ')}]`;
+  if (typeof v === 'object') return depth > 2 ? '{...}' : structText(v as Record<string, unknown>, undefined, depth);
+  return String(v);
+}
+
+function structText(o: Record<string, unknown>, name: string | undefined, depth = 0): string {
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined);
+  const first = (name && PREFERRED[name]?.filter((k) => keys.includes(k))) || [];
+  const shown = first.length ? first : keys.slice(0, MAX_MEMBERS);
+  const parts = shown.map((k) => member(k, o[k], depth));
+  if (shown.length < keys.length) parts.push('...');
+  return `{${parts.join(', ')}}`;
+}
+
+/** Whether an argument's value is what was captured (not its address, kept when the capture failed). */
+function captured(e: TraceEvent, info: ArgInfo, cut: boolean): boolean {
+  if (cut) return false;
+  if (info.capture === 'out') return !e.errno && e.incomplete !== 'no_exit';
+  return e.incomplete !== 'no_entry';
+}
+
+function argText(e: TraceEvent, name: string, v: unknown, info: ArgInfo | undefined, cut: boolean, ctx: HumanContext | undefined): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    const style = argStyle(e.syscall as string, name);
+    if (style) return formatStyled(style, v, ctx?.arch ?? 'x86_64');
+    if (info?.kind === 'struct' && info.struct && ctx?.scalarStruct?.(info.struct) && captured(e, info, cut)) return `[${v}]`;
+    // A pointer, or a capture that could not be read (its address is kept).
+    if (info && (info.type.includes('*') || info.kind !== 'value')) return formatAddr(v);
+    return String(v);
+  }
+  if (typeof v === 'string') return cString(v) + (cut ? '...' : '');
+  if (Array.isArray(v)) return plain(v, 0);
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (typeof o.text === 'string' && typeof o.len === 'number') return cString(o.text) + (o.truncated ? '...' : '');
+    if (typeof o.base64 === 'string' && typeof o.len === 'number') return cBytes(Buffer.from(o.base64, 'base64')) + (o.truncated ? '...' : '');
+    return structText(o, info?.struct);
+  }
+  return String(v);
+}
+
+function retText(e: TraceEvent): string {
+  const ret = e.ret as number | bigint | null;
+  if (ret === null || ret === undefined) return '?';
+  if (e.errno) return `${ret} ${e.errno}`;
+  if (RETURNS_ADDR.has(e.syscall as string) && Number(ret) >= 0) return formatAddr(ret);
+  return String(ret);
+}
+
+function syscallLine(e: TraceEvent, ctx: HumanContext | undefined): string {
+  const pid = e.pid as number;
+  const who = `${e.comm ?? '?'}(${pid}${e.tid !== pid ? `/${e.tid}` : ''})`;
+  const name = e.syscall as string;
+  const args = e.args as Record<string, unknown> | null;
+  let list = '?';
+  if (args) {
+    const infos = ctx?.argInfo(e.nr as number);
+    const cut = e.cut as string[] | undefined;
+    list = Object.keys(args)
+      .map((k, i) => `${k}=${argText(e, k, args[k], infos?.[i]?.name === k ? infos[i] : infos?.find((a) => a.name === k), cut?.includes(k) ?? false, ctx)}`)
+      .join(', ');
+  }
+  const call = `${who} ${name}(${list})`;
+  if (e.incomplete === 'no_exit') return `${call} ... <unfinished: ${e.in_flight ? 'in flight when recording stopped' : 'no exit'}>`;
+  const d = e.duration_ns as number | null;
+  const dur = typeof d === 'number' ? ` <${(d / 1e9).toFixed(6)}>` : '';
+  return `${call} = ${retText(e)}${dur}${e.incomplete === 'no_entry' ? ' <no entry>' : ''}`;
 }

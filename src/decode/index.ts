@@ -7,7 +7,8 @@ import {forEachFrame, Problem, TraceReader} from '../format';
 import {Decoder, DecodeMeta, TraceEvent} from './events';
 
 export {Decoder, DecodeMeta, TraceEvent, ordered} from './events';
-export {humanLine, shellQuote, commandLine} from './human';
+export {humanLine, shellQuote, commandLine, HumanContext} from './human';
+export {ArgInfo, BufferValue, SyscallsMeta} from './syscalls';
 
 export interface OpenedTrace {
   reader: TraceReader;
@@ -31,21 +32,20 @@ export interface WalkOptions {
 }
 
 /**
- * Calls emit for every event in file order: the start-of-recording snapshot, then each
- * decodable record of each intact chunk. Frame problems become reader problems.
+ * Calls emit for every event in file order: the start-of-recording snapshot, then the
+ * events of each intact chunk's records as they complete (a syscall at its exit record),
+ * then the syscalls that never completed. Frame problems become reader problems.
  */
 export function forEachEvent(t: OpenedTrace, opts: WalkOptions, emit: (e: TraceEvent) => void): void {
   const {reader, decoder} = t;
   if (opts.processes !== false) for (const e of decoder.processEvents()) emit(e);
   for (const chunk of reader.chunks()) {
-    const {problem} = forEachFrame(chunk, (buf, off, len) => {
-      const e = decoder.decode(buf, off, len);
-      if (e) emit(e);
-    });
+    const {problem} = forEachFrame(chunk, (buf, off, len) => decoder.feed(buf, off, len, emit));
     if (problem) {
       // Frame damage is found after the reader's own checks; report it the same way.
       reader.problems.push(problem);
       t.onProblem(problem);
     }
   }
+  decoder.end(emit);
 }

@@ -20,6 +20,10 @@ export const helpers = {
     return hi < 0x200000 ? hi * 4294967296 + lo : (BigInt(hi) << 32n) | BigInt(lo);
   },
   s64(b: Buffer, o: number): number | bigint {
+    const lo = b.readUInt32LE(o);
+    const hi = b.readInt32LE(o + 4);
+    // Within ±2^53 the double is exact; no BigInt on the common path.
+    if (hi > -0x200000 && hi < 0x200000) return hi * 4294967296 + lo;
     const v = b.readBigInt64LE(o);
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   },
@@ -51,6 +55,22 @@ export const helpers = {
   bytes(b: Buffer, o: number, n: number): Buffer {
     return Buffer.from(b.subarray(o, o + n));
   },
+  hex(b: Buffer, o: number, n: number): string {
+    return b.toString('hex', o, o + n);
+  },
+  /** An array of integers (kind uint/int/enum/pointer) of `count` elements of `size` bytes. */
+  ints(b: Buffer, o: number, count: number, size: number, signed: boolean): (number | bigint)[] {
+    const out: (number | bigint)[] = new Array(count);
+    for (let i = 0, p = o; i < count; i++, p += size) {
+      switch (size) {
+        case 1: out[i] = signed ? b.readInt8(p) : b.readUInt8(p); break;
+        case 2: out[i] = signed ? b.readInt16LE(p) : b.readUInt16LE(p); break;
+        case 4: out[i] = signed ? b.readInt32LE(p) : b.readUInt32LE(p); break;
+        default: out[i] = signed ? helpers.s64(b, p) : helpers.u64(b, p);
+      }
+    }
+    return out;
+  },
 };
 
 /** What the event-level code needs to know about a type beyond its reader. */
@@ -69,7 +89,7 @@ function outputName(f: FieldLayout): string | null {
   return parts[parts.length - 1];
 }
 
-function scalar(f: FieldLayout, at: string): string | null {
+export function scalar(f: FieldLayout, at: string): string | null {
   const k = f.kind;
   if ((k === 'uint' || k === 'enum' || k === 'pointer') && f.count === undefined) {
     switch (f.size) {
@@ -146,4 +166,56 @@ export function compileType(rt: RecordType, header: RecordLayout, truncatedBit: 
   // are emitted through JSON.stringify, so the generated source holds no file-supplied code.
   const make = new Function('h', `return function read_${rt.event}(b, o, n) {\n${body}\n};`);
   return {id: rt.id, event: rt.event, minSize: l.size, read: make(helpers) as RecordReader};
+}
+
+
+/** Reads a struct captured from user memory: `n` bytes at b[o], possibly fewer than its size. */
+export type StructReader = (b: Buffer, o: number, n: number) => Record<string, unknown>;
+
+function arrayExpr(f: FieldLayout, at: string): string {
+  const count = f.count as number;
+  const size = f.elemSize ?? (count ? f.size / count : 0);
+  if (f.kind === 'char') return `h.cstr(b, ${at}, ${f.size})`;
+  if ((f.kind === 'uint' || f.kind === 'int' || f.kind === 'enum' || f.kind === 'pointer') && [1, 2, 4, 8].includes(size)) {
+    return `h.ints(b, ${at}, ${count}, ${size}, ${f.kind === 'int'})`;
+  }
+  return `h.hex(b, ${at}, ${f.size})`;
+}
+
+/**
+ * Builds the reader of a struct that a syscall argument points to (its layout from the
+ * kernel's BTF, stored in the file). Nested members become nested objects (`a.b` → {a: {b}}),
+ * arrays become arrays (char arrays strings), unions and arrays of structs hex strings, and
+ * members whose name starts with `_` (padding, reserved) are left out, as in records. When
+ * fewer than sizeof bytes were captured, the members that do not fit are left out too.
+ */
+export function compileStruct(l: RecordLayout): StructReader {
+  const full: string[] = [];
+  const part: string[] = [];
+  const made = new Set<string>();
+  for (const f of l.fields) {
+    const parts = f.name.split('.');
+    if (parts.some((p) => p.startsWith('_'))) continue;
+    const at = `o + ${f.offset}`;
+    let expr = f.count !== undefined ? arrayExpr(f, at) : scalar(f, at);
+    if (expr === null) expr = `h.hex(b, ${at}, ${f.size})`;
+    // r.a.b = …, creating r.a on first use (members of one struct are consecutive in BTF).
+    let path = 'r';
+    const make: string[] = [];
+    for (const p of parts.slice(0, -1)) {
+      path += `[${JSON.stringify(p)}]`;
+      if (!made.has(path)) {
+        made.add(path);
+        make.push(`if (typeof ${path} !== 'object') ${path} = {};`);
+      }
+    }
+    const target = `${path}[${JSON.stringify(parts[parts.length - 1])}]`;
+    full.push(...make, `${target} = ${expr};`);
+    part.push(`if (n >= ${f.offset + f.size}) { ${make.join(' ')} ${target} = ${expr}; }`);
+  }
+  // As for records: the layout was validated and names pass through JSON.stringify (and
+  // none starts with '_', so none is __proto__).
+  const body = `const r = {};\nif (n >= ${l.size}) {\n${full.join('\n')}\n} else {\n${part.join('\n')}\n}\nreturn r;`;
+  const make = new Function('h', `return function read_struct_${l.name.replace(/\W/g, '_')}(b, o, n) {\n${body}\n};`);
+  return make(helpers) as StructReader;
 }

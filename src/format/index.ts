@@ -3,7 +3,8 @@
 // layouts and position math (no I/O); writer.ts appends blocks for the
 // recorder; reader.ts reads files front to back with bounded memory and
 // reports damage as problems instead of failing; frames.ts walks the records
-// of a decompressed chunk without allocating per record. Offline-safe: no
+// of a decompressed chunk without allocating per record; verify.ts checks a
+// whole file's integrity for `exectrace verify`. Offline-safe: no
 // native/ or Linux-only imports (zstd-napi is portable).
 
 export * from './constants';
@@ -15,6 +16,7 @@ export {
 export {type Problem, type ProblemHandler, type ProblemKind, TraceFormatError, oneLine} from './problems';
 export {type MetaMap, type MetaValue, decodeDocument, encodeDocument, scanDocument} from './meta';
 export {type FrameFn, type FramedChunk, FrameCursor, checkFrames, countFrames, forEachFrame, framesProblem} from './frames';
-export {type ChunkInfo, TraceWriter, type WriterOptions, type WriterStats} from './writer';
+export {type ChunkInfo, type StoredChunk, TraceWriter, type WriterOptions, type WriterStats} from './writer';
 export {type BlockInfo, type Chunk, type ReaderOptions, type ReaderStats, TraceReader} from './reader';
 export {PayloadCompressor, PayloadDecompressor} from './zstd';
+export {type Finding, type FindingKind, type VerifyOptions, type VerifyReport, verifyFile} from './verify';

@@ -31,6 +31,10 @@ export interface Chunk {
   data: Buffer;
   /** payload_size: bytes the chunk takes on disk after its header. */
   storedSize: number;
+  /** The payload as stored (compressed when flags has ZSTD), checksum verified. Valid only until the iterator advances. */
+  stored: Buffer;
+  /** The block header's flags. */
+  flags: number;
 }
 
 /** A verified block header, as seen (for verify/stats listings). */
@@ -264,7 +268,7 @@ export class TraceReader {
           this.stats.records += h.recordCount;
           yield {
             seq: h.seq, offset: pos, records: h.recordCount, firstTs: h.firstTs, lastTs: h.lastTs,
-            data, storedSize: h.payloadSize,
+            data, storedSize: h.payloadSize, stored: payload, flags: h.flags,
           };
         }
       } else if (h.tag === TAG_TRAILER) {

@@ -1,11 +1,14 @@
 // TraceWriter: appends blocks to a new trace file, synchronously. The recorder
 // hands it batches of raw frames; each becomes one CHNK block (one zstd
-// frame, hashed and chained). Every block is written whole before the next
-// starts, so a killed recorder leaves a file whose complete blocks all read.
+// frame, hashed and chained). Every block is written whole (one writev)
+// before the next starts, so a killed recorder leaves a file whose complete
+// blocks all read; a block whose write fails (disk full) is cut off again, so
+// the file ends at its last complete block. syncSoon() makes what was written
+// durable in the background, without stalling the caller's thread.
 
 import * as fs from 'node:fs';
 import {
-  BLOCK_F_ZSTD, DEFAULT_LIMITS, DEFAULT_ZSTD_LEVEL, HASH_SIZE, TAG_CHUNK, TAG_META, TAG_TRAILER,
+  BLOCK_F_CRITICAL, BLOCK_F_KNOWN, BLOCK_F_ZSTD, DEFAULT_LIMITS, DEFAULT_ZSTD_LEVEL, HASH_SIZE, TAG_CHUNK, TAG_META, TAG_TRAILER,
 } from './constants';
 import {countFrames} from './frames';
 import {encodeDocument} from './meta';
@@ -27,6 +30,18 @@ export interface ChunkInfo {
   lastTs: bigint | number;
 }
 
+/** A chunk payload exactly as another file stores it (see copyChunk). */
+export interface StoredChunk {
+  /** The stored payload: one zstd frame when flags has ZSTD, else the frames themselves. */
+  payload: Buffer;
+  flags: number;
+  /** Bytes after decompression. */
+  rawSize: number;
+  records: number;
+  firstTs: bigint | number;
+  lastTs: bigint | number;
+}
+
 export interface WriterStats {
   /** Bytes written to the file so far. */
   bytes: number;
@@ -44,6 +59,11 @@ export class TraceWriter {
   private seq = 0;
   private fd: number | null;
   private failed: Error | null = null;
+  /** A background fdatasync is running; close and destroy leave the fd to it to close. */
+  private syncing = false;
+  private closeAfterSync = false;
+  /** Bytes written when the last background sync started. */
+  private syncedTo = 0;
   private readonly zstd: PayloadCompressor;
   private readonly counts: WriterStats = {bytes: 0, chunks: 0, records: 0, rawBytes: 0};
 
@@ -73,10 +93,16 @@ export class TraceWriter {
     }
     const w = new TraceWriter(path, fd, zstd);
     try {
-      w.write(encodeFileHeader());
+      w.write([encodeFileHeader()]);
       w.writeBlock(TAG_META, BLOCK_F_ZSTD, zstd.compress(doc), doc.length, 0, 0n, 0n);
     } catch (e) {
+      // Without its metadata the file is useless, and it is ours (created exclusively): remove it.
       w.destroy();
+      try {
+        fs.unlinkSync(path);
+      } catch {
+        // already gone
+      }
       throw e;
     }
     return w;
@@ -104,7 +130,29 @@ export class TraceWriter {
     this.counts.rawBytes += frames.length;
   }
 
-  /** fdatasync: makes every block written so far durable (the recorder may call it periodically). */
+  /**
+   * Appends a CHNK block whose payload is already stored elsewhere (recover
+   * copies intact chunks byte for byte). Only seq and prev_hash are new; the
+   * caller vouches for the payload (it passed its checksum and decompresses
+   * to rawSize bytes of well-formed frames).
+   */
+  copyChunk(c: StoredChunk): void {
+    this.usable();
+    const unknown = c.flags & BLOCK_F_CRITICAL & ~BLOCK_F_KNOWN;
+    if (unknown) throw new Error(`copy chunk: unsupported flags 0x${unknown.toString(16)}`);
+    if (!(c.flags & BLOCK_F_ZSTD) && c.rawSize !== c.payload.length) {
+      throw new Error(`copy chunk: raw size ${c.rawSize} differs from the ${c.payload.length}-byte uncompressed payload`);
+    }
+    if (c.payload.length > DEFAULT_LIMITS.maxPayloadSize || c.rawSize > DEFAULT_LIMITS.maxRawSize) {
+      throw new Error(`copy chunk: ${c.payload.length} stored / ${c.rawSize} raw bytes are above the limits`);
+    }
+    this.writeBlock(TAG_CHUNK, c.flags, c.payload, c.rawSize, c.records, u64(c.firstTs, 'firstTs'), u64(c.lastTs, 'lastTs'));
+    this.counts.chunks++;
+    this.counts.records += c.records;
+    this.counts.rawBytes += c.rawSize;
+  }
+
+  /** fdatasync: makes every block written so far durable. Blocks the caller; see syncSoon. */
   sync(): void {
     this.usable();
     try {
@@ -112,6 +160,28 @@ export class TraceWriter {
     } catch (e) {
       throw this.fail('sync', e);
     }
+  }
+
+  /**
+   * Starts an fdatasync on libuv's thread pool, unless one is running or
+   * nothing was written since the last one started, and returns at once: the
+   * recorder calls it on every flush tick, so a power loss costs at most a
+   * tick or two of data, and a slow disk never stalls the drain. A failure
+   * makes the next write (or close) throw.
+   */
+  syncSoon(): void {
+    if (this.fd === null || this.failed || this.syncing || this.offset === this.syncedTo) return;
+    const fd = this.fd;
+    this.syncing = true;
+    this.syncedTo = this.offset;
+    fs.fdatasync(fd, (err) => {
+      this.syncing = false;
+      if (err && !this.failed) this.fail('sync', err);
+      if (this.closeAfterSync) {
+        this.closeAfterSync = false;
+        closeQuietly(fd);
+      }
+    });
   }
 
   /**
@@ -130,7 +200,13 @@ export class TraceWriter {
     }, DEFAULT_LIMITS);
     const trailerOffset = this.offset;
     this.writeBlock(TAG_TRAILER, 0, doc, doc.length, 0, 0n, 0n);
-    this.write(encodeFooter(trailerOffset));
+    try {
+      this.write([encodeFooter(trailerOffset)]);
+    } catch (e) {
+      // A trailer without its footer reads as a truncated file: end at the last chunk instead.
+      this.cutBack(trailerOffset);
+      throw e;
+    }
     try {
       fs.fsyncSync(this.fd!);
     } catch (e) {
@@ -139,6 +215,10 @@ export class TraceWriter {
     }
     const fd = this.fd!;
     this.fd = null;
+    if (this.syncing) {
+      this.closeAfterSync = true; // the background sync still uses fd; its callback closes it
+      return this.stats;
+    }
     try {
       fs.closeSync(fd);
     } catch (e) {
@@ -152,11 +232,13 @@ export class TraceWriter {
     if (this.fd === null) return;
     const fd = this.fd;
     this.fd = null;
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // nothing left to save
-    }
+    if (this.syncing) this.closeAfterSync = true;
+    else closeQuietly(fd);
+  }
+
+  /** The error that stopped this writer (a failed write, sync or close), or null. */
+  get error(): Error | null {
+    return this.failed;
   }
 
   /** Hex SHA-256 of the last block header written: the chain head, worth keeping elsewhere (spec §5.2). */
@@ -173,16 +255,34 @@ export class TraceWriter {
       tag, seq: this.seq, flags, payloadSize: payload.length, rawSize, recordCount: records,
       firstTs, lastTs, payloadSha256: sha256(payload), prevHash: this.prevHash,
     });
-    this.write(header);
-    this.write(payload);
+    const start = this.offset;
+    try {
+      this.write([header, payload]);
+    } catch (e) {
+      this.cutBack(start);
+      throw e;
+    }
     this.prevHash = sha256(header);
     this.seq++;
   }
 
-  private write(buf: Buffer): void {
+  /** Writes bufs at the current offset, as one writev unless the kernel takes less. */
+  private write(bufs: Buffer[]): void {
+    const total = bufs.reduce((n, b) => n + b.length, 0);
     let done = 0;
     try {
-      while (done < buf.length) done += fs.writeSync(this.fd!, buf, done, buf.length - done, this.offset + done);
+      while (done < total) {
+        let skip = done;
+        const rest: Buffer[] = [];
+        for (const b of bufs) {
+          if (skip >= b.length) skip -= b.length;
+          else {
+            rest.push(skip ? b.subarray(skip) : b);
+            skip = 0;
+          }
+        }
+        done += fs.writevSync(this.fd!, rest, this.offset + done);
+      }
     } catch (e) {
       throw this.fail('write', e);
     } finally {
@@ -190,8 +290,19 @@ export class TraceWriter {
     }
   }
 
+  /** After a failed write: drop the partial block, so the file ends at its last complete one. */
+  private cutBack(to: number): void {
+    if (this.fd === null || this.offset === to) return;
+    try {
+      fs.ftruncateSync(this.fd, to);
+      this.offset = to;
+    } catch {
+      // the partial block stays; readers report it as a truncated block
+    }
+  }
+
   private fail(op: string, e: unknown): Error {
-    this.failed = new Error(`${op} ${this.path}: ${(e as Error).message}`);
+    this.failed = new Error(`${op} ${this.path}: ${ioReason(e)}`);
     return this.failed;
   }
 
@@ -215,6 +326,21 @@ function removeForOverwrite(path: string): void {
     fs.unlinkSync(path);
   } catch (e) {
     throw new Error(`create ${path}: cannot remove the old file: ${(e as Error).message}`);
+  }
+}
+
+/** "ENOSPC: no space left on device, write" -> "no space left on device (ENOSPC)". */
+function ioReason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const m = /^([A-Z][A-Z0-9]+): (.*?)(?:, \w+(?: '.*')?)?$/.exec(err.message ?? '');
+  return m && err.code === m[1] ? `${m[2]} (${m[1]})` : String(err.message ?? e);
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // nothing left to save
   }
 }
 

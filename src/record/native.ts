@@ -19,6 +19,25 @@ export interface TracerOptions {
   rodata?: Buffer;
   /** Size of the `events` ring buffer in bytes: a power of two, at least the page size. Default: the object's. */
   ringBytes?: number;
+  /**
+   * Programs (by name, e.g. 'sys_enter') not to load at all: their autoload is
+   * turned off before load, so they cost nothing and attach() skips them. A
+   * name the object does not have is an error that lists the ones it has.
+   */
+  disable?: string[];
+  /** max_entries of named maps, set before load (e.g. shrink `sys_stash` when no syscall is traced). Not for `events`: see ringBytes. */
+  maxEntries?: Record<string, number>;
+}
+
+/** What {@link NativeTracer.mapDump} returns: `count` entries, keys and values each packed back to back. */
+export interface MapDump {
+  keys: Buffer;
+  values: Buffer;
+  count: number;
+  /** The map's key size: entry i's key is keys[i*keySize, (i+1)*keySize). */
+  keySize: number;
+  /** The map's value size: entry i's value is values[i*valueSize, (i+1)*valueSize). */
+  valueSize: number;
 }
 
 /** How the drain thread batches records, for {@link NativeTracer.start}. */
@@ -48,10 +67,24 @@ export interface NativeTracer {
   /** Final drain, the last batch delivered to onBatch, thread joined; then resolves. Resolves at once if not started. */
   stop(): Promise<void>;
   /**
-   * Raw values of the `counters` map: for each key 0..max_entries-1, for each cpu
-   * 0..nrCpus-1, one struct et_counter (u64 sent, u64 lost: 16 bytes).
+   * Raw values of a per-CPU array (default `counters`; also `sys_counters`): for
+   * each key 0..max_entries-1, for each cpu 0..nrCpus-1, one value of the map's
+   * value size (struct et_counter: u64 sent, lost, filtered = 24 bytes). The
+   * kernel pads each value to 8 bytes; the padding is not copied.
    */
-  counters(): Buffer;
+  counters(mapName?: string): Buffer;
+  /**
+   * Writes one entry (create or replace) of a hash or array map, after load,
+   * before or after attach. key and value must be exactly the map's key and
+   * value sizes; errors name the map.
+   */
+  mapUpdate(mapName: string, key: Buffer, value: Buffer): void;
+  /**
+   * Every entry of a hash or array map (not per-CPU), e.g. `sys_stash` at stop
+   * to find the calls still in progress. Programs may change the map during
+   * the walk: what is returned is each entry as read, no key twice.
+   */
+  mapDump(mapName: string): MapDump;
   /**
    * Destroys links, then the object. Idempotent. Never waits on JS: a running
    * drain is stopped at once and batches not yet delivered are dropped (await
@@ -127,6 +160,11 @@ function isPositiveInteger(value: unknown, max: number): value is number {
 const MAX_RING_BYTES = 2 ** 31; // the largest power of two a u32 max_entries holds
 const MAX_BATCH_BYTES = 2 ** 30;
 const MAX_FLUSH_MS = 2 ** 31 - 1;
+const MAX_MAP_ENTRIES = 2 ** 32 - 1;
+
+function checkMapName(what: string, mapName: unknown): void {
+  if (typeof mapName !== 'string' || mapName === '') throw new TypeError(`${what}: mapName must be a map name`);
+}
 
 /** Throws a TypeError for tracer options the addon or the kernel would refuse. */
 export function checkTracerOptions(options: TracerOptions, pageSize: number): void {
@@ -136,6 +174,23 @@ export function checkTracerOptions(options: TracerOptions, pageSize: number): vo
   }
   if (options.rodata !== undefined && !Buffer.isBuffer(options.rodata)) {
     throw new TypeError('tracer options: rodata must be a Buffer holding the whole .rodata image');
+  }
+  if (options.disable !== undefined) {
+    if (!Array.isArray(options.disable) || !options.disable.every((n) => typeof n === 'string' && n !== '')) {
+      throw new TypeError('tracer options: disable must be an array of program names');
+    }
+  }
+  if (options.maxEntries !== undefined) {
+    const m = options.maxEntries;
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+      throw new TypeError('tracer options: maxEntries must be an object { mapName: entries }');
+    }
+    for (const [name, entries] of Object.entries(m)) {
+      if (name === 'events') throw new TypeError('tracer options: maxEntries cannot resize events; use ringBytes');
+      if (!isPositiveInteger(entries, MAX_MAP_ENTRIES)) {
+        throw new TypeError(`tracer options: maxEntries.${name} ${String(entries)} must be an integer from 1 to ${MAX_MAP_ENTRIES}`);
+      }
+    }
   }
   const ring = options.ringBytes;
   if (ring !== undefined && (!isPositiveInteger(ring, MAX_RING_BYTES) || !Number.isInteger(Math.log2(ring)) || ring < pageSize)) {
@@ -187,8 +242,21 @@ class CheckedTracer implements NativeTracer {
     return this.#stopping;
   }
 
-  counters(): Buffer {
-    return this.#native.counters();
+  counters(mapName = 'counters'): Buffer {
+    checkMapName('counters', mapName);
+    return this.#native.counters(mapName);
+  }
+
+  mapUpdate(mapName: string, key: Buffer, value: Buffer): void {
+    checkMapName('mapUpdate', mapName);
+    if (!Buffer.isBuffer(key)) throw new TypeError(`mapUpdate ${mapName}: key must be a Buffer`);
+    if (!Buffer.isBuffer(value)) throw new TypeError(`mapUpdate ${mapName}: value must be a Buffer`);
+    this.#native.mapUpdate(mapName, key, value);
+  }
+
+  mapDump(mapName: string): MapDump {
+    checkMapName('mapDump', mapName);
+    return this.#native.mapDump(mapName);
   }
 
   close(): void {
@@ -207,6 +275,8 @@ export function openTracer(options: TracerOptions, binding: NativeBinding = load
     object: options.object,
     ...(options.rodata !== undefined && {rodata: options.rodata}),
     ...(options.ringBytes !== undefined && {ringBytes: options.ringBytes}),
+    ...(options.disable !== undefined && {disable: [...options.disable]}),
+    ...(options.maxEntries !== undefined && {maxEntries: {...options.maxEntries}}),
   });
   return new CheckedTracer(native);
 }

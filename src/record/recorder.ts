@@ -8,12 +8,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {spawn, ChildProcess} from 'node:child_process';
-import {btfFromElf, recordLayouts, rodataImage, rodataDefaults, RecordLayout} from '../btf';
+import {btfFromElf, recordLayout, recordLayouts, rodataImage, rodataDefaults, RecordLayout} from '../btf';
 import {TraceWriter} from '../format';
 import {loadNative, NativeTracer, openTracer, packageRoot} from './native';
 import {cgroupPaths, hostInfo, snapshotProcesses} from './procfs';
-import {checkBtf, checkRoot, ensureTracefs, UserError} from './preflight';
-import {RECORD_TYPES, STRUCTS, TRUNCATED_FLAG, LOST_TYPE_ID, layoutsByStruct} from './types';
+import {checkBtf, checkKernel, checkRoot, ensureTracefs, UserError} from './preflight';
+import {RECORD_TYPES, STRUCTS, TRUNCATED_FLAG, LOST_TYPE_ID, SYS_ENTER_TYPE_ID, SYS_EXIT_TYPE_ID, SYSCALL_PROGRAMS, EXEC_SYSCALL_PROGRAMS, INFLIGHT_FLAG, NO_ENTER_FLAG, STASH_STRUCT, STASH_CALL, layoutsByStruct} from './types';
+import {buildSyscallPlan, SyscallPlan} from '../syscalls';
 
 export const PACKAGE_ROOT = packageRoot();
 export const DEFAULT_OBJECT = path.join(PACKAGE_ROOT, 'bpf', 'exectrace.bpf.o');
@@ -32,6 +33,13 @@ export interface RecordOptions {
   flushMs: number;
   level: number;
   object?: string;
+  /** Syscalls to record: names, 'all', or none (undefined: exec/fork/exit only). */
+  syscalls?: string[] | 'all';
+  /** Only these comms (in-kernel filter on syscall records). */
+  comm?: string[];
+  /** Bytes kept of a buffer argument (--bytes) and of a string argument. */
+  bytes?: number;
+  maxStr?: number;
   /** Where progress lines go (stderr in the CLI). */
   log?: (line: string) => void;
   /** Live mode: the file's metadata once known, then every batch of frames as it arrives. */
@@ -102,11 +110,22 @@ export function resolveCommand(name: string): string {
   throw new UserError(`command not found: ${name}`);
 }
 
+/** The thread-group id of a thread, from /proc (the thread is alive: it is inside a call). */
+function tgidOf(tid: number): number {
+  try {
+    const m = /^Tgid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${tid}/status`, 'utf8'));
+    return m ? Number(m[1]) : tid;
+  } catch {
+    return tid;
+  }
+}
+
 export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const log = opts.log ?? (() => {});
   checkRoot();
+  checkKernel();
   checkBtf();
-  ensureTracefs();
+  const tracefs = ensureTracefs();
   if (opts.output !== undefined) {
     const outDir = path.dirname(path.resolve(opts.output));
     try {
@@ -123,7 +142,28 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const objBytes = fs.readFileSync(objectPath);
   const btf = btfFromElf(objBytes);
   const layouts = layoutsByStruct(recordLayouts(btf, STRUCTS));
-  const rodataValues = {max_args: opts.maxArgs, max_arg_bytes: opts.maxArgBytes};
+  let plan: SyscallPlan | undefined;
+  if (opts.syscalls !== undefined) {
+    plan = buildSyscallPlan({
+      names: opts.syscalls === 'all' ? undefined : opts.syscalls,
+      maxStr: opts.maxStr ?? 4096,
+      maxBytes: opts.bytes ?? 64,
+      comm: opts.comm ?? [],
+      tracefs,
+      kernelBtf: '/sys/kernel/btf/vmlinux',
+      objectBtf: btf,
+    });
+    for (const w of plan.warnings) log(w);
+  }
+  const rodataValues: Record<string, number> = {
+    max_args: opts.maxArgs,
+    max_arg_bytes: opts.maxArgBytes,
+    trace_syscalls: plan ? 1 : 0,
+    max_str: opts.maxStr ?? 4096,
+    max_bytes: opts.bytes ?? 64,
+    self_tgid: process.pid,
+    comm_filter_on: plan && opts.comm?.length ? 1 : 0,
+  };
   const rodata = rodataImage(objBytes, rodataValues);
   const effective = {...rodataDefaults(objBytes), ...rodataValues};
 
@@ -136,13 +176,39 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const lostAt = pos(counterL, 'lost');
   const names = new Map(RECORD_TYPES.map((t) => [t.id, t.event]));
   const recorded = new Map<number, number>();
+  let inflight = 0; // calls still open at stop, written as et_sys_enter records by the recorder
 
   const native = loadNative();
   const host = hostInfo(native.pageSize);
   const command = opts.command && opts.command.length ? [resolveCommand(opts.command[0]), ...opts.command.slice(1)] : undefined;
   const cgroups = cgroupPaths();
   const clockStart = native.clocks();
-  const tracer: NativeTracer = openTracer({object: objectPath, rodata, ringBytes: opts.ringBytes}, native);
+  const tracer: NativeTracer = openTracer({
+    object: objectPath,
+    rodata,
+    ringBytes: opts.ringBytes,
+    // Load only one of the two paths that see failed execs; without syscalls, keep the
+    // per-thread stash (≈10 MB preallocated) to one entry.
+    disable: plan ? EXEC_SYSCALL_PROGRAMS : SYSCALL_PROGRAMS,
+    maxEntries: plan ? undefined : {sys_stash: 1},
+  }, native);
+  try {
+    if (plan) {
+      const key = Buffer.alloc(4);
+      for (const [nr, desc] of plan.descs) {
+        key.writeUInt32LE(nr);
+        tracer.mapUpdate('sys_descs', key, desc);
+      }
+      for (const c of opts.comm ?? []) {
+        const k = Buffer.alloc(16);
+        k.write(c, 'utf8');
+        tracer.mapUpdate('comm_filter', k, Buffer.from([1]));
+      }
+    }
+  } catch (err) {
+    tracer.close();
+    throw err;
+  }
   const nrCpus = tracer.nrCpus;
   let writer: TraceWriter | undefined;
   let child: ChildProcess | undefined;
@@ -152,11 +218,14 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   let firstTs = 0;
   let lastTs = 0;
   let totalRecords = 0;
-  let prevLost = new Float64Array(0);
   let prevPollNs = Number(clockStart.boot_ns);
   let writeError: Error | undefined;
 
-  const onBatch = (batch: Buffer): void => {
+  /**
+   * Takes one batch of frames. `synthesized` batches (lost and in-flight records the
+   * recorder writes itself) go into the file but are not counted as records the kernel sent.
+   */
+  const onBatch = (batch: Buffer, synthesized = false): void => {
     // One pass over the frames: count per type and keep the time span of the chunk.
     let p = 0;
     const n = batch.length;
@@ -166,7 +235,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       if (o + len > n) break; // the addon never splits a frame; stop rather than misread
       if (len >= header.size) {
         const t = typeAt.size === 2 ? batch.readUInt16LE(o + typeAt.offset) : batch.readUInt32LE(o + typeAt.offset);
-        recorded.set(t, (recorded.get(t) ?? 0) + 1);
+        if (!synthesized || t === LOST_TYPE_ID) recorded.set(t, (recorded.get(t) ?? 0) + 1);
+        else inflight++;
         const lo = batch.readUInt32LE(o + tsAt.offset);
         const hi = batch.readUInt32LE(o + tsAt.offset + 4);
         const ts = hi * 4294967296 + lo;
@@ -200,41 +270,98 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     lastTs = 0;
   };
 
-  /** Reads the per-CPU counters; appends a `lost` record for every counter that grew. */
-  const pollCounters = (): {sent: number[]; lost: number[]} => {
-    const raw = tracer.counters();
-    const keys = raw.length / (nrCpus * 16);
-    const sent = new Array<number>(keys).fill(0);
-    const lost = new Array<number>(keys).fill(0);
-    if (prevLost.length !== keys * nrCpus) prevLost = new Float64Array(keys * nrCpus);
-    const now = Number(native.clocks().boot_ns);
+  /** Per-key sums of a per-CPU counter map (`counters` by record type, `sys_counters` by syscall). */
+  interface CounterSums {
+    sent: number[];
+    lost: number[];
+    filtered: number[];
+  }
+  const prevLost = new Map<string, Float64Array>();
+  const filteredAt = counterL.fields.some((f) => f.name === 'filtered') ? pos(counterL, 'filtered') : null;
+  const stride = Math.ceil(counterL.size / 8) * 8; // the kernel rounds per-CPU values to 8 bytes
+
+  /**
+   * Reads one per-CPU counter map and appends a `lost` record (event type and syscall from
+   * `lostOf(key)`) for every per-CPU lost counter that grew since the last poll.
+   */
+  const pollMap = (map: string, now: number, lostOf: (key: number) => [number, number]): CounterSums => {
+    const raw = tracer.counters(map);
+    const keys = raw.length / (nrCpus * stride);
+    const sums: CounterSums = {sent: new Array(keys).fill(0), lost: new Array(keys).fill(0), filtered: new Array(keys).fill(0)};
+    let prev = prevLost.get(map);
+    if (!prev || prev.length !== keys * nrCpus) prevLost.set(map, (prev = new Float64Array(keys * nrCpus)));
     for (let k = 0; k < keys; k++) {
       for (let c = 0; c < nrCpus; c++) {
-        const o = (k * nrCpus + c) * 16;
-        const s = Number(raw.readBigUInt64LE(o + sentAt.offset));
+        const o = (k * nrCpus + c) * stride;
         const l = Number(raw.readBigUInt64LE(o + lostAt.offset));
-        sent[k] += s;
-        lost[k] += l;
-        const delta = l - prevLost[k * nrCpus + c];
+        sums.sent[k] += Number(raw.readBigUInt64LE(o + sentAt.offset));
+        sums.lost[k] += l;
+        if (filteredAt) sums.filtered[k] += Number(raw.readBigUInt64LE(o + filteredAt.offset));
+        const delta = l - prev[k * nrCpus + c];
         if (delta > 0) {
-          prevLost[k * nrCpus + c] = l;
-          const rec = Buffer.alloc(lostL.size);
-          writeUint(rec, pos(lostL, 'hdr.type'), LOST_TYPE_ID);
-          writeUint(rec, pos(lostL, 'hdr.size'), lostL.size);
-          writeUint(rec, pos(lostL, 'hdr.ts_ns'), BigInt(now));
-          writeUint(rec, pos(lostL, 'hdr.cpu'), c);
-          writeUint(rec, pos(lostL, 'event_type'), k);
-          writeUint(rec, pos(lostL, 'count'), BigInt(delta));
-          writeUint(rec, pos(lostL, 'window_start_ns'), BigInt(prevPollNs));
-          writeUint(rec, pos(lostL, 'window_end_ns'), BigInt(now));
-          const frame = Buffer.alloc(4);
-          frame.writeUInt32LE(rec.length);
-          onBatch(Buffer.concat([frame, rec]));
+          prev[k * nrCpus + c] = l;
+          const [eventType, nr] = lostOf(k);
+          onBatch(lostFrame(c, eventType, nr, delta, now), true);
         }
       }
     }
+    return sums;
+  };
+
+  const lostFrame = (cpu: number, eventType: number, nr: number, count: number, now: number): Buffer => {
+    const frame = Buffer.alloc(4 + lostL.size);
+    frame.writeUInt32LE(lostL.size, 0);
+    const rec = frame.subarray(4);
+    writeUint(rec, pos(lostL, 'hdr.type'), LOST_TYPE_ID);
+    writeUint(rec, pos(lostL, 'hdr.size'), lostL.size);
+    writeUint(rec, pos(lostL, 'hdr.ts_ns'), BigInt(now));
+    writeUint(rec, pos(lostL, 'hdr.cpu'), cpu);
+    writeUint(rec, pos(lostL, 'event_type'), eventType);
+    if (lostL.fields.some((f) => f.name === 'nr')) writeUint(rec, pos(lostL, 'nr'), nr);
+    writeUint(rec, pos(lostL, 'count'), BigInt(count));
+    writeUint(rec, pos(lostL, 'window_start_ns'), BigInt(prevPollNs));
+    writeUint(rec, pos(lostL, 'window_end_ns'), BigInt(now));
+    return frame;
+  };
+
+  /** Polls every counter map; returns the sums (used for the trailer at the end). */
+  const pollCounters = (): {types: CounterSums; sys: CounterSums | null} => {
+    const now = Number(native.clocks().boot_ns);
+    const types = pollMap('counters', now, (k) => [k, 0]);
+    const sys = plan ? pollMap('sys_counters', now, (k) => [SYS_EXIT_TYPE_ID, k]) : null;
     prevPollNs = now;
-    return {sent, lost};
+    return {types, sys};
+  };
+
+  /**
+   * Calls still open when recording stops never reach sys_exit: the per-thread stash holds
+   * their entry, so each becomes an et_sys_enter marked in flight (ET_F_INFLIGHT), and decode
+   * shows it as a call without an exit instead of dropping it.
+   */
+  const inflightCalls = (): void => {
+    const st = recordLayout(btf, STASH_STRUCT);
+    const enterL = layouts.et_sys_enter;
+    const dump = tracer.mapDump('sys_stash');
+    const argsF = enterL.fields.find((f) => f.name === 'args');
+    const stArgs = st.fields.find((f) => f.name === 'args');
+    if (!argsF || !stArgs) throw new Error('bpf object: et_sys_enter or et_sys_stash has no args');
+    for (let i = 0; i < dump.count; i++) {
+      const v = dump.values.subarray(i * dump.valueSize, (i + 1) * dump.valueSize);
+      if (v.readUInt32LE(pos(st, 'in_call').offset) !== STASH_CALL) continue;
+      const tid = dump.keys.readUInt32LE(i * dump.keySize);
+      const frame = Buffer.alloc(4 + enterL.size);
+      frame.writeUInt32LE(enterL.size, 0);
+      const rec = frame.subarray(4);
+      writeUint(rec, pos(enterL, 'hdr.type'), SYS_ENTER_TYPE_ID);
+      writeUint(rec, pos(enterL, 'hdr.flags'), INFLIGHT_FLAG);
+      writeUint(rec, pos(enterL, 'hdr.size'), enterL.size);
+      v.copy(rec, pos(enterL, 'hdr.ts_ns').offset, pos(st, 'enter_ts').offset, pos(st, 'enter_ts').offset + 8);
+      writeUint(rec, pos(enterL, 'hdr.pid'), tgidOf(tid));
+      writeUint(rec, pos(enterL, 'hdr.tid'), tid);
+      writeUint(rec, pos(enterL, 'nr'), v.readUInt32LE(pos(st, 'nr').offset));
+      v.copy(rec, argsF.offset, stArgs.offset, stArgs.offset + Math.min(argsF.size, stArgs.size));
+      onBatch(frame, true);
+    }
   };
 
   let stopping: string | undefined;
@@ -250,7 +377,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   let timer: NodeJS.Timeout | undefined;
   let durationTimer: NodeJS.Timeout | undefined;
   let childExit: RecordSummary['childExit'];
-  let endCounters: {sent: number[]; lost: number[]} | undefined;
+  let endCounters: ReturnType<typeof pollCounters> | undefined;
 
   try {
     for (const s of signals) process.on(s, onSignal);
@@ -276,9 +403,10 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         object: path.basename(objectPath),
         object_sha256: require('node:crypto').createHash('sha256').update(objBytes).digest('hex'),
       },
-      flags: {truncated: TRUNCATED_FLAG},
+      flags: {truncated: TRUNCATED_FLAG, no_enter: NO_ENTER_FLAG, inflight: INFLIGHT_FLAG},
       record_header: header,
       record_types: RECORD_TYPES.map((t) => ({...t, layout: layouts[t.struct]})),
+      syscalls: plan ? plan.meta : null,
       counters: {struct: counterL, types: Object.fromEntries(RECORD_TYPES.map((t) => [t.id, t.event]))},
       cgroups,
       processes,
@@ -294,6 +422,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     timer = setInterval(() => {
       pollCounters();
       flush();
+      writer?.syncSoon(); // fdatasync in the background: a power loss costs at most a tick or two
     }, opts.flushMs);
     if (opts.durationMs !== undefined) durationTimer = setTimeout(() => stop('duration reached'), opts.durationMs);
     if (command) {
@@ -316,6 +445,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     try {
       await tracer.stop();
+      if (plan) inflightCalls();
       endCounters = pollCounters();
     } finally {
       tracer.close();
@@ -325,29 +455,50 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const clockEnd = native.clocks();
   const totals: Record<string, TypeTotals> = {};
   for (const t of RECORD_TYPES) {
+    const c = endCounters?.types;
     totals[t.event] = {
-      sent: t.id === LOST_TYPE_ID ? recorded.get(t.id) ?? 0 : endCounters?.sent[t.id] ?? 0,
-      lost: t.id === LOST_TYPE_ID ? 0 : endCounters?.lost[t.id] ?? 0,
+      sent: t.id === LOST_TYPE_ID ? recorded.get(t.id) ?? 0 : c?.sent[t.id] ?? 0,
+      lost: t.id === LOST_TYPE_ID ? 0 : c?.lost[t.id] ?? 0,
       recorded: recorded.get(t.id) ?? 0,
     };
   }
+  // Per syscall: sys_exit records sent and lost, and calls a --comm filter left out.
+  const totalsSys: Record<string, {sent: number; lost: number; filtered: number}> = {};
+  const sc = endCounters?.sys;
+  if (plan && sc) {
+    for (let nr = 0; nr < sc.sent.length; nr++) {
+      if (!sc.sent[nr] && !sc.lost[nr] && !sc.filtered[nr]) continue;
+      const name = plan.meta.table[String(nr)] ?? `syscall_${nr}`;
+      totalsSys[name] = {sent: sc.sent[nr], lost: sc.lost[nr], filtered: sc.filtered[nr]};
+    }
+  }
   const endReason = stopping ?? 'stopped';
-  const records = [...recorded.values()].reduce((a, b) => a + b, 0);
+  const records = [...recorded.values()].reduce((a, b) => a + b, 0) + inflight;
   let bytes = 0;
   let chunks = 0;
   if (writer) {
     chunks = writer.stats.chunks;
-    writer.close({
-      clock_end: clockEnd,
-      chunks,
-      records: totalRecords,
-      totals,
-      end_reason: endReason,
-      unknown_types: [...recorded.keys()].filter((k) => !names.has(k)),
-    });
+    try {
+      if (writeError) throw writeError;
+      writer.close({
+        clock_end: clockEnd,
+        chunks,
+        records: totalRecords,
+        totals,
+        totals_sys: plan ? totalsSys : undefined,
+        inflight_calls: plan ? inflight : undefined,
+        end_reason: endReason,
+        unknown_types: [...recorded.keys()].filter((k) => !names.has(k)),
+      });
+    } catch (err) {
+      // The writer cut off the block it could not finish: the file ends at its last complete chunk.
+      writer.destroy();
+      const {chunks: kept, records: keptRecords} = writer.stats;
+      throw new UserError(`recording stopped: ${(err as Error).message}; ${opts.output} keeps its first ${kept} chunks ` +
+        `(${keptRecords} records), without a trailer (exectrace recover can add one)`);
+    }
     bytes = fs.statSync(opts.output as string).size;
   }
-  if (writeError) throw new UserError(`recording stopped: cannot write ${opts.output}: ${writeError.message}`);
   return {
     output: opts.output ?? null,
     durationNs: Number(clockEnd.boot_ns) - Number(clockStart.boot_ns),

@@ -40,12 +40,32 @@ export const RECORD_TYPES: RecordTypeInfo[] = [
   {id: 3, event: 'fork', struct: 'et_fork'},
   {id: 4, event: 'exit', struct: 'et_exit'},
   {id: 5, event: 'lost', struct: 'et_lost'},
+  // Syscall records: their tails are cut per argument, as the `syscalls` metadata says.
+  {id: 6, event: 'sys_enter', struct: 'et_sys_enter'},
+  {id: 7, event: 'sys_exit', struct: 'et_sys_exit'},
+  {id: 8, event: 'task', struct: 'et_task_ctx'},
 ];
 
 export const LOST_TYPE_ID = 5;
+export const SYS_ENTER_TYPE_ID = 6;
+export const SYS_EXIT_TYPE_ID = 7;
+export const NO_ENTER_FLAG = 2; // ET_F_NO_ENTER
+export const INFLIGHT_FLAG = 4; // ET_F_INFLIGHT
+/** struct et_sys_stash (bpf/exectrace.bpf.c): in_call == STASH_CALL means a call is open. */
+export const STASH_STRUCT = 'et_sys_stash';
+export const STASH_CALL = 1;
 export const TRUNCATED_FLAG = 1; // ET_F_TRUNCATED
 
 export const STRUCTS = ['et_header', 'et_counter', ...RECORD_TYPES.map((t) => t.struct)];
+
+/** BPF program names of the syscall path: not loaded at all unless syscalls are recorded. */
+export const SYSCALL_PROGRAMS = ['sys_enter', 'sys_exit'];
+/**
+ * The classic execve tracepoint programs catch failed execs when syscalls are not traced;
+ * when they are, sys_enter/sys_exit do it, and these would only add a perf dispatch to
+ * every syscall.
+ */
+export const EXEC_SYSCALL_PROGRAMS = ['sys_enter_execve', 'sys_enter_execveat', 'sys_exit_execve', 'sys_exit_execveat'];
 
 export type Layouts = Record<string, RecordLayout>;
 

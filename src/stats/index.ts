@@ -1,6 +1,7 @@
 // Summaries of a trace: per event type what the kernel sent, what the file holds and what
 // was lost (from the trailer's counters when the recording ended cleanly, from the
-// stream's own `lost` records otherwise), the time span, and the most frequent programs.
+// stream's own `lost` records otherwise), the time span, the most frequent programs, and
+// per syscall what `strace -c` shows (calls, errors, time) plus the kernel's Sent/Lost.
 
 import {TraceEvent} from '../decode/events';
 
@@ -9,6 +10,24 @@ export interface TypeRow {
   sent: number | null;
   recorded: number;
   lost: number;
+}
+
+/** One syscall: what the decoded events say, and what the kernel counted (trailer `totals_sys`). */
+export interface SyscallRow {
+  syscall: string;
+  calls: number;
+  errors: number;
+  /** Calls without an exit or without an entry (counted in calls; no time). */
+  incomplete: number;
+  /** Exit records the kernel handed to the ring buffer; null without the trailer's counts. */
+  sent: number | null;
+  /** Exit records the ring buffer refused (full). */
+  lost: number | null;
+  /** Calls a filter (--comm) excluded on purpose: never counted as lost. */
+  filtered: number | null;
+  total_ns: number;
+  /** total_ns over the calls with a duration; null when none had one. */
+  mean_ns: number | null;
 }
 
 export interface StatsReport {
@@ -22,6 +41,7 @@ export interface StatsReport {
   top_executables: {filename: string; count: number}[];
   failed_execs: {errno: string; count: number}[];
   exits: {total: number; nonzero: number; signaled: number};
+  syscalls: SyscallRow[];
   complete: boolean;
 }
 
@@ -29,11 +49,29 @@ export interface TrailerTotals {
   [event: string]: {sent?: number; lost?: number; recorded?: number};
 }
 
+export interface TrailerSyscallTotals {
+  [syscall: string]: {sent?: number; lost?: number; filtered?: number};
+}
+
+export interface StatsTrailer {
+  totals?: TrailerTotals;
+  totals_sys?: TrailerSyscallTotals;
+}
+
+interface SysAcc {
+  calls: number;
+  errors: number;
+  incomplete: number;
+  timed: number;
+  total: number;
+}
+
 export class StatsCollector {
   private readonly recorded = new Map<string, number>();
   private readonly lost = new Map<string, number>();
   private readonly execs = new Map<string, number>();
   private readonly failed = new Map<string, number>();
+  private readonly sys = new Map<string, SysAcc>();
   private exitTotal = 0;
   private exitNonzero = 0;
   private exitSignaled = 0;
@@ -52,7 +90,7 @@ export class StatsCollector {
       return;
     }
     this.records++;
-    this.recorded.set(e.type, (this.recorded.get(e.type) ?? 0) + 1);
+    if (e.type !== 'syscall') this.recorded.set(e.type, (this.recorded.get(e.type) ?? 0) + 1);
     if (!this.first || e.ts_ns < this.first.ts_ns) this.first = e;
     if (!this.last || e.ts_ns > this.last.ts_ns) this.last = e;
     switch (e.type) {
@@ -76,11 +114,30 @@ export class StatsCollector {
         this.lost.set(k, (this.lost.get(k) ?? 0) + Number(e.count));
         break;
       }
+      case 'syscall': {
+        const k = String(e.syscall);
+        let a = this.sys.get(k);
+        if (!a) this.sys.set(k, (a = {calls: 0, errors: 0, incomplete: 0, timed: 0, total: 0}));
+        a.calls++;
+        if (typeof e.errno === 'string') a.errors++;
+        if (e.incomplete) a.incomplete++;
+        if (typeof e.duration_ns === 'number') {
+          a.timed++;
+          a.total += e.duration_ns;
+        }
+        break;
+      }
     }
   }
 
-  report(trailer: {totals?: TrailerTotals} | null, clockEnd: {start: number; end: number; startTime: string; endTime: string} | null, top = 10): StatsReport {
+  /**
+   * `records`, when given, is the number of records of each type the file holds (from the
+   * decoder): syscall records pair into events, so events alone cannot tell.
+   */
+  report(trailer: StatsTrailer | null, clockEnd: {start: number; end: number; startTime: string; endTime: string} | null, top = 10,
+    records?: Record<string, number>): StatsReport {
     const totals = trailer?.totals ?? null;
+    if (records) for (const [k, v] of Object.entries(records)) this.recorded.set(k, v);
     const names = new Set<string>([...this.recorded.keys(), ...Object.keys(totals ?? {})]);
     const types: TypeRow[] = [];
     for (const name of names) {
@@ -97,7 +154,8 @@ export class StatsCollector {
     const span = clockEnd ?? (this.first && this.last
       ? {start: this.first.ts_ns, end: this.last.ts_ns, startTime: this.first.time, endTime: this.last.time}
       : null);
-    const duration = span ? span.end - span.start : null;
+    // ts_ns above 2^53 (a damaged record) decodes as a bigint.
+    const duration = span ? Number(span.end) - Number(span.start) : null;
     const sorted = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     return {
       duration_ns: duration,
@@ -110,8 +168,25 @@ export class StatsCollector {
       top_executables: sorted(this.execs).slice(0, top).map(([filename, count]) => ({filename, count})),
       failed_execs: sorted(this.failed).map(([errno, count]) => ({errno, count})),
       exits: {total: this.exitTotal, nonzero: this.exitNonzero, signaled: this.exitSignaled},
+      syscalls: this.syscallRows(trailer?.totals_sys ?? null),
       complete: totals !== null,
     };
+  }
+
+  private syscallRows(counts: TrailerSyscallTotals | null): SyscallRow[] {
+    const names = new Set<string>([...this.sys.keys(), ...Object.keys(counts ?? {})]);
+    const rows: SyscallRow[] = [];
+    const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null);
+    for (const name of names) {
+      const a = this.sys.get(name) ?? {calls: 0, errors: 0, incomplete: 0, timed: 0, total: 0};
+      const c = counts?.[name];
+      rows.push({
+        syscall: name, calls: a.calls, errors: a.errors, incomplete: a.incomplete,
+        sent: num(c?.sent), lost: num(c?.lost), filtered: num(c?.filtered),
+        total_ns: a.total, mean_ns: a.timed ? a.total / a.timed : null,
+      });
+    }
+    return rows.sort((x, y) => y.total_ns - x.total_ns || y.calls - x.calls || (x.syscall < y.syscall ? -1 : 1));
   }
 }
 
@@ -131,6 +206,10 @@ export function formatStats(r: StatsReport): string {
   for (const t of r.types) {
     out.push(`${pad(t.event, 14)}${pad(t.sent ?? '-', 10, true)}${pad(t.recorded, 10, true)}${pad(t.lost, 10, true)}`);
   }
+  if (r.syscalls.length) {
+    out.push('');
+    out.push(formatSyscalls(r.syscalls));
+  }
   out.push('');
   out.push(`exits      ${r.exits.total} (${r.exits.nonzero} non-zero, ${r.exits.signaled} killed by a signal)`);
   if (r.failed_execs.length) out.push(`failed     ${r.failed_execs.map((f) => `${f.errno} ×${f.count}`).join(', ')}`);
@@ -139,5 +218,33 @@ export function formatStats(r: StatsReport): string {
     out.push(`${pad('EXECS', 8, true)}  EXECUTABLE`);
     for (const x of r.top_executables) out.push(`${pad(x.count, 8, true)}  ${x.filename}`);
   }
+  return out.join('\n');
+}
+
+
+/** The strace -c table, plus the kernel's per-syscall Sent/Lost and what filters left out. */
+export function formatSyscalls(rows: SyscallRow[]): string {
+  const out: string[] = [];
+  const total = rows.reduce((a, r) => a + r.total_ns, 0);
+  const dash = (v: number | null) => (v === null ? '-' : v);
+  const line = (pct: string, secs: string, usecs: string, calls: number | string, errors: number | string,
+    sent: number | string, lost: number | string, filtered: number | string, name: string) =>
+    `${pad(pct, 6, true)}${pad(secs, 12, true)}${pad(usecs, 12, true)}${pad(calls, 10, true)}${pad(errors, 10, true)}` +
+    `${pad(sent, 10, true)}${pad(lost, 10, true)}${pad(filtered, 10, true)}  ${name}`;
+  out.push(line('% TIME', 'SECONDS', 'USECS/CALL', 'CALLS', 'ERRORS', 'SENT', 'LOST', 'FILTERED', 'SYSCALL'));
+  for (const r of rows) {
+    out.push(line(
+      total > 0 ? ((r.total_ns / total) * 100).toFixed(2) : '0.00',
+      (r.total_ns / 1e9).toFixed(6),
+      r.mean_ns === null ? '-' : String(Math.round(r.mean_ns / 1e3)),
+      r.calls, r.errors || '', dash(r.sent), dash(r.lost), dash(r.filtered), r.syscall,
+    ));
+  }
+  const sum = (f: (r: SyscallRow) => number | null) =>
+    rows.some((r) => f(r) === null) ? '-' : rows.reduce((a, r) => a + (f(r) as number), 0);
+  const calls = rows.reduce((a, r) => a + r.calls, 0);
+  const timed = rows.reduce((a, r) => a + (r.mean_ns ? Math.round(r.total_ns / r.mean_ns) : 0), 0);
+  out.push(line('100.00', (total / 1e9).toFixed(6), timed ? String(Math.round(total / timed / 1e3)) : '-', calls,
+    rows.reduce((a, r) => a + r.errors, 0) || '', sum((r) => r.sent), sum((r) => r.lost), sum((r) => r.filtered), 'total'));
   return out.join('\n');
 }

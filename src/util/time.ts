@@ -22,21 +22,21 @@ export class WallClock {
     this.bootNs = Number(pair.boot_ns);
   }
 
-  /** Unix time in whole seconds and nanoseconds for a boot-clock time. */
-  split(bootNs: number): [number, number] {
-    const total = this.baseNsec + (bootNs - this.bootNs);
+  /** Unix time in whole seconds and nanoseconds for a boot-clock time (a u64 above 2^53 arrives as a bigint). */
+  split(bootNs: number | bigint): [number, number] {
+    const total = this.baseNsec + (Number(bootNs) - this.bootNs);
     const carry = Math.floor(total / 1e9);
     return [this.baseSec + carry, total - carry * 1e9];
   }
 
   /** RFC 3339, UTC, nanoseconds: 2026-11-23T17:50:56.123456789Z */
-  rfc3339(bootNs: number): string {
+  rfc3339(bootNs: number | bigint): string {
     const [sec, nsec] = this.split(bootNs);
     return this.prefix(sec) + '.' + String(nsec).padStart(9, '0') + 'Z';
   }
 
   /** Time of day for human output: 17:50:56.123456 */
-  timeOfDay(bootNs: number): string {
+  timeOfDay(bootNs: number | bigint): string {
     const [sec, nsec] = this.split(bootNs);
     return this.prefix(sec).slice(11) + '.' + String(Math.floor(nsec / 1000)).padStart(6, '0');
   }

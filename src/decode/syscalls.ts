@@ -1,0 +1,672 @@
+// Syscall records → `syscall` events. The kernel writes an et_sys_exit for every traced
+// call and an et_sys_enter only for calls with entry captures (or that never return); this
+// pairs them per thread into one event, decodes the arguments by their C type from the
+// file's `syscalls` metadata (formats/trace-format.md, "Syscalls"), and rejoins the process
+// context that et_task_ctx records carry. Everything — offsets, argument names, sizes,
+// signedness, struct layouts — comes from the file.
+//
+// Ordering: a syscall event is emitted when it is resolved — at its exit record, or, for an
+// entry that never gets one, when the thread's next syscall record shows up, its process
+// exits or execs, or the stream ends. So syscall events are in completion order, stamped
+// with their ENTRY time (`ts_ns`; the exit time when the kernel never saw the entry): a
+// long call appears after shorter calls that began later. Memory: one pending entry per thread inside a traced call with entry captures,
+// and one context per live thread.
+
+import {isUtf8} from 'node:buffer';
+import {errnoName} from '../util/errno';
+import {WallClock} from '../util/time';
+import {checkLayout, FieldLayout, RecordLayout, RecordType} from './layout';
+import {compileStruct, compileType, CompiledType, helpers as h, RawEvent, StructReader} from './records';
+
+export type ArgKind = 'value' | 'str' | 'buf' | 'struct';
+
+/** One argument of a syscall, as record-time discovery found it (tracefs format + kernel BTF). */
+export interface ArgInfo {
+  name: string;
+  /** The C type, as in the tracefs format file: 'int', 'const char *', 'struct stat *'. */
+  type: string;
+  size: 1 | 2 | 4 | 8;
+  signed: boolean;
+  kind: ArgKind;
+  capture?: 'in' | 'out';
+  struct?: string;
+  len_arg?: number;
+  len_ret?: boolean;
+}
+
+/** The `syscalls` metadata key. */
+export interface SyscallsMeta {
+  arch?: string;
+  table: Record<string, string>;
+  traced?: number[];
+  args?: Record<string, ArgInfo[]>;
+  structs?: Record<string, RecordLayout>;
+  options?: {max_str?: number; max_bytes?: number; comm?: string[]};
+}
+
+/**
+ * A captured buffer in JSON: `text` when the stored bytes are valid UTF-8 (exact, JSON
+ * escapes the rest), else `base64`; `len` is the length the call dealt with (count for
+ * write, the return value for read), `truncated` whether fewer bytes than that were stored.
+ */
+export type BufferValue = ({text: string} | {base64: string}) & {len: number; truncated: boolean};
+
+export type ArgValue = number | bigint | string | null | BufferValue | Record<string, unknown>;
+
+/** The process context every syscall event carries. */
+export interface TaskContext {
+  ppid?: number;
+  uid?: number;
+  gid?: number;
+  comm?: string;
+  euid?: number;
+  egid?: number;
+  loginuid?: number;
+  sessionid?: number;
+  cgroup_id?: number | bigint;
+  cgroup?: string;
+  ns?: Record<string, number>;
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+/** A struct name ('stat') or a scalar C type read through a pointer ('int', 'unsigned int', 'int[2]'). */
+const STRUCT_KEY = /^[A-Za-z_][A-Za-z0-9_ ]{0,100}(\[\d{1,4}\])?$/;
+const KINDS = new Set(['value', 'str', 'buf', 'struct']);
+const MAX_NR = 65535;
+const NARGS = 6;
+
+function fail(where: string, what: string): never {
+  throw new Error(`bad metadata: ${where}: ${what}`);
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function nrKey(k: string, where: string): number {
+  const n = Number(k);
+  if (!/^\d{1,5}$/.test(k) || n > MAX_NR) fail(where, `syscall number ${JSON.stringify(k).slice(0, 40)} out of range`);
+  return n;
+}
+
+interface CheckedSyscalls {
+  arch: string;
+  names: Map<number, string>;
+  args: Map<number, ArgInfo[]>;
+  structs: Map<string, RecordLayout>;
+}
+
+/** Validates the `syscalls` metadata: names are identifiers, numbers in range, structs laid out. */
+export function checkSyscalls(v: unknown): CheckedSyscalls {
+  if (!isObj(v)) fail('syscalls', 'not a map');
+  const names = new Map<number, string>();
+  if (!isObj(v.table)) fail('syscalls.table', 'not a map');
+  for (const [k, name] of Object.entries(v.table)) {
+    const nr = nrKey(k, 'syscalls.table');
+    if (typeof name !== 'string' || !NAME.test(name)) fail(`syscalls.table[${nr}]`, 'name is not an identifier');
+    names.set(nr, name);
+  }
+  const structs = new Map<string, RecordLayout>();
+  if (v.structs !== undefined && v.structs !== null) {
+    if (!isObj(v.structs)) fail('syscalls.structs', 'not a map');
+    for (const [k, l] of Object.entries(v.structs)) {
+      if (!STRUCT_KEY.test(k)) fail('syscalls.structs', `struct name ${JSON.stringify(k).slice(0, 40)} is not a C type name`);
+      if (!isObj(l)) fail(`syscalls.structs.${k}`, 'layout is not a map');
+      // Scalars read through a pointer are named by their C type ('int[2]'): the layout name
+      // is only a label here, so it is checked in an identifier spelling.
+      structs.set(k, checkLayout({...l, name: k.replace(/\W/g, '_')}, `syscalls.structs.${k}`));
+    }
+  }
+  const args = new Map<number, ArgInfo[]>();
+  if (v.args !== undefined && v.args !== null) {
+    if (!isObj(v.args)) fail('syscalls.args', 'not a map');
+    for (const [k, list] of Object.entries(v.args)) {
+      const nr = nrKey(k, 'syscalls.args');
+      const where = `syscalls.args[${nr}]`;
+      if (!Array.isArray(list) || list.length > NARGS) fail(where, `not a list of at most ${NARGS} arguments`);
+      args.set(nr, list.map((a, i) => checkArg(a, `${where}[${i}]`, structs)));
+    }
+  }
+  return {arch: typeof v.arch === 'string' ? v.arch : 'x86_64', names, args, structs};
+}
+
+function checkArg(a: unknown, where: string, structs: Map<string, RecordLayout>): ArgInfo {
+  if (!isObj(a)) fail(where, 'not a map');
+  if (typeof a.name !== 'string' || !NAME.test(a.name) || a.name === '__proto__') fail(where, 'name is not an identifier');
+  if (a.size !== 1 && a.size !== 2 && a.size !== 4 && a.size !== 8) fail(where, `${a.name}: size is not 1, 2, 4 or 8`);
+  if (typeof a.kind !== 'string' || !KINDS.has(a.kind)) fail(where, `${a.name}: unknown kind`);
+  if (a.capture !== undefined && a.capture !== 'in' && a.capture !== 'out') fail(where, `${a.name}: capture is not in or out`);
+  if (a.len_arg !== undefined && a.len_arg !== null && !(Number.isInteger(a.len_arg) && (a.len_arg as number) >= 0 && (a.len_arg as number) < NARGS)) {
+    fail(where, `${a.name}: len_arg out of range`);
+  }
+  if (a.kind === 'struct' && (typeof a.struct !== 'string' || !structs.has(a.struct))) {
+    fail(where, `${a.name}: struct ${String(a.struct).slice(0, 40)} has no layout in syscalls.structs`);
+  }
+  return {
+    name: a.name, type: typeof a.type === 'string' ? a.type : '', size: a.size, signed: a.signed === true,
+    kind: a.kind as ArgKind, capture: a.capture as 'in' | 'out' | undefined,
+    struct: a.kind === 'struct' ? (a.struct as string) : undefined,
+    len_arg: typeof a.len_arg === 'number' ? a.len_arg : undefined, len_ret: a.len_ret === true,
+  };
+}
+
+// ---- per-syscall plans ---------------------------------------------------------------------
+
+const enum Phase { None = 0, In = 1, Out = 2 }
+
+interface ArgPlan {
+  name: string;
+  index: number;
+  info: ArgInfo;
+  phase: Phase;
+  struct?: StructReader;
+  /** The struct's layout is one field named `value`: a scalar or array read through a pointer. */
+  scalar: boolean;
+  /** The name of the argument holding a buffer's length (len_arg). */
+  lenName?: string;
+}
+
+type RegsReader = (b: Buffer, o: number) => Record<string, ArgValue>;
+
+interface SysPlan {
+  nr: number;
+  name: string;
+  args: ArgPlan[];
+  inArgs: ArgPlan[];
+  /** Arguments an exit record may hold captures of: the outputs, and inputs re-read at exit. */
+  exitArgs: ArgPlan[];
+  /** An et_sys_enter is expected before the exit (the call has entry captures). */
+  hasIn: boolean;
+  /** Every argument's register value, typed, from an entry or an exit record. */
+  regsEnter: RegsReader;
+  regsExit: RegsReader;
+}
+
+/** The register value of one argument, sign-extended or truncated to its C type's size. */
+function regExpr(size: number, signed: boolean, at: string): string {
+  switch (size) {
+    case 1: return signed ? `b.readInt8(${at})` : `b.readUInt8(${at})`;
+    case 2: return signed ? `b.readInt16LE(${at})` : `b.readUInt16LE(${at})`;
+    case 4: return signed ? `b.readInt32LE(${at})` : `b.readUInt32LE(${at})`;
+    default: return signed ? `h.s64(b, ${at})` : `h.u64(b, ${at})`;
+  }
+}
+
+/** One generated function per syscall and record type: an object literal of fixed shape. */
+function compileRegs(args: ArgPlan[], argsOffset: number, nr: number): RegsReader {
+  const props = args.map((a) => `${JSON.stringify(a.name)}: ${regExpr(a.info.size, a.info.signed, `o + ${argsOffset + a.index * 8}`)}`);
+  // Names are checked identifiers (never __proto__) and pass through JSON.stringify.
+  const make = new Function('h', `return function regs_${nr < 0 ? 'raw' : nr}(b, o) {\nreturn {${props.join(', ')}};\n};`);
+  return make(h) as RegsReader;
+}
+
+// ---- record layouts ------------------------------------------------------------------------
+
+interface Offsets {
+  ts: number;
+  pid: number;
+  tid: number;
+  cpu: number;
+  flags: number;
+  flagsSize: number;
+  nr: number;
+  cut: number;
+  args: number;
+  segLen: number;
+  segSize: number;
+  ret: number;
+  enterTs: number;
+  tail: number;
+  minSize: number;
+}
+
+function need(l: RecordLayout, name: string, where: string, ok: (f: FieldLayout) => boolean, what: string): FieldLayout {
+  const f = l.fields.find((x) => x.name === name);
+  if (!f || !ok(f)) fail(where, `field ${name} ${f ? `is not ${what}` : 'not found'}`);
+  return f;
+}
+
+const isInt = (f: FieldLayout): boolean => f.kind === 'uint' || f.kind === 'int' || f.kind === 'enum';
+const int4 = (f: FieldLayout): boolean => isInt(f) && f.count === undefined && f.size === 4;
+const small = (f: FieldLayout): boolean => isInt(f) && f.count === undefined && (f.size === 4 || f.size === 2 || f.size === 1);
+const int8 = (f: FieldLayout): boolean => isInt(f) && f.count === undefined && f.size === 8;
+
+function offsets(rt: RecordType, header: RecordLayout, exit: boolean): Offsets {
+  const l = rt.layout;
+  const where = `record_types ${rt.event}`;
+  const hf = (n: string, ok: (f: FieldLayout) => boolean, what: string) => need(header, n, 'record_header', ok, what);
+  const flags = hf('flags', small, 'an integer');
+  const args = need(l, 'args', where, (f) => isInt(f) && f.count === NARGS && f.elemSize === 8, `an array of ${NARGS} 8-byte integers`);
+  const seg = need(l, 'seg_len', where, (f) => isInt(f) && f.count === NARGS && [1, 2, 4].includes(f.elemSize ?? 0), `an array of ${NARGS} integers`);
+  if (!l.tail) fail(where, 'layout has no tail');
+  return {
+    ts: hf('ts_ns', int8, 'an 8-byte integer').offset,
+    pid: hf('pid', int4, 'a 4-byte integer').offset,
+    tid: hf('tid', int4, 'a 4-byte integer').offset,
+    cpu: hf('cpu', int4, 'a 4-byte integer').offset,
+    flags: flags.offset,
+    flagsSize: flags.size,
+    nr: need(l, 'nr', where, int4, 'a 4-byte integer').offset,
+    cut: need(l, 'cut', where, int4, 'a 4-byte integer').offset,
+    args: args.offset,
+    segLen: seg.offset,
+    segSize: seg.elemSize as number,
+    ret: exit ? need(l, 'ret', where, int8, 'an 8-byte integer').offset : -1,
+    enterTs: exit ? need(l, 'enter_ts_ns', where, int8, 'an 8-byte integer').offset : -1,
+    tail: l.tail.offset,
+    minSize: l.size,
+  };
+}
+
+function readFlags(b: Buffer, o: number, f: Offsets): number {
+  return f.flagsSize === 2 ? b.readUInt16LE(o + f.flags) : f.flagsSize === 4 ? b.readUInt32LE(o + f.flags) : b.readUInt8(o + f.flags);
+}
+
+// ---- the decoder ---------------------------------------------------------------------------
+
+/** An entry waiting for its exit; holds decoded values only (record buffers are reused). */
+interface Pending {
+  ts: number;
+  pid: number;
+  tid: number;
+  cpu: number;
+  plan: SysPlan;
+  args: Record<string, ArgValue>;
+  cut: string[] | null;
+  malformed: boolean;
+  inFlight: boolean;
+  /** Moved from the thread that called exec to the leader's tid (see onExec). */
+  moved: boolean;
+}
+
+export type Emit = (e: RawEvent & {time: string}) => void;
+
+export interface SyscallDecoderOptions {
+  header: RecordLayout;
+  enter?: RecordType;
+  exit?: RecordType;
+  task?: RecordType;
+  meta: unknown;
+  flags: {noEnter: number; inFlight: number};
+  clock: WallClock;
+  cgroups: Map<number, string>;
+  snapshot: Map<number, TaskContext>;
+}
+
+const NO_CONTEXT: TaskContext = {};
+const NO_REGS: RegsReader = () => ({});
+
+export class SyscallDecoder {
+  readonly arch: string;
+  private readonly names: Map<number, string>;
+  private readonly argInfos: Map<number, ArgInfo[]>;
+  private readonly structs = new Map<string, StructReader>();
+  private readonly structLayouts: Map<string, RecordLayout>;
+  private readonly plans = new Map<number, SysPlan>();
+  private rawPlan: SysPlan | undefined;
+  private readonly enterOff: Offsets | null;
+  private readonly exitOff: Offsets | null;
+  private readonly task: CompiledType | null;
+  private readonly pending = new Map<number, Pending>();
+  private readonly ctxByTid = new Map<number, TaskContext>();
+  private readonly ctxByPid = new Map<number, TaskContext>();
+  private readonly threads = new Map<number, number[]>();
+  private readonly flags: SyscallDecoderOptions['flags'];
+  private readonly clock: WallClock;
+  private readonly cgroups: Map<number, string>;
+  private readonly snapshot: Map<number, TaskContext>;
+  /** Set by captures(): a segment ran past its record. */
+  private malformed = false;
+  readonly enterId: number;
+  readonly exitId: number;
+  readonly taskId: number;
+
+  constructor(o: SyscallDecoderOptions) {
+    const meta = o.meta === undefined || o.meta === null ? {table: {}} : o.meta;
+    const c = checkSyscalls(meta);
+    this.arch = c.arch;
+    this.names = c.names;
+    this.argInfos = c.args;
+    this.structLayouts = c.structs;
+    this.enterOff = o.enter ? offsets(o.enter, o.header, false) : null;
+    this.exitOff = o.exit ? offsets(o.exit, o.header, true) : null;
+    this.task = o.task ? compileType(o.task, o.header, 0) : null;
+    this.enterId = o.enter?.id ?? -1;
+    this.exitId = o.exit?.id ?? -1;
+    this.taskId = o.task?.id ?? -1;
+    this.flags = o.flags;
+    this.clock = o.clock;
+    this.cgroups = o.cgroups;
+    this.snapshot = o.snapshot;
+  }
+
+  /** The argument descriptions of syscall nr (for human output). */
+  argInfo(nr: number): readonly ArgInfo[] | undefined {
+    return this.argInfos.get(nr);
+  }
+
+  /** Whether the struct `name` is a scalar (or array of scalars) read through a pointer. */
+  scalarStruct(name: string): boolean {
+    const l = this.structLayouts.get(name);
+    return l !== undefined && l.fields.length === 1 && l.fields[0].name === 'value';
+  }
+
+  minSize(id: number): number {
+    if (id === this.enterId) return (this.enterOff as Offsets).minSize;
+    if (id === this.exitId) return (this.exitOff as Offsets).minSize;
+    return this.task ? this.task.minSize : Infinity;
+  }
+
+  private plan(nr: number): SysPlan {
+    const p = this.plans.get(nr);
+    return p === undefined ? this.makePlan(nr) : p;
+  }
+
+  private makePlan(nr: number): SysPlan {
+    const infos = this.argInfos.get(nr);
+    if (!infos) {
+      // Not described (or a number no table has, e.g. from a damaged record): the six raw
+      // registers, read by one shared reader; cached only for plausible numbers.
+      const raw = this.rawPlan ??= this.describe(-1, undefined);
+      const p = {...raw, nr, name: this.names.get(nr) ?? `syscall_${nr}`};
+      if (nr <= MAX_NR) this.plans.set(nr, p);
+      return p;
+    }
+    const p = this.describe(nr, infos);
+    this.plans.set(nr, p);
+    return p;
+  }
+
+  private describe(nr: number, infos: ArgInfo[] | undefined): SysPlan {
+    const args: ArgPlan[] = [];
+    if (infos) {
+      infos.forEach((info, index) => {
+        let struct: StructReader | undefined;
+        let scalar = false;
+        if (info.kind === 'struct' && info.struct) {
+          const layout = this.structLayouts.get(info.struct) as RecordLayout;
+          scalar = layout.fields.length === 1 && layout.fields[0].name === 'value';
+          struct = this.structs.get(info.struct);
+          if (!struct) {
+            struct = compileStruct(layout);
+            this.structs.set(info.struct, struct);
+          }
+        }
+        const phase = info.kind === 'value' ? Phase.None : info.capture === 'out' ? Phase.Out : Phase.In;
+        args.push({name: info.name, index, info, struct, scalar, phase});
+      });
+      for (const a of args) if (a.info.len_arg !== undefined) a.lenName = args[a.info.len_arg]?.name;
+    } else {
+      // No description (a syscall the recording did not describe): the six raw registers.
+      for (let i = 0; i < NARGS; i++) {
+        args.push({name: `arg${i}`, index: i, info: {name: `arg${i}`, type: '', size: 8, signed: false, kind: 'value'}, scalar: false, phase: Phase.None});
+      }
+    }
+    const inArgs = args.filter((a) => a.phase === Phase.In);
+    const p: SysPlan = {
+      nr, name: this.names.get(nr) ?? `syscall_${nr}`, args, inArgs,
+      exitArgs: args.filter((a) => a.phase !== Phase.None),
+      hasIn: inArgs.length > 0,
+      regsEnter: this.enterOff ? compileRegs(args, this.enterOff.args, nr) : NO_REGS,
+      regsExit: this.exitOff ? compileRegs(args, this.exitOff.args, nr) : NO_REGS,
+    };
+    return p;
+  }
+
+  // ---- records ----
+
+  /** An et_sys_enter record of n bytes at b[o] (n >= its layout's size). */
+  enter(b: Buffer, o: number, n: number, emit: Emit): void {
+    const f = this.enterOff as Offsets;
+    const tid = b.readUInt32LE(o + f.tid);
+    const inFlight = (readFlags(b, o, f) & this.flags.inFlight) !== 0;
+    const plan = this.plan(b.readUInt32LE(o + f.nr));
+    const ts = Number(h.u64(b, o + f.ts));
+    const prev = this.pending.get(tid);
+    if (prev !== undefined) {
+      this.pending.delete(tid);
+      // Written by the recorder at stop for a call still open: if its entry record is the
+      // pending one, that one (with its captures) is the in-flight call.
+      if (inFlight && prev.plan.nr === plan.nr && prev.ts === ts) {
+        prev.inFlight = true;
+        emit(this.noExit(prev));
+        return;
+      }
+      emit(this.noExit(prev));
+    }
+    const args = plan.regsEnter(b, o);
+    this.malformed = false;
+    const cut = plan.inArgs.length ? this.captures(plan.inArgs, b, o, n, f, null, args, false, null) : null;
+    const p: Pending = {
+      ts, tid, plan, args, cut,
+      pid: b.readUInt32LE(o + f.pid),
+      cpu: b.readUInt32LE(o + f.cpu),
+      malformed: this.malformed, inFlight, moved: false,
+    };
+    if (inFlight) emit(this.noExit(p));
+    else this.pending.set(tid, p);
+  }
+
+  /** An et_sys_exit record. */
+  exit(b: Buffer, o: number, n: number, emit: Emit): void {
+    const f = this.exitOff as Offsets;
+    const tid = b.readUInt32LE(o + f.tid);
+    const plan = this.plan(b.readUInt32LE(o + f.nr));
+    const enterTs = Number(h.u64(b, o + f.enterTs));
+    const exitTs = Number(h.u64(b, o + f.ts));
+    const ret = h.s64(b, o + f.ret);
+    const noEnter = enterTs === 0 || (readFlags(b, o, f) & this.flags.noEnter) !== 0;
+    const cpu = b.readUInt32LE(o + f.cpu);
+    this.malformed = false;
+    const p = this.pending.size === 0 ? undefined : this.pending.get(tid);
+    if (p !== undefined) {
+      this.pending.delete(tid);
+      if (p.plan.nr === plan.nr && (p.ts === enterTs || (p.moved && noEnter))) {
+        const cut = plan.exitArgs.length ? this.captures(plan.exitArgs, b, o, n, f, ret, p.args, true, p.cut) : p.cut;
+        emit(this.event(p.ts, p.pid, tid, cpu, plan, p.args, ret, exitTs - p.ts, undefined, false, cut, p.malformed || this.malformed));
+        return;
+      }
+      emit(this.noExit(p));
+    }
+    // Without its entry the kernel knows no arguments. With entry captures expected but
+    // their record missing (lost), the registers are known but the captures are not.
+    const pid = b.readUInt32LE(o + f.pid);
+    if (noEnter) {
+      emit(this.event(exitTs, pid, tid, cpu, plan, null, ret, null, 'no_entry', false, null, false));
+      return;
+    }
+    const args = plan.regsExit(b, o);
+    const cut = plan.exitArgs.length ? this.captures(plan.exitArgs, b, o, n, f, ret, args, true, null) : null;
+    emit(this.event(enterTs, pid, tid, cpu, plan, args, ret, exitTs - enterTs, plan.hasIn ? 'no_entry' : undefined, false, cut, this.malformed));
+  }
+
+  /** An et_task_ctx record: remembered, never shown. */
+  taskRecord(b: Buffer, o: number, n: number): void {
+    const e = (this.task as CompiledType).read(b, o, n);
+    this.setContext(e.pid as number, e.tid as number, e);
+  }
+
+  // ---- lifecycle hooks from the other record types ----
+
+  /** exec: the other threads died in de_thread; the caller's open execve moves to the leader's tid. */
+  onExec(e: RawEvent, emit: Emit): void {
+    const pid = e.pid as number;
+    const caller = typeof e.old_tid === 'number' ? e.old_tid : pid;
+    this.resolve(emit, (p) => p.pid === pid && p.tid !== caller);
+    const p = this.pending.get(caller);
+    if (p && caller !== pid) {
+      this.pending.delete(caller);
+      p.tid = pid;
+      p.moved = true;
+      this.pending.set(pid, p);
+    }
+    this.forget(pid);
+    this.setContext(pid, pid, e);
+  }
+
+  onFork(e: RawEvent): void {
+    this.ctxByPid.set(e.pid as number, this.context(e));
+  }
+
+  /** exit of a process: its threads' open calls will not return; its contexts are dropped. */
+  onExit(e: RawEvent, emit: Emit): void {
+    const pid = e.pid as number;
+    this.resolve(emit, (p) => p.pid === pid);
+    this.forget(pid);
+    this.ctxByPid.delete(pid);
+  }
+
+  /** End of the stream: every open call is incomplete, oldest first. */
+  end(emit: Emit): void {
+    this.resolve(emit, () => true);
+  }
+
+  private resolve(emit: Emit, which: (p: Pending) => boolean): void {
+    if (this.pending.size === 0) return;
+    const out: Pending[] = [];
+    for (const [tid, p] of this.pending) {
+      if (which(p)) {
+        out.push(p);
+        this.pending.delete(tid);
+      }
+    }
+    out.sort((a, b) => a.ts - b.ts);
+    for (const p of out) emit(this.noExit(p));
+  }
+
+  // ---- context ----
+
+  private context(e: RawEvent): TaskContext {
+    const cg = typeof e.cgroup_id === 'number' ? this.cgroups.get(e.cgroup_id) : undefined;
+    return {
+      ppid: e.ppid as number, uid: e.uid as number, gid: e.gid as number, comm: e.comm as string,
+      euid: e.euid as number, egid: e.egid as number, loginuid: e.loginuid as number,
+      sessionid: e.sessionid as number, cgroup_id: e.cgroup_id as number, cgroup: cg,
+      ns: e.ns as Record<string, number> | undefined,
+    };
+  }
+
+  private setContext(pid: number, tid: number, e: RawEvent): void {
+    const c = this.context(e);
+    if (!this.ctxByTid.has(tid)) {
+      const list = this.threads.get(pid);
+      if (list) list.push(tid);
+      else this.threads.set(pid, [tid]);
+    }
+    this.ctxByTid.set(tid, c);
+    this.ctxByPid.set(pid, c);
+  }
+
+  private forget(pid: number): void {
+    for (const tid of this.threads.get(pid) ?? []) this.ctxByTid.delete(tid);
+    this.threads.delete(pid);
+  }
+
+  // ---- arguments ----
+
+  /**
+   * Decodes the captures of one record into args (over the register values there). The
+   * tail holds one segment per argument, in argument order (length 0 when nothing was
+   * captured for it). At exit, an input holds a segment only when the kernel read it again
+   * (it was unreadable at entry): then it replaces the entry's value and cut verdict.
+   * Returns the names of the arguments whose capture was cut (`cut` updated), or null.
+   */
+  private captures(list: ArgPlan[], b: Buffer, o: number, n: number, f: Offsets, ret: number | bigint | null,
+    args: Record<string, ArgValue>, atExit: boolean, cut: string[] | null): string[] | null {
+    const cutBits = b.readUInt32LE(o + f.cut);
+    const end = o + n;
+    let pos = o + f.tail;
+    let next = 0;
+    for (const a of list) {
+      let len = 0;
+      for (; next <= a.index; next++) {
+        const at = o + f.segLen + next * f.segSize;
+        len = f.segSize === 4 ? b.readUInt32LE(at) : f.segSize === 2 ? b.readUInt16LE(at) : b.readUInt8(at);
+        if (len > end - pos) {
+          len = end - pos;
+          this.malformed = true;
+        }
+        if (next < a.index) pos += len;
+      }
+      if (atExit && a.phase === Phase.In && len === 0) continue;
+      const ptr = h.u64(b, o + f.args + a.index * 8);
+      const wasCut = ((cutBits >>> a.index) & 1) === 1;
+      if (cut !== null && atExit && a.phase === Phase.In) {
+        cut = cut.filter((x) => x !== a.name);
+        if (cut.length === 0) cut = null;
+      }
+      if (wasCut) (cut ??= []).push(a.name);
+      args[a.name] = capture(a, b, pos, len, wasCut, ptr, ret, args);
+      pos += len;
+    }
+    return cut;
+  }
+
+  // ---- events ----
+
+  private noExit(p: Pending): RawEvent & {time: string} {
+    return this.event(p.ts, p.pid, p.tid, p.cpu, p.plan, p.args, null, null, 'no_exit', p.inFlight, p.cut, p.malformed);
+  }
+
+  private event(ts: number, pid: number, tid: number, cpu: number, plan: SysPlan, args: Record<string, ArgValue> | null,
+    ret: number | bigint | null, duration: number | null, incomplete: 'no_entry' | 'no_exit' | undefined, inFlight: boolean,
+    cut: string[] | null, malformed: boolean): RawEvent & {time: string} {
+    const c = this.ctxByTid.get(tid) ?? this.ctxByPid.get(pid) ?? this.snapshot.get(pid) ?? NO_CONTEXT;
+    // One literal, one shape. Context keys the file does not know stay undefined, which
+    // toJson leaves out; the optional keys below are rare and added only when they apply.
+    const e: RawEvent & {time: string} = {
+      type: 'syscall', time: this.clock.rfc3339(ts), ts_ns: ts, pid, tid,
+      ppid: c.ppid, uid: c.uid, gid: c.gid, comm: c.comm, euid: c.euid, egid: c.egid,
+      loginuid: c.loginuid, sessionid: c.sessionid, cgroup_id: c.cgroup_id, cgroup: c.cgroup, ns: c.ns,
+      cpu, syscall: plan.name, nr: plan.nr, args, ret, duration_ns: duration,
+    };
+    if (ret !== null) {
+      const r = typeof ret === 'number' ? ret : Number(ret);
+      if (r < 0 && r >= -4095) e.errno = errnoName(r);
+    }
+    if (incomplete !== undefined) e.incomplete = incomplete;
+    if (inFlight) e.in_flight = true;
+    if (cut !== null) e.cut = cut;
+    if (malformed) e.malformed = true;
+    return e;
+  }
+}
+
+function capture(a: ArgPlan, b: Buffer, at: number, len: number, cut: boolean, ptr: number | bigint, ret: number | bigint | null, args: Record<string, ArgValue>): ArgValue {
+  const nullPtr = ptr === 0;
+  // An output of a failed call holds nothing the call wrote: keep the address.
+  if (a.phase === Phase.Out && ret !== null && Number(ret) < 0) return nullPtr ? null : ptr;
+  switch (a.info.kind) {
+    case 'str':
+      if (len === 0) return nullPtr ? null : ptr; // NULL, or unreadable: keep the address
+      return h.str(b, at, len);
+    case 'struct': {
+      if (len === 0) return nullPtr ? null : ptr;
+      const r = (a.struct as StructReader)(b, at, len);
+      return a.scalar ? (r.value as ArgValue | undefined) ?? ptr : r;
+    }
+    case 'buf': {
+      if (nullPtr && len === 0) return null;
+      let want = len;
+      if (a.info.len_ret && ret !== null) want = Number(ret);
+      else if (a.lenName !== undefined) {
+        const v = args[a.lenName];
+        if (typeof v === 'number' || typeof v === 'bigint') want = Number(v);
+      }
+      return bufferValue(b, at, len, Math.max(want, len), cut || len < want);
+    }
+    default:
+      return ptr;
+  }
+}
+
+function bufferValue(b: Buffer, at: number, stored: number, len: number, truncated: boolean): BufferValue {
+  const end = at + stored;
+  // Captures are short (--bytes): a byte loop settles the common ASCII case without a view.
+  let i = at;
+  while (i < end && b[i] < 0x80) i++;
+  if (i === end) return {text: b.toString('latin1', at, end), len, truncated};
+  const bytes = b.subarray(at, end);
+  if (isUtf8(bytes)) return {text: bytes.toString('utf8'), len, truncated};
+  return {base64: bytes.toString('base64'), len, truncated};
+}

@@ -1,0 +1,52 @@
+// The syscall constants of bpf/exectrace.h ("syscalls" section), mirrored here because
+// TypeScript cannot include a C header. This is the only copy: everything in src/ that
+// needs one of these values imports it from here, and test/syscalls-discovery.test.ts
+// reads the header and fails when a value differs. Struct layouts are NOT mirrored: they
+// come from the object's BTF (recordLayout of et_sysdesc / et_argdesc).
+
+/** Arguments per syscall in et_sysdesc.args, et_sys_enter.args, et_sys_exit.args. */
+export const ET_SYS_NARGS = 6;
+/** Syscall numbers 0 .. ET_SYSCALL_MAX-1 can be traced (entries of the `sys_descs` map). */
+export const ET_SYSCALL_MAX = 512;
+/** Ceiling of one captured string (the max_str option may only be lower). */
+export const ET_STR_MAX = 4096;
+/** Ceiling of one captured buffer or struct (the max_bytes option, --bytes, may only be lower). */
+export const ET_BYTES_MAX = 4096;
+/** --comm values the kernel filter holds. */
+export const ET_COMM_FILTERS = 16;
+/** Bytes of a task's comm, NUL included. */
+export const ET_COMM_LEN = 16;
+
+// enum et_type: the record types of the syscall path.
+export const ET_SYS_ENTER = 6;
+export const ET_SYS_EXIT = 7;
+export const ET_TASK = 8;
+
+// et_header.flags
+export const ET_F_TRUNCATED = 1 << 0;
+export const ET_F_NO_ENTER = 1 << 1;
+export const ET_F_INFLIGHT = 1 << 2;
+
+// enum et_arg_kind: what is captured from the memory an argument points to.
+export const ET_ARG_VALUE = 0;
+export const ET_ARG_STR = 1;
+export const ET_ARG_BUF = 2;
+export const ET_ARG_STRUCT = 3;
+
+// et_argdesc.flags
+/** Captured at exit (an output); else at entry. */
+export const ET_ARG_OUT = 1 << 0;
+/** The capture's length is the value of argument len_arg. */
+export const ET_ARG_LEN_ARG = 1 << 1;
+/** At exit, at most ret bytes (none when ret < 0). */
+export const ET_ARG_LEN_RET = 1 << 2;
+
+// et_sysdesc.flags
+/** Record this syscall. */
+export const ET_SYSD_TRACE = 1 << 0;
+/** Has entry captures: the kernel writes an et_sys_enter. */
+export const ET_SYSD_HAS_IN = 1 << 1;
+/** Never returns on success (exit, exit_group): the kernel writes an et_sys_enter. */
+export const ET_SYSD_NORETURN = 1 << 2;
+/** May change the task's context: the kernel checks it after the call and writes an et_task_ctx. */
+export const ET_SYSD_CTX = 1 << 3;

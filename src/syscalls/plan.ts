@@ -1,0 +1,263 @@
+// The record-time plan for syscall tracing: which syscalls to record and what to capture
+// from their arguments, as the values of the BPF map `sys_descs` (et_sysdesc, encoded by
+// the layout in our object's BTF) and as the `syscalls` metadata the decoder reads.
+
+import * as fs from 'node:fs';
+import { Btf, FieldLayout, RecordLayout, parseBtf, recordLayout } from '../btf';
+import { UserError } from '../record/preflight';
+import {
+  ET_ARG_BUF,
+  ET_ARG_LEN_ARG,
+  ET_ARG_LEN_RET,
+  ET_ARG_OUT,
+  ET_ARG_STR,
+  ET_ARG_STRUCT,
+  ET_ARG_VALUE,
+  ET_BYTES_MAX,
+  ET_COMM_FILTERS,
+  ET_COMM_LEN,
+  ET_STR_MAX,
+  ET_SYS_NARGS,
+  ET_SYSCALL_MAX,
+  ET_SYSD_CTX,
+  ET_SYSD_HAS_IN,
+  ET_SYSD_NORETURN,
+  ET_SYSD_TRACE,
+} from './abi';
+import { ClassifyContext, classifyArgs, rawArgs } from './classify';
+import { enterEventName, readEventFormats } from './format';
+import type { ArgInfo, ArgKind, SyscallsMeta } from './meta';
+import { SyscallTable, syscallTable } from './table';
+
+/** Never return to the caller when they succeed: the kernel writes their entry record. */
+export const NORETURN_SYSCALLS: ReadonlySet<string> = new Set(['exit', 'exit_group']);
+
+/**
+ * May change a field of the task's context (et_task): the real/effective uid and gid
+ * (set*uid, set*gid), the namespaces (unshare, setns) and comm (prctl PR_SET_NAME). After
+ * one of these the kernel compares the context and writes an et_task_ctx if it changed.
+ * Not listed: setfsuid/setfsgid/setgroups/capset/personality, which change nothing et_task
+ * holds; exec, which the kernel side handles itself; clone/fork, whose child is a new task.
+ */
+export const CTX_SYSCALLS: ReadonlySet<string> = new Set([
+  'setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'unshare', 'setns', 'prctl',
+]);
+
+export interface SyscallPlanOptions {
+  /** Syscall names to record (table names; tracepoint names such as newfstat are accepted); undefined: all. */
+  names?: readonly string[];
+  maxStr: number;
+  maxBytes: number;
+  comm: readonly string[];
+  /** tracefs mount point (ensureTracefs()). */
+  tracefs: string;
+  /** The kernel's BTF: the raw blob, its path (/sys/kernel/btf/vmlinux), or already parsed. */
+  kernelBtf: Uint8Array | string | Btf;
+  /** Our BPF object's BTF: the layouts of et_sysdesc and et_argdesc. */
+  objectBtf: Btf;
+  /** uname -m spelling; default: this machine's. */
+  arch?: string;
+}
+
+export interface SyscallPlan {
+  /** sys_descs values by syscall number, for the traced syscalls only (the others stay zero). */
+  descs: Map<number, Buffer>;
+  meta: SyscallsMeta;
+  /** One line each, for the user. */
+  warnings: string[];
+}
+
+export function buildSyscallPlan(opts: SyscallPlanOptions): SyscallPlan {
+  checkOptions(opts);
+  const table = syscallTable(opts.arch);
+  const warnings: string[] = [];
+  const selected = selectSyscalls(table, opts.names, warnings);
+  const encode = descEncoder(opts.objectBtf);
+  const btf = opts.kernelBtf instanceof Btf ? opts.kernelBtf : parseBtf(typeof opts.kernelBtf === 'string' ? readKernelBtf(opts.kernelBtf) : opts.kernelBtf);
+
+  const names = selected.map((nr) => table.byNr.get(nr) as string);
+  const { formats, missing } = readEventFormats(opts.tracefs, names, table.events);
+  if (missing.length > 0) {
+    const what = opts.names === undefined
+      ? `${missing.length} syscalls have no tracepoint on this kernel (not built in, or not implemented): ${missing.join(', ')}`
+      : missing.map((n) => `${n} has no tracepoint on this kernel (events/syscalls/${enterEventName(n, table.events)})`).join('; ');
+    warnings.push(`${what}: recorded with their arguments as raw values arg0..arg5`);
+  }
+
+  const ctx: ClassifyContext = { btf, structs: new Map(), warnings };
+  const meta: SyscallsMeta = {
+    arch: table.arch,
+    table: Object.fromEntries([...table.byNr].map(([nr, name]) => [String(nr), name])),
+    traced: selected,
+    args: {},
+    structs: {},
+    options: { max_str: opts.maxStr, max_bytes: opts.maxBytes, comm: [...opts.comm] },
+  };
+  const descs = new Map<number, Buffer>();
+  for (const nr of selected) {
+    const name = table.byNr.get(nr) as string;
+    const format = formats.get(name);
+    let args = format === undefined ? rawArgs() : classifyArgs(name, format.args, ctx);
+    if (args.length > ET_SYS_NARGS) {
+      warnings.push(`${name}: ${args.length} arguments in its tracepoint format, only the first ${ET_SYS_NARGS} are recorded`);
+      args = args.slice(0, ET_SYS_NARGS);
+    }
+    let flags = ET_SYSD_TRACE;
+    if (args.some((a) => a.capture === 'in')) flags |= ET_SYSD_HAS_IN;
+    if (NORETURN_SYSCALLS.has(name)) flags |= ET_SYSD_NORETURN;
+    if (CTX_SYSCALLS.has(name)) flags |= ET_SYSD_CTX;
+    meta.args[String(nr)] = args;
+    descs.set(nr, encode(flags, args, ctx.structs));
+  }
+  meta.structs = Object.fromEntries([...ctx.structs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return { descs, meta, warnings };
+}
+
+function readKernelBtf(file: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new UserError(`cannot read the kernel BTF ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): syscall tracing needs a kernel built with CONFIG_DEBUG_INFO_BTF=y`);
+  }
+}
+
+function checkOptions(opts: SyscallPlanOptions): void {
+  const intIn = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
+  if (!intIn(opts.maxStr, 1, ET_STR_MAX)) throw new UserError(`string limit ${opts.maxStr} is out of range: use 1 to ${ET_STR_MAX} bytes`);
+  if (!intIn(opts.maxBytes, 0, ET_BYTES_MAX)) throw new UserError(`--bytes ${opts.maxBytes} is out of range: use 0 to ${ET_BYTES_MAX}`);
+  if (opts.comm.length > ET_COMM_FILTERS) throw new UserError(`${opts.comm.length} --comm values given: at most ${ET_COMM_FILTERS}`);
+  for (const c of opts.comm) {
+    const bytes = Buffer.byteLength(c);
+    if (bytes === 0 || bytes >= ET_COMM_LEN) {
+      throw new UserError(`--comm '${c}': a command name is 1 to ${ET_COMM_LEN - 1} bytes (the kernel keeps the first ${ET_COMM_LEN - 1} of a program's name)`);
+    }
+  }
+}
+
+/** Numbers of the syscalls to trace, ascending. */
+function selectSyscalls(table: SyscallTable, names: readonly string[] | undefined, warnings: string[]): number[] {
+  if (names === undefined) {
+    const all = [...table.byNr.keys()].sort((a, b) => a - b);
+    const beyond = all.filter((nr) => nr >= ET_SYSCALL_MAX);
+    if (beyond.length > 0) warnings.push(`syscalls numbered ${ET_SYSCALL_MAX} and above are not recorded: ${beyond.map((nr) => table.byNr.get(nr)).join(', ')}`);
+    return all.filter((nr) => nr < ET_SYSCALL_MAX);
+  }
+  const byEvent = new Map([...table.events].map(([name, event]) => [event, name]));
+  const out = new Set<number>();
+  for (const given of names) {
+    const name = table.byName.has(given) ? given : byEvent.get(given);
+    const nr = name === undefined ? undefined : table.byName.get(name);
+    if (nr === undefined) throw new UserError(unknownSyscallMessage(given, table));
+    if (nr >= ET_SYSCALL_MAX) throw new UserError(`syscall '${given}' (${nr}) cannot be recorded: only numbers below ${ET_SYSCALL_MAX} can`);
+    out.add(nr);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** "unknown syscall 'opneat' (did you mean openat?)" */
+export function unknownSyscallMessage(given: string, table: SyscallTable): string {
+  const shown = JSON.stringify(given).slice(1, -1).replace(/'/g, "\\'");
+  const close = closeMatches(given, [...table.byName.keys(), ...table.events.values()], 3);
+  if (close.length === 0) return `unknown syscall '${shown}' (not in the ${table.arch} syscall table)`;
+  const list = close.length === 1 ? close[0] : `${close.slice(0, -1).join(', ')} or ${close[close.length - 1]}`;
+  return `unknown syscall '${shown}' (did you mean ${list}?)`;
+}
+
+/**
+ * The candidates closest to `word`, up to `max` of them (ties only: a farther match is noise
+ * next to a close one). Close: a small edit distance, transpositions counting 1 ('opneat' →
+ * openat), or `word` at the start of a candidate ('sock' → socket), or inside one, as libc
+ * names are inside kernel ones ('fstatat' → newfstatat).
+ */
+export function closeMatches(word: string, candidates: readonly string[], max: number): string[] {
+  const w = word.toLowerCase();
+  const limit = Math.max(1, Math.min(3, Math.floor(w.length / 3)));
+  const scored: [number, string][] = [];
+  for (const c of new Set(candidates)) {
+    const inside = w.length >= 4 ? c.indexOf(w) : -1;
+    const d = inside === 0 ? 1 : inside > 0 ? 1.5 : editDistance(w, c, limit);
+    if (d <= limit) scored.push([d, c]);
+  }
+  if (scored.length === 0) return [];
+  const best = Math.min(...scored.map(([d]) => d));
+  return scored
+    .filter(([d]) => d === best)
+    .map(([, c]) => c)
+    .sort()
+    .slice(0, max);
+}
+
+/** Optimal string alignment distance; returns limit + 1 as soon as it must exceed limit. */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev2: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
+      cur.push(d);
+      best = Math.min(best, d);
+    }
+    if (best > limit) return limit + 1;
+    prev2 = prev;
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+const KIND_VALUES: Record<ArgKind, number> = { value: ET_ARG_VALUE, str: ET_ARG_STR, buf: ET_ARG_BUF, struct: ET_ARG_STRUCT };
+
+/**
+ * Encodes et_sysdesc values by the layouts of et_sysdesc and et_argdesc in our object's BTF
+ * (so a reordered or widened field in bpf/exectrace.h needs no change here).
+ */
+export function descEncoder(objectBtf: Btf): (flags: number, args: readonly ArgInfo[], structs: ReadonlyMap<string, RecordLayout>) => Buffer {
+  const sys = recordLayout(objectBtf, 'et_sysdesc');
+  const arg = recordLayout(objectBtf, 'et_argdesc');
+  const find = (l: RecordLayout, name: string): FieldLayout => {
+    const f = l.fields.find((x) => x.name === name);
+    if (f === undefined) throw new Error(`sys_descs: struct ${l.name} has no field '${name}' in the object's BTF`);
+    return f;
+  };
+  const field = (l: RecordLayout, name: string): FieldLayout => {
+    const f = find(l, name);
+    if ((f.kind !== 'uint' && f.kind !== 'int') || f.count !== undefined) throw new Error(`sys_descs: ${l.name}.${name} is not an integer (${f.kind})`);
+    return f;
+  };
+  const sysFlags = field(sys, 'flags');
+  const args = find(sys, 'args');
+  if ((args.count ?? 0) < ET_SYS_NARGS || args.elemSize !== arg.size) {
+    throw new Error(`sys_descs: et_sysdesc.args is ${args.count ?? 1} x ${args.elemSize ?? args.size} bytes, expected ${ET_SYS_NARGS} x ${arg.size} (struct et_argdesc)`);
+  }
+  const kind = field(arg, 'kind');
+  const flags = field(arg, 'flags');
+  const lenArg = field(arg, 'len_arg');
+  const size = field(arg, 'size');
+  return (sysdescFlags, infos, structs) => {
+    const out = Buffer.alloc(sys.size);
+    put(out, sysFlags, sysdescFlags);
+    infos.forEach((a, i) => {
+      const base = args.offset + i * arg.size;
+      let f = 0;
+      if (a.capture === 'out') f |= ET_ARG_OUT;
+      if (a.len_arg !== undefined) f |= ET_ARG_LEN_ARG;
+      if (a.len_ret === true) f |= ET_ARG_LEN_RET;
+      put(out, kind, KIND_VALUES[a.kind], base);
+      put(out, flags, f, base);
+      put(out, lenArg, a.len_arg ?? 0, base);
+      const layout = a.struct === undefined ? undefined : structs.get(a.struct);
+      put(out, size, a.kind === 'struct' && layout !== undefined ? layout.size : 0, base);
+    });
+    return out;
+  };
+}
+
+function put(buf: Buffer, f: FieldLayout, value: number, base = 0): void {
+  const at = base + f.offset;
+  if (value < 0 || value >= 2 ** (8 * Math.min(f.size, 6))) throw new Error(`sys_descs: ${value} does not fit ${f.name} (${f.size} bytes)`);
+  buf.writeUIntLE(value, at, Math.min(f.size, 6));
+}
