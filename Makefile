@@ -21,6 +21,7 @@ TS_SOURCES := $(shell find src commands -name '*.ts' 2>/dev/null)
 NATIVE_SOURCES := $(wildcard native/*.cc native/*.h) binding.gyp
 TEST_PROGS := $(patsubst %.c,%.out,$(filter-out %.bpf.c,$(wildcard test/progs/*.c)))
 DEMO_TRACE ?= /tmp/exectrace-demo.bin
+DEMO_SYSCALLS ?= /tmp/exectrace-demo-syscalls.bin
 
 .PHONY: deps apt npm build bpf check-bpf demo test bench fuzz clean progs fixtures syscall-table damaged-fixtures
 
@@ -87,6 +88,10 @@ demo: build
 	./bin/exectrace decode $(DEMO_TRACE) | tail -n 25
 	@echo "== stats"
 	./bin/exectrace stats $(DEMO_TRACE)
+	@echo "== syscalls of one command, decoded like strace"
+	./bin/exectrace record --force -o $(DEMO_SYSCALLS) --syscalls --comm cat --bytes 32 -- cat /etc/os-release > /dev/null
+	./bin/exectrace decode $(DEMO_SYSCALLS) --no-processes | grep -F ' cat(' | tail -n 12
+	./bin/exectrace stats $(DEMO_SYSCALLS) | sed -n '/% TIME/,$$p' | head -n 12
 
 # tap's own summary is not a line CI reads, so the last line restates it plainly.
 test: build check-bpf progs

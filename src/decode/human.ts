@@ -204,7 +204,11 @@ function syscallLine(e: TraceEvent, ctx: HumanContext | undefined): string {
       .join(', ');
   }
   const call = `${who} ${name}(${list})`;
-  if (e.incomplete === 'no_exit') return `${call} ... <unfinished: ${e.in_flight ? 'in flight when recording stopped' : 'no exit'}>`;
+  if (e.incomplete === 'no_exit') {
+    // exit and exit_group end the process: strace's `= ?` says the same.
+    if (!e.in_flight && (name === 'exit_group' || name === 'exit')) return `${call} = ?`;
+    return `${call} ... <unfinished: ${e.in_flight ? 'in flight when recording stopped' : 'no exit'}>`;
+  }
   const d = e.duration_ns as number | null;
   const dur = typeof d === 'number' ? ` <${(d / 1e9).toFixed(6)}>` : '';
   return `${call} = ${retText(e)}${dur}${e.incomplete === 'no_entry' ? ' <no entry>' : ''}`;

@@ -79,7 +79,7 @@ export function buildSyscallPlan(opts: SyscallPlanOptions): SyscallPlan {
   const { formats, missing } = readEventFormats(opts.tracefs, names, table.events);
   if (missing.length > 0) {
     const what = opts.names === undefined
-      ? `${missing.length} syscalls have no tracepoint on this kernel (not built in, or not implemented): ${missing.join(', ')}`
+      ? `${missing.length} syscalls have no tracepoint on this kernel (${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ', …' : ''})`
       : missing.map((n) => `${n} has no tracepoint on this kernel (events/syscalls/${enterEventName(n, table.events)})`).join('; ');
     warnings.push(`${what}: recorded with their arguments as raw values arg0..arg5`);
   }
