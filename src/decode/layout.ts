@@ -2,21 +2,10 @@
 // `record_types`), validated before anything is generated from them: a hostile file must
 // not be able to make the decoder read outside a record or inject code.
 
-export interface FieldLayout {
-  name: string;
-  offset: number;
-  size: number;
-  kind: string; // 'uint' | 'int' | 'char' | 'bytes' | 'float' | 'enum' | 'pointer'
-  count?: number;
-  elemSize?: number;
-}
-
-export interface RecordLayout {
-  name: string;
-  size: number;
-  fields: FieldLayout[];
-  tail?: {offset: number};
-}
+// The shapes are the ones src/btf produces at record time; here they are checked, because a
+// file's metadata may come from anywhere.
+import type {FieldKind, FieldLayout, RecordLayout} from '../btf/layout';
+export type {FieldLayout, RecordLayout} from '../btf/layout';
 
 export interface TailSegment {
   name: string;
@@ -62,7 +51,8 @@ export function checkLayout(v: unknown, where: string): RecordLayout {
     if (r.count !== undefined && !isInt(r.count, 0, MAX_RECORD)) fail(fw, 'count out of range');
     if (r.elemSize !== undefined && !isInt(r.elemSize, 0, MAX_RECORD)) fail(fw, 'elemSize out of range');
     fields.push({
-      name: r.name, offset: r.offset as number, size: r.size as number, kind: r.kind,
+      // An unknown kind is kept: the reader generator falls back to raw bytes for it.
+      name: r.name, offset: r.offset as number, size: r.size as number, kind: r.kind as FieldKind,
       count: r.count as number | undefined, elemSize: r.elemSize as number | undefined,
     });
   }

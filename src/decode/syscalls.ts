@@ -18,23 +18,11 @@ import {WallClock} from '../util/time';
 import {checkLayout, FieldLayout, RecordLayout, RecordType} from './layout';
 import {compileStruct, compileType, CompiledType, helpers as h, RawEvent, StructReader} from './records';
 
-export type ArgKind = 'value' | 'str' | 'buf' | 'struct';
+// One argument's description is the recorder's own type (plain data, no record-side code).
+import type {ArgInfo, ArgKind} from '../syscalls/meta';
+export type {ArgInfo, ArgKind} from '../syscalls/meta';
 
-/** One argument of a syscall, as record-time discovery found it (tracefs format + kernel BTF). */
-export interface ArgInfo {
-  name: string;
-  /** The C type, as in the tracefs format file: 'int', 'const char *', 'struct stat *'. */
-  type: string;
-  size: 1 | 2 | 4 | 8;
-  signed: boolean;
-  kind: ArgKind;
-  capture?: 'in' | 'out';
-  struct?: string;
-  len_arg?: number;
-  len_ret?: boolean;
-}
-
-/** The `syscalls` metadata key. */
+/** The `syscalls` metadata key as read from a file: every part may be missing or hostile. */
 export interface SyscallsMeta {
   arch?: string;
   table: Record<string, string>;
