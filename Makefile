@@ -103,8 +103,14 @@ test: build check-bpf progs
 	echo "$${pass:-0} passed, $${fail:-0} failed, $${skip:-0} skipped"; \
 	exit $$rc
 
-bench: build progs
-	node dist/test/bench/run.js
+# Peers the bench compares against; installed only for it (bpftrace pulls in LLVM).
+BENCH_PACKAGES := linux-perf bpftrace libbpf-tools
+
+# One table side by side with perf, bpftrace and execsnoop; JSON for the README table.
+# BENCH_N, BENCH_EXEC_N, BENCH_REPEAT; BENCH_QUICK=1 smoke run; BENCH_PEERS=0 without peers.
+bench: build
+	@[ "$(BENCH_PEERS)" = 0 ] || $(MAKE) --no-print-directory apt APT_PACKAGES="$(BENCH_PACKAGES)"
+	node test/bench/run.js --json $(or $(BENCH_JSON),/tmp/exectrace-bench.json)
 
 clean:
 	rm -rf dist build test/progs/*.out
@@ -120,6 +126,9 @@ fixtures/sysdesc_layouts.bpf.o: test/progs/sysdesc_layouts.bpf.c bpf/exectrace.h
 # deliberately damaged files derived from them.
 fixtures: build progs fixtures/sysdesc_layouts.bpf.o
 	./bin/exectrace record --force -o fixtures/exec-scenarios.bin -- node test/progs/scenarios.js fixtures/exec-scenarios.manifest.json
+	./bin/exectrace record --force -o fixtures/syscalls-cat.bin --syscall openat --syscall read --syscall close -- cat /etc/hostname
+	./bin/exectrace record --force -o fixtures/exec-lossy.bin --ring-size 4096 --flush-interval 2s -- \
+	  bash -c 'for i in $$(seq 400); do /bin/true & done; wait'
 	node scripts/make-damaged-fixtures.js
 
 damaged-fixtures: build

@@ -12,6 +12,13 @@
  * capped at 32 KiB, so a record with 128 KiB of argv is spread over several
  * slots instead of one large value sized per CPU.
  *
+ * Record-time filters (--pid/--follow, --uid, --comm, --cgroup, --pidns; see
+ * wanted()) are tested before a record is built: an excluded record never
+ * reaches the ring and is counted as filtered, not lost. Each record is
+ * matched on the task it is about: exec the new image, exec_failed the
+ * caller, fork the child, exit the exiting process, syscall records the
+ * calling thread at the call's entry.
+ *
  * Programs are named after their attach points.
  */
 #include "kernel.h"
@@ -29,7 +36,22 @@ const volatile __u32 trace_syscalls = 0;    /* 1: sys_enter/sys_exit record the 
 const volatile __u32 max_str = ET_STR_MAX;  /* bytes of one captured string, NUL included, <= ET_STR_MAX */
 const volatile __u32 max_bytes = 64;        /* bytes of one captured buffer, <= ET_BYTES_MAX */
 const volatile __u32 self_tgid = 0;         /* the recorder's process: its syscalls are never recorded */
-const volatile __u32 comm_filter_on = 0;    /* 1: only tasks whose comm is a key of comm_filter */
+
+/*
+ * Record-time filters (see wanted()). Each is off at 0; a filter that is off
+ * costs nothing, as the verifier drops the code behind a false constant.
+ */
+const volatile __u32 pid_filter_on = 0;     /* 1: only processes whose tgid is a key of `pids` */
+const volatile __u32 follow = 0;            /* 1: a process forked by one in `pids` joins `pids` */
+const volatile __u32 uid_count = 0;         /* only tasks whose real uid is one of uid_list[0 .. uid_count) */
+const volatile __u32 comm_count = 0;        /* only tasks whose comm is one of comm_list[0 .. comm_count) */
+const volatile __u32 pidns_filter = 0;      /* a PID namespace's inode number: only tasks in it or below */
+const volatile __u64 cgroup_filter = 0;     /* a cgroup v2 id: only tasks in that cgroup or below */
+const volatile __u32 cgroup_level = 0;      /* its depth under the root of the v2 hierarchy */
+/* The values of --uid and --comm (NUL-padded, as two words): a few compares
+ * cost less than a hash lookup. */
+const volatile __u32 uid_list[ET_UID_FILTERS] = {};
+const volatile __u64 comm_list[ET_COMM_FILTERS][ET_COMM_LEN / 8] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -113,22 +135,62 @@ struct {
 	__type(value, struct et_counter);
 } sys_counters SEC(".maps");
 
-/* --comm: the command names (NUL-padded to ET_COMM_LEN) whose calls are recorded. */
+/*
+ * --pid and --follow: the processes (thread-group ids) recorded. The recorder
+ * puts the --pid processes in before it starts, with their descendants when
+ * following, and itself when following its command, whose fork then puts the
+ * command in before it runs. With `follow`, sched_process_fork adds every
+ * process forked by a member; sched_process_exit removes a process when its
+ * last thread exits, so a recycled pid is never taken for a followed one.
+ * Not an LRU: a full map must not evict the processes followed; a process that
+ * cannot be added is counted in pids_full and the recorder reports it.
+ */
+#define PIDS_MAX 65536
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ET_COMM_FILTERS);
-	__uint(map_flags, BPF_F_RDONLY_PROG);
-	__type(key, char[ET_COMM_LEN]);
-	__type(value, __u8);
-} comm_filter SEC(".maps");
+	__uint(max_entries, PIDS_MAX); /* the loader shrinks it to 1 when no --pid/--follow */
+	__type(key, __u32);            /* tgid */
+	__type(value, __u8);           /* 1 */
+} pids SEC(".maps");
+
+/* Processes --follow could not add: `pids` was full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pids_full SEC(".maps");
+
+/*
+ * What the syscall programs keep per thread for the filters, in task-local
+ * storage (a few loads, where sys_stash is a hash lookup): that the thread is
+ * inside a call a filter excluded at entry, whose exit is then not recorded
+ * either, even if the task changed meanwhile (an exec, a setuid); and whether
+ * it is in --pidns, which never changes for a task.
+ */
+#define PIDNS_UNKNOWN 0
+#define PIDNS_IN 1
+#define PIDNS_OUT 2
+
+struct filter_state {
+	__u8 excluded_call; /* 1: in a call a filter excluded */
+	__u8 pidns;         /* PIDNS_* */
+	__u16 _pad0;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct filter_state);
+} filter_states SEC(".maps");
 
 /* et_sys_stash.in_call */
 #define STASH_IDLE 0  /* between calls */
 #define STASH_CALL 1  /* in the call described by nr, args, enter_ts */
 #define STASH_CHILD 2 /* a new task that has not run yet: its first sys_exit is the
 		       * return of the fork/clone that made it, which is not a call of its own */
-#define STASH_FILTERED 3 /* in a call --comm excluded at entry: its exit is not recorded
-			  * either, even if the comm changed meanwhile (an exec) */
 
 /*
  * One per thread, made the first time the syscall programs see it (or at its
@@ -193,6 +255,142 @@ static __always_inline void count(__u32 type, long err)
 		c->lost++;
 	else
 		c->sent++;
+}
+
+/* A record of this type that a filter kept out of the ring. */
+static __always_inline void count_filtered_type(__u32 type)
+{
+	struct et_counter *c = bpf_map_lookup_elem(&counters, &type);
+
+	if (c)
+		c->filtered++;
+}
+
+/* include/linux/pid_namespace.h: MAX_PID_NS_LEVEL; levels run from 0 to it. */
+#define PIDNS_LEVELS 33
+
+/*
+ * The filter tests read the task with direct loads where the verifier allows
+ * them (every caller holds a BTF task pointer): a load costs a nanosecond, a
+ * bpf_probe_read call tens.
+ */
+
+/* t lives in PID namespace pidns_filter or in one of its descendants: walk
+ * up from the namespace its pids live in (task_active_pid_ns()). */
+static __always_inline bool in_pidns(struct task_struct *t)
+{
+	struct pid *pid = t->thread_pid;
+	struct pid_namespace *ns = NULL;
+
+	if (!pid)
+		return false;
+	/* A variable index: the one read through a helper. */
+	bpf_core_read(&ns, sizeof(ns), &pid->numbers[pid->level].ns);
+	for (int i = 0; i < PIDNS_LEVELS && ns; i++) {
+		if (BPF_CORE_READ(ns, ns.inum) == pidns_filter)
+			return true;
+		if (BPF_CORE_READ(ns, level) == 0)
+			break;
+		ns = BPF_CORE_READ(ns, parent);
+	}
+	return false;
+}
+
+/* t's cgroup (v2) is cgroup_filter or below it: its ancestor at the
+ * filter's level is the filter's cgroup, as cgroup_is_descendant() checks. */
+static __always_inline bool in_cgroup(struct task_struct *t)
+{
+	struct cgroup *cg = t->cgroups->dfl_cgrp;
+	__u32 want = cgroup_level;
+
+	if (!cg || cg->level < 0 || (__u32)cg->level < want)
+		return false;
+	if (bpf_core_field_exists(cg->ancestors)) {
+		struct cgroup *anc = NULL;
+
+		/* Through a helper: the verifier refuses direct loads from a
+		 * flexible array member. */
+		bpf_core_read(&anc, sizeof(anc), &cg->ancestors[want]);
+		return anc && BPF_CORE_READ(anc, kn, id) == cgroup_filter;
+	} else {
+		struct cgroup___pre_6_1 *old = (void *)cg;
+		__u64 id = 0;
+
+		bpf_core_read(&id, sizeof(id), &old->ancestor_ids[want]);
+		return id == cgroup_filter;
+	}
+}
+
+/* Any record-time filter on: a constant once loaded. */
+#define FILTERS_ON (pid_filter_on || uid_count || comm_count || pidns_filter || cgroup_filter)
+
+static __always_inline bool uid_listed(__u32 uid)
+{
+	for (__u32 i = 0; i < ET_UID_FILTERS; i++) {
+		if (i >= uid_count)
+			break;
+		if (uid_list[i] == uid)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool comm_listed(struct task_struct *t)
+{
+	/* NUL-padded in the kernel, as the recorder writes the list. */
+	__u64 c0 = *(__u64 *)&t->comm[0], c1 = *(__u64 *)&t->comm[8];
+
+	for (__u32 i = 0; i < ET_COMM_FILTERS; i++) {
+		if (i >= comm_count)
+			break;
+		if (comm_list[i][0] == c0 && comm_list[i][1] == c1)
+			return true;
+	}
+	return false;
+}
+
+/* The syscall programs' per-thread filter state, made at first need. */
+static __always_inline struct filter_state *filter_state(struct task_struct *t)
+{
+	return bpf_task_storage_get(&filter_states, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+/*
+ * The record-time filters: true when records about task t (of process tgid)
+ * are to be written. Every filter given must match (--pid/--follow, --uid,
+ * --pidns, --cgroup, --comm); one given several times matches any of its
+ * values. Each test is compiled out at load when its option is off, so with
+ * no filter this is `true` and costs nothing. Cheapest tests first: a
+ * test that excludes ends it. st, when given, caches the --pidns answer.
+ */
+static __always_inline bool wanted_st(struct task_struct *t, __u32 tgid, struct filter_state *st)
+{
+	if (uid_count && !uid_listed(t->real_cred->uid.val))
+		return false;
+	if (comm_count && !comm_listed(t))
+		return false;
+	if (cgroup_filter && !in_cgroup(t))
+		return false;
+	if (pid_filter_on && !bpf_map_lookup_elem(&pids, &tgid))
+		return false;
+	if (pidns_filter) {
+		/* The walk once per thread when st (the syscall path) has it. */
+		__u8 known = st ? st->pidns : PIDNS_UNKNOWN;
+
+		if (known == PIDNS_UNKNOWN) {
+			known = in_pidns(t) ? PIDNS_IN : PIDNS_OUT;
+			if (st)
+				st->pidns = known;
+		}
+		if (known != PIDNS_IN)
+			return false;
+	}
+	return true;
+}
+
+static __always_inline bool wanted(struct task_struct *t, __u32 tgid)
+{
+	return wanted_st(t, tgid, NULL);
 }
 
 /*
@@ -361,6 +559,11 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 				bpf_map_delete_elem(&sys_stash, &old_tid);
 			}
 		}
+	}
+
+	if (!wanted(p, p->tgid)) {
+		count_filtered_type(ET_EXEC);
+		return 0;
 	}
 
 	rec = slot(SLOT_REC);
@@ -583,6 +786,10 @@ static __always_inline int exit_exec(long ret)
 	bpf_map_delete_elem(&exec_calls, &tid);
 	if (ret >= 0)
 		return 0;
+	if (!wanted(bpf_get_current_task_btf(), id >> 32)) {
+		count_filtered_type(ET_EXEC_FAILED);
+		return 0;
+	}
 
 	rec = slot(SLOT_REC);
 	if (!rec)
@@ -689,22 +896,19 @@ static __always_inline void count_sys(__u32 nr, long err)
 		c->sent++;
 }
 
-static __always_inline void count_filtered(__u32 nr)
+/* A call a filter left out: per syscall, and per record type for the
+ * records it would have made (an exit, unless it never returns; an entry,
+ * if it has entry captures or never returns). */
+static __always_inline void count_filtered(__u32 nr, __u32 flags)
 {
 	struct et_counter *c = bpf_map_lookup_elem(&sys_counters, &nr);
 
 	if (c)
 		c->filtered++;
-}
-
-static __always_inline bool comm_allowed(void)
-{
-	char comm[ET_COMM_LEN];
-
-	/* NUL-padded, as the recorder writes the keys. */
-	if (bpf_get_current_comm(comm, sizeof(comm)))
-		return false;
-	return bpf_map_lookup_elem(&comm_filter, comm) != NULL;
+	if (flags & (ET_SYSD_HAS_IN | ET_SYSD_NORETURN))
+		count_filtered_type(ET_SYS_ENTER);
+	if (!(flags & ET_SYSD_NORETURN))
+		count_filtered_type(ET_SYS_EXIT);
 }
 
 /* The syscall's arguments, x86_64 ABI. */
@@ -1014,17 +1218,17 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		enter_exec(regs->si, regs->dx, (__s32)regs->di, (__u32)regs->r8, ET_SYS_EXECVEAT);
 	if (!traced)
 		return 0;
-	if (comm_filter_on && !comm_allowed()) {
-		count_filtered(nr);
-		s = bpf_map_lookup_elem(&sys_stash, &tid);
-		if (s) {
-			s->in_call = STASH_FILTERED;
-		} else {
-			struct et_sys_stash fresh = {.in_call = STASH_FILTERED};
+	if (FILTERS_ON) {
+		struct filter_state *st = pidns_filter ? filter_state(task) : NULL;
 
-			bpf_map_update_elem(&sys_stash, &tid, &fresh, BPF_NOEXIST);
+		if (!wanted_st(task, tgid, st)) {
+			if (!st)
+				st = filter_state(task);
+			if (st)
+				st->excluded_call = 1;
+			count_filtered(nr, d->flags);
+			return 0;
 		}
-		return 0;
 	}
 	now = bpf_ktime_get_boot_ns();
 
@@ -1078,8 +1282,11 @@ static __always_inline void exit_no_enter(struct task_struct *task, struct et_sy
 	struct et_sys_exit *r;
 	long err;
 
-	if (comm_filter_on && !comm_allowed())
-		return; /* began before recording, by a task --comm excludes */
+	if (!wanted(task, tgid)) {
+		/* began before recording, by a task a filter excludes */
+		count_filtered(nr, ET_SYSD_TRACE);
+		return;
+	}
 	if (!s) {
 		struct et_sys_stash fresh = {};
 
@@ -1156,19 +1363,27 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		exit_exec(ret);
 	if (!traced)
 		return 0;
-	now = bpf_ktime_get_boot_ns();
+	if (FILTERS_ON) {
+		/* The end of a call a filter excluded, counted at entry. */
+		struct filter_state *st = bpf_task_storage_get(&filter_states, bpf_get_current_task_btf(), 0, 0);
+
+		if (st && st->excluded_call) {
+			st->excluded_call = 0;
+			return 0;
+		}
+	}
 
 	/* The task (a function call) only where needed: not on the path of
 	 * an ordinary exit, whose entry was seen, so was not an ia32 call. */
 	s = bpf_map_lookup_elem(&sys_stash, &tid);
-	if (s && (s->in_call == STASH_CHILD || s->in_call == STASH_FILTERED)) {
+	if (s && s->in_call == STASH_CHILD) {
 		/* A new task returning from the fork that made it: that call is
 		 * its parent's, recorded there (strace -f counts it once too);
-		 * the task's context goes out before its first call. Or the end
-		 * of a call --comm excluded, counted at entry. */
+		 * the task's context goes out before its first call. */
 		s->in_call = STASH_IDLE;
 		return 0;
 	}
+	now = bpf_ktime_get_boot_ns();
 	if (!s || s->in_call != STASH_CALL || s->nr != nr) {
 		struct task_struct *task = bpf_get_current_task_btf();
 
@@ -1245,6 +1460,29 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	}
 	if (pid != tgid)
 		return 0; /* a new thread, not a new process */
+	if (follow) {
+		/* Before the child can run, so that its first event is kept.
+		 * The parent is the task that forked, whoever the child's
+		 * real_parent (CLONE_PARENT) is. */
+		__u32 ptgid = BPF_CORE_READ(parent, tgid);
+
+		if (bpf_map_lookup_elem(&pids, &ptgid)) {
+			__u8 one = 1;
+
+			if (bpf_map_update_elem(&pids, &tgid, &one, BPF_ANY)) {
+				__u32 zero = 0;
+				__u64 *full = bpf_map_lookup_elem(&pids_full, &zero);
+
+				if (full)
+					(*full)++;
+			}
+		}
+	}
+	/* The record is the child's: it is matched on the child's context. */
+	if (!wanted(child, tgid)) {
+		count_filtered_type(ET_FORK);
+		return 0;
+	}
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		count(ET_FORK, -1);
@@ -1257,6 +1495,23 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	bpf_ringbuf_submit(r, wakeup_flags(sizeof(*r)));
 	count(ET_FORK, 0);
 	return 0;
+}
+
+static __always_inline void emit_exit(struct task_struct *p, __u64 now, __u32 tgid, __u32 pid)
+{
+	struct et_exit *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+	if (!r) {
+		count(ET_EXIT, -1);
+		return;
+	}
+	fill_header(&r->hdr, ET_EXIT, 0, sizeof(*r), now, tgid, pid);
+	fill_task(&r->task, p);
+	r->exit_code = BPF_CORE_READ(p, exit_code);
+	r->nr_threads = BPF_CORE_READ(p, signal, nr_threads);
+	r->running_time_ns = now - BPF_CORE_READ(p, start_boottime);
+	bpf_ringbuf_submit(r, wakeup_flags(sizeof(*r)));
+	count(ET_EXIT, 0);
 }
 
 static __always_inline bool exec_in_progress_elsewhere(struct task_struct *p)
@@ -1277,31 +1532,25 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	__u32 pid = BPF_CORE_READ(p, pid);
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	__u64 now = bpf_ktime_get_boot_ns();
-	struct et_exit *r;
 
 	/* A thread killed inside execve never reaches sys_exit. */
 	bpf_map_delete_elem(&exec_calls, &pid);
 	/* Every thread: its syscall state dies with it. */
 	if (trace_syscalls)
 		bpf_map_delete_elem(&sys_stash, &pid);
-	if (pid != tgid)
-		return 0;
 	/* A leader killed because another of its threads is exec'ing: the
 	 * process lives on under the same pid, the exec'ing thread taking
 	 * the leader's place. */
-	if (exec_in_progress_elsewhere(p))
-		return 0;
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count(ET_EXIT, -1);
-		return 0;
+	if (pid == tgid && !exec_in_progress_elsewhere(p)) {
+		if (wanted(p, tgid))
+			emit_exit(p, now, tgid, pid);
+		else
+			count_filtered_type(ET_EXIT);
 	}
-	fill_header(&r->hdr, ET_EXIT, 0, sizeof(*r), now, tgid, pid);
-	fill_task(&r->task, p);
-	r->exit_code = BPF_CORE_READ(p, exit_code);
-	r->nr_threads = BPF_CORE_READ(p, signal, nr_threads);
-	r->running_time_ns = now - BPF_CORE_READ(p, start_boottime);
-	bpf_ringbuf_submit(r, wakeup_flags(sizeof(*r)));
-	count(ET_EXIT, 0);
+	/* The last thread of the process: its pid may now be reused. do_exit()
+	 * counts the thread out of signal->live before this tracepoint. After the
+	 * exit record, which the filter still kept. */
+	if (pid_filter_on && BPF_CORE_READ(p, signal, live.counter) == 0)
+		bpf_map_delete_elem(&pids, &tgid);
 	return 0;
 }

@@ -147,6 +147,7 @@ struct et_counter {
 #define ET_STR_MAX 4096      /* ceiling of one captured string */
 #define ET_BYTES_MAX 4096    /* ceiling of one captured buffer or struct (--bytes) */
 #define ET_COMM_FILTERS 16   /* --comm values */
+#define ET_UID_FILTERS 64    /* --uid values */
 
 /* et_argdesc.kind: what is captured from the memory an argument points to */
 enum et_arg_kind {

@@ -45,6 +45,7 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 	BPF_MAP_TYPE_LRU_HASH = 9,
 	BPF_MAP_TYPE_RINGBUF = 27,
+	BPF_MAP_TYPE_TASK_STORAGE = 29,
 };
 
 /* bpf_map_update_elem() flags */
@@ -56,7 +57,13 @@ enum {
 
 /* map_flags */
 enum {
+	BPF_F_NO_PREALLOC = (1U << 0),
 	BPF_F_RDONLY_PROG = (1U << 7), /* programs may read the map, not write it */
+};
+
+/* bpf_task_storage_get() flags */
+enum {
+	BPF_LOCAL_STORAGE_GET_F_CREATE = (1ULL << 0),
 };
 
 /* bpf_ringbuf_output/submit() flags */
@@ -97,7 +104,8 @@ struct ns_common {
 } __core;
 
 struct pid_namespace {
-	unsigned int level;
+	unsigned int level;            /* 0: the initial namespace */
+	struct pid_namespace *parent;
 	struct ns_common ns;
 } __core;
 
@@ -158,15 +166,29 @@ struct kernfs_node {
 	__u64 id; /* the cgroup id of a cgroup's directory */
 } __core;
 
+/* include/linux/cgroup-defs.h: ancestors[level] is the cgroup itself,
+ * ancestors[0] the root (6.1+; declared [1], indexed by level). */
 struct cgroup {
+	int level;
 	struct kernfs_node *kn;
+	struct cgroup *ancestors[1];
+} __core;
+
+/* Before 6.1 the ancestors were kept by id. */
+struct cgroup___pre_6_1 {
+	__u64 ancestor_ids[1];
 } __core;
 
 struct css_set {
 	struct cgroup *dfl_cgrp; /* this task's cgroup in the v2 hierarchy */
 } __core;
 
+typedef struct {
+	int counter;
+} atomic_t;
+
 struct signal_struct {
+	atomic_t live;   /* threads not yet in do_exit(): 0 once the last one is */
 	int nr_threads;
 	struct task_struct *group_exec_task; /* the thread in de_thread(), 5.16+ */
 } __core;

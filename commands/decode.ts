@@ -1,6 +1,8 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
-import {forEachEvent, humanLine, openTrace, ordered} from '../src/decode';
+import {filterFlags, filterSpec} from '../src/cli/filter-flags';
+import {forEachEvent, humanLine, openTrace, TraceEvent} from '../src/decode';
+import {compileFilter, EventFilter} from '../src/filter';
 import {Problem} from '../src/format';
 import {toJson} from '../src/util/json';
 import {Output} from '../src/util/output';
@@ -15,6 +17,8 @@ damaged or cut short, so scripts can tell.`;
     '<%= config.bin %> decode trace.bin',
     '<%= config.bin %> decode trace.bin --json | jq -c \'select(.type == "exec") | .argv\'',
     '<%= config.bin %> decode trace.bin --no-processes',
+    '<%= config.bin %> decode trace.bin --where \'syscall == "openat" and ret < 0\'',
+    '<%= config.bin %> decode trace.bin --comm curl --since 10:42 --until 10:43',
   ];
 
   static override args = {
@@ -22,6 +26,7 @@ damaged or cut short, so scripts can tell.`;
   };
 
   static override flags = {
+    ...filterFlags,
     json: Flags.boolean({description: 'one JSON object per line (NDJSON), field names as in the event model'}),
     processes: Flags.boolean({description: 'include the processes alive at start (type "process")', default: true, allowNo: true}),
   };
@@ -33,16 +38,23 @@ damaged or cut short, so scripts can tell.`;
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
     });
-    const out = new Output(process.stdout);
+    const out = new Output();
+    let filter: EventFilter | null = null;
     try {
       const clock = t.decoder.clock;
-      forEachEvent(t, {processes: flags.processes}, flags.json
-        ? (e) => out.line(toJson(ordered(e)))
-        : (e) => out.line(humanLine(e, clock, t.decoder)));
+      const print = flags.json
+        ? (e: TraceEvent) => out.line(toJson(e))
+        : (e: TraceEvent) => out.line(humanLine(e, clock, t.decoder));
+      filter = compileFilter(filterSpec(flags), {path: args.file, decoder: t.decoder, meta: t.reader.meta as never});
+      const test = filter.test;
+      forEachEvent(t, {processes: flags.processes}, filter.active ? (e) => {
+        if (test(e)) print(e);
+      } : print);
     } finally {
       t.reader.close();
     }
     await out.end();
+    for (const w of filter.warnings()) this.warnLine(w);
     const c = t.decoder.counts;
     if (c.unknownType || c.malformed) {
       this.warnLine(`${args.file}: ${c.unknownType} record(s) of unknown type and ${c.malformed} malformed record(s) skipped`);

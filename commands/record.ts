@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT, parseDuration, parseSize} from '../src/cli/base';
 import {record} from '../src/record';
-import {Decoder, DecodeMeta, humanLine, ordered, TraceEvent} from '../src/decode';
+import {Decoder, DecodeMeta, humanLine, TraceEvent} from '../src/decode';
 import {FrameCursor} from '../src/format';
 import {toJson} from '../src/util/json';
 import {Output} from '../src/util/output';
@@ -11,7 +11,10 @@ export default class Record extends BaseCommand {
   static override description = `Loads exectrace's BPF programs, and copies the raw ring-buffer records \
 (exec with full argv, failed exec, fork, exit) into a zstd-compressed, self-describing trace file, \
 with lost-event counts. Records while COMMAND runs (after --), for --duration, or until Ctrl+C. \
-The file is created with mode 0600: it can hold secrets from command lines.`;
+The file is created with mode 0600: it can hold secrets from command lines. \
+The FILTERS flags are applied in the kernel to every record (exec, exec_failed, fork, exit, syscalls): \
+all the kinds given must match, and any value of a repeated one; a fork is matched on the new child. \
+What they leave out is counted as filtered, never as lost.`;
 
   static override examples = [
     '<%= config.bin %> record --raw -o trace.bin -- make -j2',
@@ -22,6 +25,10 @@ The file is created with mode 0600: it can hold secrets from command lines.`;
     '<%= config.bin %> record --syscall openat --stdout  # live, no file',
     '<%= config.bin %> record --stdout                 # live human lines, no file',
     '<%= config.bin %> record --stdout --json -o t.bin  # live NDJSON, and the file too',
+    '<%= config.bin %> record --follow -o t.bin -- ./build.sh           # the command and its descendants only',
+    '<%= config.bin %> record --pid 1234 --follow -o t.bin               # a running process and its descendants',
+    '<%= config.bin %> record --pidns 4026532198 -o t.bin                # a PID namespace and the ones below it',
+    '<%= config.bin %> record --cgroup /sys/fs/cgroup/app --uid 1000 -o t.bin',
   ];
 
   static override strict = false;
@@ -44,14 +51,18 @@ The file is created with mode 0600: it can hold secrets from command lines.`;
     level: Flags.integer({description: 'zstd compression level', default: 3, min: 1, max: 19}),
     syscalls: Flags.boolean({description: 'record every syscall with its arguments (entry and exit)', helpGroup: 'SYSCALLS'}),
     syscall: Flags.string({description: 'record this syscall (repeatable)', multiple: true, helpGroup: 'SYSCALLS'}),
-    comm: Flags.string({description: 'record syscalls only of tasks with this comm (repeatable; in the kernel)', multiple: true, helpGroup: 'SYSCALLS'}),
+    comm: Flags.string({description: 'only tasks with this command name (repeatable)', multiple: true, helpGroup: 'FILTERS'}),
+    pid: Flags.integer({description: 'only this process (repeatable); with --follow, and its descendants', multiple: true, min: 1, helpGroup: 'FILTERS'}),
+    follow: Flags.boolean({description: 'with the command after -- (from its first event) and the --pid processes, every process they fork, and so on down', helpGroup: 'FILTERS'}),
+    pidns: Flags.string({description: 'only tasks in this PID namespace or one below it (its inode number, as `lsns -t pid` shows, or /proc/PID/ns/pid)', helpGroup: 'FILTERS'}),
+    cgroup: Flags.string({description: 'only tasks in this cgroup v2 directory or one below it', helpGroup: 'FILTERS'}),
+    uid: Flags.string({description: 'only tasks with this real uid (a number or a user name; repeatable)', multiple: true, helpGroup: 'FILTERS'}),
     bytes: Flags.integer({description: 'bytes kept of each buffer argument (read/write data …)', default: 64, min: 0, max: 4096, helpGroup: 'SYSCALLS'}),
     object: Flags.string({description: 'BPF object to load (for development)', hidden: true}),
   };
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Record);
-    if (flags.comm && !flags.syscalls && !flags.syscall) this.error('--comm filters syscall records: use it with --syscalls or --syscall NAME', {exit: EXIT.usage});
     if (flags.syscalls && flags.syscall) this.error('--syscalls records every syscall: drop --syscall, or drop --syscalls to record only the named ones', {exit: EXIT.usage});
     if (!flags.output && !flags.stdout) this.error('give -o FILE to record into a file, or --stdout to watch live (or both)', {exit: EXIT.usage});
     const command = (argv as string[]).filter((a) => a !== '--');
@@ -74,7 +85,7 @@ The file is created with mode 0600: it can hold secrets from command lines.`;
       level: flags.level,
       object: flags.object,
       syscalls: flags.syscalls ? 'all' : flags.syscall,
-      comm: flags.comm,
+      filters: {pid: flags.pid, follow: flags.follow, pidns: flags.pidns, cgroup: flags.cgroup, uid: flags.uid, comm: flags.comm},
       bytes: flags.bytes,
       log: (line) => process.stderr.write(`exectrace: ${line}\n`),
       ...(flags.stdout ? live(flags.json) : {}),
@@ -87,10 +98,11 @@ The file is created with mode 0600: it can hold secrets from command lines.`;
       .filter(([, t]) => t.recorded || t.lost)
       .map(([k, t]) => `${k} ${t.recorded}${t.lost ? ` (lost ${t.lost})` : ''}`);
     const lost = Object.values(summary.totals).reduce((a, t) => a + t.lost, 0);
+    const filtered = Object.values(summary.totals).reduce((a, t) => a + t.filtered, 0);
     const where = summary.output ? `${summary.output}: ${summary.bytes} bytes in ${summary.chunks} chunks` : 'no file';
     process.stderr.write(
       `exectrace: recorded ${summary.records} events in ${(summary.durationNs / 1e9).toFixed(2)}s ` +
-        `(${parts.join(', ') || 'none'}); lost ${lost}; ${where} (${summary.endReason})\n`,
+        `(${parts.join(', ') || 'none'}); lost ${lost}${filtered ? `; filtered ${filtered}` : ''}; ${where} (${summary.endReason})\n`,
     );
     if (summary.childExit) {
       if (summary.childExit.signal) process.exitCode = 128 + (require('node:os').constants.signals[summary.childExit.signal] ?? 0);
@@ -105,7 +117,7 @@ let liveEnd: (() => void) | undefined;
 /** Live mode: the same decoder as `decode`, fed batch by batch as the drain delivers them. */
 function live(json: boolean) {
   let decoder: Decoder | undefined;
-  const out = (liveOut = new Output(process.stdout));
+  const out = (liveOut = new Output());
   const cursor = new FrameCursor();
   liveEnd = () => decoder?.end(emit);
   return {
@@ -122,6 +134,6 @@ function live(json: boolean) {
   };
 
   function emit(e: TraceEvent): void {
-    out.line(json ? toJson(ordered(e)) : humanLine(e, (decoder as Decoder).clock, decoder));
+    out.line(json ? toJson(e) : humanLine(e, (decoder as Decoder).clock, decoder));
   }
 }

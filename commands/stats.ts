@@ -1,6 +1,8 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
+import {filterFlags, filterSpec} from '../src/cli/filter-flags';
 import {forEachEvent, openTrace} from '../src/decode';
+import {compileFilter, describeSpec, EventFilter, selectTrace} from '../src/filter';
 import {Problem} from '../src/format';
 import {formatStats, StatsCollector, StatsTrailer} from '../src/stats';
 import {toJson} from '../src/util/json';
@@ -12,13 +14,18 @@ Lost what the ring buffer refused (from the kernel's per-CPU counters). Per sysc
 errors, total and mean time, sorted by total time, with Sent/Lost (exit records) and Filtered (calls --comm \
 left out on purpose, never counted as lost). Works offline, without root.`;
 
-  static override examples = ['<%= config.bin %> stats trace.bin', '<%= config.bin %> stats trace.bin --json --top 20'];
+  static override examples = [
+    '<%= config.bin %> stats trace.bin',
+    '<%= config.bin %> stats trace.bin --json --top 20',
+    '<%= config.bin %> stats trace.bin --comm make --since +10s',
+  ];
 
   static override args = {
     file: Args.string({description: 'trace file written by `exectrace record`', required: true}),
   };
 
   static override flags = {
+    ...filterFlags,
     json: Flags.boolean({description: 'print the summary as one JSON object'}),
     top: Flags.integer({description: 'how many executables to list', default: 10, min: 0}),
   };
@@ -31,11 +38,25 @@ left out on purpose, never counted as lost). Works offline, without root.`;
       this.warnLine(`${args.file}: ${p.message}`);
     });
     const stats = new StatsCollector(t.decoder.eventNames);
+    let filter: EventFilter | null = null;
+    let records: Record<string, number>;
     try {
-      forEachEvent(t, {processes: true}, (e) => stats.add(e));
+      filter = compileFilter(filterSpec(flags), {path: args.file, decoder: t.decoder, meta: t.reader.meta as never});
+      if (filter.active) {
+        // RECORDED then counts the records behind the matching events, as `filter -o` would keep them.
+        const kept: number[] = [];
+        selectTrace(t, filter.test, {event: (e) => stats.add(e), record: (_b, _o, _n, type, _ts, context) => {
+          if (!context) kept[type] = (kept[type] ?? 0) + 1;
+        }});
+        records = Object.fromEntries(t.decoder.eventNames.map((name, id) => [name, kept[id] ?? 0]).filter(([name]) => name));
+      } else {
+        forEachEvent(t, {processes: true}, (e) => stats.add(e));
+        records = t.decoder.recordCounts();
+      }
     } finally {
       t.reader.close();
     }
+    for (const w of filter.warnings()) this.warnLine(w);
     const trailer = t.reader.trailer as (StatsTrailer & {clock_end?: {boot_ns: number | bigint}}) | null;
     const meta = t.reader.meta as {clock?: {start?: {boot_ns: number | bigint}}};
     let span = null;
@@ -44,7 +65,12 @@ left out on purpose, never counted as lost). Works offline, without root.`;
       const end = Number(trailer.clock_end.boot_ns);
       span = {start, end, startTime: t.decoder.clock.rfc3339(start), endTime: t.decoder.clock.rfc3339(end)};
     }
-    const report = stats.report(trailer, span, flags.top, t.decoder.recordCounts());
+    const report = stats.report(trailer, span, flags.top, records);
+    report.filter = filter.active ? filter.describe() : null;
+    const note = (t.reader.meta as {filter?: {applied?: unknown; source?: {file?: unknown}}}).filter;
+    report.filtered_from = note && typeof note === 'object'
+      ? {file: String(note.source?.file ?? '?'), filter: describeSpec((note.applied ?? {}) as never)}
+      : null;
     const extra = {file: args.file, problems: problems.map((p) => p.message)};
     process.stdout.write(flags.json ? toJson({...extra, ...report}) + '\n' : formatStats(report) + '\n');
     if (!t.reader.complete && !problems.some((p) => p.kind === 'truncated')) {

@@ -58,6 +58,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
                            InstanceMethod<&Tracer::Stop>("stop"),
                            InstanceMethod<&Tracer::Counters>("counters"),
                            InstanceMethod<&Tracer::MapUpdate>("mapUpdate"),
+                           InstanceMethod<&Tracer::MapDelete>("mapDelete"),
                            InstanceMethod<&Tracer::MapDump>("mapDump"),
                            InstanceMethod<&Tracer::Close>("close"),
                        });
@@ -204,6 +205,17 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     Napi::Buffer<uint8_t> key = info[1].As<Napi::Buffer<uint8_t>>();
     Napi::Buffer<uint8_t> value = info[2].As<Napi::Buffer<uint8_t>>();
     Guard(env, [&] { loader.MapUpdate(name.c_str(), key.Data(), key.Length(), value.Data(), value.Length()); });
+  }
+
+  // mapDelete(mapName, key: Buffer): boolean, false when the key was not there.
+  Napi::Value MapDelete(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Loader& loader = Open(env, "mapDelete");
+    if (info.Length() < 2 || !info[1].IsBuffer()) TypeError(env, "mapDelete: expected (mapName: string, key: Buffer)");
+    std::string name = MapName(env, info[0], "mapDelete");
+    Napi::Buffer<uint8_t> key = info[1].As<Napi::Buffer<uint8_t>>();
+    bool deleted = Guard(env, [&] { return loader.MapDelete(name.c_str(), key.Data(), key.Length()); });
+    return Napi::Boolean::New(env, deleted);
   }
 
   // mapDump(mapName): { keys: Buffer, values: Buffer, count } of a hash or array map.

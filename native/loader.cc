@@ -323,6 +323,21 @@ void Loader::MapUpdate(const char* name, const uint8_t* key, size_t keySize, con
   if (err) Fail(context, Err(err));
 }
 
+bool Loader::MapDelete(const char* name, const uint8_t* key, size_t keySize) const {
+  struct bpf_map* map = FindMap(name);
+  const std::string context = std::string("delete from map ") + name;
+  if (bpf_map__type(map) != BPF_MAP_TYPE_HASH && bpf_map__type(map) != BPF_MAP_TYPE_LRU_HASH) {
+    throw BpfError(context + ": not a hash map");
+  }
+  if (keySize != bpf_map__key_size(map)) {
+    throw BpfError(context + ": key is " + Bytes(keySize) + ", the map's key is " + Bytes(bpf_map__key_size(map)));
+  }
+  int err = bpf_map_delete_elem(bpf_map__fd(map), key);
+  if (err && Err(err) == -ENOENT) return false;
+  if (err) Fail(context, Err(err));
+  return true;
+}
+
 MapEntries Loader::MapDump(const char* name) const {
   struct bpf_map* map = FindMap(name);
   const std::string context = std::string("dump map ") + name;

@@ -91,6 +91,10 @@ class Loader {
   // key and value must have the map's key and value sizes.
   void MapUpdate(const char* name, const uint8_t* key, size_t keySize, const uint8_t* value, size_t valueSize) const;
 
+  // Main thread. Deletes one entry of the hash map `name`; false if it had no
+  // such key. key must have the map's key size.
+  bool MapDelete(const char* name, const uint8_t* key, size_t keySize) const;
+
   // Main thread. Every entry of the (non-per-CPU) hash or array map `name`,
   // found with bpf_map_get_next_key and read with a lookup. Programs may be
   // changing the map meanwhile: an entry deleted between the two calls is

@@ -336,7 +336,7 @@ t.test('incomplete calls: no entry, no exit, in flight, and what ends them', asy
     exit({...T1, ts: T(23, 1)}, 257, T(23), 5, [-100, NAME_PTR, 0, 0]),
     // Still open when recording stopped: the recorder's in-flight copy settles it.
     enter({...T2, ts: T(24)}, 257, [-100, NAME_PTR, 0, 0], [undefined, '/slow']),
-    // exit_group never returns; the process exit settles it.
+    // exit_group never returns: its entry is the whole event, shown at once.
     enter({...CAT, ts: T(25)}, 231, [0]),
     procExit({...CAT, ts: T(25, 50)}),
     // Left open at the end of the stream.
@@ -348,8 +348,8 @@ t.test('incomplete calls: no entry, no exit, in flight, and what ends them', asy
     ['syscall', 1000, 'openat', 'no_entry', 4],
     ['syscall', 1001, 'openat', 'no_exit', null],
     ['syscall', 1001, 'openat', '', 5],
-    ['syscall', 1002, 'openat', 'no_exit', null],
     ['syscall', 1000, 'exit_group', 'no_exit', null],
+    ['syscall', 1002, 'openat', 'no_exit', null],
     ['exit', 1000, '', '', null],
     ['syscall', 500, 'openat', 'no_exit', null],
   ]);
@@ -363,10 +363,22 @@ t.test('incomplete calls: no entry, no exit, in flight, and what ends them', asy
     '12:00:21.000000 cat(1000) openat(dfd=AT_FDCWD, filename=0x7ffd12340000, flags=O_RDONLY, mode=0) = 4 <0.000009> <no entry>',
     '12:00:22.000000 cat(1000/1001) openat(dfd=AT_FDCWD, filename="/a", flags=O_RDONLY, mode=0) ... <unfinished: no exit>',
     '12:00:23.000000 cat(1000/1001) openat(dfd=AT_FDCWD, filename="/b", flags=O_RDONLY, mode=0) = 5 <0.000001>',
-    '12:00:24.000000 cat(1000/1002) openat(dfd=AT_FDCWD, filename="/slow", flags=O_RDONLY, mode=0) ... <unfinished: no exit>',
     '12:00:25.000000 cat(1000) exit_group(error_code=0) = ?',
+    '12:00:24.000000 cat(1000/1002) openat(dfd=AT_FDCWD, filename="/slow", flags=O_RDONLY, mode=0) ... <unfinished: no exit>',
     '12:00:26.000000 bash(500) openat(dfd=AT_FDCWD, filename="/tmp/x", flags=O_RDONLY, mode=0) ... <unfinished: no exit>',
   ]);
+});
+
+t.test('a call that never returns is shown at its entry, once', async (t) => {
+  const {events, human} = decodeRecords([
+    task({...CAT, ts: T(0)}, {ppid: 500, uid: 1000, comm: 'cat'}),
+    enter({...CAT, ts: T(1)}, 231, [2]),
+    // The recorder's in-flight copy of the same call, had recording stopped during it.
+    enter({...CAT, ts: T(1), flags: 4}, 231, [2]),
+    procExit({...CAT, ts: T(1, 30)}),
+  ]);
+  t.strictSame(events.map((e) => [e.type, e.syscall ?? '', e.incomplete ?? '']), [['syscall', 'exit_group', 'no_exit'], ['exit', '', '']]);
+  t.equal(human[0], '12:00:01.000000 cat(1000) exit_group(error_code=2) = ?');
 });
 
 t.test('in flight at stop: the recorder\'s copy marks the pending entry, or stands alone', async (t) => {

@@ -161,6 +161,10 @@ function fakeBinding(calls: unknown[]): NativeBinding {
     mapUpdate(mapName: string, key: Buffer, value: Buffer): void {
       calls.push(['mapUpdate', mapName, key, value]);
     }
+    mapDelete(mapName: string, key: Buffer): boolean {
+      calls.push(['mapDelete', mapName, key]);
+      return true;
+    }
     mapDump(mapName: string): MapDump {
       calls.push(['mapDump', mapName]);
       return { keys: Buffer.alloc(0), values: Buffer.alloc(0), count: 0, keySize: 4, valueSize: 4 };
@@ -205,6 +209,8 @@ t.test('options are checked before they reach the addon', async (t) => {
   t.throws(() => tracer.mapUpdate('m', 'k' as unknown as Buffer, Buffer.alloc(4)), new TypeError('mapUpdate m: key must be a Buffer'));
   t.throws(() => tracer.mapUpdate('m', Buffer.alloc(4), 1 as unknown as Buffer), new TypeError('mapUpdate m: value must be a Buffer'));
   t.throws(() => tracer.mapDump(7 as unknown as string), new TypeError('mapDump: mapName must be a map name'));
+  t.throws(() => tracer.mapDelete('', Buffer.alloc(4)), new TypeError('mapDelete: mapName must be a map name'));
+  t.throws(() => tracer.mapDelete('m', 'k' as unknown as Buffer), new TypeError('mapDelete m: key must be a Buffer'));
   t.throws(() => tracer.counters(''), new TypeError('counters: mapName must be a map name'));
   const before = calls.length;
   tracer.counters();
@@ -537,18 +543,19 @@ gated('kernel: mapUpdate checks sizes and names the map; mapDump reads hash and 
   t.ok(value(NR_GETPPID).equals(desc), 'the written value reads back');
   t.ok(value(NR_READ).equals(Buffer.alloc(sysdesc.size)), 'the others are zero');
 
-  const comm = (name: string) => {
-    const k = Buffer.alloc(16);
-    k.write(name, 'latin1');
-    return k;
-  };
-  tracer.mapUpdate('comm_filter', comm('cat'), Buffer.from([1]));
-  tracer.mapUpdate('comm_filter', comm('bash'), Buffer.from([1]));
-  tracer.mapUpdate('comm_filter', comm('cat'), Buffer.from([1]));
-  const filter = tracer.mapDump('comm_filter');
-  t.equal(filter.count, 2, 'a hash dumps its entries, each once');
-  const names = Array.from({ length: filter.count }, (_, i) => filter.keys.subarray(i * 16, (i + 1) * 16).toString('latin1').replace(/\0+$/, ''));
-  t.same(names.sort(), ['bash', 'cat']);
+  // `pids`, the --pid/--follow set: u32 tgid → u8.
+  const one = Buffer.from([1]);
+  tracer.mapUpdate('pids', key32(4242), one);
+  tracer.mapUpdate('pids', key32(17), one);
+  tracer.mapUpdate('pids', key32(4242), one);
+  const set = tracer.mapDump('pids');
+  t.equal(set.count, 2, 'a hash dumps its entries, each once');
+  t.same(Array.from({ length: set.count }, (_, i) => set.keys.readUInt32LE(i * 4)).sort((a, b) => a - b), [17, 4242]);
+  t.equal(tracer.mapDelete('pids', key32(17)), true, 'mapDelete: true when the key was there');
+  t.equal(tracer.mapDelete('pids', key32(17)), false, 'false when it was not');
+  t.equal(tracer.mapDump('pids').count, 1);
+  t.throws(() => tracer.mapDelete('pids', Buffer.alloc(2)), new Error('delete from map pids: key is 2 bytes, the map\'s key is 4 bytes'));
+  t.throws(() => tracer.mapDelete('sys_descs', key32(0)), new Error('delete from map sys_descs: not a hash map'));
   t.equal(tracer.mapDump('sys_stash').count, 0, 'an empty hash: count 0');
   tracer.close();
   t.throws(() => tracer.mapDump('sys_stash'), new Error('mapDump: tracer is closed'));

@@ -8,7 +8,7 @@
 import {errnoName} from '../util/errno';
 import {WallClock} from '../util/time';
 import {checkLayout, checkRecordTypes, RecordLayout, RecordType} from './layout';
-import {compileType, CompiledType, RawEvent} from './records';
+import {compileType, CompiledType, EVENT_ORDER, RawEvent} from './records';
 import {ArgInfo, SyscallDecoder, TaskContext} from './syscalls';
 
 export type TraceEvent = RawEvent & {time: string};
@@ -19,10 +19,12 @@ export interface DecodeMeta {
   record_types: RecordType[];
   clock: {start: {boot_ns: number | bigint; realtime_ns: number | bigint}};
   options?: {max_args?: number};
-  flags?: {truncated?: number; no_enter?: number; in_flight?: number; inflight?: number};
+  flags?: {truncated?: number; no_enter?: number; in_flight?: number; inflight?: number; context?: number};
   cgroups?: Record<string, string>;
   processes?: SnapshotProcess[];
   syscalls?: unknown;
+  /** Present in a file written by `exectrace filter` (formats/trace-format.md §10.13). */
+  filter?: {processes?: unknown};
 }
 
 export interface SnapshotProcess {
@@ -47,7 +49,6 @@ interface Known {
   argv?: string[];
 }
 
-const EVENT_ORDER = ['type', 'time', 'ts_ns', 'pid', 'tid', 'ppid', 'uid', 'gid', 'comm'];
 
 /** The record types syscalls.ts decodes, by their `event` name in record_types. */
 const SYS_EVENTS = new Set(['sys_enter', 'sys_exit', 'task']);
@@ -61,7 +62,16 @@ export class Decoder {
   readonly types = new Map<number, CompiledType>();
   readonly eventNames: string[] = [];
   readonly clock: WallClock;
+  /** The layout of et_header every record starts with (validated). */
+  readonly header: RecordLayout;
   readonly counts: DecodeCounts = {records: 0, decoded: 0, unknownType: 0, malformed: 0};
+  /** Context records of a filtered file, decoded (counted in counts.decoded) but not shown. */
+  contextRecords = 0;
+  /** The event of the last context record, for a filter reading a filtered file. */
+  lastContext: TraceEvent | null = null;
+  /** The `context` header flag of a filtered file (formats/trace-format.md §10.5); 0: none. */
+  readonly contextBit: number;
+  private readonly flagsField: {offset: number; size: number} | undefined;
   private readonly typeField: {offset: number; size: number};
   private readonly sizeField: {offset: number; size: number} | undefined;
   private readonly maxArgs: number;
@@ -79,11 +89,14 @@ export class Decoder {
 
   constructor(private readonly meta: DecodeMeta) {
     const header = checkLayout(meta.record_header, 'record_header');
+    this.header = header;
     const tf = header.fields.find((f) => f.name === 'type');
     if (!tf || (tf.size !== 2 && tf.size !== 4 && tf.size !== 1)) throw new Error('bad metadata: record_header has no type field');
     this.typeField = tf;
     this.sizeField = header.fields.find((f) => f.name === 'size');
     const truncatedBit = Number(meta.flags?.truncated ?? 0) >>> 0;
+    this.flagsField = header.fields.find((f) => f.name === 'flags' && (f.size === 1 || f.size === 2 || f.size === 4));
+    this.contextBit = this.flagsField ? Number(meta.flags?.context ?? 0) >>> 0 : 0;
     const sysTypes = new Map<string, RecordType>();
     for (const rt of checkRecordTypes(meta.record_types)) {
       this.eventNames[rt.id] = rt.event;
@@ -138,14 +151,21 @@ export class Decoder {
     return this.sys?.scalarStruct(name) ?? false;
   }
 
-  /** The processes alive when recording started, as `process` events. */
+  /**
+   * The processes alive when recording started, as `process` events. A filtered file
+   * (metadata `filter`) keeps the whole snapshot as context and names in `filter.processes`
+   * the ones its filter kept: only those are shown.
+   */
   processEvents(): TraceEvent[] {
     const out: TraceEvent[] = [];
+    const shown = this.meta.filter?.processes;
+    const only = Array.isArray(shown) ? new Set(shown) : null;
     for (const p of this.meta.processes ?? []) {
+      if (only && !only.has(p.pid)) continue;
       const e: Record<string, unknown> = {type: 'process', time: this.clock.rfc3339(this.snapshotBootNs), ts_ns: this.snapshotBootNs};
       for (const [k, v] of Object.entries(p)) if (k !== 'start_time_ns') e[k] = v;
       if (typeof p.start_time_ns === 'number') e.start_time = this.clock.rfc3339(p.start_time_ns);
-      out.push(e as TraceEvent);
+      out.push(ordered(e) as TraceEvent);
     }
     return out;
   }
@@ -194,8 +214,23 @@ export class Decoder {
     const e = t.read(b, o, n) as TraceEvent;
     this.finish(e, emit);
     this.counts.decoded++;
+    if (this.contextBit !== 0 && this.isContext(b, o)) {
+      // A filtered file's context record: it sets what later events rely on (a process's
+      // command line, a thread's context); its own event did not match, so it is not shown.
+      this.contextRecords++;
+      this.lastContext = e;
+      return;
+    }
     this.byType[id] = (this.byType[id] ?? 0) + 1;
     emit(e);
+  }
+
+  /** Whether the record at b[o] carries the `context` flag of a filtered file. */
+  isContext(b: Buffer, o: number): boolean {
+    const f = this.flagsField;
+    if (this.contextBit === 0 || f === undefined) return false;
+    const v = f.size === 2 ? b.readUInt16LE(o + f.offset) : f.size === 4 ? b.readUInt32LE(o + f.offset) : b.readUInt8(o + f.offset);
+    return (v & this.contextBit) !== 0;
   }
 
   /** Records decoded so far per record type (event name), every known type included. */
@@ -281,7 +316,10 @@ export class Decoder {
   }
 }
 
-/** Puts the common keys first, in the event model's order, for readable JSON. */
+/**
+ * Puts the common keys first, in the event model's order, for readable JSON. Events from
+ * records are built in that order already; this is for the few built from other data.
+ */
 export function ordered(e: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of EVENT_ORDER) if (k in e) out[k] = e[k];

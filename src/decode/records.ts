@@ -83,6 +83,9 @@ export interface CompiledType {
 
 const CONSUMED_HEADER = new Set(['type', 'size', 'flags']);
 
+/** The event model's common keys, in the order JSON output shows them. */
+export const EVENT_ORDER = ['type', 'time', 'ts_ns', 'pid', 'tid', 'ppid', 'uid', 'gid', 'comm'];
+
 function outputName(f: FieldLayout): string | null {
   const parts = f.name.split('.');
   if (parts.some((p) => p.startsWith('_'))) return null;
@@ -150,6 +153,15 @@ export function compileType(rt: RecordType, header: RecordLayout, truncatedBit: 
     const fl = scalar(flagsField, `o + ${flagsField.offset}`);
     props.push(`truncated: (${fl} & ${truncatedBit}) !== 0`);
   }
+  // Built in the event model's key order (type, time, ts_ns, pid, …), so that JSON output
+  // needs no reordering per event; `time` is filled in by the decoder.
+  props.splice(1, 0, 'time: ""');
+  const rank = (p: string): number => {
+    const key = p.startsWith('"') ? JSON.parse(p.slice(0, p.indexOf('":') + 1)) : p.slice(0, p.indexOf(':'));
+    const i = EVENT_ORDER.indexOf(key);
+    return i < 0 ? EVENT_ORDER.length : i;
+  };
+  props.sort((a, b) => rank(a) - rank(b));
   lines.push(`const e = {${props.join(', ')}};`);
   if (rt.tail && l.tail) {
     lines.push(`let p = o + ${l.tail.offset}; const end = o + n; let len = 0;`);

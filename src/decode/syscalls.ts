@@ -5,9 +5,10 @@
 // context that et_task_ctx records carry. Everything — offsets, argument names, sizes,
 // signedness, struct layouts — comes from the file.
 //
-// Ordering: a syscall event is emitted when it is resolved — at its exit record, or, for an
-// entry that never gets one, when the thread's next syscall record shows up, its process
-// exits or execs, or the stream ends. So syscall events are in completion order, stamped
+// Ordering: a syscall event is emitted when it is resolved — at its exit record; at its
+// entry for a call that never returns (exit, exit_group); or, for an entry that never gets
+// its exit, when the thread's next syscall record shows up, its process exits or execs, or
+// the stream ends. So syscall events are in completion order, stamped
 // with their ENTRY time (`ts_ns`; the exit time when the kernel never saw the entry): a
 // long call appears after shorter calls that began later. Memory: one pending entry per thread inside a traced call with entry captures,
 // and one context per live thread.
@@ -165,6 +166,8 @@ interface SysPlan {
   exitArgs: ArgPlan[];
   /** An et_sys_enter is expected before the exit (the call has entry captures). */
   hasIn: boolean;
+  /** exit, exit_group: the call never returns, so its entry is the whole event. */
+  noReturn: boolean;
   /** Every argument's register value, typed, from an entry or an exit record. */
   regsEnter: RegsReader;
   regsExit: RegsReader;
@@ -265,6 +268,8 @@ interface Pending {
   inFlight: boolean;
   /** Moved from the thread that called exec to the leader's tid (see onExec). */
   moved: boolean;
+  /** Already emitted (a call that never returns is shown at its entry); kept only to absorb its in-flight copy. */
+  emitted: boolean;
 }
 
 export type Emit = (e: RawEvent & {time: string}) => void;
@@ -282,6 +287,8 @@ export interface SyscallDecoderOptions {
 }
 
 const NO_CONTEXT: TaskContext = {};
+/** Syscalls that never return: their entry record is all there is. */
+const NO_RETURN = new Set(['exit', 'exit_group']);
 const NO_REGS: RegsReader = () => ({});
 
 export class SyscallDecoder {
@@ -356,7 +363,8 @@ export class SyscallDecoder {
       // Not described (or a number no table has, e.g. from a damaged record): the six raw
       // registers, read by one shared reader; cached only for plausible numbers.
       const raw = this.rawPlan ??= this.describe(-1, undefined);
-      const p = {...raw, nr, name: this.names.get(nr) ?? `syscall_${nr}`};
+      const name = this.names.get(nr) ?? `syscall_${nr}`;
+      const p = {...raw, nr, name, noReturn: NO_RETURN.has(name)};
       if (nr <= MAX_NR) this.plans.set(nr, p);
       return p;
     }
@@ -395,6 +403,7 @@ export class SyscallDecoder {
       nr, name: this.names.get(nr) ?? `syscall_${nr}`, args, inArgs,
       exitArgs: args.filter((a) => a.phase !== Phase.None),
       hasIn: inArgs.length > 0,
+      noReturn: NO_RETURN.has(this.names.get(nr) ?? ''),
       regsEnter: this.enterOff ? compileRegs(args, this.enterOff.args, nr) : NO_REGS,
       regsExit: this.exitOff ? compileRegs(args, this.exitOff.args, nr) : NO_REGS,
     };
@@ -417,10 +426,10 @@ export class SyscallDecoder {
       // pending one, that one (with its captures) is the in-flight call.
       if (inFlight && prev.plan.nr === plan.nr && prev.ts === ts) {
         prev.inFlight = true;
-        emit(this.noExit(prev));
+        this.settle(prev, emit);
         return;
       }
-      emit(this.noExit(prev));
+      this.settle(prev, emit);
     }
     const args = plan.regsEnter(b, o);
     this.malformed = false;
@@ -429,10 +438,14 @@ export class SyscallDecoder {
       ts, tid, plan, args, cut,
       pid: b.readUInt32LE(o + f.pid),
       cpu: b.readUInt32LE(o + f.cpu),
-      malformed: this.malformed, inFlight, moved: false,
+      malformed: this.malformed, inFlight, moved: false, emitted: false,
     };
-    if (inFlight) emit(this.noExit(p));
-    else this.pending.set(tid, p);
+    if (inFlight) {
+      emit(this.noExit(p));
+      return;
+    }
+    this.pending.set(tid, p);
+    if (plan.noReturn) this.settle(p, emit);
   }
 
   /** An et_sys_exit record. */
@@ -454,7 +467,7 @@ export class SyscallDecoder {
         emit(this.event(p.ts, p.pid, tid, cpu, plan, p.args, ret, exitTs - p.ts, undefined, false, cut, p.malformed || this.malformed));
         return;
       }
-      emit(this.noExit(p));
+      this.settle(p, emit);
     }
     // Without its entry the kernel knows no arguments. With entry captures expected but
     // their record missing (lost), the registers are known but the captures are not.
@@ -519,7 +532,7 @@ export class SyscallDecoder {
       }
     }
     out.sort((a, b) => a.ts - b.ts);
-    for (const p of out) emit(this.noExit(p));
+    for (const p of out) this.settle(p, emit);
   }
 
   // ---- context ----
@@ -591,6 +604,13 @@ export class SyscallDecoder {
   }
 
   // ---- events ----
+
+  /** Emits an entry that will get no exit, once. */
+  private settle(p: Pending, emit: Emit): void {
+    if (p.emitted) return;
+    p.emitted = true;
+    emit(this.noExit(p));
+  }
 
   private noExit(p: Pending): RawEvent & {time: string} {
     return this.event(p.ts, p.pid, p.tid, p.cpu, p.plan, p.args, null, null, 'no_exit', p.inFlight, p.cut, p.malformed);

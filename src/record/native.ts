@@ -79,6 +79,8 @@ export interface NativeTracer {
    * value sizes; errors name the map.
    */
   mapUpdate(mapName: string, key: Buffer, value: Buffer): void;
+  /** Deletes one entry of a hash map; false when it had no such key. key must be exactly the map's key size. */
+  mapDelete(mapName: string, key: Buffer): boolean;
   /**
    * Every entry of a hash or array map (not per-CPU), e.g. `sys_stash` at stop
    * to find the calls still in progress. Programs may change the map during
@@ -252,6 +254,12 @@ class CheckedTracer implements NativeTracer {
     if (!Buffer.isBuffer(key)) throw new TypeError(`mapUpdate ${mapName}: key must be a Buffer`);
     if (!Buffer.isBuffer(value)) throw new TypeError(`mapUpdate ${mapName}: value must be a Buffer`);
     this.#native.mapUpdate(mapName, key, value);
+  }
+
+  mapDelete(mapName: string, key: Buffer): boolean {
+    checkMapName('mapDelete', mapName);
+    if (!Buffer.isBuffer(key)) throw new TypeError(`mapDelete ${mapName}: key must be a Buffer`);
+    return this.#native.mapDelete(mapName, key);
   }
 
   mapDump(mapName: string): MapDump {

@@ -15,6 +15,7 @@ import {cgroupPaths, hostInfo, snapshotProcesses} from './procfs';
 import {checkBtf, checkKernel, checkRoot, ensureTracefs, UserError} from './preflight';
 import {RECORD_TYPES, STRUCTS, TRUNCATED_FLAG, LOST_TYPE_ID, SYS_ENTER_TYPE_ID, SYS_EXIT_TYPE_ID, SYSCALL_PROGRAMS, EXEC_SYSCALL_PROGRAMS, INFLIGHT_FLAG, NO_ENTER_FLAG, STASH_STRUCT, STASH_CALL, layoutsByStruct} from './types';
 import {buildSyscallPlan, SyscallPlan} from '../syscalls';
+import {describeFilters, filterMapSizes, filterMeta, filterRodata, FilterOptions, pidsFull, PIDS_MAX, resolveFilters, seedPids, writeFilterLists} from './filters';
 
 export const PACKAGE_ROOT = packageRoot();
 export const DEFAULT_OBJECT = path.join(PACKAGE_ROOT, 'bpf', 'exectrace.bpf.o');
@@ -35,8 +36,11 @@ export interface RecordOptions {
   object?: string;
   /** Syscalls to record: names, 'all', or none (undefined: exec/fork/exit only). */
   syscalls?: string[] | 'all';
-  /** Only these comms (in-kernel filter on syscall records). */
-  comm?: string[];
+  /**
+   * Record-time filters, applied in the kernel to every record (--pid, --follow, --pidns,
+   * --cgroup, --uid, --comm; --syscall is `syscalls`). See src/record/filters.ts.
+   */
+  filters?: FilterOptions;
   /** Bytes kept of a buffer argument (--bytes) and of a string argument. */
   bytes?: number;
   maxStr?: number;
@@ -51,6 +55,8 @@ export interface TypeTotals {
   sent: number;
   lost: number;
   recorded: number;
+  /** Records a record-time filter kept out of the ring buffer. */
+  filtered: number;
 }
 
 export interface RecordSummary {
@@ -62,6 +68,8 @@ export interface RecordSummary {
   totals: Record<string, TypeTotals>;
   endReason: string;
   childExit?: {code: number | null; signal: string | null};
+  /** Processes --follow could not add (the kernel's set was full): their events are missing. */
+  followOverflow: number;
 }
 
 function version(): string {
@@ -138,6 +146,9 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     }
   }
 
+  const command = opts.command && opts.command.length ? [resolveCommand(opts.command[0]), ...opts.command.slice(1)] : undefined;
+  const filters = resolveFilters({...opts.filters, syscall: opts.syscalls === 'all' ? [] : opts.syscalls}, command !== undefined);
+
   const objectPath = opts.object ?? DEFAULT_OBJECT;
   const objBytes = fs.readFileSync(objectPath);
   const btf = btfFromElf(objBytes);
@@ -148,7 +159,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       names: opts.syscalls === 'all' ? undefined : opts.syscalls,
       maxStr: opts.maxStr ?? 4096,
       maxBytes: opts.bytes ?? 64,
-      comm: opts.comm ?? [],
+      comm: filters.comm,
       tracefs,
       kernelBtf: '/sys/kernel/btf/vmlinux',
       objectBtf: btf,
@@ -162,9 +173,10 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     max_str: opts.maxStr ?? 4096,
     max_bytes: opts.bytes ?? 64,
     self_tgid: process.pid,
-    comm_filter_on: plan && opts.comm?.length ? 1 : 0,
+    ...filterRodata(filters),
   };
   const rodata = rodataImage(objBytes, rodataValues);
+  writeFilterLists(rodata, objBytes, filters);
   const effective = {...rodataDefaults(objBytes), ...rodataValues};
 
   const header = layouts.et_header;
@@ -180,7 +192,6 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
 
   const native = loadNative();
   const host = hostInfo(native.pageSize);
-  const command = opts.command && opts.command.length ? [resolveCommand(opts.command[0]), ...opts.command.slice(1)] : undefined;
   const cgroups = cgroupPaths();
   const clockStart = native.clocks();
   const tracer: NativeTracer = openTracer({
@@ -190,7 +201,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     // Load only one of the two paths that see failed execs; without syscalls, keep the
     // per-thread stash (≈10 MB preallocated) to one entry.
     disable: plan ? EXEC_SYSCALL_PROGRAMS : SYSCALL_PROGRAMS,
-    maxEntries: plan ? undefined : {sys_stash: 1},
+    maxEntries: {...(plan ? {} : {sys_stash: 1}), ...filterMapSizes(filters)},
   }, native);
   try {
     if (plan) {
@@ -198,11 +209,6 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       for (const [nr, desc] of plan.descs) {
         key.writeUInt32LE(nr);
         tracer.mapUpdate('sys_descs', key, desc);
-      }
-      for (const c of opts.comm ?? []) {
-        const k = Buffer.alloc(16);
-        k.write(c, 'utf8');
-        tracer.mapUpdate('comm_filter', k, Buffer.from([1]));
       }
     }
   } catch (err) {
@@ -378,11 +384,16 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   let durationTimer: NodeJS.Timeout | undefined;
   let childExit: RecordSummary['childExit'];
   let endCounters: ReturnType<typeof pollCounters> | undefined;
+  let followOverflow = 0;
 
   try {
     for (const s of signals) process.on(s, onSignal);
     tracer.attach();
     tracer.start(onBatch, {batchBytes: Math.min(opts.chunkBytes, 1 << 20), flushMs: Math.min(opts.flushMs, 100)});
+    // After attach, so that no fork of a process being added is missed (see seedPids). With
+    // --follow and a command, the recorder itself goes in: the kernel adds the command at its
+    // fork, before it runs, so even its first event is kept — no wrapper, no handshake.
+    seedPids(tracer, filters);
     // The snapshot is taken after attach: a process started in between shows up twice
     // (snapshot and exec), never not at all.
     const processes = snapshotProcesses(host.clk_tck);
@@ -402,6 +413,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         duration_ms: opts.durationMs ?? null,
         object: path.basename(objectPath),
         object_sha256: require('node:crypto').createHash('sha256').update(objBytes).digest('hex'),
+        filters: filterMeta(filters),
       },
       flags: {truncated: TRUNCATED_FLAG, no_enter: NO_ENTER_FLAG, inflight: INFLIGHT_FLAG},
       record_header: header,
@@ -418,6 +430,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     } else {
       log(`recording (live, no file; ${processes.length} processes alive at start)`);
     }
+    const described = describeFilters(filters);
+    if (described) log(described);
 
     timer = setInterval(() => {
       pollCounters();
@@ -447,6 +461,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       await tracer.stop();
       if (plan) inflightCalls();
       endCounters = pollCounters();
+      if (filters.follow) followOverflow = pidsFull(tracer);
     } finally {
       tracer.close();
     }
@@ -460,9 +475,14 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       sent: t.id === LOST_TYPE_ID ? recorded.get(t.id) ?? 0 : c?.sent[t.id] ?? 0,
       lost: t.id === LOST_TYPE_ID ? 0 : c?.lost[t.id] ?? 0,
       recorded: recorded.get(t.id) ?? 0,
+      filtered: t.id === LOST_TYPE_ID ? 0 : c?.filtered[t.id] ?? 0,
     };
   }
-  // Per syscall: sys_exit records sent and lost, and calls a --comm filter left out.
+  if (followOverflow) {
+    log(`warning: ${followOverflow} processes could not be followed (the kernel's set of ${PIDS_MAX} processes was full): ` +
+      'their events are missing; narrow --pid/--follow');
+  }
+  // Per syscall: sys_exit records sent and lost, and calls a filter left out.
   const totalsSys: Record<string, {sent: number; lost: number; filtered: number}> = {};
   const sc = endCounters?.sys;
   if (plan && sc) {
@@ -488,6 +508,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         totals_sys: plan ? totalsSys : undefined,
         inflight_calls: plan ? inflight : undefined,
         end_reason: endReason,
+        follow_overflow: filters.follow ? followOverflow : undefined,
         unknown_types: [...recorded.keys()].filter((k) => !names.has(k)),
       });
     } catch (err) {
@@ -508,6 +529,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     totals,
     endReason,
     childExit,
+    followOverflow,
   };
 }
 

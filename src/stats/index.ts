@@ -43,6 +43,10 @@ export interface StatsReport {
   exits: {total: number; nonzero: number; signaled: number};
   syscalls: SyscallRow[];
   complete: boolean;
+  /** The filter flags given to stats: only matching events were summarized. */
+  filter?: string | null;
+  /** The file was written by `exectrace filter`: from which file, with which filter. */
+  filtered_from?: {file: string; filter: string} | null;
 }
 
 export interface TrailerTotals {
@@ -200,6 +204,10 @@ export function formatStats(r: StatsReport): string {
   const secs = r.duration_ns !== null ? (r.duration_ns / 1e9).toFixed(3) + ' s' : 'unknown';
   out.push(`duration   ${secs}${r.start ? `  (${r.start} → ${r.end})` : ''}`);
   out.push(`events     ${r.records}${r.rate_per_s !== null ? `  (${r.rate_per_s.toFixed(1)}/s)` : ''}; ${r.processes_at_start} processes alive at start`);
+  if (r.filtered_from) {
+    out.push(`filtered   from ${r.filtered_from.file} by ${r.filtered_from.filter || '(no filter)'}: RECORDED is what this file kept; SENT and LOST are the recording's`);
+  }
+  if (r.filter) out.push(`filter     ${r.filter}: events and RECORDED count only what matches; SENT and LOST are the whole file's`);
   if (!r.complete) out.push('note       no trailer (recording did not end cleanly): Sent is unknown, Lost comes from the stream');
   out.push('');
   out.push(`${pad('EVENT', 14)}${pad('SENT', 10, true)}${pad('RECORDED', 10, true)}${pad('LOST', 10, true)}`);

@@ -1,25 +1,19 @@
-// Buffered line output for decode: one write per ~64 KiB instead of one per event, and
-// backpressure so that piping into a slow reader does not grow memory without bound.
+// Buffered line output for decode: one write per ~64 KiB instead of one per event, written
+// synchronously to the file descriptor. Decoding is a synchronous loop, so going through a
+// Node stream would queue every line in memory when the reader is slower than we are (and a
+// pipe's queue can fail with ENOBUFS); a blocking write is the backpressure.
 
-import {Writable} from 'node:stream';
+import * as fs from 'node:fs';
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 export class Output {
   private buf: string[] = [];
   private size = 0;
-  private closed = false;
 
-  constructor(private readonly out: Writable, private readonly limit = 1 << 16) {
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      // The reader went away (`| head`): stop quietly, as command-line tools do.
-      if (err.code === 'EPIPE') {
-        this.closed = true;
-        process.exit(0);
-      }
-    });
-  }
+  constructor(private readonly fd = 1, private readonly limit = 1 << 16) {}
 
   line(s: string): void {
-    if (this.closed) return;
     this.buf.push(s);
     this.size += s.length + 1;
     if (this.size >= this.limit) this.flush();
@@ -27,13 +21,32 @@ export class Output {
 
   flush(): void {
     if (!this.buf.length) return;
-    this.out.write(this.buf.join('\n') + '\n');
+    const data = Buffer.from(this.buf.join('\n') + '\n', 'utf8');
     this.buf = [];
     this.size = 0;
+    writeAll(this.fd, data);
   }
 
   async end(): Promise<void> {
     this.flush();
-    if (this.out.writableNeedDrain) await new Promise((r) => this.out.once('drain', r));
+  }
+}
+
+/**
+ * Writes all of data. A non-blocking pipe (Node makes stdout one) answers EAGAIN when full:
+ * wait a millisecond and try again. EPIPE (`| head` went away) ends the program quietly,
+ * as command-line tools do.
+ */
+function writeAll(fd: number, data: Buffer): void {
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += fs.writeSync(fd, data, off, data.length - off);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') Atomics.wait(sleeper, 0, 0, 1);
+      else if (code === 'EPIPE') process.exit(0);
+      else throw err;
+    }
   }
 }

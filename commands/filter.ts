@@ -1,0 +1,100 @@
+import {Args, Flags} from '@oclif/core';
+import {BaseCommand, EXIT} from '../src/cli/base';
+import {filterFlags, filterSpec} from '../src/cli/filter-flags';
+import {forEachEvent, openTrace} from '../src/decode';
+import {compileFilter, filterFile} from '../src/filter';
+import {Problem} from '../src/format';
+import {toJson} from '../src/util/json';
+import {Output} from '../src/util/output';
+
+export default class Filter extends BaseCommand {
+  static override summary = 'Write the events that match a filter into a new trace file, or print them (no root needed).';
+  static override description = `The new file holds the records behind the matching events (a syscall keeps its \
+entry and exit records, and the context records it needs), every loss record, the source's metadata with a \
+"filter" note (what was applied, the source's name and SHA-256), and a trailer that keeps the source's \
+Sent/Lost counters: \`stats\` on it still tells what the recording lost. Lost markers are never filtered out. \
+The file is created with mode 0600; an existing one is replaced only with --force. With --json, the matching \
+events are printed as NDJSON instead. The filter flags work the same on decode and stats.
+
+--where EXPR tests the fields of each event as decode --json shows them (type, pid, comm, argv, argv[0], \
+args.filename, ns.pid, args.statbuf.st_size ...): == != < <= > >=, =~ /regex/flags and !~ (an argv matches \
+as its words joined by spaces), in ("a", "b"), and, or, not, parentheses; "strings" with \\ escapes, numbers \
+(-1, 0x1f, 1.5), true, false, null. A missing field is null; values of different types are never equal. \
+Flags and --where expressions all have to hold; a flag given several times matches any of its values. \
+A time of day is in UTC, on the day that puts it within the recording.`;
+
+  static override examples = [
+    '<%= config.bin %> filter t.bin --comm curl --since 10:42:00 --until 10:43:00 -o curl.bin',
+    '<%= config.bin %> filter t.bin --where \'type == "exec" and argv =~ /base64 -d/\' --json',
+    '<%= config.bin %> filter t.bin --tree 4242 -o build.bin',
+  ];
+
+  static override args = {
+    file: Args.string({description: 'trace file to filter', required: true}),
+  };
+
+  static override flags = {
+    ...filterFlags,
+    output: Flags.string({char: 'o', description: 'trace file to write', exclusive: ['json']}),
+    force: Flags.boolean({char: 'f', description: 'overwrite the output file if it exists'}),
+    json: Flags.boolean({description: 'print the matching events as NDJSON instead of writing a file'}),
+    processes: Flags.boolean({description: 'include the matching processes alive at start', default: true, allowNo: true}),
+  };
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Filter);
+    const spec = filterSpec(flags);
+    const problems: Problem[] = [];
+    const onProblem = (p: Problem) => {
+      problems.push(p);
+      this.warnLine(`${args.file}: ${p.message}`);
+    };
+    if (flags.json) {
+      const complete = await this.printJson(args.file, flags.processes, spec, onProblem);
+      if (problems.length || !complete) process.exitCode = EXIT.damaged;
+      return;
+    }
+    if (!flags.output) {
+      this.warnLine('filter: give -o FILE to write the matching records to, or --json to print the matching events');
+      process.exit(EXIT.usage);
+    }
+    const r = filterFile(args.file, flags.output, spec, {force: flags.force, processes: flags.processes, onProblem});
+    for (const w of r.warnings) this.warnLine(w);
+    const byType = Object.entries(r.kept).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+    const context = r.context ? `, plus ${r.context} context record${r.context === 1 ? '' : 's'} (execs and forks they rely on)` : '';
+    const dropped = r.undecodable ? `; ${r.undecodable} undecodable record${r.undecodable === 1 ? '' : 's'} dropped` : '';
+    process.stdout.write(
+      `${r.output}: kept ${r.records_out - r.context} of ${r.records_in} records${byType ? ` (${byType})` : ''}${context}, ` +
+        `${plural(r.events, 'event')} and ${plural(r.processes, 'process', 'processes')} alive at start, ` +
+        `${plural(r.chunks, 'chunk')}${r.copied ? ` (${r.copied} copied as stored)` : ''}, ${r.bytes} bytes${dropped}\n` +
+        `  filter: ${r.filter || '(none)'}\n`,
+    );
+    if (!r.source_trailer && !problems.some((p) => p.kind === 'truncated')) {
+      this.warnLine(`${args.file}: no trailer: the recording did not end cleanly (Sent is unknown; Lost comes from the stream's lost records)`);
+    }
+    if (r.problems || !r.source_trailer) process.exitCode = EXIT.damaged;
+  }
+
+  /** --json: the matching events, as decode --json prints them. Returns whether the file was complete. */
+  private async printJson(file: string, processes: boolean, spec: ReturnType<typeof filterSpec>, onProblem: (p: Problem) => void): Promise<boolean> {
+    const t = openTrace(file, onProblem);
+    const out = new Output();
+    let filter;
+    try {
+      filter = compileFilter(spec, {path: file, decoder: t.decoder, meta: t.reader.meta as never});
+      const test = filter.test;
+      forEachEvent(t, {processes}, (e) => {
+        if (test(e)) out.line(toJson(e));
+      });
+    } finally {
+      t.reader.close();
+    }
+    await out.end();
+    for (const w of filter.warnings()) this.warnLine(w);
+    return t.reader.complete;
+  }
+}
+
+function plural(n: number, one: string, many = one + 's'): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

@@ -1,0 +1,36 @@
+// The filter flags `filter`, `decode` and `stats` share (src/filter says what they mean).
+
+import {Flags} from '@oclif/core';
+import {EVENT_TYPES, type FilterSpec} from '../filter';
+
+const GROUP = 'FILTER';
+
+export const filterFlags = {
+  pid: Flags.integer({description: 'only events of this process (thread-group id; repeatable)', multiple: true, min: 0, helpGroup: GROUP}),
+  comm: Flags.string({description: 'only events of tasks with this comm (repeatable)', multiple: true, helpGroup: GROUP}),
+  type: Flags.string({description: 'only events of this type (repeatable)', multiple: true, options: [...EVENT_TYPES], helpGroup: GROUP}),
+  syscall: Flags.string({description: 'only calls of this syscall (repeatable)', multiple: true, helpGroup: GROUP}),
+  uid: Flags.integer({description: 'only events of this user id (repeatable)', multiple: true, min: 0, helpGroup: GROUP}),
+  since: Flags.string({
+    description: 'only events at or after this time: RFC 3339, a UTC time of day (10:42, 10:42:05.5), or a duration from the start (+30s, 1m30s)',
+    helpGroup: GROUP,
+  }),
+  until: Flags.string({description: 'only events before this time (same forms as --since)', helpGroup: GROUP}),
+  tree: Flags.integer({description: 'only events of this process and its descendants (followed through forks)', min: 0, helpGroup: GROUP}),
+  where: Flags.string({
+    description: 'only events for which EXPR holds, e.g. \'syscall == "openat" and ret < 0\', \'argv =~ /curl/\' (repeatable: all must hold)',
+    multiple: true,
+    helpGroup: GROUP,
+  }),
+};
+
+/** The filter flags of a parsed command line. */
+export function filterSpec(flags: {
+  pid?: number[]; comm?: string[]; type?: string[]; syscall?: string[]; uid?: number[];
+  since?: string; until?: string; tree?: number; where?: string[];
+}): FilterSpec {
+  return {
+    pid: flags.pid, comm: flags.comm, type: flags.type, syscall: flags.syscall, uid: flags.uid,
+    since: flags.since, until: flags.until, tree: flags.tree, where: flags.where,
+  };
+}

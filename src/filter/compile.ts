@@ -1,0 +1,209 @@
+// Compiling the filter flags into one test over decoded events (see index.ts).
+
+import type {Decoder, SnapshotProcess} from '../decode/events';
+import {shellQuote} from '../decode/human';
+import {compileWhere, type CompiledWhere} from './expr';
+import {parseTimeBound, recordingEnd, type TimeBound} from './time';
+import {ProcessTree} from './tree';
+
+
+/** Event types the --type flag (and `type == ...`) can name. */
+export const EVENT_TYPES = ['exec', 'exec_failed', 'fork', 'exit', 'syscall', 'lost', 'process'] as const;
+
+/** The filter flags, as given on the command line. */
+export interface FilterSpec {
+  pid?: number[];
+  comm?: string[];
+  type?: string[];
+  syscall?: string[];
+  uid?: number[];
+  since?: string;
+  until?: string;
+  where?: string[];
+  tree?: number;
+}
+
+/** What compiling a filter needs from the file. */
+export interface FilterContext {
+  /** The file's path: the time of day is placed using the recording's end, from its trailer. */
+  path?: string;
+  decoder: Decoder;
+  meta: {
+    clock?: {start?: {boot_ns: number | bigint; realtime_ns: number | bigint}};
+    processes?: SnapshotProcess[];
+    syscalls?: unknown;
+  };
+}
+
+type Test = (e: Record<string, unknown>) => boolean;
+
+export class EventFilter {
+  /** The matching test; call it once per event, in stream order (--tree follows the stream). */
+  readonly test: (e: Record<string, unknown>) => boolean;
+  /** The time window as resolved (RFC 3339), when --since/--until were given. */
+  readonly window: {since?: string; until?: string};
+  private readonly wheres: CompiledWhere[];
+
+  constructor(readonly spec: FilterSpec, test: Test, window: {since?: string; until?: string}, wheres: CompiledWhere[]) {
+    this.test = test;
+    this.window = window;
+    this.wheres = wheres;
+  }
+
+  /** Whether any condition was given. */
+  get active(): boolean {
+    return describeSpec(this.spec) !== '';
+  }
+
+  /** The flags as a command line: `--comm curl --where 'type == "exec"'`. */
+  describe(): string {
+    return describeSpec(this.spec);
+  }
+
+  /** After a pass: --where paths no event had (likely typos), as one-line warnings. */
+  warnings(): string[] {
+    const out: string[] = [];
+    for (const w of this.wheres) {
+      for (const p of w.unseenPaths()) out.push(`--where: no event tested had a field ${p.path} (column ${p.col}): ${w.source}`);
+    }
+    return out;
+  }
+}
+
+/** Flags in a fixed order, each value quoted for a shell. */
+export function describeSpec(s: FilterSpec): string {
+  const parts: string[] = [];
+  // Also reads the `applied` note of a filtered file, which may hold anything.
+  const add = (flag: string, vals: unknown) => {
+    const list = Array.isArray(vals) ? vals : vals === undefined || vals === null ? [] : [vals];
+    for (const v of list) parts.push(`--${flag} ${shellQuote(String(v))}`);
+  };
+  add('tree', s.tree);
+  add('pid', s.pid);
+  add('comm', s.comm);
+  add('type', s.type);
+  add('syscall', s.syscall);
+  add('uid', s.uid);
+  add('since', s.since);
+  add('until', s.until);
+  add('where', s.where);
+  return parts.join(' ');
+}
+
+/** The spec without empty entries, as stored in a filtered file's `filter.applied`. */
+export function appliedSpec(s: FilterSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Compiles the flags into one test. Throws a one-line Error naming the flag when one cannot
+ * be read (a bad time, an unknown syscall, a --where mistake with its column).
+ */
+export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter {
+  const tests: Test[] = [];
+  const window: {since?: string; until?: string} = {};
+
+  // --tree goes first: it must see every event to follow forks and exits.
+  let tree: ProcessTree | null = null;
+  if (spec.tree !== undefined) tree = new ProcessTree(spec.tree, ctx.meta.processes ?? []);
+
+  if (spec.type?.length) {
+    for (const t of spec.type) {
+      if (!(EVENT_TYPES as readonly string[]).includes(t)) throw new Error(`--type: unknown event type ${JSON.stringify(t)} (${EVENT_TYPES.join(', ')})`);
+    }
+    const set = new Set(spec.type);
+    tests.push((e) => set.has(e.type as string));
+  }
+  if (spec.syscall?.length) {
+    const known = syscallNames(ctx.meta.syscalls);
+    for (const s of spec.syscall) {
+      if (known.size && !known.has(s)) throw new Error(`--syscall: ${JSON.stringify(s)} is not a syscall this file knows`);
+    }
+    const set = new Set(spec.syscall);
+    tests.push((e) => e.type === 'syscall' && set.has(e.syscall as string));
+  }
+  if (spec.pid?.length) {
+    const set = new Set(spec.pid);
+    tests.push((e) => set.has(e.pid as number));
+  }
+  if (spec.uid?.length) {
+    const set = new Set(spec.uid);
+    tests.push((e) => set.has(e.uid as number));
+  }
+  if (spec.comm?.length) {
+    const set = new Set(spec.comm);
+    tests.push((e) => set.has(e.comm as string));
+  }
+  if (spec.since !== undefined || spec.until !== undefined) {
+    const start = ctx.meta.clock?.start;
+    if (!start) throw new Error('--since/--until: the file has no clock to place times on');
+    const span = {
+      startBootNs: BigInt(start.boot_ns),
+      startRealNs: BigInt(start.realtime_ns),
+      endBootNs: ctx.path ? recordingEnd(ctx.path) : null,
+    };
+    let since: TimeBound | null = null;
+    let until: TimeBound | null = null;
+    if (spec.since !== undefined) {
+      since = parseTimeBound(spec.since, 'since', span);
+      window.since = since.time;
+    }
+    if (spec.until !== undefined) {
+      until = parseTimeBound(spec.until, 'until', span);
+      window.until = until.time;
+    }
+    if (since && until && since.bootNs > until.bootNs) {
+      throw new Error(`--since ${spec.since} (${since.time}) is after --until ${spec.until} (${until.time})`);
+    }
+    const lo = since?.bootNs;
+    const hi = until?.bootNs;
+    // [since, until): ts_ns is a number, or a bigint past 2^53; both compare exactly with either.
+    if (lo !== undefined && hi !== undefined) tests.push((e) => (e.ts_ns as number) >= lo && (e.ts_ns as number) < hi);
+    else if (lo !== undefined) tests.push((e) => (e.ts_ns as number) >= lo);
+    else if (hi !== undefined) tests.push((e) => (e.ts_ns as number) < hi);
+  }
+  const wheres: CompiledWhere[] = [];
+  for (const w of spec.where ?? []) {
+    const c = compileWhere(w, {types: EVENT_TYPES, syscalls: syscallNames(ctx.meta.syscalls)});
+    wheres.push(c);
+    tests.push(c.test);
+  }
+
+  const all = chain(tests);
+  let test: Test;
+  if (tree) {
+    const t = tree;
+    test = (e) => e.type === 'lost' || (t.step(e) && all(e));
+  } else {
+    test = (e) => e.type === 'lost' || all(e);
+  }
+  return new EventFilter(spec, test, window, wheres);
+}
+
+function chain(tests: Test[]): Test {
+  switch (tests.length) {
+    case 0: return () => true;
+    case 1: return tests[0];
+    case 2: {
+      const [a, b] = tests;
+      return (e) => a(e) && b(e);
+    }
+    default:
+      return (e) => {
+        for (const t of tests) if (!t(e)) return false;
+        return true;
+      };
+  }
+}
+
+function syscallNames(meta: unknown): Set<string> {
+  const table = (meta as {table?: unknown} | undefined)?.table;
+  const out = new Set<string>();
+  if (typeof table === 'object' && table !== null) for (const v of Object.values(table)) if (typeof v === 'string') out.add(v);
+  return out;
+}

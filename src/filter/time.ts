@@ -1,0 +1,158 @@
+// --since / --until: an RFC 3339 time, a time of day, or a duration from the start of the
+// recording, turned into a bound on the boot clock that events' ts_ns are on (through the
+// clock pair in the file's metadata).
+//
+// A time of day (HH:MM[:SS[.frac]]) is in UTC, as decode prints times of day. It is put on
+// the day that places it within the recording (start to end, the end from the trailer), or
+// nearest to it when no day does; the first such day when the recording spans several. So
+// `--since 00:05` in a recording from 23:50 to 00:10 means the 00:05 after midnight.
+
+import * as fs from 'node:fs';
+import {
+  BLOCK_F_ZSTD, BLOCK_HEADER_SIZE, DEFAULT_LIMITS, FOOTER_SIZE, MAX_BLOCK_HEADER_SIZE, TAG_TRAILER, blockHeaderFault,
+  decodeBlockHeader, decodeDocument, decodeFooter, sha256, PayloadDecompressor,
+} from '../format';
+
+const NS = 1_000_000_000n;
+const DAY_NS = 86_400n * NS;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+export interface Span {
+  /** Boot-clock and wall-clock (ns since the epoch) readings taken together at the start. */
+  startBootNs: bigint;
+  startRealNs: bigint;
+  /** Boot-clock end of the recording (trailer clock_end), or null when unknown. */
+  endBootNs: bigint | null;
+}
+
+export interface TimeBound {
+  /** The bound on ts_ns (boot clock); a bigint only beyond 2^53. */
+  bootNs: number | bigint;
+  /** The same instant as RFC 3339 UTC with nanoseconds. */
+  time: string;
+}
+
+const EXAMPLES = 'examples: 2026-11-23T10:42:00Z, 10:42, 10:42:05.25, +30s, 1m30s';
+
+/** Reads --since/--until. Throws a one-line Error naming the flag. */
+export function parseTimeBound(s: string, flag: string, span: Span): TimeBound {
+  const text = s.trim();
+  const wall = durationFromStart(text, span) ?? timeOfDay(text, span, flag) ?? rfc3339(text, flag);
+  if (wall === null) throw new Error(`--${flag}: cannot read time ${JSON.stringify(s)} (${EXAMPLES})`);
+  const boot = span.startBootNs + (wall - span.startRealNs);
+  return {bootNs: boot >= -MAX_SAFE && boot <= MAX_SAFE ? Number(boot) : boot, time: formatWall(wall)};
+}
+
+const UNIT_NS: Record<string, number> = {ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9, d: 86400e9};
+
+/** "+10s", "1m30s", "1h2m3.5s", "250ms" from the start of the recording; null if not a duration. */
+function durationFromStart(text: string, span: Span): bigint | null {
+  const body = text.startsWith('+') ? text.slice(1) : text;
+  if (!/^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d))+$/.test(body)) return null;
+  let ns = 0;
+  for (const m of body.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/g)) ns += Number(m[1]) * UNIT_NS[m[2]];
+  return span.startRealNs + BigInt(Math.round(ns));
+}
+
+/** HH:MM[:SS[.frac]] in UTC, placed on a day as the header comment says; null if not one. */
+function timeOfDay(text: string, span: Span, flag: string): bigint | null {
+  const m = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/.exec(text);
+  if (!m) return null;
+  const tod = clockNs(m[1], m[2], m[3], m[4], flag, text);
+  const start = span.startRealNs;
+  const end = span.endBootNs !== null && span.endBootNs >= span.startBootNs ? start + (span.endBootNs - span.startBootNs) : start;
+  const day0 = floorDiv(start, DAY_NS) * DAY_NS;
+  const days = floorDiv(end, DAY_NS) - floorDiv(start, DAY_NS);
+  let best: bigint | null = null;
+  let bestDist = 0n;
+  for (let k = -1n; k <= days + 1n; k++) {
+    const t = day0 + k * DAY_NS + tod;
+    const dist = t < start ? start - t : t > end ? t - end : 0n;
+    if (best === null || dist < bestDist) {
+      best = t;
+      bestDist = dist;
+    }
+  }
+  return best;
+}
+
+/** RFC 3339 (a missing zone is taken as UTC; a date alone is its midnight UTC); null if not one. */
+function rfc3339(text: string, flag: string): bigint | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?([Zz]|[+-]\d{2}:?\d{2})?$/.exec(text);
+  if (!m) return null;
+  const [, y, mo, d, hh, mm, ss, frac, zone] = m;
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d));
+  const date = new Date(ms);
+  if (Number(mo) < 1 || Number(mo) > 12 || date.getUTCDate() !== Number(d)) {
+    throw new Error(`--${flag}: ${text} is not a valid date`);
+  }
+  let ns = BigInt(ms) * 1_000_000n + (hh === undefined ? 0n : clockNs(hh, mm, ss, frac, flag, text));
+  if (zone && zone !== 'Z' && zone !== 'z') {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone) as RegExpExecArray;
+    const off = (BigInt(Number(z[2])) * 60n + BigInt(Number(z[3]))) * 60n * NS;
+    if (Number(z[2]) > 23 || Number(z[3]) > 59) throw new Error(`--${flag}: bad time zone offset in ${text}`);
+    ns += z[1] === '+' ? -off : off;
+  }
+  return ns;
+}
+
+function clockNs(hh: string, mm: string, ss: string | undefined, frac: string | undefined, flag: string, text: string): bigint {
+  const h = Number(hh);
+  const mi = Number(mm);
+  const s = Number(ss ?? 0);
+  if (h > 23 || mi > 59 || s > 60) throw new Error(`--${flag}: ${text} is not a valid time of day`);
+  const f = frac ? BigInt(frac.padEnd(9, '0')) : 0n;
+  return (BigInt(h) * 3600n + BigInt(mi) * 60n + BigInt(s)) * NS + f;
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a < 0n && q * b !== a ? q - 1n : q;
+}
+
+function formatWall(ns: bigint): string {
+  const sec = floorDiv(ns, NS);
+  const frac = ns - sec * NS;
+  const d = new Date(Number(sec) * 1000);
+  if (Number.isNaN(d.getTime())) return `${ns} ns since the epoch`;
+  return d.toISOString().slice(0, 19) + '.' + String(frac).padStart(9, '0') + 'Z';
+}
+
+/**
+ * The end of the recording on the boot clock, from the trailer reached through the footer
+ * (a seek, not a pass over the chunks); null when the file has no readable trailer.
+ */
+export function recordingEnd(path: string): bigint | null {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(path, 'r');
+    const size = fs.fstatSync(fd).size;
+    if (size < FOOTER_SIZE + BLOCK_HEADER_SIZE) return null;
+    const foot = Buffer.alloc(FOOTER_SIZE);
+    fs.readSync(fd, foot, 0, FOOTER_SIZE, size - FOOTER_SIZE);
+    const f = decodeFooter(foot, 0);
+    if (!f.magicOk || !Number.isSafeInteger(f.trailerOffset) || f.trailerOffset + BLOCK_HEADER_SIZE > size - FOOTER_SIZE) return null;
+    const hb = Buffer.alloc(MAX_BLOCK_HEADER_SIZE);
+    const got = fs.readSync(fd, hb, 0, Math.min(MAX_BLOCK_HEADER_SIZE, size - FOOTER_SIZE - f.trailerOffset), f.trailerOffset);
+    if (got < BLOCK_HEADER_SIZE || blockHeaderFault(hb, 0) !== null) return null;
+    const h = decodeBlockHeader(hb, 0);
+    const at = f.trailerOffset + h.headerSize;
+    if (h.tag !== TAG_TRAILER || at + h.payloadSize !== size - FOOTER_SIZE || h.payloadSize > DEFAULT_LIMITS.maxPayloadSize) return null;
+    if (h.rawSize > DEFAULT_LIMITS.maxMetaSize) return null;
+    const payload = Buffer.alloc(h.payloadSize);
+    fs.readSync(fd, payload, 0, h.payloadSize, at);
+    if (!sha256(payload).equals(h.payloadSha256)) return null;
+    let doc = payload;
+    if (h.flags & BLOCK_F_ZSTD) {
+      doc = Buffer.alloc(h.rawSize);
+      new PayloadDecompressor().decompressInto(payload, doc);
+    }
+    const t = decodeDocument(doc, DEFAULT_LIMITS);
+    const end = (t.clock_end as {boot_ns?: unknown} | undefined)?.boot_ns;
+    return typeof end === 'number' || typeof end === 'bigint' ? BigInt(end) : null;
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}
