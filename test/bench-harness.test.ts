@@ -54,6 +54,8 @@ kernelTest(t, 'kernel: make bench in smoke mode (BENCH_QUICK=1) runs end to end'
     t.ok((sys.bytes_per_event as number) > 0 && (sys.peak_rss_kb as number) > 0, 'bytes per event and peak RSS measured');
     t.ok(row('decode', /decode --json \(syscall-storm file\)/)?.events_per_s, 'decode rate on the syscall-storm file');
     t.ok(rows.filter((x) => x.section === 'memory' && /^exectrace decode/.test(x.tool) && x.peak_rss_kb).length >= 2, 'decode peak RSS on two file sizes');
+    t.ok(row('decode', /^exectrace filter --syscall getppid -o \(syscall-storm file\)/)?.events_per_s, 'filter rate on the syscall-storm file');
+    t.ok(rows.filter((x) => x.section === 'memory' && /^exectrace filter -o/.test(x.tool) && x.peak_rss_kb).length >= 2, 'filter peak RSS on two file sizes');
   }
   for (const x of rows) t.ok(x.na || x.error || typeof x.command === 'string', `${x.section} / ${x.tool}: has its command`);
   fs.rmSync(path.dirname(json), {recursive: true, force: true});

@@ -13,9 +13,9 @@
 //                  under bpftrace printf on the same tracepoints.
 //   exec storm     N fork+exec of /bin/true with known arguments (execstorm.c) untraced,
 //                  under `exectrace record` (each argv checked), beside `execsnoop -x`.
-//   decode         events/s of `exectrace decode --json` and `exectrace stats` on the
+//   decode         events/s of `exectrace decode --json`, `stats` and `filter -o` on the
 //                  recorded files, beside `perf script` on perf's file.
-//   memory         peak RSS of decode (and filter, once it exists) on files of ~1 M and
+//   memory         peak RSS of decode, stats and filter -o on files of ~1 M and
 //                  ≥ 4 M events: it must stay flat as files grow.
 //
 // Environment: BENCH_N (storm calls, default 2,000,000), BENCH_EXEC_N (execs, default
@@ -767,11 +767,20 @@ async function decodeStartup() {
   return startup;
 }
 
-async function decodeRows(file, what, counted) {
+/** The filter the bench applies to a file of this kind: one that keeps most of it, so
+ * that the figure includes writing (compressing) nearly every record again. */
+function filterArgv(file, kind) {
+  const keep = kind === 'syscall' ? ['--syscall', 'getppid'] : ['--type', 'exec'];
+  return [EXECTRACE, 'filter', file, ...keep, '--force', '-o', path.join(T, 'filtered.bin')];
+}
+
+async function decodeRows(file, what, counted, kind) {
   const st = await decodeStartup();
   for (const [tool, argv, start] of [
     ['exectrace decode --json', [EXECTRACE, 'decode', file, '--json'], st.decode_s],
     ['exectrace stats', [EXECTRACE, 'stats', file], st.stats_s],
+    // events/s counts the source's events: what the filter had to read and test
+    [`exectrace filter ${kind === 'syscall' ? '--syscall getppid' : '--type exec'} -o`, filterArgv(file, kind), st.decode_s],
   ]) {
     const t = await timedRuns(argv, tool);
     addRow({
@@ -819,10 +828,6 @@ async function stormFile(n, name) {
 }
 
 async function memoryRows() {
-  const filterNa = hasCommand('filter')
-    ? 'the filter command exists, but the bench has no invocation for it yet: add one in memoryRows() in test/bench/run.js'
-    : 'not available: there is no filter command yet';
-  addRow({section: M, tool: 'exectrace filter', command: '', na: filterNa});
   let files;
   let note = null;
   if (storm.files.exectrace) {
@@ -859,8 +864,15 @@ async function memoryRows() {
       addRow({section: M, tool: `exectrace stats (${f.what})`, command: `${show(statsArgv)} > /dev/null`, events: c.events, bytes, peak_rss_kb: s.m.maxrss_kb, note});
       return s;
     });
-    if (c.error || s.error) continue;
-    points.push({file: show([f.file]), events: c.events, bytes, decode_rss_kb: c.rss_kb, stats_rss_kb: s.m.maxrss_kb});
+    const filterArgs = filterArgv(f.file, storm.files.exectrace ? 'syscall' : 'exec');
+    const fl = await attempt({section: M, tool: `exectrace filter -o (${f.what})`, command: show(filterArgs)}, async () => {
+      const fl = await measured(filterArgs, {stdout: 'null'});
+      if (fl.code !== 0 && fl.code !== 3) check(fl, filterArgs, 'filter');
+      addRow({section: M, tool: `exectrace filter -o (${f.what})`, command: show(filterArgs), events: c.events, bytes, peak_rss_kb: fl.m.maxrss_kb, note});
+      return fl;
+    });
+    if (c.error || s.error || fl.error) continue;
+    points.push({file: show([f.file]), events: c.events, bytes, decode_rss_kb: c.rss_kb, stats_rss_kb: s.m.maxrss_kb, filter_rss_kb: fl.m.maxrss_kb});
   }
   if (points.length < 2) return null;
   points.sort((x, y) => x.events - y.events);
@@ -870,6 +882,7 @@ async function memoryRows() {
     events_ratio: b.events / a.events,
     decode_rss_ratio: b.decode_rss_kb / a.decode_rss_kb,
     stats_rss_ratio: b.stats_rss_kb / a.stats_rss_kb,
+    filter_rss_ratio: b.filter_rss_kb / a.filter_rss_kb,
     note,
   };
 }
@@ -959,7 +972,7 @@ async function main() {
       // The storm's own getppid calls, by pid (stats counts them system-wide).
       f.row.workload_calls = f.counted.getppid;
       f.row.workload_calls_from = 'decode, storm pid';
-      await decodeRows(f.file, 'syscall-storm file', f.counted);
+      await decodeRows(f.file, 'syscall-storm file', f.counted, 'syscall');
     });
   } else {
     addRow({section: D, tool: 'exectrace decode --json (syscall-storm file)', command: '', na: 'not available: record has no --syscalls yet'});
@@ -967,7 +980,7 @@ async function main() {
   if (execs.file) {
     await attempt({section: D, tool: 'exectrace decode (exec storm)'}, async () => {
       execs.file.counted = await decodeCounted(execs.file.file);
-      await decodeRows(execs.file.file, 'exec-storm file', execs.file.counted);
+      await decodeRows(execs.file.file, 'exec-storm file', execs.file.counted, 'exec');
     });
   }
   if (OPTS.peers && which('perf') && isRoot) await attempt({section: D, tool: 'perf script'}, decodePerfScript);
@@ -1006,8 +1019,10 @@ function report(result, markdown) {
   out.push(table(result.rows, markdown));
   out.push('');
   if (growth) {
-    const pts = growth.points.map((p) => `${fmtInt(p.events)} events: decode ${fmtMB(p.decode_rss_kb)}, stats ${fmtMB(p.stats_rss_kb)}`).join('; ');
-    out.push(`memory: ${pts} — ${fmtX(growth.events_ratio)} the events, ${fmtX(growth.decode_rss_ratio)} decode's peak RSS, ${fmtX(growth.stats_rss_ratio)} stats'${growth.note ? ` (${growth.note})` : ''}`);
+    const filt = (kb) => (kb ? `, filter ${fmtMB(kb)}` : '');
+    const pts = growth.points.map((p) => `${fmtInt(p.events)} events: decode ${fmtMB(p.decode_rss_kb)}, stats ${fmtMB(p.stats_rss_kb)}${filt(p.filter_rss_kb)}`).join('; ');
+    const fr = growth.filter_rss_ratio ? `, ${fmtX(growth.filter_rss_ratio)} filter's` : '';
+    out.push(`memory: ${pts} — ${fmtX(growth.events_ratio)} the events, ${fmtX(growth.decode_rss_ratio)} decode's peak RSS, ${fmtX(growth.stats_rss_ratio)} stats'${fr}${growth.note ? ` (${growth.note})` : ''}`);
   }
   for (const n of result.notes) out.push(`- ${n}`);
   for (const r of result.rows) if (r.footnote) out.push(`- ${r.footnote}`);
