@@ -22,6 +22,7 @@ NATIVE_SOURCES := $(wildcard native/*.cc native/*.h) binding.gyp
 TEST_PROGS := $(patsubst %.c,%.out,$(filter-out %.bpf.c,$(wildcard test/progs/*.c)))
 DEMO_TRACE ?= /tmp/exectrace-demo.bin
 DEMO_SYSCALLS ?= /tmp/exectrace-demo-syscalls.bin
+DEMO_FILTERED ?= /tmp/exectrace-demo-sh.bin
 
 .PHONY: deps apt npm build bpf check-bpf demo test bench fuzz clean progs fixtures syscall-table damaged-fixtures
 
@@ -82,12 +83,16 @@ test/progs/%.out: test/progs/%.c
 
 # Records a short, known workload system-wide, then decodes and summarizes it offline.
 demo: build
-	@echo "== record (system-wide, while the demo workload runs)"
-	./bin/exectrace record --raw --force -o $(DEMO_TRACE) -- bash test/demo-workload.sh
+	@echo "== record the demo workload and its descendants (--follow: filtered in the kernel)"
+	./bin/exectrace record --raw --follow --force -o $(DEMO_TRACE) -- bash test/demo-workload.sh
 	@echo "== decode"
 	./bin/exectrace decode $(DEMO_TRACE) | tail -n 25
 	@echo "== stats"
 	./bin/exectrace stats $(DEMO_TRACE)
+	@echo "== filter, offline: a predicate, then a new trace file of one command's events"
+	./bin/exectrace decode $(DEMO_TRACE) --where 'type == "exec_failed" or argv =~ /quotes/'
+	./bin/exectrace filter $(DEMO_TRACE) --comm sh --force -o $(DEMO_FILTERED)
+	./bin/exectrace stats $(DEMO_FILTERED) | head -n 9
 	@echo "== syscalls of one command, decoded like strace"
 	./bin/exectrace record --force -o $(DEMO_SYSCALLS) --syscalls --comm cat --bytes 32 -- cat /etc/os-release > /dev/null
 	./bin/exectrace decode $(DEMO_SYSCALLS) --no-processes | grep -F ' cat(' | tail -n 12

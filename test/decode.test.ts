@@ -118,6 +118,31 @@ t.test('stats', async (t) => {
   t.match(formatStats(r), /EVENT\s+SENT\s+RECORDED\s+LOST\nexec\s+\d+\s+\d+\s+0\n/);
 });
 
+t.test('stats: FILTERED appears when a record-time filter left records out; unused syscall types are hidden', async (t) => {
+  const s = new StatsCollector(['exec', 'fork', 'exit', 'sys_exit', 'task']);
+  const totals = {
+    exec: {sent: 10, lost: 0, recorded: 10, filtered: 7},
+    fork: {sent: 11, lost: 2, recorded: 9, filtered: 15},
+    exit: {sent: 11, lost: 0, recorded: 11, filtered: 0},
+    sys_exit: {sent: 0, lost: 0, recorded: 0, filtered: 0},
+    task: {sent: 0, lost: 0, recorded: 0, filtered: 0},
+  };
+  const table = (text: string) => text.split('\n').slice(3, 7).join('\n');
+  const r = s.report({totals} as never, null, 10, {exec: 10, fork: 9, exit: 11, sys_exit: 0, task: 0});
+  t.same(r.types.map((x) => [x.event, x.filtered]), [['exec', 7], ['fork', 15], ['exit', 0], ['sys_exit', 0], ['task', 0]]);
+  t.equal(table(formatStats(r)), [
+    'EVENT               SENT  RECORDED      LOST  FILTERED',
+    'exec                  10        10         0         7',
+    'fork                  11         9         2        15',
+    'exit                  11        11         0         0',
+  ].join('\n'));
+  // Nothing filtered (or a file from before the counter existed): no column.
+  const plain = Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, {sent: v.sent, lost: v.lost, recorded: v.recorded}]));
+  const r2 = new StatsCollector(['exec']).report({totals: plain} as never, null, 10, {exec: 10, fork: 9, exit: 11});
+  t.equal(table(formatStats(r2)).split('\n')[0], 'EVENT               SENT  RECORDED      LOST');
+  t.equal(r2.types[0].filtered, null);
+});
+
 t.test('the CLI, offline', async (t) => {
   const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8'});
   const j = run(['decode', FIXTURE, '--json', '--no-processes']);

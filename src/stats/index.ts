@@ -10,6 +10,8 @@ export interface TypeRow {
   sent: number | null;
   recorded: number;
   lost: number;
+  /** Records a record-time filter kept out of the ring (never lost); null in older files. */
+  filtered: number | null;
 }
 
 /** One syscall: what the decoded events say, and what the kernel counted (trailer `totals_sys`). */
@@ -50,7 +52,7 @@ export interface StatsReport {
 }
 
 export interface TrailerTotals {
-  [event: string]: {sent?: number; lost?: number; recorded?: number};
+  [event: string]: {sent?: number; lost?: number; recorded?: number; filtered?: number};
 }
 
 export interface TrailerSyscallTotals {
@@ -153,6 +155,7 @@ export class StatsCollector {
         recorded: this.recorded.get(name) ?? 0,
         // The trailer holds the kernel's own counters; without it, the stream's lost records.
         lost: t && typeof t.lost === 'number' ? Math.max(t.lost, this.lost.get(name) ?? 0) : this.lost.get(name) ?? 0,
+        filtered: t && typeof t.filtered === 'number' ? t.filtered : null,
       });
     }
     const span = clockEnd ?? (this.first && this.last
@@ -199,6 +202,8 @@ function pad(s: string | number, n: number, right = false): string {
   return right ? t.padStart(n) : t.padEnd(n);
 }
 
+const SYSCALL_TYPES = new Set(['sys_enter', 'sys_exit', 'task']);
+
 export function formatStats(r: StatsReport): string {
   const out: string[] = [];
   const secs = r.duration_ns !== null ? (r.duration_ns / 1e9).toFixed(3) + ' s' : 'unknown';
@@ -210,9 +215,15 @@ export function formatStats(r: StatsReport): string {
   if (r.filter) out.push(`filter     ${r.filter}: events and RECORDED count only what matches; SENT and LOST are the whole file's`);
   if (!r.complete) out.push('note       no trailer (recording did not end cleanly): Sent is unknown, Lost comes from the stream');
   out.push('');
-  out.push(`${pad('EVENT', 14)}${pad('SENT', 10, true)}${pad('RECORDED', 10, true)}${pad('LOST', 10, true)}`);
+  // FILTERED only when a record-time filter left something out; the syscall machinery's
+  // record types only when a syscall recording used them.
+  const showFiltered = r.types.some((t) => t.filtered);
+  const quiet = (t: TypeRow) => SYSCALL_TYPES.has(t.event) && !t.sent && !t.recorded && !t.lost && !t.filtered;
+  const filteredCell = (v: string | number) => (showFiltered ? pad(v, 10, true) : '');
+  out.push(`${pad('EVENT', 14)}${pad('SENT', 10, true)}${pad('RECORDED', 10, true)}${pad('LOST', 10, true)}${filteredCell('FILTERED')}`);
   for (const t of r.types) {
-    out.push(`${pad(t.event, 14)}${pad(t.sent ?? '-', 10, true)}${pad(t.recorded, 10, true)}${pad(t.lost, 10, true)}`);
+    if (quiet(t)) continue;
+    out.push(`${pad(t.event, 14)}${pad(t.sent ?? '-', 10, true)}${pad(t.recorded, 10, true)}${pad(t.lost, 10, true)}${filteredCell(t.filtered ?? '-')}`);
   }
   if (r.syscalls.length) {
     out.push('');
