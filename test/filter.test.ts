@@ -441,7 +441,8 @@ t.test('CLI: filter --json is decode --where --json; stats says a filter was app
   t.equal(js.filter, '--comm cat');
   t.equal(js.records, count(CAT, (e) => e.comm === 'cat'));
   t.same(js.types.find((x: any) => x.event === 'sys_exit'),
-    {event: 'sys_exit', sent: src.totals.sys_exit.sent, recorded: count(CAT, (e) => e.type === 'syscall' && e.comm === 'cat' && !e.incomplete), lost: 0});
+    {event: 'sys_exit', sent: src.totals.sys_exit.sent, recorded: count(CAT, (e) => e.type === 'syscall' && e.comm === 'cat' && !e.incomplete), lost: 0,
+      filtered: src.totals.sys_exit.filtered ?? null});
   for (const name of ['openat', 'close', 'read']) {
     t.same(js.syscalls.find((x: any) => x.syscall === name), {
       ...js.syscalls.find((x: any) => x.syscall === name),
