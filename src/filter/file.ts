@@ -18,6 +18,7 @@ import {
 } from '../format';
 import {appliedSpec, compileFilter, type EventFilter, type FilterSpec} from './compile';
 import {Selector} from './select';
+import {sameFile} from '../util/files';
 
 /** Output chunks are written when their frames reach this many bytes. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -205,11 +206,7 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
       problems, source_trailer: source !== null, warnings: filter.warnings(),
     };
   } catch (err) {
-    // A half-written copy must not pass for a filtered file.
-    if (writer) {
-      writer.destroy();
-      fs.rmSync(output, {force: true});
-    }
+    writer?.discard();
     throw err instanceof TraceFormatError ? new Error(`cannot filter ${input}: ${err.message}`) : err;
   } finally {
     reader.close();
@@ -369,14 +366,4 @@ function hashFile(file: string): {sha256: string; size: number} {
     fs.closeSync(fd);
   }
   return {sha256: h.digest('hex'), size};
-}
-
-function sameFile(a: string, b: string): boolean {
-  try {
-    const sa = fs.statSync(a);
-    const sb = fs.statSync(b);
-    return sa.dev === sb.dev && sa.ino === sb.ino;
-  } catch {
-    return false;
-  }
 }

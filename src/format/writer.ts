@@ -236,6 +236,15 @@ export class TraceWriter {
     else closeQuietly(fd);
   }
 
+  /**
+   * Closes and removes the file: for a derived copy (filter, recover) that failed halfway,
+   * which must not pass for a finished one. A recording is never discarded: destroy() it.
+   */
+  discard(): void {
+    this.destroy();
+    fs.rmSync(this.path, {force: true});
+  }
+
   /** The error that stopped this writer (a failed write, sync or close), or null. */
   get error(): Error | null {
     return this.failed;

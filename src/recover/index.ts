@@ -5,13 +5,13 @@
 // again); a chunk whose framing broke keeps the records before the break; and a trailer
 // is rebuilt from the records that survived. Offline-safe: format and decode only.
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {Decoder, type DecodeMeta} from '../decode';
 import {
   type Finding, FrameCursor, type MetaMap, TraceFormatError, TraceReader, TraceWriter, type VerifyReport, framesProblem,
   verifyFile,
 } from '../format';
+import {sameFile} from '../util/files';
 
 /** A file of random bytes yields a problem per resync: keep the note in the metadata bounded. */
 const MAX_NOTED_PROBLEMS = 1000;
@@ -165,11 +165,7 @@ export function recoverFile(input: string, output: string, opts: RecoverOptions 
       bytes: stats.bytes,
     };
   } catch (err) {
-    // A half-written copy must not pass for a clean file.
-    if (writer) {
-      writer.destroy();
-      fs.rmSync(output, {force: true});
-    }
+    writer?.discard();
     throw err instanceof TraceFormatError ? new Error(`cannot recover ${input}: ${err.message}`) : err;
   } finally {
     reader.close();
@@ -184,14 +180,4 @@ function droppedBySkip(findings: Finding[]): number {
     if (f.problem === 'checksum' || f.problem === 'decompress' || f.problem === 'truncated' || f.kind === 'reordered') n += f.records;
   }
   return n;
-}
-
-function sameFile(a: string, b: string): boolean {
-  try {
-    const sa = fs.statSync(a);
-    const sb = fs.statSync(b);
-    return sa.dev === sb.dev && sa.ino === sb.ino;
-  } catch {
-    return false;
-  }
 }
