@@ -32,6 +32,9 @@ stderr, as decode reports them. The output is created with mode 0600; an existin
       force: flags.force,
       onFinding: (f) => this.warnLine(`${args.file}: ${f.message}`),
     });
+    if (r.layouts_error) {
+      this.warnLine(`${args.file}: its metadata cannot be decoded (${r.layouts_error}): chunks copied as stored, but decode will refuse ${r.output} too`);
+    }
     if (flags.json) {
       process.stdout.write(toJson(r) + '\n');
       return;

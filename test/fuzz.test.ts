@@ -1,4 +1,4 @@
-// Fuzzing the offline entry points — what decode, stats and verify run — with mutations of
+// Fuzzing the offline entry points — what decode, stats, verify, filter -o and recover run — with mutations of
 // the committed fixtures: flipped bits, overwritten, inserted, deleted and repeated bytes,
 // cuts, splices between files, and "re-sealed" mutations (a chunk's or the metadata's
 // decompressed bytes changed, then compressed, checksummed and chained again, so the
@@ -20,13 +20,15 @@ import {
 import {forEachEvent, humanLine, openTrace, ordered} from '../src/decode';
 import {StatsCollector, formatStats} from '../src/stats';
 import {toJson} from '../src/util/json';
+import {filterFile} from '../src/filter';
+import {recoverFile} from '../src/recover';
 
 const ROOT = path.resolve(__dirname, '..');
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 10);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const SEEDS = ['exec-scenarios.bin', 'exec-scenarios-4chunks.bin', 'damaged-no-trailer.bin', 'damaged-altered.bin']
   .map((n) => fs.readFileSync(path.join(ROOT, 'fixtures', n)));
-/** Time one input may take through all three entry points (a hang shows here). */
+/** Time one input may take through all the entry points (a hang shows here). */
 const MAX_MS_PER_INPUT = 5000;
 
 function mulberry32(seed: number): () => number {
@@ -208,10 +210,50 @@ function runAll(file: string): {errors: Error[]; problems: string[]} {
   } catch (e) {
     errors.push(e as Error);
   }
+  // filter -o and recover: whatever the source, a file they write must verify intact and
+  // decode (recover's, unless it said the source's layouts are unusable: it copies the
+  // chunks as stored then); a source they refuse leaves no file behind.
+  for (const [what, derive] of [
+    ['filter', (out: string) => filterFile(file, out, {type: ['exec', 'exit', 'syscall', 'lost'], where: ['pid > 1 or argv =~ /e/']}, {force: true, onProblem})],
+    ['recover', (out: string) => recoverFile(file, out, {force: true})],
+  ] as const) {
+    const out = `${file}.${what}`;
+    fs.rmSync(out, {force: true});
+    let unusable = false;
+    try {
+      const r = derive(out);
+      unusable = 'layouts_error' in r && r.layouts_error !== null;
+    } catch (e) {
+      errors.push(e as Error);
+      if (fs.existsSync(out)) errors.push(new TypeError(`${what} failed but left ${out} behind`));
+      continue;
+    }
+    try {
+      const r = verifyFile(out);
+      if (!r.intact) errors.push(new TypeError(`the file ${what} wrote does not verify: ${r.findings.map((f) => f.message).join('; ')}`));
+      if (unusable) {
+        try {
+          openTrace(out).reader.close();
+          errors.push(new TypeError(`recover said the layouts of the source are unusable, yet ${out} opens`));
+        } catch (e) {
+          errors.push(e as Error); // the one-line error decode gives
+        }
+        continue;
+      }
+      const tr = openTrace(out, (p) => errors.push(new TypeError(`the file ${what} wrote has a problem: ${p.message}`)));
+      try {
+        forEachEvent(tr, {processes: true}, (e) => toJson(ordered(e)));
+      } finally {
+        tr.reader.close();
+      }
+    } catch (e) {
+      errors.push(new TypeError(`reading the file ${what} wrote: ${(e as Error).message}`));
+    }
+  }
   return {errors, problems};
 }
 
-t.test(`fuzz: mutations of the fixtures through decode, stats and verify for ${SECONDS}s (FUZZ_SEED=${SEED})`, async (t) => {
+t.test(`fuzz: mutations of the fixtures through decode, stats, verify, filter and recover for ${SECONDS}s (FUZZ_SEED=${SEED})`, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-fuzz-'));
   t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
   const file = path.join(dir, 'input.bin');

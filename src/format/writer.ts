@@ -80,7 +80,7 @@ export class TraceWriter {
     const level = opts.level ?? DEFAULT_ZSTD_LEVEL;
     // Validate everything before the file exists, so a bad argument leaves nothing behind.
     const doc = encodeDocument(meta, DEFAULT_LIMITS);
-    const zstd = new PayloadCompressor(level);
+    const zstd = PayloadCompressor.shared(level);
     if (opts.force) removeForOverwrite(path);
     let fd: number;
     try {

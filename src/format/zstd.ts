@@ -11,8 +11,24 @@ import * as zb from 'zstd-napi/binding';
 const ZSTD_MAGIC = 0xfd2fb528;
 
 export class PayloadCompressor {
+  private static readonly byLevel = new Map<number, PayloadCompressor>();
   private readonly cctx = new zb.CCtx();
   private out: Buffer = Buffer.alloc(0);
+
+  /**
+   * One compressor per level for the whole process. A context and its output buffer are
+   * native memory that V8 does not see, so a process making many writers (tests, a
+   * library user) would otherwise grow until a GC it has no reason to run. Sharing is
+   * safe because a compress() result is written out synchronously before the next call.
+   */
+  static shared(level: number): PayloadCompressor {
+    let c = PayloadCompressor.byLevel.get(level);
+    if (!c) {
+      c = new PayloadCompressor(level);
+      PayloadCompressor.byLevel.set(level, c);
+    }
+    return c;
+  }
 
   constructor(readonly level: number) {
     const lo = zb.minCLevel();

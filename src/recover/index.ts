@@ -44,6 +44,11 @@ export interface RecoverReport {
   /** Hex SHA-256 of the last block header of the output. */
   chain_head: string;
   bytes: number;
+  /**
+   * Why the source's record layouts cannot be used, or null. Its chunks are still copied
+   * as stored (the bytes are the evidence), but decode will refuse the recovered file too.
+   */
+  layouts_error: string | null;
 }
 
 interface TypeTotals {
@@ -71,10 +76,12 @@ export function recoverFile(input: string, output: string, opts: RecoverOptions 
   try {
     const meta: MetaMap = {...reader.meta};
     let decoder: Decoder | null = null;
+    let layoutsError: string | null = null;
     try {
       decoder = new Decoder(meta as unknown as DecodeMeta);
-    } catch {
+    } catch (e) {
       // No usable record layouts: chunks are still copied; the trailer then counts no types.
+      layoutsError = (e as Error).message;
     }
     meta.recovered_from = {
       file: path.basename(input),
@@ -163,6 +170,7 @@ export function recoverFile(input: string, output: string, opts: RecoverOptions 
       trailer: original ? 'original' : 'rebuilt',
       chain_head: writer.chainHead,
       bytes: stats.bytes,
+      layouts_error: layoutsError,
     };
   } catch (err) {
     writer?.discard();
