@@ -118,6 +118,20 @@ export function resolveCommand(name: string): string {
   throw new UserError(`command not found: ${name}`);
 }
 
+/** Every thread alive now (/proc/PID/task/TID), but those of this process. */
+function liveThreads(): Uint32Array {
+  const tids: number[] = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      for (const t of fs.readdirSync(`/proc/${p}/task`)) if (/^\d+$/.test(t)) tids.push(Number(t));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return Uint32Array.from(tids);
+}
+
 /** The thread-group id of a thread, from /proc (the thread is alive: it is inside a call). */
 function tgidOf(tid: number): number {
   try {
@@ -198,10 +212,9 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     object: objectPath,
     rodata,
     ringBytes: opts.ringBytes,
-    // Load only one of the two paths that see failed execs; without syscalls, keep the
-    // per-thread stash (≈10 MB preallocated) to one entry.
+    // Load only one of the two paths that see failed execs.
     disable: plan ? EXEC_SYSCALL_PROGRAMS : SYSCALL_PROGRAMS,
-    maxEntries: {...(plan ? {} : {sys_stash: 1}), ...filterMapSizes(filters)},
+    maxEntries: filterMapSizes(filters),
   }, native);
   try {
     if (plan) {
@@ -347,7 +360,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const inflightCalls = (): void => {
     const st = recordLayout(btf, STASH_STRUCT);
     const enterL = layouts.et_sys_enter;
-    const dump = tracer.mapDump('sys_stash');
+    const dump = tracer.taskStorage('sys_stash', liveThreads());
     const argsF = enterL.fields.find((f) => f.name === 'args');
     const stArgs = st.fields.find((f) => f.name === 'args');
     if (!argsF || !stArgs) throw new Error('bpf object: et_sys_enter or et_sys_stash has no args');
