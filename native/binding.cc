@@ -60,6 +60,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
                            InstanceMethod<&Tracer::MapUpdate>("mapUpdate"),
                            InstanceMethod<&Tracer::MapDelete>("mapDelete"),
                            InstanceMethod<&Tracer::MapDump>("mapDump"),
+                           InstanceMethod<&Tracer::TaskStorage>("taskStorage"),
                            InstanceMethod<&Tracer::Close>("close"),
                        });
   }
@@ -225,6 +226,28 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     if (info.Length() < 1) TypeError(env, "mapDump: expected (mapName: string)");
     std::string name = MapName(env, info[0], "mapDump");
     MapEntries entries = Guard(env, [&] { return loader.MapDump(name.c_str()); });
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("keys", Napi::Buffer<uint8_t>::Copy(env, entries.keys.data(), entries.keys.size()));
+    out.Set("values", Napi::Buffer<uint8_t>::Copy(env, entries.values.data(), entries.values.size()));
+    out.Set("count", Napi::Number::New(env, double(entries.count)));
+    out.Set("keySize", Napi::Number::New(env, double(entries.keySize)));
+    out.Set("valueSize", Napi::Number::New(env, double(entries.valueSize)));
+    return out;
+  }
+
+  // taskStorage(mapName, tids: Uint32Array): { keys, values, count, keySize, valueSize }
+  // of a task-storage map, for the threads of tids that have a value.
+  Napi::Value TaskStorage(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Loader& loader = Open(env, "taskStorage");
+    if (info.Length() < 2 || !info[1].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+      TypeError(env, "taskStorage: expected (mapName: string, tids: Uint32Array)");
+    }
+    std::string name = MapName(env, info[0], "taskStorage");
+    Napi::Uint32Array list = info[1].As<Napi::Uint32Array>();
+    std::vector<uint32_t> tids(list.Data(), list.Data() + list.ElementLength());
+    MapEntries entries = Guard(env, [&] { return loader.TaskStorageLookup(name.c_str(), tids); });
     Napi::Object out = Napi::Object::New(env);
     out.Set("keys", Napi::Buffer<uint8_t>::Copy(env, entries.keys.data(), entries.keys.size()));
     out.Set("values", Napi::Buffer<uint8_t>::Copy(env, entries.values.data(), entries.values.size()));

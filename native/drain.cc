@@ -2,6 +2,7 @@
 #include "drain.h"
 
 #include <bpf/libbpf.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <system_error>
 
 #include "loader.h"
@@ -29,9 +31,24 @@ Drain::~Drain() {
   FreeBatch(batch_);
 }
 
+// Batches are ~1 MiB each, malloc'd here and freed by JS (when the Buffer is
+// collected): above glibc's mmap threshold each one was a fresh mapping whose
+// pages the kernel zeroed on first touch, a sixth of the recorder's CPU in a
+// syscall storm (perf: clear_page_erms, exc_page_fault). With a fixed threshold
+// above a batch, and no trimming below it, freed batches are reused from the
+// heap instead. Process-wide, once; only the recorder loads this addon.
+static void KeepBatchMemory() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
+  });
+}
+
 // Main thread.
 std::shared_ptr<Drain> Drain::Start(Napi::Env env, Napi::Object owner, int ringFd, Napi::Function onBatch,
                                     const DrainOptions& options) {
+  KeepBatchMemory();
   std::shared_ptr<Drain> self(new Drain(options));
   self->ring_ = ring_buffer__new(ringFd, OnRecord, self.get(), nullptr);
   if (self->ring_ == nullptr) throw Napi::Error::New(env, "open ring buffer events: " + ErrorText(-errno));

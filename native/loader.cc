@@ -3,6 +3,9 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
@@ -369,6 +372,48 @@ MapEntries Loader::MapDump(const char* name) const {
       Fail(context, Err(err));
     }
     out.keys.insert(out.keys.end(), cur.begin(), cur.end());
+    out.values.insert(out.values.end(), value.begin(), value.end());
+    out.count++;
+  }
+  return out;
+}
+
+// pidfd_open(2) of one thread: PIDFD_THREAD (O_EXCL, Linux 6.9) for any
+// thread; without it (EINVAL on older kernels) only a leader has a pidfd.
+static int ThreadPidfd(uint32_t tid) {
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+  static bool noThreadFlag = false;
+  if (!noThreadFlag) {
+    int fd = int(syscall(SYS_pidfd_open, pid_t(tid), O_EXCL));
+    if (fd >= 0 || errno != EINVAL) return fd;
+    noThreadFlag = true;
+  }
+  return int(syscall(SYS_pidfd_open, pid_t(tid), 0));
+}
+
+MapEntries Loader::TaskStorageLookup(const char* name, const std::vector<uint32_t>& tids) const {
+  struct bpf_map* map = FindMap(name);
+  const std::string context = std::string("look up map ") + name;
+  if (bpf_map__type(map) != BPF_MAP_TYPE_TASK_STORAGE) throw BpfError(context + ": not a task-storage map");
+  MapEntries out;
+  out.keySize = sizeof(uint32_t);
+  out.valueSize = bpf_map__value_size(map);
+  const int fd = bpf_map__fd(map);
+  std::vector<uint8_t> value(out.valueSize);
+  for (uint32_t tid : tids) {
+    int pidfd = ThreadPidfd(tid);
+    if (pidfd < 0) continue;  // exited since it was listed (or a non-leader before 6.9)
+    int err = bpf_map_lookup_elem(fd, &pidfd, value.data());
+    const int saved = errno;
+    close(pidfd);
+    if (err) {
+      if (saved == ENOENT || saved == ESRCH) continue;  // no value, or exited meanwhile
+      Fail(context + " for thread " + std::to_string(tid), -saved);
+    }
+    const uint8_t* key = reinterpret_cast<const uint8_t*>(&tid);
+    out.keys.insert(out.keys.end(), key, key + sizeof(tid));
     out.values.insert(out.values.end(), value.begin(), value.end());
     out.count++;
   }

@@ -101,6 +101,13 @@ class Loader {
   // skipped, and no key is returned twice.
   MapEntries MapDump(const char* name) const;
 
+  // Main thread. The values of the task-storage map `name` for the threads
+  // `tids` (each looked up through a pidfd of the thread: the map has no keys
+  // to walk). Threads without a value, or gone by now, are left out; keys are
+  // the tids found, as u32. Thread pidfds need Linux 6.9 (PIDFD_THREAD);
+  // before that only thread-group leaders can be looked up.
+  MapEntries TaskStorageLookup(const char* name, const std::vector<uint32_t>& tids) const;
+
   // libbpf_num_possible_cpus(), fetched once at load.
   int NrCpus() const { return nrCpus_; }
 

@@ -169,6 +169,10 @@ function fakeBinding(calls: unknown[]): NativeBinding {
       calls.push(['mapDump', mapName]);
       return { keys: Buffer.alloc(0), values: Buffer.alloc(0), count: 0, keySize: 4, valueSize: 4 };
     }
+    taskStorage(mapName: string, tids: Uint32Array): MapDump {
+      calls.push(['taskStorage', mapName, [...tids]]);
+      return { keys: Buffer.alloc(0), values: Buffer.alloc(0), count: 0, keySize: 4, valueSize: 4 };
+    }
     close(): void {}
   }
   return {
@@ -510,7 +514,7 @@ gated('kernel: disable keeps named programs from loading; an unknown name is an 
 gated('kernel: mapUpdate checks sizes and names the map; mapDump reads hash and array maps', KERNEL, async (t) => {
   const btf = btfFromElf(readFileSync(OBJECT));
   const sysdesc = recordLayout(btf, 'et_sysdesc');
-  const tracer = openTracer({ object: OBJECT, disable: SYS_PROGRAMS, maxEntries: { sys_stash: 16 } });
+  const tracer = openTracer({ object: OBJECT, disable: SYS_PROGRAMS, maxEntries: { exec_calls: 16 } });
   t.teardown(() => tracer.close());
   const desc = Buffer.alloc(sysdesc.size);
 
@@ -556,9 +560,12 @@ gated('kernel: mapUpdate checks sizes and names the map; mapDump reads hash and 
   t.equal(tracer.mapDump('pids').count, 1);
   t.throws(() => tracer.mapDelete('pids', Buffer.alloc(2)), new Error('delete from map pids: key is 2 bytes, the map\'s key is 4 bytes'));
   t.throws(() => tracer.mapDelete('sys_descs', key32(0)), new Error('delete from map sys_descs: not a hash map'));
-  t.equal(tracer.mapDump('sys_stash').count, 0, 'an empty hash: count 0');
+  t.equal(tracer.mapDump('exec_calls').count, 0, 'an empty hash: count 0');
+  t.throws(() => tracer.mapDump('sys_stash'), new Error('dump map sys_stash: not a hash or array map'), 'task storage has no keys to walk');
+  t.equal(tracer.taskStorage('sys_stash', Uint32Array.of(process.pid)).count, 0, 'taskStorage: a thread without a value is left out');
+  t.throws(() => tracer.taskStorage('pids', Uint32Array.of(process.pid)), new Error('look up map pids: not a task-storage map'));
   tracer.close();
-  t.throws(() => tracer.mapDump('sys_stash'), new Error('mapDump: tracer is closed'));
+  t.throws(() => tracer.mapDump('exec_calls'), new Error('mapDump: tracer is closed'));
 });
 
 /** Resolves once /proc/<pid>/syscall says the process is blocked in syscall nr. */
@@ -605,7 +612,7 @@ gated('kernel: syscall exits, NO_ENTER, task context, sys_counters, in-flight ca
   await sleep(50);
   await blockedIn(child.pid!, NR_READ); // read again: in flight at stop
   await tracer.stop();
-  const stash = tracer.mapDump('sys_stash');
+  const stash = tracer.taskStorage('sys_stash', Uint32Array.of(child.pid!));
   const sysCounters = tracer.counters('sys_counters');
   const nrCpus = tracer.nrCpus;
   tracer.close();

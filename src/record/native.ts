@@ -25,7 +25,7 @@ export interface TracerOptions {
    * name the object does not have is an error that lists the ones it has.
    */
   disable?: string[];
-  /** max_entries of named maps, set before load (e.g. shrink `sys_stash` when no syscall is traced). Not for `events`: see ringBytes. */
+  /** max_entries of named maps, set before load (e.g. shrink `pids` when no --pid is given). Not for `events`: see ringBytes. */
   maxEntries?: Record<string, number>;
 }
 
@@ -82,11 +82,18 @@ export interface NativeTracer {
   /** Deletes one entry of a hash map; false when it had no such key. key must be exactly the map's key size. */
   mapDelete(mapName: string, key: Buffer): boolean;
   /**
-   * Every entry of a hash or array map (not per-CPU), e.g. `sys_stash` at stop
-   * to find the calls still in progress. Programs may change the map during
-   * the walk: what is returned is each entry as read, no key twice.
+   * Every entry of a hash or array map (not per-CPU). Programs may change the
+   * map during the walk: what is returned is each entry as read, no key twice.
    */
   mapDump(mapName: string): MapDump;
+  /**
+   * The values a task-storage map holds for the threads `tids` (e.g. `sys_stash` at
+   * stop, to find the calls still in progress), each looked up through a pidfd of the
+   * thread: such a map has no keys to walk. Keys are the u32 tids that have a value;
+   * threads without one, or gone, are left out. Thread pidfds need Linux 6.9; before
+   * that only thread-group leaders are found.
+   */
+  taskStorage(mapName: string, tids: Uint32Array): MapDump;
   /**
    * Destroys links, then the object. Idempotent. Never waits on JS: a running
    * drain is stopped at once and batches not yet delivered are dropped (await
@@ -265,6 +272,12 @@ class CheckedTracer implements NativeTracer {
   mapDump(mapName: string): MapDump {
     checkMapName('mapDump', mapName);
     return this.#native.mapDump(mapName);
+  }
+
+  taskStorage(mapName: string, tids: Uint32Array): MapDump {
+    checkMapName('taskStorage', mapName);
+    if (!(tids instanceof Uint32Array)) throw new TypeError(`taskStorage ${mapName}: tids must be a Uint32Array`);
+    return this.#native.taskStorage(mapName, tids);
   }
 
   close(): void {

@@ -118,6 +118,20 @@ export function resolveCommand(name: string): string {
   throw new UserError(`command not found: ${name}`);
 }
 
+/** Every thread alive now (/proc/PID/task/TID), but those of this process. */
+function liveThreads(): Uint32Array {
+  const tids: number[] = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      for (const t of fs.readdirSync(`/proc/${p}/task`)) if (/^\d+$/.test(t)) tids.push(Number(t));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return Uint32Array.from(tids);
+}
+
 /** The thread-group id of a thread, from /proc (the thread is alive: it is inside a call). */
 function tgidOf(tid: number): number {
   try {
@@ -187,7 +201,18 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const sentAt = pos(counterL, 'sent');
   const lostAt = pos(counterL, 'lost');
   const names = new Map(RECORD_TYPES.map((t) => [t.id, t.event]));
-  const recorded = new Map<number, number>();
+  // Records per type id: an array for the ids a u16 holds (a Map lookup per record costs
+  // more than the rest of the scan), a Map for anything larger a layout could give.
+  const recordedSmall = new Float64Array(1 << 16);
+  const recordedLarge = new Map<number, number>();
+  const recordedCounts = (): Map<number, number> => {
+    const m = new Map<number, number>();
+    recordedSmall.forEach((n, id) => {
+      if (n) m.set(id, n);
+    });
+    for (const [id, n] of recordedLarge) m.set(id, (m.get(id) ?? 0) + n);
+    return m;
+  };
   let inflight = 0; // calls still open at stop, written as et_sys_enter records by the recorder
 
   const native = loadNative();
@@ -198,10 +223,9 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     object: objectPath,
     rodata,
     ringBytes: opts.ringBytes,
-    // Load only one of the two paths that see failed execs; without syscalls, keep the
-    // per-thread stash (≈10 MB preallocated) to one entry.
+    // Load only one of the two paths that see failed execs.
     disable: plan ? EXEC_SYSCALL_PROGRAMS : SYSCALL_PROGRAMS,
-    maxEntries: {...(plan ? {} : {sys_stash: 1}), ...filterMapSizes(filters)},
+    maxEntries: filterMapSizes(filters),
   }, native);
   try {
     if (plan) {
@@ -218,7 +242,10 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const nrCpus = tracer.nrCpus;
   let writer: TraceWriter | undefined;
   let child: ChildProcess | undefined;
-  const pending: Buffer[] = [];
+  // The next chunk's frames, copied in batch by batch: one buffer reused for every chunk,
+  // so the hot path neither allocates nor faults in fresh pages (the batch itself is freed
+  // once copied). Grown, rarely, when a batch does not fit.
+  let pending = Buffer.allocUnsafeSlow(opts.chunkBytes + (2 << 20));
   let pendingBytes = 0;
   let pendingRecords = 0;
   let firstTs = 0;
@@ -241,7 +268,10 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       if (o + len > n) break; // the addon never splits a frame; stop rather than misread
       if (len >= header.size) {
         const t = typeAt.size === 2 ? batch.readUInt16LE(o + typeAt.offset) : batch.readUInt32LE(o + typeAt.offset);
-        if (!synthesized || t === LOST_TYPE_ID) recorded.set(t, (recorded.get(t) ?? 0) + 1);
+        if (!synthesized || t === LOST_TYPE_ID) {
+          if (t < 65536) recordedSmall[t]++;
+          else recordedLarge.set(t, (recordedLarge.get(t) ?? 0) + 1);
+        }
         else inflight++;
         const lo = batch.readUInt32LE(o + tsAt.offset);
         const hi = batch.readUInt32LE(o + tsAt.offset + 4);
@@ -254,22 +284,25 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     }
     if (opts.onBatch) opts.onBatch(batch);
     if (!writer) return;
-    pending.push(batch);
+    if (pendingBytes + n > pending.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(pending.length * 2, pendingBytes + n));
+      pending.copy(grown, 0, 0, pendingBytes);
+      pending = grown;
+    }
+    batch.copy(pending, pendingBytes);
     pendingBytes += n;
     if (pendingBytes >= opts.chunkBytes) flush();
   };
 
   const flush = (): void => {
     if (!writer || pendingRecords === 0 || writeError) return;
-    const data = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
     try {
-      writer.writeChunk(data, {records: pendingRecords, firstTs, lastTs});
+      writer.writeChunk(pending.subarray(0, pendingBytes), {records: pendingRecords, firstTs, lastTs});
     } catch (err) {
       writeError = err as Error;
       stop(`write error: ${(err as Error).message}`);
     }
     totalRecords += pendingRecords;
-    pending.length = 0;
     pendingBytes = 0;
     pendingRecords = 0;
     firstTs = 0;
@@ -347,7 +380,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const inflightCalls = (): void => {
     const st = recordLayout(btf, STASH_STRUCT);
     const enterL = layouts.et_sys_enter;
-    const dump = tracer.mapDump('sys_stash');
+    const dump = tracer.taskStorage('sys_stash', liveThreads());
     const argsF = enterL.fields.find((f) => f.name === 'args');
     const stArgs = st.fields.find((f) => f.name === 'args');
     if (!argsF || !stArgs) throw new Error('bpf object: et_sys_enter or et_sys_stash has no args');
@@ -468,6 +501,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   }
   flush();
   const clockEnd = native.clocks();
+  const recorded = recordedCounts();
   const totals: Record<string, TypeTotals> = {};
   for (const t of RECORD_TYPES) {
     const c = endCounters?.types;
