@@ -54,6 +54,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
                        {
                            InstanceAccessor<&Tracer::NrCpus>("nrCpus"),
                            InstanceMethod<&Tracer::Attach>("attach"),
+                           InstanceMethod<&Tracer::Detach>("detach"),
                            InstanceMethod<&Tracer::Start>("start"),
                            InstanceMethod<&Tracer::Stop>("stop"),
                            InstanceMethod<&Tracer::Counters>("counters"),
@@ -153,6 +154,12 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   void Attach(const Napi::CallbackInfo& info) {
     Loader& loader = Open(info.Env(), "attach");
     Guard(info.Env(), [&] { loader.Attach(); });
+  }
+
+  // detach(): no program runs after it; the maps and the ring stay until close().
+  void Detach(const Napi::CallbackInfo& info) {
+    Loader& loader = Open(info.Env(), "detach");
+    loader.Detach();
   }
 
   // start(onBatch, { batchBytes, flushMs }): starts the drain thread.

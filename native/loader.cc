@@ -242,9 +242,13 @@ void Loader::Attach() {
   }
 }
 
-void Loader::Close() {
+void Loader::Detach() {
   for (auto it = links_.rbegin(); it != links_.rend(); ++it) bpf_link__destroy(*it);
   links_.clear();
+}
+
+void Loader::Close() {
+  Detach();
   if (obj_ != nullptr) {
     bpf_object__close(obj_);
     obj_ = nullptr;

@@ -71,6 +71,10 @@ class Loader {
   // Main thread. Attaches every autoload+autoattach program from its SEC().
   // On failure, detaches what this call attached and throws "attach <prog>: ...".
   void Attach();
+  // Main thread. Destroys the links, newest first, keeping the object and its maps: no
+  // program runs after it returns (a tracepoint link's release waits for the programs
+  // running on it), so a drain that follows sees every record the counters count.
+  void Detach();
 
   // Main thread. Destroys links (newest first), then the object. Idempotent.
   void Close();

@@ -147,6 +147,7 @@ function fakeBinding(calls: unknown[]): NativeBinding {
       calls.push(['new', options]);
     }
     attach(): void {}
+    detach(): void {}
     start(_onBatch: (b: Buffer) => void, options: DrainOptions): void {
       calls.push(['start', options]);
     }

@@ -69,6 +69,24 @@ kernelTest(t, 'kernel: record stops cleanly and leaves nothing loaded', async (t
     t.equal(ourPrograms(), before, 'no program of ours left loaded');
   });
 
+  t.test('stopped while processes fork and exec flat out: every record counted as sent is in the file', async (t) => {
+    // The programs must be detached before the last drain: a record sent between that
+    // drain and the detach would be counted as sent, yet be in the file nowhere.
+    const busy = spawn('bash', ['-c', 'while :; do /bin/true; done'], {stdio: 'ignore'});
+    t.teardown(() => {
+      busy.kill('SIGKILL');
+    });
+    for (let round = 0; round < 3; round++) {
+      const file = path.join(dir, `busy-${round}.bin`);
+      const r = cli(['record', '-o', file, '--duration', '400ms']);
+      t.equal(r.status, 0, r.stderr);
+      const s = statsOf(file);
+      const rows = (s.types as {event: string; sent: number; recorded: number}[]).filter((x) => ['exec', 'fork', 'exit'].includes(x.event));
+      t.ok(rows.find((x) => x.event === 'exec')!.sent > 10, `round ${round}: the loop's execs were recorded`);
+      t.same(rows.map((x) => [x.event, x.recorded]), rows.map((x) => [x.event, x.sent]), `round ${round}: recorded = sent for exec, fork, exit`);
+    }
+  });
+
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as NodeJS.Signals[]) {
     t.test(`stopped by ${sig}`, async (t) => {
       const file = path.join(dir, `${sig}.bin`);

@@ -62,6 +62,11 @@ export interface NativeTracer {
   readonly nrCpus: number;
   /** Attaches every program from its SEC(); on failure detaches them again and throws naming the program. */
   attach(): void;
+  /**
+   * Detaches every program, keeping the maps and the ring: once it returns no record is
+   * sent any more, so a stop() after it drains everything the counters count as sent.
+   */
+  detach(): void;
   /** Starts the drain thread. Throws if already running (a finished stop() allows a new start). */
   start(onBatch: BatchHandler, options: DrainOptions): void;
   /** Final drain, the last batch delivered to onBatch, thread joined; then resolves. Resolves at once if not started. */
@@ -232,6 +237,10 @@ class CheckedTracer implements NativeTracer {
 
   get nrCpus(): number {
     return this.#native.nrCpus;
+  }
+
+  detach(): void {
+    this.#native.detach();
   }
 
   attach(): void {

@@ -491,6 +491,9 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     for (const s of signals) process.off(s, onSignal);
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     try {
+      // Detach before the last drain and the counters: a record sent after the drain would
+      // be counted as sent, yet be neither in the file nor lost.
+      tracer.detach();
       await tracer.stop();
       if (plan) inflightCalls();
       endCounters = pollCounters();
