@@ -9,7 +9,7 @@ import {errnoName} from '../util/errno';
 import {WallClock} from '../util/time';
 import {checkLayout, checkRecordTypes, RecordLayout, RecordType} from './layout';
 import {compileType, CompiledType, EVENT_ORDER, RawEvent} from './records';
-import {ArgInfo, SyscallDecoder, TaskContext} from './syscalls';
+import {ArgInfo, SyscallDecoder, SyscallSink, TaskContext} from './syscalls';
 
 export type TraceEvent = RawEvent & {time: string};
 
@@ -134,6 +134,19 @@ export class Decoder {
         },
       });
     }
+  }
+
+  /**
+   * Where syscall events go before they are built as objects (see SyscallSink); null: they
+   * are always built and emitted. Set it only around a walk whose emit treats an event the
+   * sink took and an event it emits alike (printing both, counting both).
+   */
+  get direct(): SyscallSink | null {
+    return this.sys?.direct ?? null;
+  }
+
+  set direct(sink: SyscallSink | null) {
+    if (this.sys) this.sys.direct = sink;
   }
 
   /** The architecture syscall numbers and flag values belong to (for human output). */

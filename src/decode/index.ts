@@ -4,11 +4,15 @@
 // decoding goes on with the next intact chunk.
 
 import {forEachFrame, Problem, TraceReader} from '../format';
+import {Output} from '../util/output';
 import {Decoder, DecodeMeta, TraceEvent} from './events';
+import {humanLine} from './human';
+import {JsonEventWriter} from './json';
 
 export {Decoder, DecodeMeta, TraceEvent, ordered} from './events';
 export {humanLine, shellQuote, commandLine, HumanContext} from './human';
-export {ArgInfo, BufferValue, SyscallsMeta} from './syscalls';
+export {ArgInfo, BufferValue, SyscallParts, SyscallSink, SyscallsMeta} from './syscalls';
+export {JsonEventWriter} from './json';
 
 export interface OpenedTrace {
   reader: TraceReader;
@@ -48,4 +52,42 @@ export function forEachEvent(t: OpenedTrace, opts: WalkOptions, emit: (e: TraceE
     }
   }
   decoder.end(emit);
+}
+
+export interface PrintOptions extends WalkOptions {
+  /** NDJSON (the event model's keys) instead of human lines. */
+  json?: boolean;
+  /** Print only the events this accepts; it sees every event, in stream order. */
+  test?: ((e: TraceEvent) => boolean) | null;
+}
+
+/**
+ * decode: every event of the trace as a line into out. Without a test, syscall events go
+ * to NDJSON without becoming objects (json.ts); a test needs the objects, so then every
+ * event is built.
+ */
+export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): void {
+  const {decoder} = t;
+  const test = opts.test ?? null;
+  if (!opts.json) {
+    const clock = decoder.clock;
+    const print = (e: TraceEvent) => out.line(humanLine(e, clock, decoder));
+    forEachEvent(t, opts, test ? (e) => {
+      if (test(e)) print(e);
+    } : print);
+    return;
+  }
+  const w = new JsonEventWriter(out, decoder.clock);
+  if (test) {
+    forEachEvent(t, opts, (e) => {
+      if (test(e)) w.event(e);
+    });
+    return;
+  }
+  decoder.direct = w;
+  try {
+    forEachEvent(t, opts, w.event);
+  } finally {
+    decoder.direct = null;
+  }
 }

@@ -274,6 +274,48 @@ interface Pending {
 
 export type Emit = (e: RawEvent & {time: string}) => void;
 
+/** What a direct sink may know about a syscall: its name, number and arguments, from the file. */
+export interface SyscallPlan {
+  readonly name: string;
+  readonly nr: number;
+  readonly args: readonly {readonly name: string; readonly info: ArgInfo}[];
+}
+
+/**
+ * One syscall event's values before they become an event object, named as the event's
+ * keys (the context keys stay in ctx, comm aside). Reused from event to event: valid
+ * during SyscallSink.syscall() only, and not to be changed.
+ */
+export interface SyscallParts {
+  ctx: TaskContext;
+  /** The same object for every event of one syscall (a cache key for sinks). */
+  plan: SyscallPlan;
+  ts_ns: number;
+  pid: number;
+  tid: number;
+  cpu: number;
+  comm: string | undefined;
+  syscall: string;
+  nr: number;
+  args: Record<string, ArgValue> | null;
+  ret: number | bigint | null;
+  duration_ns: number | null;
+  errno: string | undefined;
+  incomplete: 'no_entry' | 'no_exit' | undefined;
+  in_flight: boolean;
+  cut: string[] | null;
+  malformed: boolean;
+}
+
+/**
+ * Takes syscall events without their objects (decode --json, stats): the common event of a
+ * syscall storm is then written or counted without allocating. syscall() returns false to
+ * decline one (a value it does not handle): that event is built and emitted as usual.
+ */
+export interface SyscallSink {
+  syscall(p: SyscallParts): boolean;
+}
+
 export interface SyscallDecoderOptions {
   header: RecordLayout;
   enter?: RecordType;
@@ -312,6 +354,12 @@ export class SyscallDecoder {
   private readonly snapshot: Map<number, TaskContext>;
   /** Set by captures(): a segment ran past its record. */
   private malformed = false;
+  /** Where syscall events go before they are built as objects (null: always built). */
+  direct: SyscallSink | null = null;
+  private readonly parts: SyscallParts = {
+    ctx: NO_CONTEXT, plan: {name: '', nr: 0, args: []}, ts_ns: 0, pid: 0, tid: 0, cpu: 0, comm: undefined, syscall: '', nr: 0,
+    args: null, ret: null, duration_ns: null, errno: undefined, incomplete: undefined, in_flight: false, cut: null, malformed: false,
+  };
   readonly enterId: number;
   readonly exitId: number;
   readonly taskId: number;
@@ -441,7 +489,7 @@ export class SyscallDecoder {
       malformed: this.malformed, inFlight, moved: false, emitted: false,
     };
     if (inFlight) {
-      emit(this.noExit(p));
+      this.noExit(p, emit);
       return;
     }
     this.pending.set(tid, p);
@@ -464,7 +512,7 @@ export class SyscallDecoder {
       this.pending.delete(tid);
       if (p.plan.nr === plan.nr && (p.ts === enterTs || (p.moved && noEnter))) {
         const cut = plan.exitArgs.length ? this.captures(plan.exitArgs, b, o, n, f, ret, p.args, true, p.cut) : p.cut;
-        emit(this.event(p.ts, p.pid, tid, cpu, plan, p.args, ret, exitTs - p.ts, undefined, false, cut, p.malformed || this.malformed));
+        this.put(emit, p.ts, p.pid, tid, cpu, plan, p.args, ret, exitTs - p.ts, undefined, false, cut, p.malformed || this.malformed);
         return;
       }
       this.settle(p, emit);
@@ -473,12 +521,12 @@ export class SyscallDecoder {
     // their record missing (lost), the registers are known but the captures are not.
     const pid = b.readUInt32LE(o + f.pid);
     if (noEnter) {
-      emit(this.event(exitTs, pid, tid, cpu, plan, null, ret, null, 'no_entry', false, null, false));
+      this.put(emit, exitTs, pid, tid, cpu, plan, null, ret, null, 'no_entry', false, null, false);
       return;
     }
     const args = plan.regsExit(b, o);
     const cut = plan.exitArgs.length ? this.captures(plan.exitArgs, b, o, n, f, ret, args, true, null) : null;
-    emit(this.event(enterTs, pid, tid, cpu, plan, args, ret, exitTs - enterTs, plan.hasIn ? 'no_entry' : undefined, false, cut, this.malformed));
+    this.put(emit, enterTs, pid, tid, cpu, plan, args, ret, exitTs - enterTs, plan.hasIn ? 'no_entry' : undefined, false, cut, this.malformed);
   }
 
   /** An et_task_ctx record: remembered, never shown. */
@@ -609,33 +657,64 @@ export class SyscallDecoder {
   private settle(p: Pending, emit: Emit): void {
     if (p.emitted) return;
     p.emitted = true;
-    emit(this.noExit(p));
+    this.noExit(p, emit);
   }
 
-  private noExit(p: Pending): RawEvent & {time: string} {
-    return this.event(p.ts, p.pid, p.tid, p.cpu, p.plan, p.args, null, null, 'no_exit', p.inFlight, p.cut, p.malformed);
+  private noExit(p: Pending, emit: Emit): void {
+    this.put(emit, p.ts, p.pid, p.tid, p.cpu, p.plan, p.args, null, null, 'no_exit', p.inFlight, p.cut, p.malformed);
   }
 
-  private event(ts: number, pid: number, tid: number, cpu: number, plan: SysPlan, args: Record<string, ArgValue> | null,
+  /**
+   * One syscall event is complete: to the direct sink when there is one and it takes it,
+   * else built as an object and emitted. Every syscall event goes through here.
+   */
+  private put(emit: Emit, ts: number, pid: number, tid: number, cpu: number, plan: SysPlan, args: Record<string, ArgValue> | null,
     ret: number | bigint | null, duration: number | null, incomplete: 'no_entry' | 'no_exit' | undefined, inFlight: boolean,
-    cut: string[] | null, malformed: boolean): RawEvent & {time: string} {
+    cut: string[] | null, malformed: boolean): void {
+    const q = this.parts;
     const c = this.ctxByTid.get(tid) ?? this.ctxByPid.get(pid) ?? this.snapshot.get(pid) ?? NO_CONTEXT;
+    q.ctx = c;
+    q.plan = plan;
+    q.ts_ns = ts;
+    q.pid = pid;
+    q.tid = tid;
+    q.cpu = cpu;
+    q.comm = c.comm;
+    q.syscall = plan.name;
+    q.nr = plan.nr;
+    q.args = args;
+    q.ret = ret;
+    q.duration_ns = duration;
+    let errno: string | undefined;
+    if (ret !== null) {
+      const r = typeof ret === 'number' ? ret : Number(ret);
+      if (r < 0 && r >= -4095) errno = errnoName(r);
+    }
+    q.errno = errno;
+    q.incomplete = incomplete;
+    q.in_flight = inFlight;
+    q.cut = cut;
+    q.malformed = malformed;
+    const d = this.direct;
+    if (d !== null && d.syscall(q)) return;
+    emit(this.event(q));
+  }
+
+  private event(q: SyscallParts): RawEvent & {time: string} {
+    const c = q.ctx;
     // One literal, one shape. Context keys the file does not know stay undefined, which
     // toJson leaves out; the optional keys below are rare and added only when they apply.
     const e: RawEvent & {time: string} = {
-      type: 'syscall', time: this.clock.rfc3339(ts), ts_ns: ts, pid, tid,
+      type: 'syscall', time: this.clock.rfc3339(q.ts_ns), ts_ns: q.ts_ns, pid: q.pid, tid: q.tid,
       ppid: c.ppid, uid: c.uid, gid: c.gid, comm: c.comm, euid: c.euid, egid: c.egid,
       loginuid: c.loginuid, sessionid: c.sessionid, cgroup_id: c.cgroup_id, cgroup: c.cgroup, ns: c.ns,
-      cpu, syscall: plan.name, nr: plan.nr, args, ret, duration_ns: duration,
+      cpu: q.cpu, syscall: q.syscall, nr: q.nr, args: q.args, ret: q.ret, duration_ns: q.duration_ns,
     };
-    if (ret !== null) {
-      const r = typeof ret === 'number' ? ret : Number(ret);
-      if (r < 0 && r >= -4095) e.errno = errnoName(r);
-    }
-    if (incomplete !== undefined) e.incomplete = incomplete;
-    if (inFlight) e.in_flight = true;
-    if (cut !== null) e.cut = cut;
-    if (malformed) e.malformed = true;
+    if (q.errno !== undefined) e.errno = q.errno;
+    if (q.incomplete !== undefined) e.incomplete = q.incomplete;
+    if (q.in_flight) e.in_flight = true;
+    if (q.cut !== null) e.cut = q.cut;
+    if (q.malformed) e.malformed = true;
     return e;
   }
 }

@@ -1,0 +1,291 @@
+// decode --json without building events: syscall events (nearly all of a syscall-heavy
+// trace) are written as NDJSON bytes straight from the decoder's values into the output
+// buffer, the same bytes toJson(event) gives. What is the same for many events is made
+// once: the `,"ppid":…,"ns":{…}` run of a thread's context (the same for every event of the
+// thread until its context changes), and per syscall the `,"syscall":…,"args":` run and a
+// generated writer for its arguments (the names come from the file's syscall metadata).
+//
+// Exactness over reach: a value this writer does not handle exactly as toJson would
+// (anything but numbers, bigints, strings, booleans, null and plain arrays and objects of
+// those, not too deep) makes it take back what it wrote of the event and decline it: the
+// decoder then builds the object, which goes through toJson like every other event.
+
+import {toJson} from '../util/json';
+import {Output} from '../util/output';
+import {WallClock} from '../util/time';
+import type {TraceEvent} from './events';
+import type {SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
+
+/** The context keys of a syscall event, in its key order (SyscallDecoder.event). */
+const CONTEXT_KEYS = ['ppid', 'uid', 'gid', 'comm', 'euid', 'egid', 'loginuid', 'sessionid', 'cgroup_id', 'cgroup', 'ns'] as const;
+
+/** Deeper than this, a value is left to toJson (which has its own limit). */
+const MAX_DEPTH = 32;
+
+const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
+const TS = ascii('Z","ts_ns":');
+const PID = ascii(',"pid":');
+const TID = ascii(',"tid":');
+const CPU = ascii(',"cpu":');
+const RET = ascii(',"ret":');
+const DURATION = ascii(',"duration_ns":');
+const ERRNO = ascii(',"errno":');
+const NO_ENTRY = ascii(',"incomplete":"no_entry"');
+const NO_EXIT = ascii(',"incomplete":"no_exit"');
+const IN_FLIGHT = ascii(',"in_flight":true');
+const CUT = ascii(',"cut":[');
+const MALFORMED = ascii(',"malformed":true');
+const NULL = ascii('null');
+const TRUE = ascii('true');
+const FALSE = ascii('false');
+
+type ArgsWriter = (o: Output, a: Record<string, unknown>) => boolean;
+
+interface PlanOut {
+  /** `,"syscall":"openat","nr":257,"args":` */
+  head: Buffer;
+  args: ArgsWriter;
+}
+
+/** A JSON number exactly as JSON.stringify writes it. */
+export function writeNumber(o: Output, v: number): void {
+  if (Number.isSafeInteger(v)) {
+    if (v < 0) {
+      o.byte(45);
+      o.digits(-v);
+    } else {
+      o.digits(v);
+    }
+  } else if (Number.isFinite(v)) {
+    o.ascii(String(v));
+  } else {
+    o.bytes(NULL);
+  }
+}
+
+/** A JSON string exactly as JSON.stringify writes it. */
+export function writeString(o: Output, s: string): void {
+  const n = s.length;
+  // Printable ASCII without `"` or `\` needs no escaping: the common case, byte by byte.
+  let plain = n <= 256;
+  if (plain) {
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        plain = false;
+        break;
+      }
+    }
+  }
+  if (plain) {
+    o.reserve(n + 2);
+    const b = o.buf;
+    let p = o.pos;
+    b[p++] = 0x22;
+    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    b[p++] = 0x22;
+    o.pos = p;
+  } else {
+    o.utf8(JSON.stringify(s));
+  }
+}
+
+/**
+ * Any value of an event as toJson writes it, or false (having written part of it) for one
+ * it leaves to toJson: undefined at the top, functions, symbols, typed arrays and other
+ * non-plain objects, nesting deeper than MAX_DEPTH.
+ */
+export function writeValue(o: Output, v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'number':
+      writeNumber(o, v);
+      return true;
+    case 'string':
+      writeString(o, v);
+      return true;
+    case 'bigint':
+      // JSON.stringify refuses it; toJson then writes the event with its exact writer,
+      // which agrees with JSON.stringify on every other value handled here.
+      o.ascii(v.toString());
+      return true;
+    case 'boolean':
+      o.bytes(v ? TRUE : FALSE);
+      return true;
+    case 'object': {
+      if (v === null) {
+        o.bytes(NULL);
+        return true;
+      }
+      if (depth >= MAX_DEPTH) return false;
+      if (Array.isArray(v)) {
+        o.byte(0x5b);
+        for (let i = 0; i < v.length; i++) {
+          if (i) o.byte(0x2c);
+          const x = v[i];
+          if (x === undefined) o.bytes(NULL);
+          else if (!writeValue(o, x, depth + 1)) return false;
+        }
+        o.byte(0x5d);
+        return true;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return false;
+      o.byte(0x7b);
+      let first = true;
+      for (const k of Object.keys(v)) {
+        const x = (v as Record<string, unknown>)[k];
+        if (x === undefined) continue;
+        if (!first) o.byte(0x2c);
+        first = false;
+        writeString(o, k);
+        o.byte(0x3a);
+        if (!writeValue(o, x, depth + 1)) return false;
+      }
+      o.byte(0x7d);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** The JSON text of a value as writeValue writes it, or null where writeValue declines. */
+function jsonText(v: unknown): string | null {
+  const o = new Output(-1, 1 << 12);
+  if (!writeValue(o, v, 1)) return null;
+  return o.buf.toString('utf8', 0, o.pos);
+}
+
+/**
+ * The writer of a syscall's `args` object, generated once per syscall: the object is
+ * always made by that syscall's register reader, so its keys are the argument names in
+ * order (a repeated name once, where it first appears).
+ */
+function compileArgs(plan: SyscallPlan): ArgsWriter {
+  const names = [...new Set(plan.args.map((a) => a.name))];
+  const keys = names.map((n, i) => ascii(`${i ? ',' : '{'}${JSON.stringify(n)}:`));
+  const lines: string[] = [];
+  if (names.length === 0) lines.push('o.byte(0x7b);');
+  names.forEach((n, i) => {
+    lines.push(`o.bytes(K[${i}]);`, `x = a[${JSON.stringify(n)}];`);
+    // Register values are numbers (bigints past 2^53); captures may be anything.
+    lines.push('if (typeof x === "number") num(o, x); else if (x === undefined || !val(o, x, 2)) return false;');
+  });
+  lines.push('o.byte(0x7d);', 'return true;');
+  // Names are checked identifiers (syscalls.ts) and pass through JSON.stringify.
+  const make = new Function('K', 'num', 'val', `return function args_${plan.nr}(o, a) {\nlet x;\n${lines.join('\n')}\n};`);
+  return make(keys, writeNumber, writeValue) as ArgsWriter;
+}
+
+export class JsonEventWriter implements SyscallSink {
+  private readonly contexts = new WeakMap<TaskContext, Buffer | null>();
+  private readonly plans = new WeakMap<SyscallPlan, PlanOut>();
+  private lastCtx: TaskContext | null = null;
+  private lastCtxOut: Buffer | null = null;
+  private lastPlan: SyscallPlan | null = null;
+  private lastPlanOut: PlanOut | null = null;
+  private sec = NaN;
+  /** `{"type":"syscall","time":"2026-11-23T17:50:56.` for the second `sec`. */
+  private secOut: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly out: Output, private readonly clock: WallClock) {}
+
+  /** Any event, through toJson. */
+  readonly event = (e: TraceEvent): void => {
+    this.out.line(toJson(e));
+  };
+
+  syscall(p: SyscallParts): boolean {
+    const o = this.out;
+    const ts = p.ts_ns;
+    const clock = this.clock;
+    const ns = clock.nanosOf(ts);
+    if (!(ns >= 0 && ns < 1e9 && Number.isInteger(ns))) return false;
+    const ctx = p.ctx === this.lastCtx ? this.lastCtxOut : this.context(p.ctx);
+    if (ctx === null) return false;
+    const plan = p.plan === this.lastPlan ? (this.lastPlanOut as PlanOut) : this.plan(p.plan);
+    const start = o.mark();
+    const sec = clock.secondsOf(ts);
+    if (sec !== this.sec) {
+      this.secOut = ascii(`{"type":"syscall","time":"${clock.secondPrefix(sec)}.`);
+      this.sec = sec;
+    }
+    o.bytes(this.secOut);
+    o.padded(ns, 9);
+    o.bytes(TS);
+    writeNumber(o, ts);
+    o.bytes(PID);
+    o.digits(p.pid);
+    o.bytes(TID);
+    o.digits(p.tid);
+    o.bytes(ctx);
+    o.bytes(CPU);
+    o.digits(p.cpu);
+    o.bytes(plan.head);
+    if (p.args === null) o.bytes(NULL);
+    else if (!plan.args(o, p.args)) {
+      o.rewind(start);
+      return false;
+    }
+    o.bytes(RET);
+    const ret = p.ret;
+    if (typeof ret === 'number') writeNumber(o, ret);
+    else if (ret === null) o.bytes(NULL);
+    else o.ascii(ret.toString());
+    o.bytes(DURATION);
+    if (p.duration_ns === null) o.bytes(NULL);
+    else writeNumber(o, p.duration_ns);
+    if (p.errno !== undefined) {
+      o.bytes(ERRNO);
+      writeString(o, p.errno);
+    }
+    if (p.incomplete !== undefined) o.bytes(p.incomplete === 'no_exit' ? NO_EXIT : NO_ENTRY);
+    if (p.in_flight) o.bytes(IN_FLIGHT);
+    if (p.cut !== null) {
+      o.bytes(CUT);
+      for (let i = 0; i < p.cut.length; i++) {
+        if (i) o.byte(0x2c);
+        writeString(o, p.cut[i]);
+      }
+      o.byte(0x5d);
+    }
+    if (p.malformed) o.bytes(MALFORMED);
+    o.byte(0x7d);
+    o.endLine();
+    return true;
+  }
+
+  /** `,"ppid":…,"ns":{…}` of a context (keys left undefined left out), or null: not ours to write. */
+  private context(c: TaskContext): Buffer | null {
+    let out = this.contexts.get(c);
+    if (out === undefined) {
+      let s: string | null = '';
+      for (const k of CONTEXT_KEYS) {
+        const v = c[k];
+        if (v === undefined) continue;
+        const t = jsonText(v);
+        if (t === null) {
+          s = null;
+          break;
+        }
+        s += `,${JSON.stringify(k)}:${t}`;
+      }
+      out = s === null ? null : Buffer.from(s, 'utf8');
+      this.contexts.set(c, out);
+    }
+    this.lastCtx = c;
+    this.lastCtxOut = out;
+    return out;
+  }
+
+  private plan(plan: SyscallPlan): PlanOut {
+    let out = this.plans.get(plan);
+    if (out === undefined) {
+      out = {head: Buffer.from(`,"syscall":${JSON.stringify(plan.name)},"nr":${JSON.stringify(plan.nr)},"args":`, 'utf8'), args: compileArgs(plan)};
+      this.plans.set(plan, out);
+    }
+    this.lastPlan = plan;
+    this.lastPlanOut = out;
+    return out;
+  }
+}
