@@ -24,8 +24,6 @@ const MAX_DEPTH = 32;
 
 const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
 const TS = ascii('Z","ts_ns":');
-const PID = ascii(',"pid":');
-const TID = ascii(',"tid":');
 const CPU = ascii(',"cpu":');
 const RET = ascii(',"ret":');
 const DURATION = ascii(',"duration_ns":');
@@ -44,6 +42,10 @@ type ArgsWriter = (o: Output, a: Record<string, unknown>) => boolean;
 interface PlanOut {
   /** `,"syscall":"openat","nr":257,"args":` */
   head: Buffer;
+  /** The head, then args null (no entry) or {} (a syscall without arguments), then `,"ret":`. */
+  headNull: Buffer;
+  headEmpty: Buffer;
+  noArgs: boolean;
   args: ArgsWriter;
 }
 
@@ -173,15 +175,19 @@ function compileArgs(plan: SyscallPlan): ArgsWriter {
   });
   lines.push('o.byte(0x7d);', 'return true;');
   // Names are checked identifiers (syscalls.ts) and pass through JSON.stringify.
-  const make = new Function('K', 'num', 'val', `return function args_${plan.nr}(o, a) {\nlet x;\n${lines.join('\n')}\n};`);
+  const make = new Function('K', 'num', 'val', `return function args_${plan.nr < 0 ? 'raw' : plan.nr}(o, a) {\nlet x;\n${lines.join('\n')}\n};`);
   return make(keys, writeNumber, writeValue) as ArgsWriter;
 }
 
 export class JsonEventWriter implements SyscallSink {
   private readonly contexts = new WeakMap<TaskContext, Buffer | null>();
   private readonly plans = new WeakMap<SyscallPlan, PlanOut>();
-  private lastCtx: TaskContext | null = null;
-  private lastCtxOut: Buffer | null = null;
+  private readonly argsWriters = new WeakMap<SyscallPlan['args'], ArgsWriter>();
+  /** `,"pid":…,"tid":…` + the context + `,"cpu":` of the last thread written. */
+  private who: Buffer = Buffer.alloc(0);
+  private whoCtx: TaskContext | null = null;
+  private whoPid = -1;
+  private whoTid = -1;
   private lastPlan: SyscallPlan | null = null;
   private lastPlanOut: PlanOut | null = null;
   private sec = NaN;
@@ -200,9 +206,10 @@ export class JsonEventWriter implements SyscallSink {
     const ts = p.ts_ns;
     const clock = this.clock;
     const ns = clock.nanosOf(ts);
-    if (!(ns >= 0 && ns < 1e9 && Number.isInteger(ns))) return false;
-    const ctx = p.ctx === this.lastCtx ? this.lastCtxOut : this.context(p.ctx);
-    if (ctx === null) return false;
+    if (!(ns >= 0 && ns < 1e9 && Number.isInteger(ns) && Number.isSafeInteger(ts))) return false;
+    if (p.ctx !== this.whoCtx || p.pid !== this.whoPid || p.tid !== this.whoTid) {
+      if (!this.thread(p.ctx, p.pid, p.tid)) return false;
+    }
     const plan = p.plan === this.lastPlan ? (this.lastPlanOut as PlanOut) : this.plan(p.plan);
     const start = o.mark();
     const sec = clock.secondsOf(ts);
@@ -211,23 +218,21 @@ export class JsonEventWriter implements SyscallSink {
       this.sec = sec;
     }
     o.bytes(this.secOut);
-    o.padded(ns, 9);
+    o.nine(ns);
     o.bytes(TS);
-    writeNumber(o, ts);
-    o.bytes(PID);
-    o.digits(p.pid);
-    o.bytes(TID);
-    o.digits(p.tid);
-    o.bytes(ctx);
-    o.bytes(CPU);
+    o.digits(ts);
+    o.bytes(this.who);
     o.digits(p.cpu);
-    o.bytes(plan.head);
-    if (p.args === null) o.bytes(NULL);
-    else if (!plan.args(o, p.args)) {
-      o.rewind(start);
-      return false;
+    if (p.args === null) o.bytes(plan.headNull);
+    else if (plan.noArgs) o.bytes(plan.headEmpty);
+    else {
+      o.bytes(plan.head);
+      if (!plan.args(o, p.args)) {
+        o.rewind(start);
+        return false;
+      }
+      o.bytes(RET);
     }
-    o.bytes(RET);
     const ret = p.ret;
     if (typeof ret === 'number') writeNumber(o, ret);
     else if (ret === null) o.bytes(NULL);
@@ -255,6 +260,17 @@ export class JsonEventWriter implements SyscallSink {
     return true;
   }
 
+  /** Makes `who` the thread's run of keys; false when its context is not ours to write. */
+  private thread(c: TaskContext, pid: number, tid: number): boolean {
+    const ctx = this.context(c);
+    if (ctx === null) return false;
+    this.who = Buffer.concat([ascii(`,"pid":${pid},"tid":${tid}`), ctx, CPU]);
+    this.whoCtx = c;
+    this.whoPid = pid;
+    this.whoTid = tid;
+    return true;
+  }
+
   /** `,"ppid":…,"ns":{…}` of a context (keys left undefined left out), or null: not ours to write. */
   private context(c: TaskContext): Buffer | null {
     let out = this.contexts.get(c);
@@ -273,15 +289,33 @@ export class JsonEventWriter implements SyscallSink {
       out = s === null ? null : Buffer.from(s, 'utf8');
       this.contexts.set(c, out);
     }
-    this.lastCtx = c;
-    this.lastCtxOut = out;
     return out;
+  }
+
+  /**
+   * Syscalls the file does not describe share one list of raw registers: one writer for
+   * them all (a damaged file may name thousands of numbers).
+   */
+  private argsWriter(plan: SyscallPlan): ArgsWriter {
+    let w = this.argsWriters.get(plan.args);
+    if (w === undefined) {
+      w = compileArgs(plan);
+      this.argsWriters.set(plan.args, w);
+    }
+    return w;
   }
 
   private plan(plan: SyscallPlan): PlanOut {
     let out = this.plans.get(plan);
     if (out === undefined) {
-      out = {head: Buffer.from(`,"syscall":${JSON.stringify(plan.name)},"nr":${JSON.stringify(plan.nr)},"args":`, 'utf8'), args: compileArgs(plan)};
+      const head = `,"syscall":${JSON.stringify(plan.name)},"nr":${JSON.stringify(plan.nr)},"args":`;
+      out = {
+        head: Buffer.from(head, 'utf8'),
+        headNull: Buffer.from(`${head}null,"ret":`, 'utf8'),
+        headEmpty: Buffer.from(`${head}{},"ret":`, 'utf8'),
+        noArgs: plan.args.length === 0,
+        args: this.argsWriter(plan),
+      };
       this.plans.set(plan, out);
     }
     this.lastPlan = plan;

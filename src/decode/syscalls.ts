@@ -155,7 +155,8 @@ interface ArgPlan {
   lenName?: string;
 }
 
-type RegsReader = (b: Buffer, o: number) => Record<string, ArgValue>;
+/** Reads through dv, a DataView of the record's buffer. */
+type RegsReader = (dv: DataView, o: number) => Record<string, ArgValue>;
 
 interface SysPlan {
   nr: number;
@@ -176,10 +177,10 @@ interface SysPlan {
 /** The register value of one argument, sign-extended or truncated to its C type's size. */
 function regExpr(size: number, signed: boolean, at: string): string {
   switch (size) {
-    case 1: return signed ? `b.readInt8(${at})` : `b.readUInt8(${at})`;
-    case 2: return signed ? `b.readInt16LE(${at})` : `b.readUInt16LE(${at})`;
-    case 4: return signed ? `b.readInt32LE(${at})` : `b.readUInt32LE(${at})`;
-    default: return signed ? `h.s64(b, ${at})` : `h.u64(b, ${at})`;
+    case 1: return signed ? `dv.getInt8(${at})` : `dv.getUint8(${at})`;
+    case 2: return signed ? `dv.getInt16(${at}, true)` : `dv.getUint16(${at}, true)`;
+    case 4: return signed ? `dv.getInt32(${at}, true)` : `dv.getUint32(${at}, true)`;
+    default: return signed ? `h.s64v(dv, ${at})` : `h.u64v(dv, ${at})`;
   }
 }
 
@@ -187,7 +188,7 @@ function regExpr(size: number, signed: boolean, at: string): string {
 function compileRegs(args: ArgPlan[], argsOffset: number, nr: number): RegsReader {
   const props = args.map((a) => `${JSON.stringify(a.name)}: ${regExpr(a.info.size, a.info.signed, `o + ${argsOffset + a.index * 8}`)}`);
   // Names are checked identifiers (never __proto__) and pass through JSON.stringify.
-  const make = new Function('h', `return function regs_${nr < 0 ? 'raw' : nr}(b, o) {\nreturn {${props.join(', ')}};\n};`);
+  const make = new Function('h', `return function regs_${nr < 0 ? 'raw' : nr}(dv, o) {\nreturn {${props.join(', ')}};\n};`);
   return make(h) as RegsReader;
 }
 
@@ -249,8 +250,13 @@ function offsets(rt: RecordType, header: RecordLayout, exit: boolean): Offsets {
   };
 }
 
-function readFlags(b: Buffer, o: number, f: Offsets): number {
-  return f.flagsSize === 2 ? b.readUInt16LE(o + f.flags) : f.flagsSize === 4 ? b.readUInt32LE(o + f.flags) : b.readUInt8(o + f.flags);
+function readFlags(dv: DataView, o: number, f: Offsets): number {
+  return f.flagsSize === 2 ? dv.getUint16(o + f.flags, true) : f.flagsSize === 4 ? dv.getUint32(o + f.flags, true) : dv.getUint8(o + f.flags);
+}
+
+/** A u64 as a number (rounded past 2^53: times and durations are used as numbers). */
+function u64n(dv: DataView, at: number): number {
+  return dv.getUint32(at + 4, true) * 4294967296 + dv.getUint32(at, true);
 }
 
 // ---- the decoder ---------------------------------------------------------------------------
@@ -339,7 +345,10 @@ export class SyscallDecoder {
   private readonly argInfos: Map<number, ArgInfo[]>;
   private readonly structs = new Map<string, StructReader>();
   private readonly structLayouts: Map<string, RecordLayout>;
-  private readonly plans = new Map<number, SysPlan>();
+  /** Plans by syscall number (at most MAX_NR + 1 entries). */
+  private readonly plans = new Array<SysPlan | undefined>(MAX_NR + 1);
+  private viewOf: Buffer | null = null;
+  private view: DataView = new DataView(new ArrayBuffer(0));
   private rawPlan: SysPlan | undefined;
   private readonly enterOff: Offsets | null;
   private readonly exitOff: Offsets | null;
@@ -401,8 +410,15 @@ export class SyscallDecoder {
   }
 
   private plan(nr: number): SysPlan {
-    const p = this.plans.get(nr);
+    const p = nr <= MAX_NR ? this.plans[nr] : undefined;
     return p === undefined ? this.makePlan(nr) : p;
+  }
+
+  /** A DataView of a record buffer, kept while records come from it (one chunk after another). */
+  private newView(b: Buffer): DataView {
+    this.viewOf = b;
+    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return this.view;
   }
 
   private makePlan(nr: number): SysPlan {
@@ -413,11 +429,11 @@ export class SyscallDecoder {
       const raw = this.rawPlan ??= this.describe(-1, undefined);
       const name = this.names.get(nr) ?? `syscall_${nr}`;
       const p = {...raw, nr, name, noReturn: NO_RETURN.has(name)};
-      if (nr <= MAX_NR) this.plans.set(nr, p);
+      if (nr <= MAX_NR) this.plans[nr] = p;
       return p;
     }
     const p = this.describe(nr, infos);
-    this.plans.set(nr, p);
+    this.plans[nr] = p;
     return p;
   }
 
@@ -463,10 +479,11 @@ export class SyscallDecoder {
   /** An et_sys_enter record of n bytes at b[o] (n >= its layout's size). */
   enter(b: Buffer, o: number, n: number, emit: Emit): void {
     const f = this.enterOff as Offsets;
-    const tid = b.readUInt32LE(o + f.tid);
-    const inFlight = (readFlags(b, o, f) & this.flags.inFlight) !== 0;
-    const plan = this.plan(b.readUInt32LE(o + f.nr));
-    const ts = Number(h.u64(b, o + f.ts));
+    const dv = b === this.viewOf ? this.view : this.newView(b);
+    const tid = dv.getUint32(o + f.tid, true);
+    const inFlight = (readFlags(dv, o, f) & this.flags.inFlight) !== 0;
+    const plan = this.plan(dv.getUint32(o + f.nr, true));
+    const ts = u64n(dv, o + f.ts);
     const prev = this.pending.get(tid);
     if (prev !== undefined) {
       this.pending.delete(tid);
@@ -479,13 +496,13 @@ export class SyscallDecoder {
       }
       this.settle(prev, emit);
     }
-    const args = plan.regsEnter(b, o);
+    const args = plan.regsEnter(dv, o);
     this.malformed = false;
     const cut = plan.inArgs.length ? this.captures(plan.inArgs, b, o, n, f, null, args, false, null) : null;
     const p: Pending = {
       ts, tid, plan, args, cut,
-      pid: b.readUInt32LE(o + f.pid),
-      cpu: b.readUInt32LE(o + f.cpu),
+      pid: dv.getUint32(o + f.pid, true),
+      cpu: dv.getUint32(o + f.cpu, true),
       malformed: this.malformed, inFlight, moved: false, emitted: false,
     };
     if (inFlight) {
@@ -499,13 +516,14 @@ export class SyscallDecoder {
   /** An et_sys_exit record. */
   exit(b: Buffer, o: number, n: number, emit: Emit): void {
     const f = this.exitOff as Offsets;
-    const tid = b.readUInt32LE(o + f.tid);
-    const plan = this.plan(b.readUInt32LE(o + f.nr));
-    const enterTs = Number(h.u64(b, o + f.enterTs));
-    const exitTs = Number(h.u64(b, o + f.ts));
-    const ret = h.s64(b, o + f.ret);
-    const noEnter = enterTs === 0 || (readFlags(b, o, f) & this.flags.noEnter) !== 0;
-    const cpu = b.readUInt32LE(o + f.cpu);
+    const dv = b === this.viewOf ? this.view : this.newView(b);
+    const tid = dv.getUint32(o + f.tid, true);
+    const plan = this.plan(dv.getUint32(o + f.nr, true));
+    const enterTs = u64n(dv, o + f.enterTs);
+    const exitTs = u64n(dv, o + f.ts);
+    const ret = h.s64v(dv, o + f.ret);
+    const noEnter = enterTs === 0 || (readFlags(dv, o, f) & this.flags.noEnter) !== 0;
+    const cpu = dv.getUint32(o + f.cpu, true);
     this.malformed = false;
     const p = this.pending.size === 0 ? undefined : this.pending.get(tid);
     if (p !== undefined) {
@@ -519,12 +537,12 @@ export class SyscallDecoder {
     }
     // Without its entry the kernel knows no arguments. With entry captures expected but
     // their record missing (lost), the registers are known but the captures are not.
-    const pid = b.readUInt32LE(o + f.pid);
+    const pid = dv.getUint32(o + f.pid, true);
     if (noEnter) {
       this.put(emit, exitTs, pid, tid, cpu, plan, null, ret, null, 'no_entry', false, null, false);
       return;
     }
-    const args = plan.regsExit(b, o);
+    const args = plan.regsExit(dv, o);
     const cut = plan.exitArgs.length ? this.captures(plan.exitArgs, b, o, n, f, ret, args, true, null) : null;
     this.put(emit, enterTs, pid, tid, cpu, plan, args, ret, exitTs - enterTs, plan.hasIn ? 'no_entry' : undefined, false, cut, this.malformed);
   }

@@ -101,25 +101,21 @@ export class Output {
   /** A non-negative safe integer in decimal. */
   digits(v: number): void {
     if (this.pos + 24 > this.buf.length) this.grow(24);
-    const b = this.buf;
-    let len = 1;
-    for (let t = v; t >= 10; t = Math.floor(t / 10)) len++;
-    let p = this.pos + len;
-    this.pos = p;
-    let n = v;
-    while (n >= 100) {
-      const q = Math.floor(n / 100);
-      const r = (n - q * 100) * 2;
-      b[--p] = PAIRS[r + 1];
-      b[--p] = PAIRS[r];
-      n = q;
+    if (v < 1e8) {
+      this.pos = small(this.buf, this.pos, v);
+      return;
     }
-    if (n >= 10) {
-      b[--p] = PAIRS[n * 2 + 1];
-      b[--p] = PAIRS[n * 2];
-    } else {
-      b[--p] = 48 + n;
-    }
+    // Below 2^53 the high part is below 10^8 too: two int32-sized halves.
+    const hi = Math.floor(v / 1e8);
+    this.pos = eight(this.buf, small(this.buf, this.pos, hi), v - hi * 1e8);
+  }
+
+  /** An integer 0 ..< 10^9, zero-padded to 9 digits (nanoseconds). */
+  nine(v: number): void {
+    if (this.pos + 10 > this.buf.length) this.grow(10);
+    const hi = Math.floor(v / 1e8);
+    this.buf[this.pos] = 48 + hi;
+    this.pos = eight(this.buf, this.pos + 1, v - hi * 1e8);
   }
 
   /** An integer 0 ..< 10^width, zero-padded to width digits. */
@@ -153,6 +149,41 @@ export class Output {
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
+}
+
+/** n (0 ..< 10^8) in decimal at b[p]; returns the end. */
+function small(b: Buffer, p: number, n: number): number {
+  const len = n < 10000 ? (n < 100 ? (n < 10 ? 1 : 2) : n < 1000 ? 3 : 4) : n < 1000000 ? (n < 100000 ? 5 : 6) : n < 10000000 ? 7 : 8;
+  const end = p + len;
+  let q = end;
+  let x = n | 0;
+  while (x >= 100) {
+    const y = (x / 100) | 0;
+    const r = (x - y * 100) << 1;
+    b[--q] = PAIRS[r + 1];
+    b[--q] = PAIRS[r];
+    x = y;
+  }
+  if (x >= 10) {
+    b[--q] = PAIRS[(x << 1) + 1];
+    b[--q] = PAIRS[x << 1];
+  } else {
+    b[--q] = 48 + x;
+  }
+  return end;
+}
+
+/** n (0 ..< 10^8) as exactly 8 digits at b[p]; returns the end. */
+function eight(b: Buffer, p: number, n: number): number {
+  let x = n | 0;
+  for (let q = p + 8; q > p;) {
+    const y = (x / 100) | 0;
+    const r = (x - y * 100) << 1;
+    b[--q] = PAIRS[r + 1];
+    b[--q] = PAIRS[r];
+    x = y;
+  }
+  return p + 8;
 }
 
 /**
