@@ -6,11 +6,11 @@
 import {forEachFrame, Problem, TraceReader} from '../format';
 import {Output} from '../util/output';
 import {Decoder, DecodeMeta, TraceEvent} from './events';
-import {humanLine} from './human';
+import {HumanEventWriter} from './human';
 import {JsonEventWriter} from './json';
 
 export {Decoder, DecodeMeta, TraceEvent, ordered} from './events';
-export {humanLine, shellQuote, commandLine, HumanContext} from './human';
+export {humanLine, shellQuote, commandLine, HumanContext, HumanEventWriter} from './human';
 export {ArgInfo, BufferValue, SyscallParts, SyscallSink, SyscallsMeta} from './syscalls';
 export {JsonEventWriter} from './json';
 
@@ -62,22 +62,14 @@ export interface PrintOptions extends WalkOptions {
 }
 
 /**
- * decode: every event of the trace as a line into out. Without a test, syscall events go
- * to NDJSON without becoming objects (json.ts); a test needs the objects, so then every
- * event is built.
+ * decode: every event of the trace as a line into out, NDJSON or human. Without a test,
+ * syscall events are written without becoming objects (json.ts, human.ts); a test needs
+ * the objects, so then every event is built.
  */
 export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): void {
   const {decoder} = t;
   const test = opts.test ?? null;
-  if (!opts.json) {
-    const clock = decoder.clock;
-    const print = (e: TraceEvent) => out.line(humanLine(e, clock, decoder));
-    forEachEvent(t, opts, test ? (e) => {
-      if (test(e)) print(e);
-    } : print);
-    return;
-  }
-  const w = new JsonEventWriter(out, decoder.clock);
+  const w = opts.json ? new JsonEventWriter(out, decoder.clock) : new HumanEventWriter(out, decoder.clock, decoder);
   if (test) {
     forEachEvent(t, opts, (e) => {
       if (test(e)) w.event(e);
