@@ -23,8 +23,8 @@ const CONTEXT_KEYS = ['ppid', 'uid', 'gid', 'comm', 'euid', 'egid', 'loginuid', 
 const MAX_DEPTH = 32;
 
 const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
-const TS = ascii('Z","ts_ns":');
-const CPU = ascii(',"cpu":');
+/** What follows the nanoseconds in a syscall event's head: `000000000Z","ts_ns":` (9 + 11). */
+const NANOS_TAIL = 20;
 const RET = ascii(',"ret":');
 const DURATION = ascii(',"duration_ns":');
 const ERRNO = ascii(',"errno":');
@@ -183,15 +183,16 @@ export class JsonEventWriter implements SyscallSink {
   private readonly contexts = new WeakMap<TaskContext, Buffer | null>();
   private readonly plans = new WeakMap<SyscallPlan, PlanOut>();
   private readonly argsWriters = new WeakMap<SyscallPlan['args'], ArgsWriter>();
-  /** `,"pid":…,"tid":…` + the context + `,"cpu":` of the last thread written. */
+  /** `,"pid":…,"tid":…` + the context + `,"cpu":…` of the last event written. */
   private who: Buffer = Buffer.alloc(0);
   private whoCtx: TaskContext | null = null;
   private whoPid = -1;
   private whoTid = -1;
+  private whoCpu = -1;
   private lastPlan: SyscallPlan | null = null;
   private lastPlanOut: PlanOut | null = null;
   private sec = NaN;
-  /** `{"type":"syscall","time":"2026-11-23T17:50:56.` for the second `sec`. */
+  /** `{"type":"syscall","time":"2026-11-23T17:50:56.000000000Z","ts_ns":` for the second `sec`. */
   private secOut: Buffer = Buffer.alloc(0);
 
   constructor(private readonly out: Output, private readonly clock: WallClock) {}
@@ -207,22 +208,23 @@ export class JsonEventWriter implements SyscallSink {
     const clock = this.clock;
     const ns = clock.nanosOf(ts);
     if (!(ns >= 0 && ns < 1e9 && Number.isInteger(ns) && Number.isSafeInteger(ts))) return false;
-    if (p.ctx !== this.whoCtx || p.pid !== this.whoPid || p.tid !== this.whoTid) {
-      if (!this.thread(p.ctx, p.pid, p.tid)) return false;
+    if (p.ctx !== this.whoCtx || p.pid !== this.whoPid || p.tid !== this.whoTid || p.cpu !== this.whoCpu) {
+      if (!this.thread(p.ctx, p.pid, p.tid, p.cpu)) return false;
     }
     const plan = p.plan === this.lastPlan ? (this.lastPlanOut as PlanOut) : this.plan(p.plan);
     const start = o.mark();
     const sec = clock.secondsOf(ts);
     if (sec !== this.sec) {
-      this.secOut = ascii(`{"type":"syscall","time":"${clock.secondPrefix(sec)}.`);
+      this.secOut = ascii(`{"type":"syscall","time":"${clock.secondPrefix(sec)}.000000000Z","ts_ns":`);
       this.sec = sec;
     }
+    // The second's head with the nanoseconds' place in it, then the nanoseconds written over it.
     o.bytes(this.secOut);
+    o.pos -= NANOS_TAIL;
     o.nine(ns);
-    o.bytes(TS);
+    o.pos += NANOS_TAIL - 9;
     o.digits(ts);
     o.bytes(this.who);
-    o.digits(p.cpu);
     if (p.args === null) o.bytes(plan.headNull);
     else if (plan.noArgs) o.bytes(plan.headEmpty);
     else {
@@ -260,14 +262,15 @@ export class JsonEventWriter implements SyscallSink {
     return true;
   }
 
-  /** Makes `who` the thread's run of keys; false when its context is not ours to write. */
-  private thread(c: TaskContext, pid: number, tid: number): boolean {
+  /** Makes `who` the run of keys from pid to cpu; false when the context is not ours to write. */
+  private thread(c: TaskContext, pid: number, tid: number, cpu: number): boolean {
     const ctx = this.context(c);
     if (ctx === null) return false;
-    this.who = Buffer.concat([ascii(`,"pid":${pid},"tid":${tid}`), ctx, CPU]);
+    this.who = Buffer.concat([ascii(`,"pid":${pid},"tid":${tid}`), ctx, ascii(`,"cpu":${cpu}`)]);
     this.whoCtx = c;
     this.whoPid = pid;
     this.whoTid = tid;
+    this.whoCpu = cpu;
     return true;
   }
 
