@@ -363,6 +363,8 @@ export class SyscallDecoder {
   private readonly snapshot: Map<number, TaskContext>;
   /** Set by captures(): a segment ran past its record. */
   private malformed = false;
+  /** Whether built events get their time string (Decoder.times). */
+  times = true;
   /** Where syscall events go before they are built as objects (null: always built). */
   direct: SyscallSink | null = null;
   private readonly parts: SyscallParts = {
@@ -723,7 +725,7 @@ export class SyscallDecoder {
     // One literal, one shape. Context keys the file does not know stay undefined, which
     // toJson leaves out; the optional keys below are rare and added only when they apply.
     const e: RawEvent & {time: string} = {
-      type: 'syscall', time: this.clock.rfc3339(q.ts_ns), ts_ns: q.ts_ns, pid: q.pid, tid: q.tid,
+      type: 'syscall', time: this.times ? this.clock.rfc3339(q.ts_ns) : '', ts_ns: q.ts_ns, pid: q.pid, tid: q.tid,
       ppid: c.ppid, uid: c.uid, gid: c.gid, comm: c.comm, euid: c.euid, egid: c.egid,
       loginuid: c.loginuid, sessionid: c.sessionid, cgroup_id: c.cgroup_id, cgroup: c.cgroup, ns: c.ns,
       cpu: q.cpu, syscall: q.syscall, nr: q.nr, args: q.args, ret: q.ret, duration_ns: q.duration_ns,

@@ -83,6 +83,9 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
   try {
     const decoder = new Decoder(reader.meta as unknown as DecodeMeta);
     const filter: EventFilter = compileFilter(spec, {path: input, decoder, meta: reader.meta as never});
+    // The events are only tested here, never shown: their time strings are made only
+    // when the filter reads them.
+    decoder.times = filter.reads('time');
     const {sha256, size} = hashFile(input);
 
     // The snapshot stays whole in the metadata (the context of exits and syscalls of those
