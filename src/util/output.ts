@@ -188,18 +188,24 @@ function eight(b: Buffer, p: number, n: number): number {
 
 /**
  * Writes data[0, len). A non-blocking pipe (Node makes stdout one) answers EAGAIN when full:
- * wait a millisecond and try again. EPIPE (`| head` went away) ends the program quietly,
- * as command-line tools do.
+ * wait and try again, 10 µs at first and twice as long each time up to a millisecond — a
+ * fast reader (`| wc -l`) drains a pipe's 64 KiB in microseconds, a slow one (`| jq`) is
+ * not polled more than a thousand times a second. EPIPE (`| head` went away) ends the
+ * program quietly, as command-line tools do.
  */
 function writeAll(fd: number, data: Buffer, len: number): void {
   let off = 0;
+  let wait = 0.01;
   while (off < len) {
     try {
       off += fs.writeSync(fd, data, off, len - off);
+      wait = 0.01;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') Atomics.wait(sleeper, 0, 0, 1);
-      else if (code === 'EPIPE') process.exit(0);
+      if (code === 'EAGAIN') {
+        Atomics.wait(sleeper, 0, 0, wait);
+        wait = Math.min(wait * 2, 1);
+      } else if (code === 'EPIPE') process.exit(0);
       else throw err;
     }
   }
