@@ -338,6 +338,12 @@ const NO_CONTEXT: TaskContext = {};
 /** Syscalls that never return: their entry record is all there is. */
 const NO_RETURN = new Set(['exit', 'exit_group']);
 const NO_REGS: RegsReader = () => ({});
+/**
+ * The arguments of every call of a syscall without any (getppid): one shared object, so
+ * a storm of them allocates nothing; each event built from it gets its own `{}`.
+ */
+const NO_ARGS: Record<string, ArgValue> = Object.freeze({}) as Record<string, ArgValue>;
+const noArgs: RegsReader = () => NO_ARGS;
 
 export class SyscallDecoder {
   readonly arch: string;
@@ -470,8 +476,8 @@ export class SyscallDecoder {
       exitArgs: args.filter((a) => a.phase !== Phase.None),
       hasIn: inArgs.length > 0,
       noReturn: NO_RETURN.has(this.names.get(nr) ?? ''),
-      regsEnter: this.enterOff ? compileRegs(args, this.enterOff.args, nr) : NO_REGS,
-      regsExit: this.exitOff ? compileRegs(args, this.exitOff.args, nr) : NO_REGS,
+      regsEnter: !this.enterOff ? NO_REGS : args.length ? compileRegs(args, this.enterOff.args, nr) : noArgs,
+      regsExit: !this.exitOff ? NO_REGS : args.length ? compileRegs(args, this.exitOff.args, nr) : noArgs,
     };
     return p;
   }
@@ -728,7 +734,7 @@ export class SyscallDecoder {
       type: 'syscall', time: this.times ? this.clock.rfc3339(q.ts_ns) : '', ts_ns: q.ts_ns, pid: q.pid, tid: q.tid,
       ppid: c.ppid, uid: c.uid, gid: c.gid, comm: c.comm, euid: c.euid, egid: c.egid,
       loginuid: c.loginuid, sessionid: c.sessionid, cgroup_id: c.cgroup_id, cgroup: c.cgroup, ns: c.ns,
-      cpu: q.cpu, syscall: q.syscall, nr: q.nr, args: q.args, ret: q.ret, duration_ns: q.duration_ns,
+      cpu: q.cpu, syscall: q.syscall, nr: q.nr, args: q.args === NO_ARGS ? {} : q.args, ret: q.ret, duration_ns: q.duration_ns,
     };
     if (q.errno !== undefined) e.errno = q.errno;
     if (q.incomplete !== undefined) e.incomplete = q.incomplete;
