@@ -82,15 +82,9 @@ export class Output {
   bytes(src: Uint8Array): void {
     const n = src.length;
     if (this.pos + n + 1 > this.buf.length) this.grow(n + 1);
-    const b = this.buf;
-    if (n > 32) {
-      b.set(src, this.pos);
-      this.pos += n;
-    } else {
-      let p = this.pos;
-      for (let i = 0; i < n; i++) b[p++] = src[i];
-      this.pos = p;
-    }
+    // set() is a memmove: cheaper than a byte loop already at a dozen bytes.
+    this.buf.set(src, this.pos);
+    this.pos += n;
   }
 
   byte(c: number): void {
