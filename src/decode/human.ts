@@ -5,7 +5,7 @@
 import {signalName} from '../util/errno';
 import {Output} from '../util/output';
 import {formatDuration, WallClock} from '../util/time';
-import {argStyle, formatAddr, formatStyled, RETURNS_ADDR} from './constants';
+import {ArgStyle, argStyle, formatAddr, formatStyled, RETURNS_ADDR} from './constants';
 import {TraceEvent} from './events';
 import {ArgInfo, SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
 
@@ -101,8 +101,12 @@ function escapeChar(c: number, next: string | undefined): string {
   return next !== undefined && OCTAL_DIGIT.test(next) ? '\\' + c.toString(8).padStart(3, '0') : '\\' + c.toString(8);
 }
 
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /[\x00-\x1f\x7f"\\]/;
+
 /** A string in C syntax: printable characters as they are, the rest escaped. */
 export function cString(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
   let q = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -181,10 +185,24 @@ function captured(e: SyscallView, info: ArgInfo, cut: boolean): boolean {
   return e.incomplete !== 'no_entry';
 }
 
+/** argStyle, remembered per syscall and argument (a bounded memo: names may come from a hostile file). */
+const styles = new Map<string, ArgStyle | null>();
+
+function styleOf(syscall: string, arg: string): ArgStyle | null {
+  const key = `${syscall}\0${arg}`;
+  let st = styles.get(key);
+  if (st === undefined) {
+    st = argStyle(syscall, arg);
+    if (styles.size >= 4096) styles.clear();
+    styles.set(key, st);
+  }
+  return st;
+}
+
 function argText(e: SyscallView, name: string, v: unknown, info: ArgInfo | undefined, cut: boolean, ctx: HumanContext | undefined): string {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'number' || typeof v === 'bigint') {
-    const style = argStyle(e.syscall as string, name);
+    const style = styleOf(e.syscall as string, name);
     if (style) return formatStyled(style, v, ctx?.arch ?? 'x86_64');
     if (info?.kind === 'struct' && info.struct && ctx?.scalarStruct?.(info.struct) && captured(e, info, cut)) return `[${v}]`;
     // A pointer, or a capture that could not be read (its address is kept).
@@ -253,6 +271,16 @@ const OPEN_DURATION = latin1(' <');
 const CLOSE_DURATION = latin1('>');
 const NO_ENTRY = latin1(' <no entry>');
 
+/** A thread's `comm(pid) `, while its context (where comm comes from) stays the same. */
+interface Who {
+  ctx: TaskContext;
+  pid: number;
+  tid: number;
+  bytes: Buffer;
+}
+
+const MAX_THREADS = 4096;
+
 interface PlanText {
   /** `name(`, `name()` (no arguments), `name(?)` (arguments unknown). */
   open: Buffer;
@@ -272,10 +300,9 @@ export class HumanEventWriter implements SyscallSink {
   private readonly plans = new WeakMap<SyscallPlan, PlanText>();
   private lastPlan: SyscallPlan | null = null;
   private lastPlanText: PlanText | null = null;
-  private who: Buffer = Buffer.alloc(0);
-  private whoCtx: TaskContext | null = null;
-  private whoPid = -1;
-  private whoTid = -1;
+  /** `comm(pid) ` by thread (at most MAX_THREADS, then started over), and the last one written. */
+  private readonly threads = new Map<number, Who>();
+  private who: Who | null = null;
   private sec = NaN;
   /** `17:50:56.` for the second `sec`. */
   private secText: Buffer = Buffer.alloc(0);
@@ -304,13 +331,17 @@ export class HumanEventWriter implements SyscallSink {
       o.utf8(clock.timeOfDay(ts));
     }
     o.byte(0x20);
-    if (p.ctx !== this.whoCtx || p.pid !== this.whoPid || p.tid !== this.whoTid) {
-      this.who = Buffer.from(`${whoText(p)} `, 'utf8');
-      this.whoCtx = p.ctx;
-      this.whoPid = p.pid;
-      this.whoTid = p.tid;
+    let who = this.who;
+    if (who === null || p.tid !== who.tid || p.ctx !== who.ctx || p.pid !== who.pid) {
+      let w = this.threads.get(p.tid);
+      if (w === undefined || w.ctx !== p.ctx || w.pid !== p.pid) {
+        if (this.threads.size >= MAX_THREADS) this.threads.clear();
+        w = {ctx: p.ctx, pid: p.pid, tid: p.tid, bytes: Buffer.from(`${whoText(p)} `, 'utf8')};
+        this.threads.set(p.tid, w);
+      }
+      this.who = who = w;
     }
-    o.bytes(this.who);
+    o.bytes(who.bytes);
     const plan = p.plan === this.lastPlan ? (this.lastPlanText as PlanText) : this.plan(p.plan);
     if (p.args === null) o.bytes(plan.unknown);
     else if (plan.noArgs) o.bytes(plan.empty);

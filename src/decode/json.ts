@@ -153,10 +153,26 @@ export function writeValue(o: Output, v: unknown, depth: number): boolean {
 
 /** The JSON text of a value as writeValue writes it, or null where writeValue declines. */
 function jsonText(v: unknown): string | null {
-  const o = new Output(-1, 1 << 12);
+  const o = (scratch ??= new Output(-1, 1 << 12));
+  o.rewind(0);
   if (!writeValue(o, v, 1)) return null;
   return o.buf.toString('utf8', 0, o.pos);
 }
+
+/** jsonText's buffer (never flushed: it has no file). */
+let scratch: Output | null = null;
+
+/** The run of keys from pid to cpu of one thread on one cpu, as last written. */
+interface Who {
+  ctx: TaskContext;
+  pid: number;
+  tid: number;
+  cpu: number;
+  bytes: Buffer;
+}
+
+/** Threads whose runs are kept; past this, the cache starts over (a trace of many short-lived threads). */
+const MAX_THREADS = 4096;
 
 /**
  * The writer of a syscall's `args` object, generated once per syscall: the object is
@@ -183,12 +199,9 @@ export class JsonEventWriter implements SyscallSink {
   private readonly contexts = new WeakMap<TaskContext, Buffer | null>();
   private readonly plans = new WeakMap<SyscallPlan, PlanOut>();
   private readonly argsWriters = new WeakMap<SyscallPlan['args'], ArgsWriter>();
-  /** `,"pid":…,"tid":…` + the context + `,"cpu":…` of the last event written. */
-  private who: Buffer = Buffer.alloc(0);
-  private whoCtx: TaskContext | null = null;
-  private whoPid = -1;
-  private whoTid = -1;
-  private whoCpu = -1;
+  /** `,"pid":…,"tid":…` + the context + `,"cpu":…`, by thread and cpu; and the last one written. */
+  private readonly threads = new Map<number, Who>();
+  private who: Who | null = null;
   private lastPlan: SyscallPlan | null = null;
   private lastPlanOut: PlanOut | null = null;
   private sec = NaN;
@@ -208,8 +221,10 @@ export class JsonEventWriter implements SyscallSink {
     const clock = this.clock;
     const ns = clock.nanosOf(ts);
     if (!(ns >= 0 && ns < 1e9 && Number.isInteger(ns) && Number.isSafeInteger(ts))) return false;
-    if (p.ctx !== this.whoCtx || p.pid !== this.whoPid || p.tid !== this.whoTid || p.cpu !== this.whoCpu) {
-      if (!this.thread(p.ctx, p.pid, p.tid, p.cpu)) return false;
+    let who = this.who;
+    if (who === null || p.tid !== who.tid || p.ctx !== who.ctx || p.pid !== who.pid || p.cpu !== who.cpu) {
+      who = this.thread(p.ctx, p.pid, p.tid, p.cpu);
+      if (who === null) return false;
     }
     const plan = p.plan === this.lastPlan ? (this.lastPlanOut as PlanOut) : this.plan(p.plan);
     const start = o.mark();
@@ -224,7 +239,7 @@ export class JsonEventWriter implements SyscallSink {
     o.nine(ns);
     o.pos += NANOS_TAIL - 9;
     o.digits(ts);
-    o.bytes(this.who);
+    o.bytes(who.bytes);
     if (p.args === null) o.bytes(plan.headNull);
     else if (plan.noArgs) o.bytes(plan.headEmpty);
     else {
@@ -262,16 +277,20 @@ export class JsonEventWriter implements SyscallSink {
     return true;
   }
 
-  /** Makes `who` the run of keys from pid to cpu; false when the context is not ours to write. */
-  private thread(c: TaskContext, pid: number, tid: number, cpu: number): boolean {
-    const ctx = this.context(c);
-    if (ctx === null) return false;
-    this.who = Buffer.concat([ascii(`,"pid":${pid},"tid":${tid}`), ctx, ascii(`,"cpu":${cpu}`)]);
-    this.whoCtx = c;
-    this.whoPid = pid;
-    this.whoTid = tid;
-    this.whoCpu = cpu;
-    return true;
+  /** The run of keys from pid to cpu, made once per thread and cpu; null when the context is not ours to write. */
+  private thread(c: TaskContext, pid: number, tid: number, cpu: number): Who | null {
+    // tid and cpu are u32: the key is exact below 2^53 (and a collision only costs a rebuild).
+    const key = tid * 65536 + cpu;
+    let w = this.threads.get(key);
+    if (w === undefined || w.tid !== tid || w.ctx !== c || w.pid !== pid || w.cpu !== cpu) {
+      const ctx = this.context(c);
+      if (ctx === null) return null;
+      if (this.threads.size >= MAX_THREADS) this.threads.clear();
+      w = {ctx: c, pid, tid, cpu, bytes: Buffer.concat([ascii(`,"pid":${pid},"tid":${tid}`), ctx, ascii(`,"cpu":${cpu}`)])};
+      this.threads.set(key, w);
+    }
+    this.who = w;
+    return w;
   }
 
   /** `,"ppid":…,"ns":{…}` of a context (keys left undefined left out), or null: not ours to write. */
