@@ -351,8 +351,10 @@ export class SyscallDecoder {
   private readonly argInfos: Map<number, ArgInfo[]>;
   private readonly structs = new Map<string, StructReader>();
   private readonly structLayouts: Map<string, RecordLayout>;
-  /** Plans by syscall number (at most MAX_NR + 1 entries). */
-  private readonly plans = new Array<SysPlan | undefined>(MAX_NR + 1);
+  /** Plans by syscall number (at most MAX_NR + 1 entries), and the last one asked for. */
+  private readonly plans = new Map<number, SysPlan>();
+  private lastNr = -1;
+  private lastPlan: SysPlan | null = null;
   private viewOf: Buffer | null = null;
   private view: DataView = new DataView(new ArrayBuffer(0));
   private rawPlan: SysPlan | undefined;
@@ -418,8 +420,14 @@ export class SyscallDecoder {
   }
 
   private plan(nr: number): SysPlan {
-    const p = nr <= MAX_NR ? this.plans[nr] : undefined;
-    return p === undefined ? this.makePlan(nr) : p;
+    // A thread's calls come in runs of one syscall: the last plan first.
+    if (nr === this.lastNr) return this.lastPlan as SysPlan;
+    const p = this.plans.get(nr) ?? this.makePlan(nr);
+    if (nr <= MAX_NR) {
+      this.lastNr = nr;
+      this.lastPlan = p;
+    }
+    return p;
   }
 
   /** A DataView of a record buffer, kept while records come from it (one chunk after another). */
@@ -437,11 +445,11 @@ export class SyscallDecoder {
       const raw = this.rawPlan ??= this.describe(-1, undefined);
       const name = this.names.get(nr) ?? `syscall_${nr}`;
       const p = {...raw, nr, name, noReturn: NO_RETURN.has(name)};
-      if (nr <= MAX_NR) this.plans[nr] = p;
+      if (nr <= MAX_NR) this.plans.set(nr, p);
       return p;
     }
     const p = this.describe(nr, infos);
-    this.plans[nr] = p;
+    this.plans.set(nr, p);
     return p;
   }
 
