@@ -1,10 +1,9 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {filterFlags, filterSpec} from '../src/cli/filter-flags';
-import {forEachEvent, humanLine, openTrace, TraceEvent} from '../src/decode';
+import {openTrace, printEvents} from '../src/decode';
 import {compileFilter, EventFilter} from '../src/filter';
 import {Problem} from '../src/format';
-import {toJson} from '../src/util/json';
 import {Output} from '../src/util/output';
 
 export default class Decode extends BaseCommand {
@@ -41,15 +40,8 @@ damaged or cut short, so scripts can tell.`;
     const out = new Output();
     let filter: EventFilter | null = null;
     try {
-      const clock = t.decoder.clock;
-      const print = flags.json
-        ? (e: TraceEvent) => out.line(toJson(e))
-        : (e: TraceEvent) => out.line(humanLine(e, clock, t.decoder));
       filter = compileFilter(filterSpec(flags), {path: args.file, decoder: t.decoder, meta: t.reader.meta as never});
-      const test = filter.test;
-      forEachEvent(t, {processes: flags.processes}, filter.active ? (e) => {
-        if (test(e)) print(e);
-      } : print);
+      printEvents(t, {processes: flags.processes, json: flags.json, test: filter.active ? filter.test : null}, out);
     } finally {
       t.reader.close();
     }

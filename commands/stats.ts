@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {filterFlags, filterSpec} from '../src/cli/filter-flags';
-import {forEachEvent, openTrace} from '../src/decode';
+import {openTrace} from '../src/decode';
 import {compileFilter, describeSpec, EventFilter, selectTrace} from '../src/filter';
 import {Problem} from '../src/format';
-import {formatStats, StatsCollector, StatsTrailer} from '../src/stats';
+import {collectStats, formatStats, StatsCollector, StatsTrailer} from '../src/stats';
 import {toJson} from '../src/util/json';
 
 export default class Stats extends BaseCommand {
@@ -37,7 +37,7 @@ left out on purpose, never counted as lost). Works offline, without root.`;
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
     });
-    const stats = new StatsCollector(t.decoder.eventNames);
+    const stats = new StatsCollector(t.decoder.eventNames, t.decoder.clock);
     let filter: EventFilter | null = null;
     let records: Record<string, number>;
     try {
@@ -50,7 +50,7 @@ left out on purpose, never counted as lost). Works offline, without root.`;
         }});
         records = Object.fromEntries(t.decoder.eventNames.map((name, id) => [name, kept[id] ?? 0]).filter(([name]) => name));
       } else {
-        forEachEvent(t, {processes: true}, (e) => stats.add(e));
+        collectStats(t, stats);
         records = t.decoder.recordCounts();
       }
     } finally {

@@ -3,10 +3,11 @@
 // `cat(10609) openat(dfd=AT_FDCWD, filename="/etc/hosts", flags=O_RDONLY|O_CLOEXEC, mode=0) = 3 <0.000012>`.
 
 import {signalName} from '../util/errno';
+import {Output} from '../util/output';
 import {formatDuration, WallClock} from '../util/time';
-import {argStyle, formatAddr, formatStyled, RETURNS_ADDR} from './constants';
+import {ArgStyle, argStyle, formatAddr, formatStyled, RETURNS_ADDR} from './constants';
 import {TraceEvent} from './events';
-import {ArgInfo} from './syscalls';
+import {ArgInfo, SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
 
 /** What syscall lines need from the file: the Decoder provides it. */
 export interface HumanContext {
@@ -49,7 +50,7 @@ function who(e: TraceEvent): string {
 
 export function humanLine(e: TraceEvent, clock: WallClock, ctx?: HumanContext): string {
   const t = typeof e.ts_ns === 'number' ? clock.timeOfDay(e.ts_ns) : '';
-  if (e.type === 'syscall') return `${t} ${syscallLine(e, ctx)}`;
+  if (e.type === 'syscall') return `${t} ${syscallLine(e as unknown as SyscallView, ctx)}`;
   const head = `${t} ${e.type.padEnd(11)}`;
   switch (e.type) {
     case 'process':
@@ -100,8 +101,12 @@ function escapeChar(c: number, next: string | undefined): string {
   return next !== undefined && OCTAL_DIGIT.test(next) ? '\\' + c.toString(8).padStart(3, '0') : '\\' + c.toString(8);
 }
 
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /[\x00-\x1f\x7f"\\]/;
+
 /** A string in C syntax: printable characters as they are, the rest escaped. */
 export function cString(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
   let q = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -154,17 +159,50 @@ function structText(o: Record<string, unknown>, name: string | undefined, depth 
   return `{${parts.join(', ')}}`;
 }
 
+/**
+ * What a syscall line reads of its event: a syscall event object, or the decoder's values
+ * for one (SyscallParts has these keys too), so both print through the same code.
+ */
+export interface SyscallView {
+  readonly pid: unknown;
+  readonly tid: unknown;
+  readonly comm: unknown;
+  readonly syscall: unknown;
+  readonly nr: unknown;
+  readonly args: unknown;
+  readonly cut?: unknown;
+  readonly incomplete?: unknown;
+  readonly in_flight?: unknown;
+  readonly errno?: unknown;
+  readonly ret: unknown;
+  readonly duration_ns: unknown;
+}
+
 /** Whether an argument's value is what was captured (not its address, kept when the capture failed). */
-function captured(e: TraceEvent, info: ArgInfo, cut: boolean): boolean {
+function captured(e: SyscallView, info: ArgInfo, cut: boolean): boolean {
   if (cut) return false;
   if (info.capture === 'out') return !e.errno && e.incomplete !== 'no_exit';
   return e.incomplete !== 'no_entry';
 }
 
-function argText(e: TraceEvent, name: string, v: unknown, info: ArgInfo | undefined, cut: boolean, ctx: HumanContext | undefined): string {
+/** argStyle, remembered per syscall and argument (a bounded memo: names may come from a hostile file). */
+const styles = new Map<string, ArgStyle | null>();
+
+function styleOf(syscall: string, arg: string): ArgStyle | null {
+  const key = `${syscall}\0${arg}`;
+  let st = styles.get(key);
+  if (st === undefined) {
+    st = argStyle(syscall, arg);
+    if (styles.size >= 4096) styles.clear();
+    styles.set(key, st);
+  }
+  return st;
+}
+
+function argText(e: SyscallView, name: string, v: unknown, info: ArgInfo | undefined, cut: boolean, ctx: HumanContext | undefined): string {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'number' || typeof v === 'bigint') {
-    const style = argStyle(e.syscall as string, name);
+    const style = styleOf(e.syscall as string, name);
     if (style) return formatStyled(style, v, ctx?.arch ?? 'x86_64');
     if (info?.kind === 'struct' && info.struct && ctx?.scalarStruct?.(info.struct) && captured(e, info, cut)) return `[${v}]`;
     // A pointer, or a capture that could not be read (its address is kept).
@@ -182,7 +220,7 @@ function argText(e: TraceEvent, name: string, v: unknown, info: ArgInfo | undefi
   return String(v);
 }
 
-function retText(e: TraceEvent): string {
+function retText(e: SyscallView): string {
   const ret = e.ret as number | bigint | null;
   if (ret === null || ret === undefined) return '?';
   if (e.errno) return `${ret} ${e.errno}`;
@@ -190,26 +228,178 @@ function retText(e: TraceEvent): string {
   return String(ret);
 }
 
-function syscallLine(e: TraceEvent, ctx: HumanContext | undefined): string {
+/** `comm(pid)` or `comm(pid/tid)`. */
+function whoText(e: SyscallView): string {
   const pid = e.pid as number;
-  const who = `${e.comm ?? '?'}(${pid}${e.tid !== pid ? `/${e.tid}` : ''})`;
-  const name = e.syscall as string;
+  return `${e.comm ?? '?'}(${pid}${e.tid !== pid ? `/${e.tid}` : ''})`;
+}
+
+/** The arguments as `name=value, ...`, or `?` when the call's entry is unknown. */
+function argList(e: SyscallView, ctx: HumanContext | undefined): string {
   const args = e.args as Record<string, unknown> | null;
-  let list = '?';
-  if (args) {
-    const infos = ctx?.argInfo(e.nr as number);
-    const cut = e.cut as string[] | undefined;
-    list = Object.keys(args)
-      .map((k, i) => `${k}=${argText(e, k, args[k], infos?.[i]?.name === k ? infos[i] : infos?.find((a) => a.name === k), cut?.includes(k) ?? false, ctx)}`)
-      .join(', ');
-  }
-  const call = `${who} ${name}(${list})`;
-  if (e.incomplete === 'no_exit') {
-    // exit and exit_group end the process: strace's `= ?` says the same.
-    if (!e.in_flight && (name === 'exit_group' || name === 'exit')) return `${call} = ?`;
-    return `${call} ... <unfinished: ${e.in_flight ? 'in flight when recording stopped' : 'no exit'}>`;
-  }
+  if (!args) return '?';
+  const infos = ctx?.argInfo(e.nr as number);
+  const cut = e.cut as string[] | undefined;
+  return Object.keys(args)
+    .map((k, i) => `${k}=${argText(e, k, args[k], infos?.[i]?.name === k ? infos[i] : infos?.find((a) => a.name === k), cut?.includes(k) ?? false, ctx)}`)
+    .join(', ');
+}
+
+/** After the call, for an event without its exit. */
+function noExitText(e: SyscallView): string {
+  // exit and exit_group end the process: strace's `= ?` says the same.
+  if (!e.in_flight && (e.syscall === 'exit_group' || e.syscall === 'exit')) return ' = ?';
+  return ` ... <unfinished: ${e.in_flight ? 'in flight when recording stopped' : 'no exit'}>`;
+}
+
+function durationText(e: SyscallView): string {
   const d = e.duration_ns as number | null;
-  const dur = typeof d === 'number' ? ` <${(d / 1e9).toFixed(6)}>` : '';
-  return `${call} = ${retText(e)}${dur}${e.incomplete === 'no_entry' ? ' <no entry>' : ''}`;
+  return typeof d === 'number' ? ` <${(d / 1e9).toFixed(6)}>` : '';
+}
+
+function syscallLine(e: SyscallView, ctx: HumanContext | undefined): string {
+  const call = `${whoText(e)} ${e.syscall as string}(${argList(e, ctx)})`;
+  if (e.incomplete === 'no_exit') return call + noExitText(e);
+  return `${call} = ${retText(e)}${durationText(e)}${e.incomplete === 'no_entry' ? ' <no entry>' : ''}`;
+}
+
+// ---- straight to bytes -------------------------------------------------------------------
+
+const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
+const EQUALS = latin1(' = ');
+const OPEN_DURATION = latin1(' <');
+const CLOSE_DURATION = latin1('>');
+const NO_ENTRY = latin1(' <no entry>');
+
+/** A thread's `comm(pid) `, while its context (where comm comes from) stays the same. */
+interface Who {
+  ctx: TaskContext;
+  pid: number;
+  tid: number;
+  bytes: Buffer;
+}
+
+const MAX_THREADS = 4096;
+
+interface PlanText {
+  /** `name(`, `name()` (no arguments), `name(?)` (arguments unknown). */
+  open: Buffer;
+  empty: Buffer;
+  unknown: Buffer;
+  noArgs: boolean;
+  returnsAddr: boolean;
+}
+
+/**
+ * decode (human form) without building syscall events: lines written from the decoder's
+ * values into the output buffer, the same text humanLine gives. A thread's `comm(pid) `
+ * and a syscall's `name(` are made once; time, return value and duration are written as
+ * digits; arguments, and every rarer shape of line, go through the functions above.
+ */
+export class HumanEventWriter implements SyscallSink {
+  private readonly plans = new WeakMap<SyscallPlan, PlanText>();
+  private lastPlan: SyscallPlan | null = null;
+  private lastPlanText: PlanText | null = null;
+  /** `comm(pid) ` by thread (at most MAX_THREADS, then started over), and the last one written. */
+  private readonly threads = new Map<number, Who>();
+  private who: Who | null = null;
+  private sec = NaN;
+  /** `17:50:56.` for the second `sec`. */
+  private secText: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly out: Output, private readonly clock: WallClock, private readonly ctx?: HumanContext) {}
+
+  /** Any event, through humanLine. */
+  readonly event = (e: TraceEvent): void => {
+    this.out.line(humanLine(e, this.clock, this.ctx));
+  };
+
+  syscall(p: SyscallParts): boolean {
+    const o = this.out;
+    const clock = this.clock;
+    const ts = p.ts_ns;
+    const ns = clock.nanosOf(ts);
+    if (ns >= 0 && ns < 1e9 && Number.isInteger(ns)) {
+      const sec = clock.secondsOf(ts);
+      if (sec !== this.sec) {
+        this.secText = latin1(`${clock.secondPrefix(sec).slice(11)}.`);
+        this.sec = sec;
+      }
+      o.bytes(this.secText);
+      o.padded(Math.floor(ns / 1000), 6);
+    } else {
+      o.utf8(clock.timeOfDay(ts));
+    }
+    o.byte(0x20);
+    let who = this.who;
+    if (who === null || p.tid !== who.tid || p.ctx !== who.ctx || p.pid !== who.pid) {
+      let w = this.threads.get(p.tid);
+      if (w === undefined || w.ctx !== p.ctx || w.pid !== p.pid) {
+        if (this.threads.size >= MAX_THREADS) this.threads.clear();
+        w = {ctx: p.ctx, pid: p.pid, tid: p.tid, bytes: Buffer.from(`${whoText(p)} `, 'utf8')};
+        this.threads.set(p.tid, w);
+      }
+      this.who = who = w;
+    }
+    o.bytes(who.bytes);
+    const plan = p.plan === this.lastPlan ? (this.lastPlanText as PlanText) : this.plan(p.plan);
+    if (p.args === null) o.bytes(plan.unknown);
+    else if (plan.noArgs) o.bytes(plan.empty);
+    else {
+      o.bytes(plan.open);
+      o.utf8(argList(p, this.ctx));
+      o.byte(0x29);
+    }
+    if (p.incomplete === 'no_exit') {
+      o.ascii(noExitText(p));
+      o.endLine();
+      return true;
+    }
+    o.bytes(EQUALS);
+    const ret = p.ret;
+    if (typeof ret === 'number' && p.errno === undefined && !plan.returnsAddr && Number.isSafeInteger(ret)) {
+      if (ret < 0) {
+        o.byte(0x2d);
+        o.digits(-ret);
+      } else {
+        o.digits(ret);
+      }
+    } else {
+      o.utf8(retText(p));
+    }
+    const d = p.duration_ns;
+    // toFixed(6) of d/1e9 is d/1000 rounded half up; d/1e9 is inexact, so the exact halves
+    // (and the unusual: negative, huge) are left to toFixed itself.
+    if (d !== null && d >= 0 && d < 1e12 && Number.isInteger(d) && d % 1000 !== 500) {
+      const us = Math.round(d / 1000);
+      const whole = Math.floor(us / 1e6);
+      o.bytes(OPEN_DURATION);
+      o.digits(whole);
+      o.byte(0x2e);
+      o.padded(us - whole * 1e6, 6);
+      o.bytes(CLOSE_DURATION);
+    } else {
+      o.ascii(durationText(p));
+    }
+    if (p.incomplete === 'no_entry') o.bytes(NO_ENTRY);
+    o.endLine();
+    return true;
+  }
+
+  private plan(plan: SyscallPlan): PlanText {
+    let t = this.plans.get(plan);
+    if (t === undefined) {
+      t = {
+        open: Buffer.from(`${plan.name}(`, 'utf8'),
+        empty: Buffer.from(`${plan.name}()`, 'utf8'),
+        unknown: Buffer.from(`${plan.name}(?)`, 'utf8'),
+        noArgs: plan.args.length === 0,
+        returnsAddr: RETURNS_ADDR.has(plan.name),
+      };
+      this.plans.set(plan, t);
+    }
+    this.lastPlan = plan;
+    this.lastPlanText = t;
+    return t;
+  }
 }

@@ -4,11 +4,15 @@
 // decoding goes on with the next intact chunk.
 
 import {forEachFrame, Problem, TraceReader} from '../format';
+import {Output} from '../util/output';
 import {Decoder, DecodeMeta, TraceEvent} from './events';
+import {HumanEventWriter} from './human';
+import {JsonEventWriter} from './json';
 
 export {Decoder, DecodeMeta, TraceEvent, ordered} from './events';
-export {humanLine, shellQuote, commandLine, HumanContext} from './human';
-export {ArgInfo, BufferValue, SyscallsMeta} from './syscalls';
+export {humanLine, shellQuote, commandLine, HumanContext, HumanEventWriter} from './human';
+export {ArgInfo, BufferValue, SyscallParts, SyscallSink, SyscallsMeta} from './syscalls';
+export {JsonEventWriter} from './json';
 
 export interface OpenedTrace {
   reader: TraceReader;
@@ -48,4 +52,34 @@ export function forEachEvent(t: OpenedTrace, opts: WalkOptions, emit: (e: TraceE
     }
   }
   decoder.end(emit);
+}
+
+export interface PrintOptions extends WalkOptions {
+  /** NDJSON (the event model's keys) instead of human lines. */
+  json?: boolean;
+  /** Print only the events this accepts; it sees every event, in stream order. */
+  test?: ((e: TraceEvent) => boolean) | null;
+}
+
+/**
+ * decode: every event of the trace as a line into out, NDJSON or human. Without a test,
+ * syscall events are written without becoming objects (json.ts, human.ts); a test needs
+ * the objects, so then every event is built.
+ */
+export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): void {
+  const {decoder} = t;
+  const test = opts.test ?? null;
+  const w = opts.json ? new JsonEventWriter(out, decoder.clock) : new HumanEventWriter(out, decoder.clock, decoder);
+  if (test) {
+    forEachEvent(t, opts, (e) => {
+      if (test(e)) w.event(e);
+    });
+    return;
+  }
+  decoder.direct = w;
+  try {
+    forEachEvent(t, opts, w.event);
+  } finally {
+    decoder.direct = null;
+  }
 }

@@ -27,6 +27,19 @@ export const helpers = {
     const v = b.readBigInt64LE(o);
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   },
+  // u64 and s64 over a DataView of the record's buffer (cheaper reads than Buffer's), same values.
+  u64v(dv: DataView, o: number): number | bigint {
+    const lo = dv.getUint32(o, true);
+    const hi = dv.getUint32(o + 4, true);
+    return hi < 0x200000 ? hi * 4294967296 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+  },
+  s64v(dv: DataView, o: number): number | bigint {
+    const lo = dv.getUint32(o, true);
+    const hi = dv.getInt32(o + 4, true);
+    if (hi > -0x200000 && hi < 0x200000) return hi * 4294967296 + lo;
+    const v = dv.getBigInt64(o, true);
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  },
   cstr(b: Buffer, o: number, n: number): string {
     let end = b.indexOf(0, o);
     if (end < 0 || end > o + n) end = o + n;

@@ -155,7 +155,8 @@ interface ArgPlan {
   lenName?: string;
 }
 
-type RegsReader = (b: Buffer, o: number) => Record<string, ArgValue>;
+/** Reads through dv, a DataView of the record's buffer. */
+type RegsReader = (dv: DataView, o: number) => Record<string, ArgValue>;
 
 interface SysPlan {
   nr: number;
@@ -176,10 +177,10 @@ interface SysPlan {
 /** The register value of one argument, sign-extended or truncated to its C type's size. */
 function regExpr(size: number, signed: boolean, at: string): string {
   switch (size) {
-    case 1: return signed ? `b.readInt8(${at})` : `b.readUInt8(${at})`;
-    case 2: return signed ? `b.readInt16LE(${at})` : `b.readUInt16LE(${at})`;
-    case 4: return signed ? `b.readInt32LE(${at})` : `b.readUInt32LE(${at})`;
-    default: return signed ? `h.s64(b, ${at})` : `h.u64(b, ${at})`;
+    case 1: return signed ? `dv.getInt8(${at})` : `dv.getUint8(${at})`;
+    case 2: return signed ? `dv.getInt16(${at}, true)` : `dv.getUint16(${at}, true)`;
+    case 4: return signed ? `dv.getInt32(${at}, true)` : `dv.getUint32(${at}, true)`;
+    default: return signed ? `h.s64v(dv, ${at})` : `h.u64v(dv, ${at})`;
   }
 }
 
@@ -187,7 +188,7 @@ function regExpr(size: number, signed: boolean, at: string): string {
 function compileRegs(args: ArgPlan[], argsOffset: number, nr: number): RegsReader {
   const props = args.map((a) => `${JSON.stringify(a.name)}: ${regExpr(a.info.size, a.info.signed, `o + ${argsOffset + a.index * 8}`)}`);
   // Names are checked identifiers (never __proto__) and pass through JSON.stringify.
-  const make = new Function('h', `return function regs_${nr < 0 ? 'raw' : nr}(b, o) {\nreturn {${props.join(', ')}};\n};`);
+  const make = new Function('h', `return function regs_${nr < 0 ? 'raw' : nr}(dv, o) {\nreturn {${props.join(', ')}};\n};`);
   return make(h) as RegsReader;
 }
 
@@ -249,8 +250,13 @@ function offsets(rt: RecordType, header: RecordLayout, exit: boolean): Offsets {
   };
 }
 
-function readFlags(b: Buffer, o: number, f: Offsets): number {
-  return f.flagsSize === 2 ? b.readUInt16LE(o + f.flags) : f.flagsSize === 4 ? b.readUInt32LE(o + f.flags) : b.readUInt8(o + f.flags);
+function readFlags(dv: DataView, o: number, f: Offsets): number {
+  return f.flagsSize === 2 ? dv.getUint16(o + f.flags, true) : f.flagsSize === 4 ? dv.getUint32(o + f.flags, true) : dv.getUint8(o + f.flags);
+}
+
+/** A u64 as a number (rounded past 2^53: times and durations are used as numbers). */
+function u64n(dv: DataView, at: number): number {
+  return dv.getUint32(at + 4, true) * 4294967296 + dv.getUint32(at, true);
 }
 
 // ---- the decoder ---------------------------------------------------------------------------
@@ -274,6 +280,48 @@ interface Pending {
 
 export type Emit = (e: RawEvent & {time: string}) => void;
 
+/** What a direct sink may know about a syscall: its name, number and arguments, from the file. */
+export interface SyscallPlan {
+  readonly name: string;
+  readonly nr: number;
+  readonly args: readonly {readonly name: string; readonly info: ArgInfo}[];
+}
+
+/**
+ * One syscall event's values before they become an event object, named as the event's
+ * keys (the context keys stay in ctx, comm aside). Reused from event to event: valid
+ * during SyscallSink.syscall() only, and not to be changed.
+ */
+export interface SyscallParts {
+  ctx: TaskContext;
+  /** The same object for every event of one syscall (a cache key for sinks). */
+  plan: SyscallPlan;
+  ts_ns: number;
+  pid: number;
+  tid: number;
+  cpu: number;
+  comm: string | undefined;
+  syscall: string;
+  nr: number;
+  args: Record<string, ArgValue> | null;
+  ret: number | bigint | null;
+  duration_ns: number | null;
+  errno: string | undefined;
+  incomplete: 'no_entry' | 'no_exit' | undefined;
+  in_flight: boolean;
+  cut: string[] | null;
+  malformed: boolean;
+}
+
+/**
+ * Takes syscall events without their objects (decode --json, stats): the common event of a
+ * syscall storm is then written or counted without allocating. syscall() returns false to
+ * decline one (a value it does not handle): that event is built and emitted as usual.
+ */
+export interface SyscallSink {
+  syscall(p: SyscallParts): boolean;
+}
+
 export interface SyscallDecoderOptions {
   header: RecordLayout;
   enter?: RecordType;
@@ -290,6 +338,12 @@ const NO_CONTEXT: TaskContext = {};
 /** Syscalls that never return: their entry record is all there is. */
 const NO_RETURN = new Set(['exit', 'exit_group']);
 const NO_REGS: RegsReader = () => ({});
+/**
+ * The arguments of every call of a syscall without any (getppid): one shared object, so
+ * a storm of them allocates nothing; each event built from it gets its own `{}`.
+ */
+const NO_ARGS: Record<string, ArgValue> = Object.freeze({}) as Record<string, ArgValue>;
+const noArgs: RegsReader = () => NO_ARGS;
 
 export class SyscallDecoder {
   readonly arch: string;
@@ -297,7 +351,12 @@ export class SyscallDecoder {
   private readonly argInfos: Map<number, ArgInfo[]>;
   private readonly structs = new Map<string, StructReader>();
   private readonly structLayouts: Map<string, RecordLayout>;
+  /** Plans by syscall number (at most MAX_NR + 1 entries), and the last one asked for. */
   private readonly plans = new Map<number, SysPlan>();
+  private lastNr = -1;
+  private lastPlan: SysPlan | null = null;
+  private viewOf: Buffer | null = null;
+  private view: DataView = new DataView(new ArrayBuffer(0));
   private rawPlan: SysPlan | undefined;
   private readonly enterOff: Offsets | null;
   private readonly exitOff: Offsets | null;
@@ -312,6 +371,14 @@ export class SyscallDecoder {
   private readonly snapshot: Map<number, TaskContext>;
   /** Set by captures(): a segment ran past its record. */
   private malformed = false;
+  /** Whether built events get their time string (Decoder.times). */
+  times = true;
+  /** Where syscall events go before they are built as objects (null: always built). */
+  direct: SyscallSink | null = null;
+  private readonly parts: SyscallParts = {
+    ctx: NO_CONTEXT, plan: {name: '', nr: 0, args: []}, ts_ns: 0, pid: 0, tid: 0, cpu: 0, comm: undefined, syscall: '', nr: 0,
+    args: null, ret: null, duration_ns: null, errno: undefined, incomplete: undefined, in_flight: false, cut: null, malformed: false,
+  };
   readonly enterId: number;
   readonly exitId: number;
   readonly taskId: number;
@@ -353,8 +420,21 @@ export class SyscallDecoder {
   }
 
   private plan(nr: number): SysPlan {
-    const p = this.plans.get(nr);
-    return p === undefined ? this.makePlan(nr) : p;
+    // A thread's calls come in runs of one syscall: the last plan first.
+    if (nr === this.lastNr) return this.lastPlan as SysPlan;
+    const p = this.plans.get(nr) ?? this.makePlan(nr);
+    if (nr <= MAX_NR) {
+      this.lastNr = nr;
+      this.lastPlan = p;
+    }
+    return p;
+  }
+
+  /** A DataView of a record buffer, kept while records come from it (one chunk after another). */
+  private newView(b: Buffer): DataView {
+    this.viewOf = b;
+    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return this.view;
   }
 
   private makePlan(nr: number): SysPlan {
@@ -404,8 +484,8 @@ export class SyscallDecoder {
       exitArgs: args.filter((a) => a.phase !== Phase.None),
       hasIn: inArgs.length > 0,
       noReturn: NO_RETURN.has(this.names.get(nr) ?? ''),
-      regsEnter: this.enterOff ? compileRegs(args, this.enterOff.args, nr) : NO_REGS,
-      regsExit: this.exitOff ? compileRegs(args, this.exitOff.args, nr) : NO_REGS,
+      regsEnter: !this.enterOff ? NO_REGS : args.length ? compileRegs(args, this.enterOff.args, nr) : noArgs,
+      regsExit: !this.exitOff ? NO_REGS : args.length ? compileRegs(args, this.exitOff.args, nr) : noArgs,
     };
     return p;
   }
@@ -415,10 +495,11 @@ export class SyscallDecoder {
   /** An et_sys_enter record of n bytes at b[o] (n >= its layout's size). */
   enter(b: Buffer, o: number, n: number, emit: Emit): void {
     const f = this.enterOff as Offsets;
-    const tid = b.readUInt32LE(o + f.tid);
-    const inFlight = (readFlags(b, o, f) & this.flags.inFlight) !== 0;
-    const plan = this.plan(b.readUInt32LE(o + f.nr));
-    const ts = Number(h.u64(b, o + f.ts));
+    const dv = b === this.viewOf ? this.view : this.newView(b);
+    const tid = dv.getUint32(o + f.tid, true);
+    const inFlight = (readFlags(dv, o, f) & this.flags.inFlight) !== 0;
+    const plan = this.plan(dv.getUint32(o + f.nr, true));
+    const ts = u64n(dv, o + f.ts);
     const prev = this.pending.get(tid);
     if (prev !== undefined) {
       this.pending.delete(tid);
@@ -431,17 +512,17 @@ export class SyscallDecoder {
       }
       this.settle(prev, emit);
     }
-    const args = plan.regsEnter(b, o);
+    const args = plan.regsEnter(dv, o);
     this.malformed = false;
     const cut = plan.inArgs.length ? this.captures(plan.inArgs, b, o, n, f, null, args, false, null) : null;
     const p: Pending = {
       ts, tid, plan, args, cut,
-      pid: b.readUInt32LE(o + f.pid),
-      cpu: b.readUInt32LE(o + f.cpu),
+      pid: dv.getUint32(o + f.pid, true),
+      cpu: dv.getUint32(o + f.cpu, true),
       malformed: this.malformed, inFlight, moved: false, emitted: false,
     };
     if (inFlight) {
-      emit(this.noExit(p));
+      this.noExit(p, emit);
       return;
     }
     this.pending.set(tid, p);
@@ -451,34 +532,35 @@ export class SyscallDecoder {
   /** An et_sys_exit record. */
   exit(b: Buffer, o: number, n: number, emit: Emit): void {
     const f = this.exitOff as Offsets;
-    const tid = b.readUInt32LE(o + f.tid);
-    const plan = this.plan(b.readUInt32LE(o + f.nr));
-    const enterTs = Number(h.u64(b, o + f.enterTs));
-    const exitTs = Number(h.u64(b, o + f.ts));
-    const ret = h.s64(b, o + f.ret);
-    const noEnter = enterTs === 0 || (readFlags(b, o, f) & this.flags.noEnter) !== 0;
-    const cpu = b.readUInt32LE(o + f.cpu);
+    const dv = b === this.viewOf ? this.view : this.newView(b);
+    const tid = dv.getUint32(o + f.tid, true);
+    const plan = this.plan(dv.getUint32(o + f.nr, true));
+    const enterTs = u64n(dv, o + f.enterTs);
+    const exitTs = u64n(dv, o + f.ts);
+    const ret = h.s64v(dv, o + f.ret);
+    const noEnter = enterTs === 0 || (readFlags(dv, o, f) & this.flags.noEnter) !== 0;
+    const cpu = dv.getUint32(o + f.cpu, true);
     this.malformed = false;
     const p = this.pending.size === 0 ? undefined : this.pending.get(tid);
     if (p !== undefined) {
       this.pending.delete(tid);
       if (p.plan.nr === plan.nr && (p.ts === enterTs || (p.moved && noEnter))) {
         const cut = plan.exitArgs.length ? this.captures(plan.exitArgs, b, o, n, f, ret, p.args, true, p.cut) : p.cut;
-        emit(this.event(p.ts, p.pid, tid, cpu, plan, p.args, ret, exitTs - p.ts, undefined, false, cut, p.malformed || this.malformed));
+        this.put(emit, p.ts, p.pid, tid, cpu, plan, p.args, ret, exitTs - p.ts, undefined, false, cut, p.malformed || this.malformed);
         return;
       }
       this.settle(p, emit);
     }
     // Without its entry the kernel knows no arguments. With entry captures expected but
     // their record missing (lost), the registers are known but the captures are not.
-    const pid = b.readUInt32LE(o + f.pid);
+    const pid = dv.getUint32(o + f.pid, true);
     if (noEnter) {
-      emit(this.event(exitTs, pid, tid, cpu, plan, null, ret, null, 'no_entry', false, null, false));
+      this.put(emit, exitTs, pid, tid, cpu, plan, null, ret, null, 'no_entry', false, null, false);
       return;
     }
-    const args = plan.regsExit(b, o);
+    const args = plan.regsExit(dv, o);
     const cut = plan.exitArgs.length ? this.captures(plan.exitArgs, b, o, n, f, ret, args, true, null) : null;
-    emit(this.event(enterTs, pid, tid, cpu, plan, args, ret, exitTs - enterTs, plan.hasIn ? 'no_entry' : undefined, false, cut, this.malformed));
+    this.put(emit, enterTs, pid, tid, cpu, plan, args, ret, exitTs - enterTs, plan.hasIn ? 'no_entry' : undefined, false, cut, this.malformed);
   }
 
   /** An et_task_ctx record: remembered, never shown. */
@@ -609,33 +691,64 @@ export class SyscallDecoder {
   private settle(p: Pending, emit: Emit): void {
     if (p.emitted) return;
     p.emitted = true;
-    emit(this.noExit(p));
+    this.noExit(p, emit);
   }
 
-  private noExit(p: Pending): RawEvent & {time: string} {
-    return this.event(p.ts, p.pid, p.tid, p.cpu, p.plan, p.args, null, null, 'no_exit', p.inFlight, p.cut, p.malformed);
+  private noExit(p: Pending, emit: Emit): void {
+    this.put(emit, p.ts, p.pid, p.tid, p.cpu, p.plan, p.args, null, null, 'no_exit', p.inFlight, p.cut, p.malformed);
   }
 
-  private event(ts: number, pid: number, tid: number, cpu: number, plan: SysPlan, args: Record<string, ArgValue> | null,
+  /**
+   * One syscall event is complete: to the direct sink when there is one and it takes it,
+   * else built as an object and emitted. Every syscall event goes through here.
+   */
+  private put(emit: Emit, ts: number, pid: number, tid: number, cpu: number, plan: SysPlan, args: Record<string, ArgValue> | null,
     ret: number | bigint | null, duration: number | null, incomplete: 'no_entry' | 'no_exit' | undefined, inFlight: boolean,
-    cut: string[] | null, malformed: boolean): RawEvent & {time: string} {
+    cut: string[] | null, malformed: boolean): void {
+    const q = this.parts;
     const c = this.ctxByTid.get(tid) ?? this.ctxByPid.get(pid) ?? this.snapshot.get(pid) ?? NO_CONTEXT;
+    q.ctx = c;
+    q.plan = plan;
+    q.ts_ns = ts;
+    q.pid = pid;
+    q.tid = tid;
+    q.cpu = cpu;
+    q.comm = c.comm;
+    q.syscall = plan.name;
+    q.nr = plan.nr;
+    q.args = args;
+    q.ret = ret;
+    q.duration_ns = duration;
+    let errno: string | undefined;
+    if (ret !== null) {
+      const r = typeof ret === 'number' ? ret : Number(ret);
+      if (r < 0 && r >= -4095) errno = errnoName(r);
+    }
+    q.errno = errno;
+    q.incomplete = incomplete;
+    q.in_flight = inFlight;
+    q.cut = cut;
+    q.malformed = malformed;
+    const d = this.direct;
+    if (d !== null && d.syscall(q)) return;
+    emit(this.event(q));
+  }
+
+  private event(q: SyscallParts): RawEvent & {time: string} {
+    const c = q.ctx;
     // One literal, one shape. Context keys the file does not know stay undefined, which
     // toJson leaves out; the optional keys below are rare and added only when they apply.
     const e: RawEvent & {time: string} = {
-      type: 'syscall', time: this.clock.rfc3339(ts), ts_ns: ts, pid, tid,
+      type: 'syscall', time: this.times ? this.clock.rfc3339(q.ts_ns) : '', ts_ns: q.ts_ns, pid: q.pid, tid: q.tid,
       ppid: c.ppid, uid: c.uid, gid: c.gid, comm: c.comm, euid: c.euid, egid: c.egid,
       loginuid: c.loginuid, sessionid: c.sessionid, cgroup_id: c.cgroup_id, cgroup: c.cgroup, ns: c.ns,
-      cpu, syscall: plan.name, nr: plan.nr, args, ret, duration_ns: duration,
+      cpu: q.cpu, syscall: q.syscall, nr: q.nr, args: q.args === NO_ARGS ? {} : q.args, ret: q.ret, duration_ns: q.duration_ns,
     };
-    if (ret !== null) {
-      const r = typeof ret === 'number' ? ret : Number(ret);
-      if (r < 0 && r >= -4095) e.errno = errnoName(r);
-    }
-    if (incomplete !== undefined) e.incomplete = incomplete;
-    if (inFlight) e.in_flight = true;
-    if (cut !== null) e.cut = cut;
-    if (malformed) e.malformed = true;
+    if (q.errno !== undefined) e.errno = q.errno;
+    if (q.incomplete !== undefined) e.incomplete = q.incomplete;
+    if (q.in_flight) e.in_flight = true;
+    if (q.cut !== null) e.cut = q.cut;
+    if (q.malformed) e.malformed = true;
     return e;
   }
 }

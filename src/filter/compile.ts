@@ -60,6 +60,12 @@ export class EventFilter {
     return describeSpec(this.spec);
   }
 
+  /** Whether the test may read the event field `key` (or within it): flags read fixed fields, --where its paths. */
+  reads(key: string): boolean {
+    if (key === 'type' || key === 'syscall' || key === 'pid' || key === 'uid' || key === 'comm' || key === 'ts_ns' || key === 'ppid') return true;
+    return this.wheres.some((w) => w.paths().some((p) => p === key || p.startsWith(`${key}.`) || p.startsWith(`${key}[`)));
+  }
+
   /** After a pass: --where paths no event had (likely typos), as one-line warnings. */
   warnings(): string[] {
     const out: string[] = [];

@@ -48,6 +48,8 @@ export interface CompiledWhere {
   source: string;
   /** Paths that were looked up and absent from every event they were looked up in (likely typos). */
   unseenPaths(): {path: string; col: number}[];
+  /** Every path the expression reads ('args.filename'). */
+  paths(): string[];
 }
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'true', 'false', 'null']);
@@ -564,6 +566,7 @@ export function compileWhere(src: string, ctx: WhereContext = {}): CompiledWhere
     test,
     source: src,
     unseenPaths: () => notes.filter((n) => n.tested && !n.seen).map((n) => ({path: n.path, col: n.col})),
+    paths: () => notes.map((n) => n.path),
   };
 }
 

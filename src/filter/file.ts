@@ -20,7 +20,12 @@ import {appliedSpec, compileFilter, type EventFilter, type FilterSpec} from './c
 import {Selector} from './select';
 import {sameFile} from '../util/files';
 
-/** Output chunks are written when their frames reach this many bytes. */
+/**
+ * Output chunks are written when their frames reach this many bytes: at the next input
+ * chunk boundary while everything kept from the current input chunk is still all of it
+ * from its start (so that a chunk kept whole can be copied as stored; the recorder's
+ * chunks are a little over this size), else at once; and never above twice this.
+ */
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface FilterFileOptions {
@@ -84,6 +89,9 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
   try {
     const decoder = new Decoder(reader.meta as unknown as DecodeMeta);
     const filter: EventFilter = compileFilter(spec, {path: input, decoder, meta: reader.meta as never});
+    // The events are only tested here, never shown: their time strings are made only
+    // when the filter reads them.
+    decoder.times = filter.reads('time');
     const {sha256, size} = hashFile(input);
 
     // The snapshot stays whole in the metadata (the context of exits and syscalls of those
@@ -126,13 +134,14 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
         const m = ctx ? context : kept;
         m.set(type, (m.get(type) ?? 0) + 1);
         out.add(b, o, n, ts, ctx, b === chunkData);
-        if (out.bytes >= CHUNK_BYTES) flush();
+        if (out.bytes >= CHUNK_BYTES && (out.bytes >= 2 * CHUNK_BYTES || !out.wholeSoFar(chunkData))) flush();
       },
     }, true, mark !== null);
 
     const cursor = new FrameCursor();
     for (const c of reader.chunks()) {
       chunkData = c.data;
+      if (out.bytes >= CHUNK_BYTES) flush();
       out.startInput();
       cursor.reset(c.data);
       let frames = 0;
@@ -306,6 +315,11 @@ class ChunkBuilder {
     this.firstTs = this.at.firstTs;
     this.lastTs = this.at.lastTs;
     return true;
+  }
+
+  /** Whether what this input chunk gave so far is one run of its records from its first one. */
+  wholeSoFar(data: Buffer | null): boolean {
+    return this.runSrc === data && this.runStart === 0 && this.count - this.at.count === this.runCount;
   }
 
   /** The input chunk's buffer is about to be reused: copy the pending run out of it. */

@@ -3,7 +3,10 @@
 // stream's own `lost` records otherwise), the time span, the most frequent programs, and
 // per syscall what `strace -c` shows (calls, errors, time) plus the kernel's Sent/Lost.
 
+import {forEachEvent, type OpenedTrace} from '../decode';
 import {TraceEvent} from '../decode/events';
+import type {SyscallParts, SyscallSink} from '../decode/syscalls';
+import type {WallClock} from '../util/time';
 
 export interface TypeRow {
   event: string;
@@ -72,7 +75,7 @@ interface SysAcc {
   total: number;
 }
 
-export class StatsCollector {
+export class StatsCollector implements SyscallSink {
   private readonly recorded = new Map<string, number>();
   private readonly lost = new Map<string, number>();
   private readonly execs = new Map<string, number>();
@@ -81,13 +84,54 @@ export class StatsCollector {
   private exitTotal = 0;
   private exitNonzero = 0;
   private exitSignaled = 0;
-  private first: TraceEvent | null = null;
-  private last: TraceEvent | null = null;
+  // The earliest and latest events: their ts_ns, and their time (null: a syscall event
+  // counted without its object; its time is clock.rfc3339(ts_ns), made when reported).
+  private seen = false;
+  private firstTs: number | bigint = 0;
+  private firstTime: string | null = null;
+  private lastTs: number | bigint = 0;
+  private lastTime: string | null = null;
+  private lastName = '';
+  private lastAcc: SysAcc | null = null;
   private records = 0;
   processesAtStart = 0;
 
-  constructor(private readonly eventNames: string[]) {
+  /** `clock` (the decoder's) is needed only when syscall events come through syscall(). */
+  constructor(private readonly eventNames: string[], private readonly clock: WallClock | null = null) {
     for (const e of eventNames) if (e) this.recorded.set(e, 0);
+  }
+
+  /** A syscall event as the decoder's values (SyscallSink): counted as add() counts its event. */
+  syscall(p: SyscallParts): boolean {
+    if (this.clock === null) return false;
+    this.records++;
+    const ts = p.ts_ns;
+    if (!this.seen || ts < this.firstTs) {
+      this.firstTs = ts;
+      this.firstTime = null;
+    }
+    if (!this.seen || ts > this.lastTs) {
+      this.lastTs = ts;
+      this.lastTime = null;
+    }
+    this.seen = true;
+    const a = p.syscall === this.lastName && this.lastAcc !== null ? this.lastAcc : this.acc(p.syscall);
+    a.calls++;
+    if (p.errno !== undefined) a.errors++;
+    if (p.incomplete) a.incomplete++;
+    if (p.duration_ns !== null) {
+      a.timed++;
+      a.total += p.duration_ns;
+    }
+    return true;
+  }
+
+  private acc(k: string): SysAcc {
+    let a = this.sys.get(k);
+    if (!a) this.sys.set(k, (a = {calls: 0, errors: 0, incomplete: 0, timed: 0, total: 0}));
+    this.lastName = k;
+    this.lastAcc = a;
+    return a;
   }
 
   add(e: TraceEvent): void {
@@ -97,8 +141,15 @@ export class StatsCollector {
     }
     this.records++;
     if (e.type !== 'syscall') this.recorded.set(e.type, (this.recorded.get(e.type) ?? 0) + 1);
-    if (!this.first || e.ts_ns < this.first.ts_ns) this.first = e;
-    if (!this.last || e.ts_ns > this.last.ts_ns) this.last = e;
+    if (!this.seen || e.ts_ns < this.firstTs) {
+      this.firstTs = e.ts_ns;
+      this.firstTime = e.time;
+    }
+    if (!this.seen || e.ts_ns > this.lastTs) {
+      this.lastTs = e.ts_ns;
+      this.lastTime = e.time;
+    }
+    this.seen = true;
     switch (e.type) {
       case 'exec': {
         const f = String(e.filename ?? '?');
@@ -121,9 +172,7 @@ export class StatsCollector {
         break;
       }
       case 'syscall': {
-        const k = String(e.syscall);
-        let a = this.sys.get(k);
-        if (!a) this.sys.set(k, (a = {calls: 0, errors: 0, incomplete: 0, timed: 0, total: 0}));
+        const a = this.acc(String(e.syscall));
         a.calls++;
         if (typeof e.errno === 'string') a.errors++;
         if (e.incomplete) a.incomplete++;
@@ -158,8 +207,9 @@ export class StatsCollector {
         filtered: t && typeof t.filtered === 'number' ? t.filtered : null,
       });
     }
-    const span = clockEnd ?? (this.first && this.last
-      ? {start: this.first.ts_ns, end: this.last.ts_ns, startTime: this.first.time, endTime: this.last.time}
+    const timeOf = (ts: number | bigint, time: string | null) => time ?? (this.clock as WallClock).rfc3339(ts);
+    const span = clockEnd ?? (this.seen
+      ? {start: this.firstTs, end: this.lastTs, startTime: timeOf(this.firstTs, this.firstTime), endTime: timeOf(this.lastTs, this.lastTime)}
       : null);
     // ts_ns above 2^53 (a damaged record) decodes as a bigint.
     const duration = span ? Number(span.end) - Number(span.start) : null;
@@ -194,6 +244,19 @@ export class StatsCollector {
       });
     }
     return rows.sort((x, y) => y.total_ns - x.total_ns || y.calls - x.calls || (x.syscall < y.syscall ? -1 : 1));
+  }
+}
+
+/**
+ * Every event of the trace into stats, the processes alive at start first. Syscall events
+ * are counted from the decoder's values, without being built (stats needs a clock for that).
+ */
+export function collectStats(t: OpenedTrace, stats: StatsCollector): void {
+  t.decoder.direct = stats;
+  try {
+    forEachEvent(t, {processes: true}, (e) => stats.add(e));
+  } finally {
+    t.decoder.direct = null;
   }
 }
 

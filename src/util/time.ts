@@ -29,6 +29,25 @@ export class WallClock {
     return [this.baseSec + carry, total - carry * 1e9];
   }
 
+  // split() in two halves that allocate nothing, for serializers that write the digits
+  // themselves: the same arithmetic, so the same values.
+
+  /** The whole seconds of split(bootNs). */
+  secondsOf(bootNs: number): number {
+    return this.baseSec + Math.floor((this.baseNsec + (bootNs - this.bootNs)) / 1e9);
+  }
+
+  /** The nanoseconds of split(bootNs). */
+  nanosOf(bootNs: number): number {
+    const total = this.baseNsec + (bootNs - this.bootNs);
+    return total - Math.floor(total / 1e9) * 1e9;
+  }
+
+  /** `2026-11-23T17:50:56` for a split() second: the part rfc3339() and timeOfDay() share. */
+  secondPrefix(sec: number): string {
+    return this.prefix(sec);
+  }
+
   /** RFC 3339, UTC, nanoseconds: 2026-11-23T17:50:56.123456789Z */
   rfc3339(bootNs: number | bigint): string {
     const [sec, nsec] = this.split(bootNs);
