@@ -271,7 +271,7 @@ export function formatStats(r: StatsReport): string {
   const out: string[] = [];
   const secs = r.duration_ns !== null ? (r.duration_ns / 1e9).toFixed(3) + ' s' : 'unknown';
   out.push(`duration   ${secs}${r.start ? `  (${r.start} → ${r.end})` : ''}`);
-  out.push(`events     ${r.records}${r.rate_per_s !== null ? `  (${r.rate_per_s.toFixed(1)}/s)` : ''}; ${r.processes_at_start} processes alive at start`);
+  out.push(`events     ${r.records}${r.rate_per_s !== null ? `  (${r.rate_per_s.toFixed(1)}/s)` : ''}; ${r.processes_at_start} process${r.processes_at_start === 1 ? '' : 'es'} alive at start`);
   if (r.filtered_from) {
     out.push(`filtered   from ${r.filtered_from.file} by ${r.filtered_from.filter || '(no filter)'}: RECORDED is what this file kept; SENT and LOST are the recording's`);
   }
