@@ -2,6 +2,7 @@
 #include "drain.h"
 
 #include <bpf/libbpf.h>
+#include <endian.h>
 #include <malloc.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -312,8 +313,10 @@ bool Drain::Grow(Batch* batch, size_t need) {
   return true;
 }
 
-// Drain thread. The same reading of a header as the JS scan it replaces:
-// little-endian fields at the offsets BTF gave.
+// Drain thread, per record. The same reading of a header as the JS scan it
+// replaces: little-endian fields at the offsets BTF gave (memcpy: unaligned
+// loads, one instruction each; a byte-by-byte loop here was a quarter of the
+// drain thread's CPU).
 void Drain::Summarize(Batch* batch, const uint8_t* record, size_t size) {
   const HeaderLayout& h = options_.header;
   BatchSummary& s = batch->summary;
@@ -323,16 +326,23 @@ void Drain::Summarize(Batch* batch, const uint8_t* record, size_t size) {
     s.other++;
     return;
   }
-  const uint8_t* t = record + h.typeOffset;
-  uint32_t type = uint32_t(t[0]) | uint32_t(t[1]) << 8;
-  if (h.typeSize == 4) type |= uint32_t(t[2]) << 16 | uint32_t(t[3]) << 24;
+  uint32_t type;
+  if (h.typeSize == 2) {
+    uint16_t t16;
+    memcpy(&t16, record + h.typeOffset, 2);
+    type = le16toh(t16);
+  } else {
+    memcpy(&type, record + h.typeOffset, 4);
+    type = le32toh(type);
+  }
   if (type < h.types) {
     s.counts[type]++;
   } else {
     s.other++;
   }
-  uint64_t ts = 0;
-  for (int i = 7; i >= 0; i--) ts = ts << 8 | record[h.tsOffset + i];
+  uint64_t ts;
+  memcpy(&ts, record + h.tsOffset, 8);
+  ts = le64toh(ts);
   if (s.stamped == 0 || ts < s.firstTs) s.firstTs = ts;
   if (ts > s.lastTs) s.lastTs = ts;
   s.stamped++;
