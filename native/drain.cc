@@ -4,7 +4,7 @@
 #include <bpf/libbpf.h>
 #include <endian.h>
 #include <malloc.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -29,6 +29,7 @@ Drain::Drain(const DrainOptions& options) : options_(options) {}
 Drain::~Drain() {
   if (ring_ != nullptr) ring_buffer__free(ring_);
   if (wakeFd_ >= 0) close(wakeFd_);
+  if (epollFd_ >= 0) close(epollFd_);
   FreeBatch(batch_);
 }
 
@@ -65,6 +66,25 @@ std::shared_ptr<Drain> Drain::Start(Napi::Env env, Napi::Object owner, int ringF
   if (self->ring_ == nullptr) throw Napi::Error::New(env, "open ring buffer events: " + ErrorText(-errno));
   self->wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (self->wakeFd_ < 0) throw Napi::Error::New(env, "start drain: eventfd: " + ErrorText(-errno));
+  // Our own epoll, the ring edge-triggered: libbpf's (level-triggered) is
+  // ready whenever a byte is pending, so in a storm every wait returned at once
+  // and the thread spun through ~3000 poll+consume rounds a second of a few
+  // hundred records each. Edge-triggered, a wait ends only on a new wakeup from
+  // the BPF side (sent once a quarter of the ring is pending, see
+  // wakeup_flags() in exectrace.bpf.c), on stop, or on the flush timer.
+  self->epollFd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (self->epollFd_ < 0) throw Napi::Error::New(env, "start drain: epoll: " + ErrorText(-errno));
+  struct epoll_event ev = {};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.fd = ringFd;
+  if (epoll_ctl(self->epollFd_, EPOLL_CTL_ADD, ringFd, &ev) < 0) {
+    throw Napi::Error::New(env, "start drain: epoll ring buffer: " + ErrorText(-errno));
+  }
+  ev.events = EPOLLIN;
+  ev.data.fd = self->wakeFd_;
+  if (epoll_ctl(self->epollFd_, EPOLL_CTL_ADD, self->wakeFd_, &ev) < 0) {
+    throw Napi::Error::New(env, "start drain: epoll eventfd: " + ErrorText(-errno));
+  }
 
   auto* holder = new Holder{self};
   try {
@@ -210,7 +230,9 @@ void Drain::Run() {
     if (!stopping) {
       // The BPF side submits without wakeups unless the ring fills up, so this
       // timeout is the normal path; a wakeup or stop() just ends it early.
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(flush - (Clock::now() - last));
+      // Rounded up: truncated, the last fraction of a millisecond before each
+      // flush was a busy loop of zero-timeout waits (thousands per second).
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(flush - (Clock::now() - last));
       Wait(left.count() > 0 ? static_cast<int>(left.count()) : 0);
       if (abort_.load()) break;
     }
@@ -374,17 +396,19 @@ bool Drain::Deliver() {
   return true;
 }
 
-// Drain thread.
+// Drain thread. Returns on a ring wakeup since the last wait, a Wake(), or
+// the timeout. A wakeup that came while the ring was being consumed is still
+// queued (edge-triggered events wait in epoll until reported), so it ends the
+// next wait at once: nothing sent before a wakeup waits for the timer.
 void Drain::Wait(int timeoutMs) {
-  struct pollfd fds[2] = {
-      {ring_buffer__epoll_fd(ring_), POLLIN, 0},
-      {wakeFd_, POLLIN, 0},
-  };
-  int n = poll(fds, 2, timeoutMs);
-  if (n > 0 && (fds[1].revents & POLLIN)) {
-    uint64_t count;
-    ssize_t ignored = read(wakeFd_, &count, sizeof(count));
-    (void)ignored;
+  struct epoll_event events[2];
+  int n = epoll_wait(epollFd_, events, 2, timeoutMs);
+  for (int i = 0; i < n; i++) {
+    if (events[i].data.fd == wakeFd_) {
+      uint64_t count;
+      ssize_t ignored = read(wakeFd_, &count, sizeof(count));
+      (void)ignored;
+    }
   }
 }
 

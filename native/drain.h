@@ -141,6 +141,7 @@ class Drain {
   const DrainOptions options_;
   ring_buffer* ring_ = nullptr;
   int wakeFd_ = -1;  // eventfd: stop and abort interrupt the wait at once
+  int epollFd_ = -1;  // the ring (edge-triggered) and wakeFd_
   Tsfn tsfn_;
   std::thread thread_;
   Batch* batch_ = nullptr;                 // drain thread
