@@ -318,6 +318,9 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       return;
     }
     const n = batch.length;
+    // A chunk overshoots chunkBytes by at most 1 MiB, as when batches were 1 MiB: a big
+    // batch on top of a well-filled chunk goes into a chunk of its own.
+    if (pendingBytes > 0 && pendingBytes + n > opts.chunkBytes + (1 << 20)) flush();
     if (pendingBytes === 0 && n >= opts.chunkBytes) {
       // A full batch from the drain is a chunk already: no copy.
       writeFrames(batch, records, first, last);
