@@ -162,7 +162,11 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     loader.Detach();
   }
 
-  // start(onBatch, { batchBytes, flushMs }): starts the drain thread.
+  // start(onBatch, { batchBytes, flushMs, header?, summary?, pool? }): starts
+  // the drain thread. header { size, typeOffset, typeSize, tsOffset, types }
+  // turns on batch summaries, written to `summary` (a Buffer) before each
+  // call; `pool` is an array of Buffers the batches are built in. onBatch is
+  // called as (buffer | null, slot, size): see Drain::Start.
   void Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Loader& loader = Open(env, "start");
@@ -173,9 +177,38 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     DrainOptions drain;
     drain.batchBytes = size_t(Integer(env, options.Get("batchBytes"), "batchBytes", 1, uint64_t(1) << 30));
     drain.flushMs = int(Integer(env, options.Get("flushMs"), "flushMs", 1, INT32_MAX));
+
+    Napi::Buffer<uint8_t> summary;
+    Napi::Value header = options.Get("header");
+    if (!header.IsUndefined()) {
+      if (!header.IsObject()) TypeError(env, "header: expected { size, typeOffset, typeSize, tsOffset, types }");
+      Napi::Object h = header.As<Napi::Object>();
+      HeaderLayout& l = drain.header;
+      l.size = uint32_t(Integer(env, h.Get("size"), "header.size", 8, 1 << 16));
+      l.typeSize = uint32_t(Integer(env, h.Get("typeSize"), "header.typeSize", 2, 4));
+      if (l.typeSize != 2 && l.typeSize != 4) TypeError(env, "header.typeSize: expected 2 or 4");
+      l.typeOffset = uint32_t(Integer(env, h.Get("typeOffset"), "header.typeOffset", 0, l.size - l.typeSize));
+      l.tsOffset = uint32_t(Integer(env, h.Get("tsOffset"), "header.tsOffset", 0, l.size - 8));
+      l.types = uint32_t(Integer(env, h.Get("types"), "header.types", 1, kSummaryTypes));
+      Napi::Value out = options.Get("summary");
+      if (!out.IsBuffer()) TypeError(env, "summary: expected a Buffer");
+      summary = out.As<Napi::Buffer<uint8_t>>();
+      if (summary.Length() < kSummaryHeadBytes + 4 * size_t(l.types)) TypeError(env, "summary: Buffer too small");
+    }
+    std::vector<Napi::Buffer<uint8_t>> pool;
+    Napi::Value slots = options.Get("pool");
+    if (!slots.IsUndefined()) {
+      if (!slots.IsArray()) TypeError(env, "pool: expected an array of Buffers");
+      Napi::Array list = slots.As<Napi::Array>();
+      for (uint32_t i = 0; i < list.Length(); i++) {
+        Napi::Value b = list.Get(i);
+        if (!b.IsBuffer()) TypeError(env, "pool: expected an array of Buffers");
+        pool.push_back(b.As<Napi::Buffer<uint8_t>>());
+      }
+    }
     if (drain_ && drain_->Running()) throw Napi::Error::New(env, "start: already started");
     int ringFd = Guard(env, [&] { return loader.MapFd("events"); });
-    drain_ = Drain::Start(env, Value(), ringFd, info[0].As<Napi::Function>(), drain);
+    drain_ = Drain::Start(env, Value(), ringFd, info[0].As<Napi::Function>(), drain, pool, summary);
   }
 
   // stop(): Promise<void>, resolved after the final batch reached JS and the

@@ -2,8 +2,9 @@
 #include "drain.h"
 
 #include <bpf/libbpf.h>
+#include <endian.h>
 #include <malloc.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ Drain::Drain(const DrainOptions& options) : options_(options) {}
 Drain::~Drain() {
   if (ring_ != nullptr) ring_buffer__free(ring_);
   if (wakeFd_ >= 0) close(wakeFd_);
+  if (epollFd_ >= 0) close(epollFd_);
   FreeBatch(batch_);
 }
 
@@ -47,13 +49,42 @@ static void KeepBatchMemory() {
 
 // Main thread.
 std::shared_ptr<Drain> Drain::Start(Napi::Env env, Napi::Object owner, int ringFd, Napi::Function onBatch,
-                                    const DrainOptions& options) {
+                                    const DrainOptions& options, const std::vector<Napi::Buffer<uint8_t>>& pool,
+                                    Napi::Buffer<uint8_t> summary) {
   KeepBatchMemory();
   std::shared_ptr<Drain> self(new Drain(options));
+  for (const Napi::Buffer<uint8_t>& buffer : pool) {
+    self->freeSlots_.push_back(int(self->slots_.size()));
+    self->slots_.push_back(Slot{buffer.Data(), buffer.Length()});
+    self->slotRefs_.push_back(Napi::Persistent(buffer));
+  }
+  if (!summary.IsEmpty()) {
+    self->summaryOut_ = summary.Data();
+    self->summaryRef_ = Napi::Persistent(summary);
+  }
   self->ring_ = ring_buffer__new(ringFd, OnRecord, self.get(), nullptr);
   if (self->ring_ == nullptr) throw Napi::Error::New(env, "open ring buffer events: " + ErrorText(-errno));
   self->wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (self->wakeFd_ < 0) throw Napi::Error::New(env, "start drain: eventfd: " + ErrorText(-errno));
+  // Our own epoll, the ring edge-triggered: libbpf's (level-triggered) is
+  // ready whenever a byte is pending, so in a storm every wait returned at once
+  // and the thread spun through ~3000 poll+consume rounds a second of a few
+  // hundred records each. Edge-triggered, a wait ends only on a new wakeup from
+  // the BPF side (sent once a quarter of the ring is pending, see
+  // wakeup_flags() in exectrace.bpf.c), on stop, or on the flush timer.
+  self->epollFd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (self->epollFd_ < 0) throw Napi::Error::New(env, "start drain: epoll: " + ErrorText(-errno));
+  struct epoll_event ev = {};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.fd = ringFd;
+  if (epoll_ctl(self->epollFd_, EPOLL_CTL_ADD, ringFd, &ev) < 0) {
+    throw Napi::Error::New(env, "start drain: epoll ring buffer: " + ErrorText(-errno));
+  }
+  ev.events = EPOLLIN;
+  ev.data.fd = self->wakeFd_;
+  if (epoll_ctl(self->epollFd_, EPOLL_CTL_ADD, self->wakeFd_, &ev) < 0) {
+    throw Napi::Error::New(env, "start drain: epoll eventfd: " + ErrorText(-errno));
+  }
 
   auto* holder = new Holder{self};
   try {
@@ -98,6 +129,15 @@ void Drain::Abort() {
   Wake();
   tsfn_.Abort();
   thread_.join();
+  ReleaseJs();
+}
+
+// Main thread, once the drain thread is gone: the pool and summary Buffers go
+// back to JS. A batch still queued (after Abort) only gives its slot back.
+void Drain::ReleaseJs() {
+  for (auto& ref : slotRefs_) ref.Reset();
+  summaryRef_.Reset();
+  summaryOut_ = nullptr;
 }
 
 // Main thread, after the drain thread released the function (or it was
@@ -113,6 +153,7 @@ void Drain::Finalize(Napi::Env env, void* /*unused*/, Holder* holder) {
     self->thread_.join();
   }
   self->finalized_ = true;
+  self->ReleaseJs();
   std::vector<Napi::Promise::Deferred> waiters;
   waiters.swap(self->waiters_);
   for (Napi::Promise::Deferred& done : waiters) {
@@ -127,8 +168,32 @@ void Drain::Finalize(Napi::Env env, void* /*unused*/, Holder* holder) {
 // Main thread. env is null when the function is being deleted with batches
 // still queued (after Abort, or at env teardown): just free them.
 void Drain::CallJs(Napi::Env env, Napi::Function onBatch, Holder* holder, Batch* batch) {
-  if (env == nullptr || holder == nullptr || holder->self->abort_.load()) {
-    FreeBatch(batch);
+  if (holder == nullptr) {
+    if (batch->slot < 0) free(batch->data);  // a slot's memory is its Buffer's
+    delete batch;
+    return;
+  }
+  Drain* self = holder->self.get();
+  if (env == nullptr || self->abort_.load()) {
+    self->FreeBatch(batch);
+    return;
+  }
+  if (self->summaryOut_ != nullptr) {
+    memcpy(self->summaryOut_, &batch->summary, kSummaryHeadBytes + 4 * size_t(self->options_.header.types));
+  }
+  if (batch->slot >= 0) {
+    // Pooled: JS reads pool[slot] during the call; the slot is free once it returns.
+    const int slot = batch->slot;
+    const size_t size = batch->size;
+    delete batch;
+    try {
+      onBatch.Call({env.Null(), Napi::Number::New(env, slot), Napi::Number::New(env, double(size))});
+    } catch (const Napi::Error& e) {
+      self->FreeSlot(slot);
+      napi_fatal_exception(env, e.Value());
+      return;
+    }
+    self->FreeSlot(slot);
     return;
   }
   uint8_t* data = batch->data;
@@ -144,7 +209,7 @@ void Drain::CallJs(Napi::Env env, Napi::Function onBatch, Holder* holder, Batch*
     throw;
   }
   try {
-    onBatch.Call({buffer});
+    onBatch.Call({buffer, Napi::Number::New(env, -1), Napi::Number::New(env, double(size))});
   } catch (const Napi::Error& e) {
     // A throw from onBatch is an uncaught exception, as for any callback (by
     // default Node-API 8 would only print a warning and carry on). Where JS
@@ -165,7 +230,9 @@ void Drain::Run() {
     if (!stopping) {
       // The BPF side submits without wakeups unless the ring fills up, so this
       // timeout is the normal path; a wakeup or stop() just ends it early.
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(flush - (Clock::now() - last));
+      // Rounded up: truncated, the last fraction of a millisecond before each
+      // flush was a busy loop of zero-timeout waits (thousands per second).
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(flush - (Clock::now() - last));
       Wait(left.count() > 0 ? static_cast<int>(left.count()) : 0);
       if (abort_.load()) break;
     }
@@ -208,20 +275,13 @@ int Drain::OnRecord(void* ctx, void* data, size_t size) {
   const size_t need = 4 + size;
   Batch* batch = self->batch_;
   if (batch == nullptr) {
-    batch = self->batch_ = new Batch();
+    batch = self->batch_ = self->NewBatch();
   }
-  if (batch->capacity - batch->size < need) {
-    size_t capacity = batch->capacity ? batch->capacity * 2 : self->options_.batchBytes + 4096;
-    if (capacity < batch->size + need) capacity = batch->size + need;
-    void* grown = realloc(batch->data, capacity);
-    if (grown == nullptr) {
-      // Out of memory: the record is lost (libbpf has already consumed it);
-      // stop here and hand over what we have.
-      self->batchFull_ = batch->size > 0;
-      return -ENOMEM;
-    }
-    batch->data = static_cast<uint8_t*>(grown);
-    batch->capacity = capacity;
+  if (batch->capacity - batch->size < need && !self->Grow(batch, need)) {
+    // Out of memory: the record is lost (libbpf has already consumed it);
+    // stop here and hand over what we have.
+    self->batchFull_ = batch->size > 0;
+    return -ENOMEM;
   }
   uint8_t* frame = batch->data + batch->size;
   const uint32_t length = static_cast<uint32_t>(size);
@@ -230,6 +290,8 @@ int Drain::OnRecord(void* ctx, void* data, size_t size) {
   frame[2] = uint8_t(length >> 16);
   frame[3] = uint8_t(length >> 24);
   memcpy(frame + 4, data, size);
+  // From the copy, not the ring: the summary describes exactly the bytes JS gets.
+  self->Summarize(batch, frame + 4, size);
   batch->size += need;
   if (batch->size >= self->options_.batchBytes) {
     self->batchFull_ = true;
@@ -238,13 +300,89 @@ int Drain::OnRecord(void* ctx, void* data, size_t size) {
   return 0;
 }
 
+// Drain thread. A pool slot if one is free, else an empty malloc'd batch.
+Drain::Batch* Drain::NewBatch() {
+  Batch* batch = new Batch();
+  memset(&batch->summary, 0, sizeof(batch->summary));
+  std::lock_guard<std::mutex> lock(freeMu_);
+  if (!freeSlots_.empty()) {
+    batch->slot = freeSlots_.back();
+    freeSlots_.pop_back();
+    batch->data = slots_[batch->slot].data;
+    batch->capacity = slots_[batch->slot].capacity;
+  }
+  return batch;
+}
+
+// Drain thread. Room for `need` more bytes; a pooled batch that outgrows its
+// slot (a record larger than the slot's slack) moves to malloc'd memory.
+bool Drain::Grow(Batch* batch, size_t need) {
+  size_t capacity = batch->capacity ? batch->capacity * 2 : options_.batchBytes + 4096;
+  if (capacity < batch->size + need) capacity = batch->size + need;
+  if (batch->slot >= 0) {
+    void* moved = malloc(capacity);
+    if (moved == nullptr) return false;
+    memcpy(moved, batch->data, batch->size);
+    FreeSlot(batch->slot);
+    batch->slot = -1;
+    batch->data = static_cast<uint8_t*>(moved);
+  } else {
+    void* grown = realloc(batch->data, capacity);
+    if (grown == nullptr) return false;
+    batch->data = static_cast<uint8_t*>(grown);
+  }
+  batch->capacity = capacity;
+  return true;
+}
+
+// Drain thread, per record. The same reading of a header as the JS scan it
+// replaces: little-endian fields at the offsets BTF gave (memcpy: unaligned
+// loads, one instruction each; a byte-by-byte loop here was a quarter of the
+// drain thread's CPU).
+void Drain::Summarize(Batch* batch, const uint8_t* record, size_t size) {
+  const HeaderLayout& h = options_.header;
+  BatchSummary& s = batch->summary;
+  s.records++;
+  if (h.size == 0) return;
+  if (size < h.size) {
+    s.other++;
+    return;
+  }
+  uint32_t type;
+  if (h.typeSize == 2) {
+    uint16_t t16;
+    memcpy(&t16, record + h.typeOffset, 2);
+    type = le16toh(t16);
+  } else {
+    memcpy(&type, record + h.typeOffset, 4);
+    type = le32toh(type);
+  }
+  if (type < h.types) {
+    s.counts[type]++;
+  } else {
+    s.other++;
+  }
+  uint64_t ts;
+  memcpy(&ts, record + h.tsOffset, 8);
+  ts = le64toh(ts);
+  if (s.stamped == 0 || ts < s.firstTs) s.firstTs = ts;
+  if (ts > s.lastTs) s.lastTs = ts;
+  s.stamped++;
+}
+
+// Any thread.
+void Drain::FreeSlot(int slot) {
+  std::lock_guard<std::mutex> lock(freeMu_);
+  freeSlots_.push_back(slot);
+}
+
 // Drain thread. Hands the current batch over; false if the function is closing.
 bool Drain::Deliver() {
   Batch* batch = batch_;
   batch_ = nullptr;
   // A batch cut short by the flush timer gives back what it did not use: JS
   // may hold on to the Buffer for a while.
-  if (batch->capacity - batch->size > (batch->capacity >> 1)) {
+  if (batch->slot < 0 && batch->capacity - batch->size > (batch->capacity >> 1)) {
     if (void* shrunk = realloc(batch->data, batch->size)) {
       batch->data = static_cast<uint8_t*>(shrunk);
       batch->capacity = batch->size;
@@ -258,17 +396,19 @@ bool Drain::Deliver() {
   return true;
 }
 
-// Drain thread.
+// Drain thread. Returns on a ring wakeup since the last wait, a Wake(), or
+// the timeout. A wakeup that came while the ring was being consumed is still
+// queued (edge-triggered events wait in epoll until reported), so it ends the
+// next wait at once: nothing sent before a wakeup waits for the timer.
 void Drain::Wait(int timeoutMs) {
-  struct pollfd fds[2] = {
-      {ring_buffer__epoll_fd(ring_), POLLIN, 0},
-      {wakeFd_, POLLIN, 0},
-  };
-  int n = poll(fds, 2, timeoutMs);
-  if (n > 0 && (fds[1].revents & POLLIN)) {
-    uint64_t count;
-    ssize_t ignored = read(wakeFd_, &count, sizeof(count));
-    (void)ignored;
+  struct epoll_event events[2];
+  int n = epoll_wait(epollFd_, events, 2, timeoutMs);
+  for (int i = 0; i < n; i++) {
+    if (events[i].data.fd == wakeFd_) {
+      uint64_t count;
+      ssize_t ignored = read(wakeFd_, &count, sizeof(count));
+      (void)ignored;
+    }
   }
 }
 
@@ -279,9 +419,14 @@ void Drain::Wake() {
   (void)ignored;
 }
 
+// Any thread.
 void Drain::FreeBatch(Batch* batch) {
   if (batch == nullptr) return;
-  free(batch->data);
+  if (batch->slot >= 0) {
+    FreeSlot(batch->slot);
+  } else {
+    free(batch->data);
+  }
   delete batch;
 }
 

@@ -7,7 +7,17 @@
 //                 CallJs and Finalize.
 //   drain thread  Run and OnRecord: waits on the ring, copies each record as a
 //                 frame `[u32 LE length][record bytes]` into the current batch,
+//                 summarizes it (type, timestamp) while the bytes are at hand,
 //                 hands full or due batches over with one BlockingCall each.
+//
+// Memory: a batch lives in one of a few pool buffers that JS allocated and the
+// drain keeps referenced; JS sees it only for the length of one onBatch call,
+// then the slot is free again. So a recording allocates no batch memory at
+// all in its steady state: a fresh 1 MiB external Buffer per batch made V8
+// run a full mark-compact every ~64 MiB of records (external memory
+// pressure), ~15% of the recorder's CPU in a syscall storm. Without a pool
+// slot free (or for a record too large for one) a batch is malloc'd, and the
+// JS Buffer owns it, as before.
 //
 // Ownership: the thread is joined either by Abort (close) or by the
 // ThreadSafeFunction's finalizer (stop), both on the main thread; the
@@ -26,6 +36,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -33,25 +44,62 @@ struct ring_buffer;
 
 namespace exectrace {
 
+// Where a record's header keeps its type and timestamp (from the object's
+// BTF, via JS), so the drain can summarize each batch as it copies it.
+struct HeaderLayout {
+  uint32_t size = 0;  // 0: no summaries
+  uint32_t typeOffset = 0;
+  uint32_t typeSize = 2;  // 2 or 4
+  uint32_t tsOffset = 0;  // a u64
+  uint32_t types = 0;     // counts kept for type ids below this (at most kSummaryTypes)
+};
+
 struct DrainOptions {
   size_t batchBytes;  // hand a batch over once it holds this many bytes
   int flushMs;        // or once this long has passed since the last hand-over
+  HeaderLayout header;
 };
+
+// What the drain knows of one batch, written to JS's summary buffer (laid out
+// as below, little-endian) just before the batch's onBatch call. Frames the
+// summary could not attribute (a type id >= types, or shorter than a header)
+// are `other`: the consumer reads those batches itself.
+static constexpr uint32_t kSummaryTypes = 64;
+struct BatchSummary {
+  uint64_t firstTs;  // smallest and largest timestamp of frames with a header; 0 if none
+  uint64_t lastTs;
+  uint32_t records;  // frames in the batch
+  uint32_t stamped;  // frames with a whole header
+  uint32_t other;
+  uint32_t reserved;
+  uint32_t counts[kSummaryTypes];  // frames per type id; only [0, types) is copied
+};
+static constexpr size_t kSummaryHeadBytes = offsetof(BatchSummary, counts);
 
 class Drain {
  public:
   // A growable malloc'd buffer of frames; ownership moves to a JS Buffer.
+  // slot >= 0: the memory is pool buffer `slot`'s; else it is malloc'd.
   struct Batch {
     uint8_t* data = nullptr;
     size_t size = 0;
     size_t capacity = 0;
+    int slot = -1;
+    BatchSummary summary;
   };
 
   // Main thread. Opens a reader on the ring-buffer map `ringFd`, creates the
   // ThreadSafeFunction around onBatch (queue of kQueueBatches, keeping `owner`
-  // alive while it exists) and starts the thread. Throws Napi::Error.
+  // alive while it exists) and starts the thread. `pool` (Buffers, may be
+  // empty) holds the batches; `summary` (a Buffer of at least
+  // kSummaryHeadBytes + 4 * header.types bytes, or empty) receives each
+  // batch's summary. onBatch is called as (buffer, slot, size): a malloc'd
+  // batch is `buffer` (JS owns it, slot -1); a pooled one is null and the
+  // first `size` bytes of pool[slot], until the call returns. Throws
+  // Napi::Error.
   static std::shared_ptr<Drain> Start(Napi::Env env, Napi::Object owner, int ringFd, Napi::Function onBatch,
-                                      const DrainOptions& options);
+                                      const DrainOptions& options, const std::vector<Napi::Buffer<uint8_t>>& pool,
+                                      Napi::Buffer<uint8_t> summary);
 
   // Drain thread only ever runs Run(); everything else is for the main thread.
   ~Drain();
@@ -81,17 +129,35 @@ class Drain {
   void Run();                                                  // drain thread
   static int OnRecord(void* ctx, void* data, size_t size);     // drain thread
   bool Deliver();                                              // drain thread
+  Batch* NewBatch();                                           // drain thread
+  bool Grow(Batch* batch, size_t need);                        // drain thread
+  void Summarize(Batch* batch, const uint8_t* record, size_t size);  // drain thread
+  void FreeSlot(int slot);                                     // any thread
+  void ReleaseJs();                                            // main thread
   void Wait(int timeoutMs);                                    // drain thread
   void Wake();                                                 // any thread
-  static void FreeBatch(Batch* batch);
+  void FreeBatch(Batch* batch);                                // any thread
 
   const DrainOptions options_;
   ring_buffer* ring_ = nullptr;
   int wakeFd_ = -1;  // eventfd: stop and abort interrupt the wait at once
+  int epollFd_ = -1;  // the ring (edge-triggered) and wakeFd_
   Tsfn tsfn_;
   std::thread thread_;
   Batch* batch_ = nullptr;                 // drain thread
   bool batchFull_ = false;                 // drain thread
+  // The pool: fixed at Start. Slot memory belongs to JS Buffers, referenced
+  // here (main thread) until the thread is joined; free slots are shared.
+  struct Slot {
+    uint8_t* data;
+    size_t capacity;
+  };
+  std::vector<Slot> slots_;
+  std::vector<Napi::Reference<Napi::Buffer<uint8_t>>> slotRefs_;  // main thread
+  std::mutex freeMu_;
+  std::vector<int> freeSlots_;  // guarded by freeMu_
+  uint8_t* summaryOut_ = nullptr;  // main thread writes it, in CallJs
+  Napi::Reference<Napi::Buffer<uint8_t>> summaryRef_;  // main thread
   std::atomic<bool> stop_{false};
   std::atomic<bool> abort_{false};
   bool finalized_ = false;                 // main thread

@@ -232,6 +232,15 @@ t.test('options are checked before they reach the addon', async (t) => {
     () => tracer.start(onBatch, { batchBytes: 4096, flushMs: 1.5 }),
     new TypeError('start: flushMs 1.5 must be an integer from 1 to 2147483647'),
   );
+  t.throws(() => tracer.start(onBatch, { batchBytes: 4096, flushMs: 10, pool: 65 }), new TypeError('start: pool 65 must be an integer from 0 to 64'));
+  t.throws(
+    () => tracer.start(onBatch, { batchBytes: 4096, flushMs: 10, header: { size: 32, typeOffset: 0, typeSize: 2, tsOffset: 28, types: 9 } }),
+    /^start: header must be/,
+  );
+  t.throws(
+    () => tracer.start(onBatch, { batchBytes: 4096, flushMs: 10, header: { size: 32, typeOffset: 0, typeSize: 2, tsOffset: 8, types: 65 } }),
+    /^start: header must be/,
+  );
   tracer.start(onBatch, { batchBytes: 4096, flushMs: 10, extra: 1 } as DrainOptions);
   t.same(calls.at(-1), ['start', { batchBytes: 4096, flushMs: 10 }], 'only the known options cross');
 
@@ -422,6 +431,61 @@ gated('kernel: stop() delivers every batch left in a full queue', KERNEL, async 
   );
   t.same(children.filter((pid) => !pids.has(pid)), [], 'every child exec arrived');
   t.ok(batches.every((b) => b.readUInt32LE(0) + 4 === b.length), 'batchBytes 1: one record per batch');
+});
+
+gated('kernel: pooled batches with summaries match the frames they describe', KERNEL, async (t) => {
+  const tracer = openTracer({ object: OBJECT, ringBytes: 1 << 22 });
+  t.teardown(() => tracer.close());
+  const header = recordLayout(btfFromElf(readFileSync(OBJECT)), 'et_header');
+  const typeF = header.fields.find((f) => f.name === 'type')!;
+  const tsAt = header.fields.find((f) => f.name === 'ts_ns')!.offset;
+  tracer.attach();
+  // Small batches and 2 slots: the pool runs dry at times and malloc'd batches come too.
+  const copies: Buffer[] = [];
+  const seen = new Set<ArrayBufferLike>();
+  let wrong = 0;
+  let pooled = 0;
+  tracer.start((b, s) => {
+    const copy = Buffer.from(b); // a pooled batch is only ours during the call
+    copies.push(copy);
+    if (seen.has(b.buffer)) pooled++;
+    seen.add(b.buffer);
+    if (!s) {
+      wrong++;
+      return;
+    }
+    const counts = new Array<number>(ET_TYPE_MAX).fill(0);
+    let n = 0;
+    let first = 0n;
+    let last = 0n;
+    for (const { frame } of frames(t, [copy])) {
+      n++;
+      counts[copy.readUInt16LE(frame.offset + typeF.offset)]++;
+      const ts = copy.readBigUInt64LE(frame.offset + tsAt);
+      if (n === 1 || ts < first) first = ts;
+      if (ts > last) last = ts;
+    }
+    if (s.frames[0] !== n || s.frames[1] !== n || s.frames[2] !== 0 || s.ts[0] !== first || s.ts[1] !== last ||
+        counts.some((c, i) => s.counts[i] !== c)) wrong++;
+  }, {
+    batchBytes: 4096,
+    flushMs: 5,
+    pool: 2,
+    header: { size: header.size, typeOffset: typeF.offset, typeSize: typeF.size as 2, tsOffset: tsAt, types: ET_TYPE_MAX },
+  });
+  const children: number[] = [];
+  for (let i = 0; i < 30; i++) children.push(spawnSync('/bin/true', ['x'.repeat(3000)]).pid);
+  await tracer.stop();
+  t.ok(copies.length > 1, `${copies.length} batches`);
+  t.ok(pooled > 0, 'pool buffers are reused');
+  t.equal(wrong, 0, 'every summary gives the frames, the time span and the count per type of its batch');
+  const pidAt = header.fields.find((f) => f.name === 'pid')!.offset;
+  const pids = new Set(
+    frames(t, copies)
+      .filter(({ batch, frame }) => batch.readUInt16LE(frame.offset) === ET_EXEC)
+      .map(({ batch, frame }) => batch.readUInt32LE(frame.offset + pidAt)),
+  );
+  t.same(children.filter((pid) => !pids.has(pid)), [], 'every child exec arrived');
 });
 
 gated('kernel: process exit and worker termination with a running drain', KERNEL, async (t) => {

@@ -23,8 +23,14 @@ export interface WriterOptions {
 }
 
 export interface ChunkInfo {
-  /** Frames in the batch; checked against the batch. */
+  /** Frames in the batch; checked against the batch unless `counted`. */
   records: number;
+  /**
+   * The caller built the framing itself and counted the frames as it did (the recorder:
+   * the drain thread frames and counts every record it copies), so a second pass over
+   * every frame would find nothing: skip it.
+   */
+  counted?: boolean;
   /** Smallest and largest record timestamp (boot-clock ns) in the batch; 0 when unknown. */
   firstTs: bigint | number;
   lastTs: bigint | number;
@@ -114,9 +120,10 @@ export class TraceWriter {
    */
   writeChunk(frames: Buffer, info: ChunkInfo): void {
     this.usable();
-    const n = countFrames(frames);
+    const n = info.counted ? info.records : countFrames(frames);
     if (n < 0) throw new Error('write chunk: malformed frames (a length runs past the end of the batch)');
     if (n !== info.records) throw new Error(`write chunk: the batch holds ${n} records, info.records says ${info.records}`);
+    if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) throw new Error(`write chunk: ${String(n)} records is not a u32`);
     if (frames.length > DEFAULT_LIMITS.maxRawSize) {
       throw new Error(`write chunk: ${frames.length} bytes above the ${DEFAULT_LIMITS.maxRawSize}-byte chunk limit`);
     }

@@ -40,21 +40,73 @@ export interface MapDump {
   valueSize: number;
 }
 
+/** Where every record's header keeps its type and timestamp (from the object's BTF). */
+export interface HeaderLayout {
+  /** Bytes of the header: shorter frames are not summarized. */
+  size: number;
+  typeOffset: number;
+  typeSize: 2 | 4;
+  /** A u64. */
+  tsOffset: number;
+  /** Count frames per type id below this (at most {@link SUMMARY_TYPES}). */
+  types: number;
+}
+
 /** How the drain thread batches records, for {@link NativeTracer.start}. */
 export interface DrainOptions {
   /** Hand a batch over once it holds at least this many bytes. */
   batchBytes: number;
   /** Or once this many milliseconds have passed since the last hand-over (if the batch is not empty). */
   flushMs: number;
+  /** Summarize every batch in the drain thread, as it copies the records (see {@link BatchSummary}). */
+  header?: HeaderLayout;
+  /**
+   * Build batches in this many reused buffers instead of handing each batch's memory to
+   * JS: a batch is then valid only until the handler returns (copy what you keep). Spares
+   * V8 a full GC every few dozen MiB of records. 0 (the default): every Buffer is the
+   * handler's to keep.
+   */
+  pool?: number;
+}
+
+/** Type ids {@link HeaderLayout.types} may cover. */
+export const SUMMARY_TYPES = 64;
+/** Bytes a pool buffer holds beyond batchBytes: a larger record moves its batch to memory of its own. */
+const POOL_SLACK = 256 << 10;
+const MAX_POOL = 64;
+
+/**
+ * What the drain saw in one batch, read while it copied the records. The arrays are
+ * overwritten before every call: read them inside the handler.
+ */
+export interface BatchSummary {
+  /** [smallest, largest] timestamp of the frames with a whole header; [0, 0] if none. */
+  readonly ts: BigUint64Array;
+  /** [frames, frames with a whole header, `other` frames]: those with a type id >= types or shorter than a header. */
+  readonly frames: Uint32Array;
+  /** Frames per type id, for ids below {@link HeaderLayout.types}. */
+  readonly counts: Uint32Array;
 }
 
 /**
  * A batch is a concatenation of frames `[u32 LE length][record bytes]`, one per
- * ring-buffer record, exactly as the kernel wrote them. The Buffer is the
- * callee's to keep: the addon hands its memory over and never touches it again.
- * A throw from the handler is an uncaught exception, as for any callback.
+ * ring-buffer record, exactly as the kernel wrote them. Without a pool the Buffer
+ * is the callee's to keep: the addon hands its memory over and never touches it
+ * again. With a header, `summary` describes the batch. A throw from the handler
+ * is an uncaught exception, as for any callback.
  */
-export type BatchHandler = (batch: Buffer) => void;
+export type BatchHandler = (batch: Buffer, summary?: BatchSummary) => void;
+
+/**
+ * How the addon itself calls back: a malloc'd batch is `batch` (slot -1); a pooled one
+ * is null, and the first `size` bytes of pool[slot], until the call returns.
+ */
+export type AddonBatchHandler = (batch: Buffer | null, slot: number, size: number) => void;
+
+/** The addon's own tracer: {@link NativeTracer} but for start(). */
+export interface AddonTracer extends Omit<NativeTracer, 'start'> {
+  start(onBatch: AddonBatchHandler, options: {batchBytes: number; flushMs: number; header?: HeaderLayout; summary?: Buffer; pool?: Buffer[]}): void;
+}
 
 /** One loaded BPF object. Use it from the thread that created it. */
 export interface NativeTracer {
@@ -122,7 +174,7 @@ export interface Clocks {
 /** What the addon exports. */
 export interface NativeBinding {
   /** Prefer {@link openTracer}, which validates the options first. */
-  Tracer: new (options: TracerOptions) => NativeTracer;
+  Tracer: new (options: TracerOptions) => AddonTracer;
   /** CLOCK_BOOTTIME, CLOCK_REALTIME and CLOCK_MONOTONIC, now. */
   clocks(): Clocks;
   /** sysconf(_SC_PAGESIZE). */
@@ -224,14 +276,27 @@ export function checkDrainOptions(onBatch: unknown, options: DrainOptions): void
   if (!isPositiveInteger(options.flushMs, MAX_FLUSH_MS)) {
     throw new TypeError(`start: flushMs ${String(options.flushMs)} must be an integer from 1 to ${MAX_FLUSH_MS}`);
   }
+  if (options.pool !== undefined && options.pool !== 0 && !isPositiveInteger(options.pool, MAX_POOL)) {
+    throw new TypeError(`start: pool ${String(options.pool)} must be an integer from 0 to ${MAX_POOL}`);
+  }
+  const h = options.header;
+  if (h !== undefined) {
+    const ok = typeof h === 'object' && h !== null && isPositiveInteger(h.size, 1 << 16) && h.size >= 8 &&
+      (h.typeSize === 2 || h.typeSize === 4) && Number.isSafeInteger(h.typeOffset) && h.typeOffset >= 0 &&
+      h.typeOffset + h.typeSize <= h.size && Number.isSafeInteger(h.tsOffset) && h.tsOffset >= 0 && h.tsOffset + 8 <= h.size &&
+      isPositiveInteger(h.types, SUMMARY_TYPES);
+    if (!ok) {
+      throw new TypeError(`start: header must be { size, typeOffset, typeSize: 2 | 4, tsOffset, types: 1..${SUMMARY_TYPES} } with both fields inside the header`);
+    }
+  }
 }
 
 /** The addon's tracer with its start() arguments checked and one stop() in flight at a time. */
 class CheckedTracer implements NativeTracer {
-  readonly #native: NativeTracer;
+  readonly #native: AddonTracer;
   #stopping: Promise<void> | undefined;
 
-  constructor(native: NativeTracer) {
+  constructor(native: AddonTracer) {
     this.#native = native;
   }
 
@@ -250,7 +315,27 @@ class CheckedTracer implements NativeTracer {
   start(onBatch: BatchHandler, options: DrainOptions): void {
     checkDrainOptions(onBatch, options);
     if (this.#stopping) throw new Error('start: stop() has not finished; await it first');
-    this.#native.start(onBatch, {batchBytes: options.batchBytes, flushMs: options.flushMs});
+    const pool: Buffer[] = [];
+    for (let i = 0; i < (options.pool ?? 0); i++) pool.push(Buffer.allocUnsafeSlow(options.batchBytes + POOL_SLACK));
+    let summary: BatchSummary | undefined;
+    let summaryBytes: Buffer | undefined;
+    if (options.header) {
+      // Its own ArrayBuffer (allocUnsafeSlow), so the u64 view is aligned.
+      summaryBytes = Buffer.allocUnsafeSlow(32 + 4 * SUMMARY_TYPES);
+      const ab = summaryBytes.buffer;
+      summary = {
+        ts: new BigUint64Array(ab, summaryBytes.byteOffset, 2),
+        frames: new Uint32Array(ab, summaryBytes.byteOffset + 16, 3),
+        counts: new Uint32Array(ab, summaryBytes.byteOffset + 32, options.header.types),
+      };
+    }
+    const handler: AddonBatchHandler = (batch, slot, size) => onBatch(batch ?? pool[slot].subarray(0, size), summary);
+    this.#native.start(handler, {
+      batchBytes: options.batchBytes,
+      flushMs: options.flushMs,
+      ...(options.header && {header: {...options.header}, summary: summaryBytes}),
+      ...(pool.length && {pool}),
+    });
   }
 
   stop(): Promise<void> {

@@ -1,16 +1,17 @@
 // `record`: load the BPF object, attach, and copy raw ring-buffer records into a trace file
-// in large zstd chunks. The hot path never builds an object per event: batches arrive from
-// the addon's drain thread as whole buffers of frames, are scanned once (type and
-// timestamp, read through the layouts taken from the object's BTF) and queued for the next
-// chunk. Lost-event counters are polled on the flush timer and turned into `lost` records
-// at the point in the stream where the loss was seen.
+// in large zstd chunks. The hot path never builds an object per event, nor reads one:
+// batches arrive from the addon's drain thread as whole buffers of frames with a summary
+// the drain made while it copied them (frames per type and the time span, read through
+// the header layout taken from the object's BTF), and become chunks — a full batch as it
+// is, smaller ones copied together. Lost-event counters are polled on the flush timer and
+// turned into `lost` records at the point in the stream where the loss was seen.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {spawn, ChildProcess} from 'node:child_process';
 import {btfFromElf, recordLayout, recordLayouts, rodataImage, rodataDefaults, RecordLayout} from '../btf';
 import {TraceWriter} from '../format';
-import {loadNative, NativeTracer, openTracer, packageRoot} from './native';
+import {BatchSummary, loadNative, NativeTracer, openTracer, packageRoot, SUMMARY_TYPES} from './native';
 import {cgroupPaths, hostInfo, snapshotProcesses} from './procfs';
 import {checkBtf, checkKernel, checkRoot, ensureTracefs, UserError} from './preflight';
 import {RECORD_TYPES, STRUCTS, TRUNCATED_FLAG, LOST_TYPE_ID, SYS_ENTER_TYPE_ID, SYS_EXIT_TYPE_ID, SYSCALL_PROGRAMS, EXEC_SYSCALL_PROGRAMS, INFLIGHT_FLAG, NO_ENTER_FLAG, STASH_STRUCT, STASH_CALL, layoutsByStruct} from './types';
@@ -248,20 +249,45 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   let pending = Buffer.allocUnsafeSlow(opts.chunkBytes + (2 << 20));
   let pendingBytes = 0;
   let pendingRecords = 0;
-  let firstTs = 0;
-  let lastTs = 0;
+  let pendingStamped = false; // firstTs/lastTs hold a span
+  let firstTs = 0n;
+  let lastTs = 0n;
   let totalRecords = 0;
   let prevPollNs = Number(clockStart.boot_ns);
   let writeError: Error | undefined;
 
+  // Type ids the drain counts; a batch holding any other (or a frame too short for a
+  // header) is read here instead.
+  const summaryTypes = Math.min(SUMMARY_TYPES, Math.max(...RECORD_TYPES.map((t) => t.id)) + 1);
+
   /**
-   * Takes one batch of frames. `synthesized` batches (lost and in-flight records the
-   * recorder writes itself) go into the file but are not counted as records the kernel sent.
+   * Takes one batch of frames from the drain. The batch may be a reused buffer: it is
+   * written or copied before this returns.
+   */
+  const onDrainBatch = (batch: Buffer, summary?: BatchSummary): void => {
+    if (!summary || summary.frames[2] !== 0) {
+      onBatch(batch);
+      return;
+    }
+    const counts = summary.counts;
+    for (let t = 0; t < counts.length; t++) recordedSmall[t] += counts[t];
+    const stamped = summary.frames[1] !== 0;
+    take(batch, summary.frames[0], stamped, stamped ? summary.ts[0] : 0n, stamped ? summary.ts[1] : 0n);
+  };
+
+  /**
+   * Takes one batch of frames, read here: from the drain when it could not summarize them,
+   * or `synthesized` (lost and in-flight records the recorder writes itself), which go into
+   * the file but are not counted as records the kernel sent.
    */
   const onBatch = (batch: Buffer, synthesized = false): void => {
-    // One pass over the frames: count per type and keep the time span of the chunk.
+    // One pass over the frames: count per type and keep the time span of the batch.
     let p = 0;
     const n = batch.length;
+    let records = 0;
+    let stamped = false;
+    let first = 0n;
+    let last = 0n;
     while (p + 4 <= n) {
       const len = batch.readUInt32LE(p);
       const o = p + 4;
@@ -273,17 +299,33 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
           else recordedLarge.set(t, (recordedLarge.get(t) ?? 0) + 1);
         }
         else inflight++;
-        const lo = batch.readUInt32LE(o + tsAt.offset);
-        const hi = batch.readUInt32LE(o + tsAt.offset + 4);
-        const ts = hi * 4294967296 + lo;
-        if (pendingRecords === 0 || ts < firstTs) firstTs = ts;
-        if (ts > lastTs) lastTs = ts;
+        const ts = batch.readBigUInt64LE(o + tsAt.offset);
+        if (!stamped || ts < first) first = ts;
+        if (ts > last) last = ts;
+        stamped = true;
       }
-      pendingRecords++;
+      records++;
       p = o + len;
     }
+    take(batch, records, stamped, first, last);
+  };
+
+  /** Queues a batch of `records` frames for the next chunk, or writes it as one when it is a chunk's worth. */
+  const take = (batch: Buffer, records: number, stamped: boolean, first: bigint, last: bigint): void => {
     if (opts.onBatch) opts.onBatch(batch);
-    if (!writer) return;
+    if (!writer) {
+      pendingRecords += records;
+      return;
+    }
+    const n = batch.length;
+    // A chunk overshoots chunkBytes by at most 1 MiB, as when batches were 1 MiB: a big
+    // batch on top of a well-filled chunk goes into a chunk of its own.
+    if (pendingBytes > 0 && pendingBytes + n > opts.chunkBytes + (1 << 20)) flush();
+    if (pendingBytes === 0 && n >= opts.chunkBytes) {
+      // A full batch from the drain is a chunk already: no copy.
+      writeFrames(batch, records, first, last);
+      return;
+    }
     if (pendingBytes + n > pending.length) {
       const grown = Buffer.allocUnsafeSlow(Math.max(pending.length * 2, pendingBytes + n));
       pending.copy(grown, 0, 0, pendingBytes);
@@ -291,22 +333,35 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     }
     batch.copy(pending, pendingBytes);
     pendingBytes += n;
+    pendingRecords += records;
+    if (stamped) {
+      if (!pendingStamped || first < firstTs) firstTs = first;
+      if (last > lastTs) lastTs = last;
+      pendingStamped = true;
+    }
     if (pendingBytes >= opts.chunkBytes) flush();
   };
 
-  const flush = (): void => {
-    if (!writer || pendingRecords === 0 || writeError) return;
+  /** One chunk; the frames were counted as they arrived (by the drain or onBatch), so the writer need not count them again. */
+  const writeFrames = (frames: Buffer, records: number, first: bigint, last: bigint): void => {
+    if (!writer || records === 0 || writeError) return;
     try {
-      writer.writeChunk(pending.subarray(0, pendingBytes), {records: pendingRecords, firstTs, lastTs});
+      writer.writeChunk(frames, {records, firstTs: first, lastTs: last, counted: true});
     } catch (err) {
       writeError = err as Error;
       stop(`write error: ${(err as Error).message}`);
     }
-    totalRecords += pendingRecords;
+    totalRecords += records;
+  };
+
+  const flush = (): void => {
+    if (!writer || pendingRecords === 0 || writeError) return;
+    writeFrames(pending.subarray(0, pendingBytes), pendingRecords, firstTs, lastTs);
     pendingBytes = 0;
     pendingRecords = 0;
-    firstTs = 0;
-    lastTs = 0;
+    pendingStamped = false;
+    firstTs = 0n;
+    lastTs = 0n;
   };
 
   /** Per-key sums of a per-CPU counter map (`counters` by record type, `sys_counters` by syscall). */
@@ -422,7 +477,14 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   try {
     for (const s of signals) process.on(s, onSignal);
     tracer.attach();
-    tracer.start(onBatch, {batchBytes: Math.min(opts.chunkBytes, 1 << 20), flushMs: Math.min(opts.flushMs, 100)});
+    tracer.start(onDrainBatch, {
+      // A chunk's worth per batch (up to 4 MiB), so a full batch is written without a copy.
+      batchBytes: Math.min(opts.chunkBytes, 4 << 20),
+      flushMs: Math.min(opts.flushMs, 100),
+      header: {size: header.size, typeOffset: typeAt.offset, typeSize: typeAt.size as 2 | 4, tsOffset: tsAt.offset, types: summaryTypes},
+      // A live consumer may keep what it is given; the file alone never does.
+      pool: opts.onBatch ? 0 : 4,
+    });
     // After attach, so that no fork of a process being added is missed (see seedPids). With
     // --follow and a command, the recorder itself goes in: the kernel adds the command at its
     // fork, before it runs, so even its first event is kept — no wrapper, no handshake.
