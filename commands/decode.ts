@@ -41,7 +41,7 @@ damaged or cut short, so scripts can tell.`;
     let filter: EventFilter | null = null;
     try {
       filter = compileFilter(filterSpec(flags), {path: args.file, decoder: t.decoder, meta: t.reader.meta as never});
-      printEvents(t, {processes: flags.processes, json: flags.json, test: filter.active ? filter.test : null}, out);
+      printEvents(t, {processes: flags.processes, json: flags.json, test: filter.active ? filter.test : null, testReadsTime: filter.reads('time')}, out);
     } finally {
       t.reader.close();
     }

@@ -1,10 +1,9 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {filterFlags, filterSpec} from '../src/cli/filter-flags';
-import {forEachEvent, openTrace} from '../src/decode';
+import {openTrace, printEvents} from '../src/decode';
 import {compileFilter, filterFile} from '../src/filter';
 import {Problem} from '../src/format';
-import {toJson} from '../src/util/json';
 import {Output} from '../src/util/output';
 
 export default class Filter extends BaseCommand {
@@ -82,10 +81,7 @@ A time of day is in UTC, on the day that puts it within the recording.`;
     let filter;
     try {
       filter = compileFilter(spec, {path: file, decoder: t.decoder, meta: t.reader.meta as never});
-      const test = filter.test;
-      forEachEvent(t, {processes}, (e) => {
-        if (test(e)) out.line(toJson(e));
-      });
+      printEvents(t, {processes, json: true, test: filter.test, testReadsTime: filter.reads('time')}, out);
     } finally {
       t.reader.close();
     }

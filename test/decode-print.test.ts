@@ -11,6 +11,7 @@ import {forEachEvent, humanLine, openTrace, printEvents} from '../src/decode';
 import {collectStats, formatStats, StatsCollector} from '../src/stats';
 import {toJson} from '../src/util/json';
 import {Output} from '../src/util/output';
+import {compileFilter, type FilterSpec} from '../src/filter';
 import {Synth} from './lib/synth';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
@@ -65,6 +66,54 @@ t.test('every fixture prints the same lines through the direct path as through i
   for (const f of files) {
     t.equal(printed(f, true), objects(f, true), `${path.basename(f)} --json`);
     t.equal(printed(f, false), objects(f, false), `${path.basename(f)} human`);
+  }
+});
+
+/** decode with a filter, through printEvents; and the same through the objects. */
+function printedFiltered(file: string, json: boolean, spec: FilterSpec): {direct: string; objects: string} {
+  const out = path.join(dir, 'out.txt');
+  const fd = fs.openSync(out, 'w');
+  try {
+    const o = new Output(fd, 256);
+    const tr = openTrace(file);
+    try {
+      const f = compileFilter(spec, {path: file, decoder: tr.decoder, meta: tr.reader.meta as never});
+      printEvents(tr, {processes: true, json, test: f.test, testReadsTime: f.reads('time')}, o);
+    } finally {
+      tr.reader.close();
+    }
+    o.flush();
+  } finally {
+    fs.closeSync(fd);
+  }
+  const tr = openTrace(file);
+  const lines: string[] = [];
+  try {
+    const f = compileFilter(spec, {path: file, decoder: tr.decoder, meta: tr.reader.meta as never});
+    forEachEvent(tr, {processes: true}, (e) => {
+      if (f.test(e)) lines.push(json ? toJson(e) : humanLine(e, tr.decoder.clock, tr.decoder));
+    });
+  } finally {
+    tr.reader.close();
+  }
+  return {direct: fs.readFileSync(out, 'utf8'), objects: lines.map((l) => l + '\n').join('')};
+}
+
+t.test('a filtered decode prints what the filter keeps, the same through the direct path as through objects', async (t) => {
+  const specs: [string, FilterSpec, number][] = [
+    // [what, filter, lines: counted from the unfiltered decode --json of the fixture]
+    ['--syscall read', {syscall: ['read']}, 6],
+    ['--where ret < 0', {where: ['ret < 0']}, 13],
+    ['--where on time (built with its time string)', {where: ['type == "syscall" and time >= "2026-11-23T19:02:41"']}, 57],
+    ['--comm cat --type exec', {comm: ['cat'], type: ['exec']}, 1],
+    ['--where on args', {where: ['args.filename =~ /locale/']}, 27],
+  ];
+  for (const [what, spec, n] of specs) {
+    for (const json of [true, false]) {
+      const r = printedFiltered(CAT, json, spec);
+      t.equal(r.direct, r.objects, `${what}${json ? ' --json' : ''}`);
+      t.equal(r.direct.split('\n').length - 1, n, `${what}: ${n} lines`);
+    }
   }
 });
 

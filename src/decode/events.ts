@@ -9,7 +9,7 @@ import {errnoName} from '../util/errno';
 import {WallClock} from '../util/time';
 import {checkLayout, checkRecordTypes, RecordLayout, RecordType} from './layout';
 import {compileType, CompiledType, EVENT_ORDER, RawEvent} from './records';
-import {ArgInfo, SyscallDecoder, SyscallSink, TaskContext} from './syscalls';
+import {ArgInfo, SyscallDecoder, SyscallParts, SyscallSink, TaskContext} from './syscalls';
 
 export type TraceEvent = RawEvent & {time: string};
 
@@ -150,6 +150,11 @@ export class Decoder {
 
   set direct(sink: SyscallSink | null) {
     if (this.sys) this.sys.direct = sink;
+  }
+
+  /** The object of the syscall event a direct sink is handed (SyscallSink), as it would be emitted. */
+  syscallEvent(p: SyscallParts): TraceEvent {
+    return (this.sys as SyscallDecoder).event(p) as TraceEvent;
   }
 
   /**

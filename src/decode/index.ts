@@ -7,6 +7,7 @@ import {forEachFrame, Problem, TraceReader} from '../format';
 import {Output} from '../util/output';
 import {Decoder, DecodeMeta, TraceEvent} from './events';
 import {HumanEventWriter} from './human';
+import type {SyscallParts, SyscallSink} from './syscalls';
 import {JsonEventWriter} from './json';
 
 export {Decoder, DecodeMeta, TraceEvent, ordered} from './events';
@@ -59,27 +60,44 @@ export interface PrintOptions extends WalkOptions {
   json?: boolean;
   /** Print only the events this accepts; it sees every event, in stream order. */
   test?: ((e: TraceEvent) => boolean) | null;
+  /** Whether the test reads `time` (the RFC 3339 string): if not, events tested are built without it. */
+  testReadsTime?: boolean;
 }
 
 /**
- * decode: every event of the trace as a line into out, NDJSON or human. Without a test,
- * syscall events are written without becoming objects (json.ts, human.ts); a test needs
- * the objects, so then every event is built.
+ * decode: every event of the trace as a line into out, NDJSON or human. Syscall events
+ * are written without becoming objects (json.ts, human.ts). A test needs an object, so
+ * with one each syscall event is built for it (without its time string, unless the test
+ * reads it) and one that passes is still written from its parts; other events, and a
+ * syscall the writer declines, are built whole and tested on the way out.
  */
 export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): void {
   const {decoder} = t;
   const test = opts.test ?? null;
   const w = opts.json ? new JsonEventWriter(out, decoder.clock) : new HumanEventWriter(out, decoder.clock, decoder);
+  let sink: SyscallSink = w;
+  let emit: (e: TraceEvent) => void = w.event;
+  const times = decoder.times;
   if (test) {
-    forEachEvent(t, opts, (e) => {
+    const bare = opts.testReadsTime === false;
+    sink = {
+      syscall(p: SyscallParts): boolean {
+        if (bare) decoder.times = false;
+        const e = decoder.syscallEvent(p);
+        decoder.times = times;
+        if (!test(e)) return true; // taken: filtered out
+        return w.syscall(p); // declined: the decoder builds it whole, emit tests it again
+      },
+    };
+    emit = (e) => {
       if (test(e)) w.event(e);
-    });
-    return;
+    };
   }
-  decoder.direct = w;
+  decoder.direct = sink;
   try {
-    forEachEvent(t, opts, w.event);
+    forEachEvent(t, opts, emit);
   } finally {
     decoder.direct = null;
+    decoder.times = times;
   }
 }

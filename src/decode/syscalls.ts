@@ -734,7 +734,8 @@ export class SyscallDecoder {
     emit(this.event(q));
   }
 
-  private event(q: SyscallParts): RawEvent & {time: string} {
+  /** The event object of a syscall's parts, as emitted (with its time string when `times`). */
+  event(q: SyscallParts): RawEvent & {time: string} {
     const c = q.ctx;
     // One literal, one shape. Context keys the file does not know stay undefined, which
     // toJson leaves out; the optional keys below are rare and added only when they apply.
