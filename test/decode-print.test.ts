@@ -19,8 +19,8 @@ const CAT = path.join(FIXTURES, 'syscalls-cat.bin');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-print-'));
 t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
 
-/** decode's output, through printEvents (the direct path). */
-function printed(file: string, json: boolean): string {
+/** decode's output (with the filter spec, when given), through printEvents (the direct path). */
+function printed(file: string, json: boolean, spec?: FilterSpec): string {
   const out = path.join(dir, 'out.txt');
   const fd = fs.openSync(out, 'w');
   try {
@@ -28,7 +28,8 @@ function printed(file: string, json: boolean): string {
     const o = new Output(fd, 256);
     const tr = openTrace(file);
     try {
-      printEvents(tr, {processes: true, json}, o);
+      const f = spec ? compileFilter(spec, {path: file, decoder: tr.decoder, meta: tr.reader.meta as never}) : null;
+      printEvents(tr, {processes: true, json, test: f?.test, testReadsTime: f?.reads('time')}, o);
     } finally {
       tr.reader.close();
     }
@@ -71,21 +72,7 @@ t.test('every fixture prints the same lines through the direct path as through i
 
 /** decode with a filter, through printEvents; and the same through the objects. */
 function printedFiltered(file: string, json: boolean, spec: FilterSpec): {direct: string; objects: string} {
-  const out = path.join(dir, 'out.txt');
-  const fd = fs.openSync(out, 'w');
-  try {
-    const o = new Output(fd, 256);
-    const tr = openTrace(file);
-    try {
-      const f = compileFilter(spec, {path: file, decoder: tr.decoder, meta: tr.reader.meta as never});
-      printEvents(tr, {processes: true, json, test: f.test, testReadsTime: f.reads('time')}, o);
-    } finally {
-      tr.reader.close();
-    }
-    o.flush();
-  } finally {
-    fs.closeSync(fd);
-  }
+  const direct = printed(file, json, spec);
   const tr = openTrace(file);
   const lines: string[] = [];
   try {
@@ -96,7 +83,7 @@ function printedFiltered(file: string, json: boolean, spec: FilterSpec): {direct
   } finally {
     tr.reader.close();
   }
-  return {direct: fs.readFileSync(out, 'utf8'), objects: lines.map((l) => l + '\n').join('')};
+  return {direct, objects: lines.map((l) => l + '\n').join('')};
 }
 
 t.test('a filtered decode prints what the filter keeps, the same through the direct path as through objects', async (t) => {
