@@ -17,16 +17,17 @@ import {
   BH, FILE_HEADER_SIZE, TAG_TRAILER, TraceFormatError, decodeBlockHeader, encodeBlockHeader, encodeFooter, sha256,
   verifyFile, PayloadDecompressor, PayloadCompressor, BLOCK_F_ZSTD,
 } from '../src/format';
-import {forEachEvent, humanLine, openTrace, ordered} from '../src/decode';
-import {StatsCollector, formatStats} from '../src/stats';
+import {forEachEvent, humanLine, openTrace, ordered, printEvents} from '../src/decode';
+import {StatsCollector, collectStats, formatStats} from '../src/stats';
+import {Output} from '../src/util/output';
 import {toJson} from '../src/util/json';
-import {filterFile} from '../src/filter';
+import {compileFilter, filterFile} from '../src/filter';
 import {recoverFile} from '../src/recover';
 
 const ROOT = path.resolve(__dirname, '..');
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 10);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const SEEDS = ['exec-scenarios.bin', 'exec-scenarios-4chunks.bin', 'damaged-no-trailer.bin', 'damaged-altered.bin']
+const SEEDS = ['exec-scenarios.bin', 'exec-scenarios-4chunks.bin', 'damaged-no-trailer.bin', 'damaged-altered.bin', 'syscalls-cat.bin', 'exec-lossy.bin']
   .map((n) => fs.readFileSync(path.join(ROOT, 'fixtures', n)));
 /** Time one input may take through all the entry points (a hang shows here). */
 const MAX_MS_PER_INPUT = 5000;
@@ -173,6 +174,9 @@ function mutate(): Buffer {
 }
 
 /** Runs decode, stats and verify as the commands do; returns the error a command would print, or null. */
+const printedTo = path.join(os.tmpdir(), `exectrace-fuzz-printed-${process.pid}.out`);
+t.teardown(() => fs.rmSync(printedTo, {force: true}));
+
 function runAll(file: string): {errors: Error[]; problems: string[]} {
   const errors: Error[] = [];
   const problems: string[] = [];
@@ -192,11 +196,30 @@ function runAll(file: string): {errors: Error[]; problems: string[]} {
   } catch (e) {
     errors.push(e as Error);
   }
-  try { // stats
+  // decode as the CLI prints: syscall events written straight from their values (json.ts,
+  // HumanEventWriter), unfiltered and through a filter.
+  for (const [json, where] of [[true, null], [false, null], [true, 'ret < 0 or type != "syscall"']] as const) {
+    try {
+      const tr = openTrace(file, onProblem);
+      const fd = fs.openSync(printedTo, 'w');
+      try {
+        const o = new Output(fd, 4096);
+        const f = where ? compileFilter({where: [where]}, {path: file, decoder: tr.decoder, meta: tr.reader.meta as never}) : null;
+        printEvents(tr, {processes: true, json, test: f?.test, testReadsTime: f?.reads('time')}, o);
+        o.flush();
+      } finally {
+        fs.closeSync(fd);
+        tr.reader.close();
+      }
+    } catch (e) {
+      errors.push(e as Error);
+    }
+  }
+  try { // stats, as the CLI collects it (syscall events without objects)
     const tr = openTrace(file, onProblem);
     try {
       const s = new StatsCollector(tr.decoder.eventNames);
-      forEachEvent(tr, {processes: true}, (e) => s.add(e));
+      collectStats(tr, s);
       formatStats(s.report(tr.reader.trailer as never, null, 10));
     } finally {
       tr.reader.close();
@@ -269,6 +292,8 @@ t.test(`fuzz: mutations of the fixtures through decode, stats, verify, filter an
     fs.writeFileSync(file, input);
     const started = Date.now();
     const {errors, problems} = runAll(file);
+    // As a program would between inputs: native finalizers run only when the loop turns.
+    await new Promise((resolve) => setImmediate(resolve));
     const ms = Date.now() - started;
     slowest = Math.max(slowest, ms);
     rssMax = Math.max(rssMax, process.memoryUsage().rss);

@@ -145,7 +145,7 @@ export function recordingEnd(path: string): bigint | null {
     let doc = payload;
     if (h.flags & BLOCK_F_ZSTD) {
       doc = Buffer.alloc(h.rawSize);
-      new PayloadDecompressor().decompressInto(payload, doc);
+      PayloadDecompressor.shared().decompressInto(payload, doc);
     }
     const t = decodeDocument(doc, DEFAULT_LIMITS);
     const end = (t.clock_end as {boot_ns?: unknown} | undefined)?.boot_ns;

@@ -114,7 +114,7 @@ export class TraceReader {
 
   private readonly limits: ReaderLimits;
   private readonly src: FileSource;
-  private readonly zstd = new PayloadDecompressor();
+  private readonly zstd = PayloadDecompressor.shared();
   private readonly hdrBuf = Buffer.alloc(MAX_BLOCK_HEADER_SIZE);
   private payloadBuf = Buffer.alloc(0);
   private scanBuf: Buffer | null = null;

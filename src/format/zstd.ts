@@ -48,7 +48,13 @@ export class PayloadCompressor {
 }
 
 export class PayloadDecompressor {
+  private static one: PayloadDecompressor | null = null;
   private readonly dctx = new zb.DCtx();
+
+  /** One for the whole process, as PayloadCompressor.shared(): decompressInto() is synchronous. */
+  static shared(): PayloadDecompressor {
+    return (PayloadDecompressor.one ??= new PayloadDecompressor());
+  }
 
   /**
    * Decompresses `src`, which must be exactly one zstd frame, into all of
