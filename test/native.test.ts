@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { btfFromElf, recordLayout, rodataImage } from '../src/btf';
+import { btfFromElf, recordLayout, RecordLayout, rodataImage } from '../src/btf';
 import {
   DrainOptions,
   MapDump,
@@ -135,6 +135,16 @@ function frames(t: Tap, batches: Buffer[]): { batch: Buffer; frame: Frame }[] {
   }
   t.equal(bad, 0, 'every batch is a whole number of frames');
   return out;
+}
+
+/** The pids of the exec records in batches (header: the object's et_header layout). */
+function execPids(t: Tap, batches: Buffer[], header: RecordLayout): Set<number> {
+  const pidAt = header.fields.find((f) => f.name === 'pid')!.offset;
+  return new Set(
+    frames(t, batches)
+      .filter(({ batch, frame }) => batch.readUInt16LE(frame.offset) === ET_EXEC)
+      .map(({ batch, frame }) => batch.readUInt32LE(frame.offset + pidAt)),
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -423,12 +433,7 @@ gated('kernel: stop() delivers every batch left in a full queue', KERNEL, async 
   for (let i = 0; i < 40; i++) children.push(spawnSync('/bin/true').pid);
   await tracer.stop();
   const header = recordLayout(btfFromElf(readFileSync(OBJECT)), 'et_header');
-  const pidAt = header.fields.find((f) => f.name === 'pid')!.offset;
-  const pids = new Set(
-    frames(t, batches)
-      .filter(({ batch, frame }) => batch.readUInt16LE(frame.offset) === ET_EXEC)
-      .map(({ batch, frame }) => batch.readUInt32LE(frame.offset + pidAt)),
-  );
+  const pids = execPids(t, batches, header);
   t.same(children.filter((pid) => !pids.has(pid)), [], 'every child exec arrived');
   t.ok(batches.every((b) => b.readUInt32LE(0) + 4 === b.length), 'batchBytes 1: one record per batch');
 });
@@ -479,12 +484,7 @@ gated('kernel: pooled batches with summaries match the frames they describe', KE
   t.ok(copies.length > 1, `${copies.length} batches`);
   t.ok(pooled > 0, 'pool buffers are reused');
   t.equal(wrong, 0, 'every summary gives the frames, the time span and the count per type of its batch');
-  const pidAt = header.fields.find((f) => f.name === 'pid')!.offset;
-  const pids = new Set(
-    frames(t, copies)
-      .filter(({ batch, frame }) => batch.readUInt16LE(frame.offset) === ET_EXEC)
-      .map(({ batch, frame }) => batch.readUInt32LE(frame.offset + pidAt)),
-  );
+  const pids = execPids(t, copies, header);
   t.same(children.filter((pid) => !pids.has(pid)), [], 'every child exec arrived');
 });
 
