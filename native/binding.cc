@@ -47,6 +47,19 @@ uint64_t Integer(Napi::Env env, Napi::Value value, const char* what, uint64_t mi
   return uint64_t(d);
 }
 
+// An array each of whose elements passes `is`, handed to `take` in order; else a
+// TypeError "message" (the same for a non-array and for a wrong element).
+template <typename Is, typename Take>
+void EachElement(Napi::Env env, Napi::Value value, const char* message, Is is, Take take) {
+  if (!value.IsArray()) TypeError(env, message);
+  Napi::Array list = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value element = list.Get(i);
+    if (!is(element)) TypeError(env, message);
+    take(element);
+  }
+}
+
 class Tracer : public Napi::ObjectWrap<Tracer> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -91,13 +104,9 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
 
     Napi::Value disable = options.Get("disable");
     if (!disable.IsUndefined()) {
-      if (!disable.IsArray()) TypeError(env, "options.disable: expected an array of program names");
-      Napi::Array names = disable.As<Napi::Array>();
-      for (uint32_t i = 0; i < names.Length(); i++) {
-        Napi::Value name = names.Get(i);
-        if (!name.IsString()) TypeError(env, "options.disable: expected an array of program names");
-        load.disable.push_back(name.As<Napi::String>().Utf8Value());
-      }
+      EachElement(
+          env, disable, "options.disable: expected an array of program names", [](Napi::Value v) { return v.IsString(); },
+          [&](Napi::Value v) { load.disable.push_back(v.As<Napi::String>().Utf8Value()); });
     }
     Napi::Value maxEntries = options.Get("maxEntries");
     if (!maxEntries.IsUndefined()) {
@@ -198,13 +207,9 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     std::vector<Napi::Buffer<uint8_t>> pool;
     Napi::Value slots = options.Get("pool");
     if (!slots.IsUndefined()) {
-      if (!slots.IsArray()) TypeError(env, "pool: expected an array of Buffers");
-      Napi::Array list = slots.As<Napi::Array>();
-      for (uint32_t i = 0; i < list.Length(); i++) {
-        Napi::Value b = list.Get(i);
-        if (!b.IsBuffer()) TypeError(env, "pool: expected an array of Buffers");
-        pool.push_back(b.As<Napi::Buffer<uint8_t>>());
-      }
+      EachElement(
+          env, slots, "pool: expected an array of Buffers", [](Napi::Value v) { return v.IsBuffer(); },
+          [&](Napi::Value v) { pool.push_back(v.As<Napi::Buffer<uint8_t>>()); });
     }
     if (drain_ && drain_->Running()) throw Napi::Error::New(env, "start: already started");
     int ringFd = Guard(env, [&] { return loader.MapFd("events"); });

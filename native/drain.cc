@@ -33,7 +33,8 @@ Drain::~Drain() {
   FreeBatch(batch_);
 }
 
-// Batches are ~1 MiB each, malloc'd here and freed by JS (when the Buffer is
+// Batches not built in a pool slot (live mode, or no slot free) are malloc'd
+// here, up to a few MiB each, and freed by JS (when the Buffer is
 // collected): above glibc's mmap threshold each one was a fresh mapping whose
 // pages the kernel zeroed on first touch, a sixth of the recorder's CPU in a
 // syscall storm (perf: clear_page_erms, exc_page_fault). With a fixed threshold
