@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {UserError} from './preflight';
+import {processIds, readText, splitStat, tgidOf} from './procfs';
 import type {NativeTracer} from './native';
 import {rodataVariables} from '../btf';
 
@@ -50,21 +51,6 @@ export function anyFilter(f: Filters): boolean {
   return f.pid.length > 0 || f.followCommand || f.pidns !== null || f.cgroup !== null || f.uid.length > 0 || f.comm.length > 0;
 }
 
-function readText(p: string): string | null {
-  try {
-    return fs.readFileSync(p, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-/** The thread-group id of a running task (a thread id gives its process), or null. */
-function tgidOf(pid: number): number | null {
-  const st = readText(`/proc/${pid}/status`);
-  const m = st && /^Tgid:\s+(\d+)/m.exec(st);
-  return m ? Number(m[1]) : null;
-}
-
 /** "4026532198", "pid:[4026532198]" or a /proc/PID/ns/pid path → the inode number. */
 function parsePidns(v: string): number {
   const s = v.trim();
@@ -91,10 +77,9 @@ function parsePidns(v: string): number {
 /** A live process in PID namespace `inum`, or null: a namespace without one holds nothing to record. */
 function processInPidns(inum: number): number | null {
   const want = `pid:[${inum}]`;
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  for (const pid of processIds()) {
     try {
-      if (fs.readlinkSync(`/proc/${name}/ns/pid`) === want) return Number(name);
+      if (fs.readlinkSync(`/proc/${pid}/ns/pid`) === want) return pid;
     } catch {
       /* gone, or a kernel thread */
     }
@@ -274,12 +259,9 @@ export function describeFilters(f: Filters): string | null {
 /** pid → ppid of every process now, from /proc/<pid>/stat. */
 function parents(): Map<number, number> {
   const out = new Map<number, number>();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = readText(`/proc/${name}/stat`);
-    if (!stat) continue;
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(Number(name), Number(rest[1]));
+  for (const pid of processIds()) {
+    const stat = readText(`/proc/${pid}/stat`);
+    if (stat) out.set(pid, Number(splitStat(stat).fields[1]));
   }
   return out;
 }

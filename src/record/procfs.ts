@@ -17,12 +17,34 @@ export interface HostInfo {
   clk_tck: number;
 }
 
-function readText(p: string): string | null {
+/** A file's text, or null if it cannot be read (a process that exited, a missing file). */
+export function readText(p: string): string | null {
   try {
     return fs.readFileSync(p, 'utf8');
   } catch {
     return null;
   }
+}
+
+/** The ids of the processes in /proc now (its numeric entries). */
+export function processIds(): number[] {
+  return fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+}
+
+/** The thread-group id of a running task (a thread id gives its process), or null if it is gone. */
+export function tgidOf(pid: number): number | null {
+  const st = readText(`/proc/${pid}/status`);
+  const m = st && /^Tgid:\s+(\d+)/m.exec(st);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * A /proc/<pid>/stat line split: comm (which may hold spaces and parentheses, so it ends
+ * at the last ')'), and the fields after it — fields[0] is the state, fields[1] the ppid.
+ */
+export function splitStat(stat: string): {comm: string; fields: string[]} {
+  const close = stat.lastIndexOf(')');
+  return {comm: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ')};
 }
 
 /**
@@ -69,10 +91,7 @@ export function readProcess(pid: number, clkTck: number): ProcSnapshot | null {
   const stat = readText(`${dir}/stat`);
   const status = readText(`${dir}/status`);
   if (stat === null || status === null) return null;
-  // comm may hold spaces and parentheses: it ends at the last ')'.
-  const close = stat.lastIndexOf(')');
-  const comm = stat.slice(stat.indexOf('(') + 1, close);
-  const rest = stat.slice(close + 2).split(' ');
+  const {comm, fields: rest} = splitStat(stat);
   const ppid = Number(rest[1]);
   const startTicks = Number(rest[19]);
   const ids = (key: string): number[] => {
@@ -117,9 +136,8 @@ export function readProcess(pid: number, clkTck: number): ProcSnapshot | null {
 
 export function snapshotProcesses(clkTck: number): ProcSnapshot[] {
   const out: ProcSnapshot[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const p = readProcess(Number(name), clkTck);
+  for (const pid of processIds()) {
+    const p = readProcess(pid, clkTck);
     if (p) out.push(p);
   }
   return out.sort((a, b) => a.pid - b.pid);

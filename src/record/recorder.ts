@@ -12,7 +12,7 @@ import {spawn, ChildProcess} from 'node:child_process';
 import {btfFromElf, recordLayout, recordLayouts, rodataImage, rodataDefaults, RecordLayout} from '../btf';
 import {TraceWriter} from '../format';
 import {BatchSummary, loadNative, NativeTracer, openTracer, packageRoot, SUMMARY_TYPES} from './native';
-import {cgroupPaths, hostInfo, snapshotProcesses} from './procfs';
+import {cgroupPaths, hostInfo, processIds, snapshotProcesses, tgidOf} from './procfs';
 import {checkBtf, checkKernel, checkRoot, ensureTracefs, UserError} from './preflight';
 import {RECORD_TYPES, STRUCTS, TRUNCATED_FLAG, LOST_TYPE_ID, SYS_ENTER_TYPE_ID, SYS_EXIT_TYPE_ID, SYSCALL_PROGRAMS, EXEC_SYSCALL_PROGRAMS, INFLIGHT_FLAG, NO_ENTER_FLAG, STASH_STRUCT, STASH_CALL, layoutsByStruct} from './types';
 import {buildSyscallPlan, SyscallPlan} from '../syscalls';
@@ -122,8 +122,8 @@ export function resolveCommand(name: string): string {
 /** Every thread alive now (/proc/PID/task/TID), but those of this process. */
 function liveThreads(): Uint32Array {
   const tids: number[] = [];
-  for (const p of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+  for (const p of processIds()) {
+    if (p === process.pid) continue;
     try {
       for (const t of fs.readdirSync(`/proc/${p}/task`)) if (/^\d+$/.test(t)) tids.push(Number(t));
     } catch {
@@ -131,16 +131,6 @@ function liveThreads(): Uint32Array {
     }
   }
   return Uint32Array.from(tids);
-}
-
-/** The thread-group id of a thread, from /proc (the thread is alive: it is inside a call). */
-function tgidOf(tid: number): number {
-  try {
-    const m = /^Tgid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${tid}/status`, 'utf8'));
-    return m ? Number(m[1]) : tid;
-  } catch {
-    return tid;
-  }
 }
 
 export async function record(opts: RecordOptions): Promise<RecordSummary> {
@@ -450,7 +440,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       writeUint(rec, pos(enterL, 'hdr.flags'), INFLIGHT_FLAG);
       writeUint(rec, pos(enterL, 'hdr.size'), enterL.size);
       v.copy(rec, pos(enterL, 'hdr.ts_ns').offset, pos(st, 'enter_ts').offset, pos(st, 'enter_ts').offset + 8);
-      writeUint(rec, pos(enterL, 'hdr.pid'), tgidOf(tid));
+      writeUint(rec, pos(enterL, 'hdr.pid'), tgidOf(tid) ?? tid); // alive: it is inside a call
       writeUint(rec, pos(enterL, 'hdr.tid'), tid);
       writeUint(rec, pos(enterL, 'nr'), v.readUInt32LE(pos(st, 'nr').offset));
       v.copy(rec, argsF.offset, stArgs.offset, stArgs.offset + Math.min(argsF.size, stArgs.size));
