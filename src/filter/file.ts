@@ -9,12 +9,10 @@
 // is copied as stored (no recompression). Memory: the output buffer, one input chunk, and
 // the selector's per-thread state.
 
-import {createHash} from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {Decoder, type DecodeMeta, type TraceEvent} from '../decode/events';
 import {
-  FrameCursor, type MetaMap, type Problem, TraceFormatError, TraceReader, TraceWriter, framesProblem,
+  FrameCursor, type MetaMap, type Problem, TraceFormatError, TraceReader, TraceWriter, fileSha256, framesProblem,
 } from '../format';
 import {appliedSpec, compileFilter, type EventFilter, type FilterSpec} from './compile';
 import {Selector} from './select';
@@ -92,7 +90,7 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
     // The events are only tested here, never shown: their time strings are made only
     // when the filter reads them.
     decoder.times = filter.reads('time');
-    const {sha256, size} = hashFile(input);
+    const {sha256, size} = fileSha256(input);
 
     // The snapshot stays whole in the metadata (the context of exits and syscalls of those
     // processes); `filter.processes` names the entries the filter kept, which readers show.
@@ -364,20 +362,3 @@ class ChunkBuilder {
   }
 }
 
-function hashFile(file: string): {sha256: string; size: number} {
-  const h = createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  let size = 0;
-  try {
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-      size += n;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return {sha256: h.digest('hex'), size};
-}

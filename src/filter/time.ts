@@ -7,11 +7,7 @@
 // nearest to it when no day does; the first such day when the recording spans several. So
 // `--since 00:05` in a recording from 23:50 to 00:10 means the 00:05 after midnight.
 
-import * as fs from 'node:fs';
-import {
-  BLOCK_F_ZSTD, BLOCK_HEADER_SIZE, DEFAULT_LIMITS, FOOTER_SIZE, MAX_BLOCK_HEADER_SIZE, TAG_TRAILER, blockHeaderFault,
-  decodeBlockHeader, decodeDocument, decodeFooter, sha256, PayloadDecompressor,
-} from '../format';
+import {peekTrailer} from '../format';
 
 const NS = 1_000_000_000n;
 const DAY_NS = 86_400n * NS;
@@ -123,36 +119,6 @@ function formatWall(ns: bigint): string {
  * (a seek, not a pass over the chunks); null when the file has no readable trailer.
  */
 export function recordingEnd(path: string): bigint | null {
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(path, 'r');
-    const size = fs.fstatSync(fd).size;
-    if (size < FOOTER_SIZE + BLOCK_HEADER_SIZE) return null;
-    const foot = Buffer.alloc(FOOTER_SIZE);
-    fs.readSync(fd, foot, 0, FOOTER_SIZE, size - FOOTER_SIZE);
-    const f = decodeFooter(foot, 0);
-    if (!f.magicOk || !Number.isSafeInteger(f.trailerOffset) || f.trailerOffset + BLOCK_HEADER_SIZE > size - FOOTER_SIZE) return null;
-    const hb = Buffer.alloc(MAX_BLOCK_HEADER_SIZE);
-    const got = fs.readSync(fd, hb, 0, Math.min(MAX_BLOCK_HEADER_SIZE, size - FOOTER_SIZE - f.trailerOffset), f.trailerOffset);
-    if (got < BLOCK_HEADER_SIZE || blockHeaderFault(hb, 0) !== null) return null;
-    const h = decodeBlockHeader(hb, 0);
-    const at = f.trailerOffset + h.headerSize;
-    if (h.tag !== TAG_TRAILER || at + h.payloadSize !== size - FOOTER_SIZE || h.payloadSize > DEFAULT_LIMITS.maxPayloadSize) return null;
-    if (h.rawSize > DEFAULT_LIMITS.maxMetaSize) return null;
-    const payload = Buffer.alloc(h.payloadSize);
-    fs.readSync(fd, payload, 0, h.payloadSize, at);
-    if (!sha256(payload).equals(h.payloadSha256)) return null;
-    let doc = payload;
-    if (h.flags & BLOCK_F_ZSTD) {
-      doc = Buffer.alloc(h.rawSize);
-      PayloadDecompressor.shared().decompressInto(payload, doc);
-    }
-    const t = decodeDocument(doc, DEFAULT_LIMITS);
-    const end = (t.clock_end as {boot_ns?: unknown} | undefined)?.boot_ns;
-    return typeof end === 'number' || typeof end === 'bigint' ? BigInt(end) : null;
-  } catch {
-    return null;
-  } finally {
-    if (fd !== null) fs.closeSync(fd);
-  }
+  const end = (peekTrailer(path)?.clock_end as {boot_ns?: unknown} | undefined)?.boot_ns;
+  return typeof end === 'number' || typeof end === 'bigint' ? BigInt(end) : null;
 }

@@ -468,3 +468,42 @@ function blockName(h: BlockHeader, pos: number): string {
   const what = h.tag === TAG_CHUNK ? 'chunk' : h.tag === TAG_TRAILER ? 'trailer' : h.tag === TAG_META ? 'metadata block' : `block ${JSON.stringify(h.tag)}`;
   return `${what} seq ${h.seq} at offset ${pos}`;
 }
+
+/**
+ * The trailer of a finished file, reached through the footer (a seek, not a pass over the
+ * chunks), for a reader that needs it before walking them. null when the file has no
+ * footer, or the trailer it points to is damaged, is not the last block, or exceeds the
+ * default limits: a full read (TraceReader) then says what is wrong.
+ */
+export function peekTrailer(path: string): MetaMap | null {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(path, 'r');
+    const size = fs.fstatSync(fd).size;
+    if (size < FOOTER_SIZE + BLOCK_HEADER_SIZE) return null;
+    const foot = Buffer.alloc(FOOTER_SIZE);
+    fs.readSync(fd, foot, 0, FOOTER_SIZE, size - FOOTER_SIZE);
+    const f = decodeFooter(foot, 0);
+    if (!f.magicOk || !Number.isSafeInteger(f.trailerOffset) || f.trailerOffset + BLOCK_HEADER_SIZE > size - FOOTER_SIZE) return null;
+    const hb = Buffer.alloc(MAX_BLOCK_HEADER_SIZE);
+    const got = fs.readSync(fd, hb, 0, Math.min(MAX_BLOCK_HEADER_SIZE, size - FOOTER_SIZE - f.trailerOffset), f.trailerOffset);
+    if (got < BLOCK_HEADER_SIZE || blockHeaderFault(hb, 0) !== null) return null;
+    const h = decodeBlockHeader(hb, 0);
+    const at = f.trailerOffset + h.headerSize;
+    if (h.tag !== TAG_TRAILER || at + h.payloadSize !== size - FOOTER_SIZE || h.payloadSize > DEFAULT_LIMITS.maxPayloadSize) return null;
+    if (h.rawSize > DEFAULT_LIMITS.maxMetaSize) return null;
+    const payload = Buffer.alloc(h.payloadSize);
+    fs.readSync(fd, payload, 0, h.payloadSize, at);
+    if (!sha256(payload).equals(h.payloadSha256)) return null;
+    let doc = payload;
+    if (h.flags & BLOCK_F_ZSTD) {
+      doc = Buffer.alloc(h.rawSize);
+      PayloadDecompressor.shared().decompressInto(payload, doc);
+    }
+    return decodeDocument(doc, DEFAULT_LIMITS);
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}

@@ -91,7 +91,7 @@ export function verifyFile(path: string, opts: VerifyOptions = {}): VerifyReport
   let fileHash: string;
   let headerHashes: Map<number, string>;
   try {
-    fileHash = hashFile(fd, path);
+    fileHash = hashFile(fd, path).sha256;
     headerHashes = hashHeaders(fd, blocks, reader.fileSize);
   } finally {
     fs.closeSync(fd);
@@ -169,7 +169,17 @@ function openForHash(path: string): number {
   }
 }
 
-function hashFile(fd: number, path: string): string {
+/** Hex SHA-256 and size of a whole file, as verify prints it (e.g. for a copy's note of its source). */
+export function fileSha256(path: string): {sha256: string; size: number} {
+  const fd = openForHash(path);
+  try {
+    return hashFile(fd, path);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function hashFile(fd: number, path: string): {sha256: string; size: number} {
   const h = createHash('sha256');
   const buf = Buffer.allocUnsafe(1 << 20);
   let pos = 0;
@@ -184,7 +194,7 @@ function hashFile(fd: number, path: string): string {
     h.update(buf.subarray(0, n));
     pos += n;
   }
-  return h.digest('hex');
+  return {sha256: h.digest('hex'), size: pos};
 }
 
 /** SHA-256 of every verified block header, by offset. */
