@@ -105,33 +105,40 @@ export class StatsCollector implements SyscallSink {
   syscall(p: SyscallParts): boolean {
     if (this.clock === null) return false;
     this.records++;
-    const ts = p.ts_ns;
-    if (!this.seen || ts < this.firstTs) {
-      this.firstTs = ts;
-      this.firstTime = null;
-    }
-    if (!this.seen || ts > this.lastTs) {
-      this.lastTs = ts;
-      this.lastTime = null;
-    }
-    this.seen = true;
-    const a = p.syscall === this.lastName && this.lastAcc !== null ? this.lastAcc : this.acc(p.syscall);
-    a.calls++;
-    if (p.errno !== undefined) a.errors++;
-    if (p.incomplete) a.incomplete++;
-    if (p.duration_ns !== null) {
-      a.timed++;
-      a.total += p.duration_ns;
-    }
+    this.see(p.ts_ns, null);
+    this.countCall(p.syscall, p.errno !== undefined, p.incomplete !== undefined, p.duration_ns);
     return true;
   }
 
-  private acc(k: string): SysAcc {
-    let a = this.sys.get(k);
-    if (!a) this.sys.set(k, (a = {calls: 0, errors: 0, incomplete: 0, timed: 0, total: 0}));
-    this.lastName = k;
-    this.lastAcc = a;
-    return a;
+  /** An event at ts (its time string, or null: made from ts when reported) may widen the span. */
+  private see(ts: number | bigint, time: string | null): void {
+    if (!this.seen || ts < this.firstTs) {
+      this.firstTs = ts;
+      this.firstTime = time;
+    }
+    if (!this.seen || ts > this.lastTs) {
+      this.lastTs = ts;
+      this.lastTime = time;
+    }
+    this.seen = true;
+  }
+
+  /** One call of syscall `name` (the last one's totals are kept at hand: storms repeat one call). */
+  private countCall(name: string, failed: boolean, incomplete: boolean, duration: number | null): void {
+    let a = name === this.lastName ? this.lastAcc : null;
+    if (a === null) {
+      a = this.sys.get(name) ?? null;
+      if (a === null) this.sys.set(name, (a = {calls: 0, errors: 0, incomplete: 0, timed: 0, total: 0}));
+      this.lastName = name;
+      this.lastAcc = a;
+    }
+    a.calls++;
+    if (failed) a.errors++;
+    if (incomplete) a.incomplete++;
+    if (duration !== null) {
+      a.timed++;
+      a.total += duration;
+    }
   }
 
   add(e: TraceEvent): void {
@@ -141,15 +148,7 @@ export class StatsCollector implements SyscallSink {
     }
     this.records++;
     if (e.type !== 'syscall') this.recorded.set(e.type, (this.recorded.get(e.type) ?? 0) + 1);
-    if (!this.seen || e.ts_ns < this.firstTs) {
-      this.firstTs = e.ts_ns;
-      this.firstTime = e.time;
-    }
-    if (!this.seen || e.ts_ns > this.lastTs) {
-      this.lastTs = e.ts_ns;
-      this.lastTime = e.time;
-    }
-    this.seen = true;
+    this.see(e.ts_ns, e.time);
     switch (e.type) {
       case 'exec': {
         const f = String(e.filename ?? '?');
@@ -171,17 +170,9 @@ export class StatsCollector implements SyscallSink {
         this.lost.set(k, (this.lost.get(k) ?? 0) + Number(e.count));
         break;
       }
-      case 'syscall': {
-        const a = this.acc(String(e.syscall));
-        a.calls++;
-        if (typeof e.errno === 'string') a.errors++;
-        if (e.incomplete) a.incomplete++;
-        if (typeof e.duration_ns === 'number') {
-          a.timed++;
-          a.total += e.duration_ns;
-        }
+      case 'syscall':
+        this.countCall(String(e.syscall), typeof e.errno === 'string', !!e.incomplete, typeof e.duration_ns === 'number' ? e.duration_ns : null);
         break;
-      }
     }
   }
 
