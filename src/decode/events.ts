@@ -152,9 +152,12 @@ export class Decoder {
     if (this.sys) this.sys.direct = sink;
   }
 
-  /** The object of the syscall event a direct sink is handed (SyscallSink), as it would be emitted. */
-  syscallEvent(p: SyscallParts): TraceEvent {
-    return (this.sys as SyscallDecoder).event(p) as TraceEvent;
+  /**
+   * The object of the syscall event a direct sink is handed (SyscallSink), as it would be
+   * emitted; without its time string ('') when `times` is false.
+   */
+  syscallEvent(p: SyscallParts, times = this.withTimes): TraceEvent {
+    return (this.sys as SyscallDecoder).event(p, times) as TraceEvent;
   }
 
   /**

@@ -77,14 +77,11 @@ export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): vo
   const w = opts.json ? new JsonEventWriter(out, decoder.clock) : new HumanEventWriter(out, decoder.clock, decoder);
   let sink: SyscallSink = w;
   let emit: (e: TraceEvent) => void = w.event;
-  const times = decoder.times;
   if (test) {
-    const bare = opts.testReadsTime === false;
+    const times = opts.testReadsTime !== false;
     sink = {
       syscall(p: SyscallParts): boolean {
-        if (bare) decoder.times = false;
-        const e = decoder.syscallEvent(p);
-        decoder.times = times;
+        const e = decoder.syscallEvent(p, times);
         if (!test(e)) return true; // taken: filtered out
         return w.syscall(p); // declined: the decoder builds it whole, emit tests it again
       },
@@ -98,6 +95,5 @@ export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): vo
     forEachEvent(t, opts, emit);
   } finally {
     decoder.direct = null;
-    decoder.times = times;
   }
 }

@@ -735,12 +735,12 @@ export class SyscallDecoder {
   }
 
   /** The event object of a syscall's parts, as emitted (with its time string when `times`). */
-  event(q: SyscallParts): RawEvent & {time: string} {
+  event(q: SyscallParts, times = this.times): RawEvent & {time: string} {
     const c = q.ctx;
     // One literal, one shape. Context keys the file does not know stay undefined, which
     // toJson leaves out; the optional keys below are rare and added only when they apply.
     const e: RawEvent & {time: string} = {
-      type: 'syscall', time: this.times ? this.clock.rfc3339(q.ts_ns) : '', ts_ns: q.ts_ns, pid: q.pid, tid: q.tid,
+      type: 'syscall', time: times ? this.clock.rfc3339(q.ts_ns) : '', ts_ns: q.ts_ns, pid: q.pid, tid: q.tid,
       ppid: c.ppid, uid: c.uid, gid: c.gid, comm: c.comm, euid: c.euid, egid: c.egid,
       loginuid: c.loginuid, sessionid: c.sessionid, cgroup_id: c.cgroup_id, cgroup: c.cgroup, ns: c.ns,
       cpu: q.cpu, syscall: q.syscall, nr: q.nr, args: q.args === NO_ARGS ? {} : q.args, ret: q.ret, duration_ns: q.duration_ns,
