@@ -1,10 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
-import {filterFlags, filterSpec} from '../src/cli/filter-flags';
-import {openTrace, printEvents} from '../src/decode';
-import {compileFilter, EventFilter} from '../src/filter';
+import {filterFlags, filterSpec, printMatching} from '../src/cli/filter-flags';
 import {Problem} from '../src/format';
-import {Output} from '../src/util/output';
 
 export default class Decode extends BaseCommand {
   static override summary = 'Decode a trace file into human-readable lines or NDJSON (no root needed).';
@@ -33,20 +30,10 @@ damaged or cut short, so scripts can tell.`;
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Decode);
     const problems: Problem[] = [];
-    const t = openTrace(args.file, (p) => {
+    const t = await printMatching(args.file, filterSpec(flags), {json: flags.json, processes: flags.processes}, (p) => {
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
-    });
-    const out = new Output();
-    let filter: EventFilter | null = null;
-    try {
-      filter = compileFilter(filterSpec(flags), {path: args.file, decoder: t.decoder, meta: t.reader.meta as never});
-      printEvents(t, {processes: flags.processes, json: flags.json, test: filter.active ? filter.test : null, testReadsTime: filter.reads('time')}, out);
-    } finally {
-      t.reader.close();
-    }
-    await out.end();
-    for (const w of filter.warnings()) this.warnLine(w);
+    }, (w) => this.warnLine(w));
     const c = t.decoder.counts;
     if (c.unknownType || c.malformed) {
       this.warnLine(`${args.file}: ${c.unknownType} record(s) of unknown type and ${c.malformed} malformed record(s) skipped`);

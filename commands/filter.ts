@@ -1,10 +1,8 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
-import {filterFlags, filterSpec} from '../src/cli/filter-flags';
-import {openTrace, printEvents} from '../src/decode';
-import {compileFilter, filterFile} from '../src/filter';
+import {filterFlags, filterSpec, printMatching} from '../src/cli/filter-flags';
+import {filterFile} from '../src/filter';
 import {Problem} from '../src/format';
-import {Output} from '../src/util/output';
 
 export default class Filter extends BaseCommand {
   static override summary = 'Write the events that match a filter into a new trace file, or print them (no root needed).';
@@ -49,8 +47,8 @@ A time of day is in UTC, on the day that puts it within the recording.`;
       this.warnLine(`${args.file}: ${p.message}`);
     };
     if (flags.json) {
-      const complete = await this.printJson(args.file, flags.processes, spec, onProblem);
-      if (problems.length || !complete) process.exitCode = EXIT.damaged;
+      const t = await printMatching(args.file, spec, {json: true, processes: flags.processes}, onProblem, (w) => this.warnLine(w));
+      if (problems.length || !t.reader.complete) process.exitCode = EXIT.damaged;
       return;
     }
     if (!flags.output) {
@@ -74,21 +72,6 @@ A time of day is in UTC, on the day that puts it within the recording.`;
     if (r.problems || !r.source_trailer) process.exitCode = EXIT.damaged;
   }
 
-  /** --json: the matching events, as decode --json prints them. Returns whether the file was complete. */
-  private async printJson(file: string, processes: boolean, spec: ReturnType<typeof filterSpec>, onProblem: (p: Problem) => void): Promise<boolean> {
-    const t = openTrace(file, onProblem);
-    const out = new Output();
-    let filter;
-    try {
-      filter = compileFilter(spec, {path: file, decoder: t.decoder, meta: t.reader.meta as never});
-      printEvents(t, {processes, json: true, test: filter.test, testReadsTime: filter.reads('time')}, out);
-    } finally {
-      t.reader.close();
-    }
-    await out.end();
-    for (const w of filter.warnings()) this.warnLine(w);
-    return t.reader.complete;
-  }
 }
 
 function plural(n: number, one: string, many = one + 's'): string {

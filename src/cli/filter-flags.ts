@@ -1,7 +1,11 @@
-// The filter flags `filter`, `decode` and `stats` share (src/filter says what they mean).
+// The filter flags `filter`, `decode` and `stats` share (src/filter says what they mean),
+// and the printing of the events they keep that `decode` and `filter --json` share.
 
 import {Flags} from '@oclif/core';
-import {EVENT_TYPES, type FilterSpec} from '../filter';
+import {openTrace, printEvents, type OpenedTrace} from '../decode';
+import {compileFilter, EVENT_TYPES, type FilterSpec} from '../filter';
+import type {Problem} from '../format';
+import {Output} from '../util/output';
 
 const GROUP = 'FILTER';
 
@@ -33,4 +37,26 @@ export function filterSpec(flags: {
     pid: flags.pid, comm: flags.comm, type: flags.type, syscall: flags.syscall, uid: flags.uid,
     since: flags.since, until: flags.until, tree: flags.tree, where: flags.where,
   };
+}
+
+/**
+ * The events of `file` that `spec` keeps, printed to stdout (NDJSON or human lines), then
+ * the filter's warnings. Returns the trace, closed, for the command's own report
+ * (reader.complete, decoder.counts).
+ */
+export async function printMatching(file: string, spec: FilterSpec, o: {json: boolean; processes: boolean},
+  onProblem: (p: Problem) => void, warn: (line: string) => void): Promise<OpenedTrace> {
+  const t = openTrace(file, onProblem);
+  const out = new Output();
+  let warnings: string[];
+  try {
+    const filter = compileFilter(spec, {path: file, decoder: t.decoder, meta: t.reader.meta as never});
+    printEvents(t, {processes: o.processes, json: o.json, test: filter.active ? filter.test : null, testReadsTime: filter.reads('time')}, out);
+    warnings = filter.warnings();
+  } finally {
+    t.reader.close();
+  }
+  await out.end();
+  for (const w of warnings) warn(w);
+  return t;
 }
