@@ -242,14 +242,6 @@ export class StringTable {
     return this.buf.length;
   }
 
-  /** Every offset at which the string `s` starts (including inside a longer string whose tail it is). */
-  offsetsOf(s: string): number[] {
-    const needle = Buffer.from(`${s}\0`, 'utf8');
-    const out: number[] = [];
-    for (let i = this.buf.indexOf(needle, 1); i >= 0; i = this.buf.indexOf(needle, i + 1)) out.push(i);
-    return out;
-  }
-
   /** The NUL-terminated string at off (checked by scanBtf to lie inside the section). */
   get(off: number): string {
     if (off === 0) return '';
