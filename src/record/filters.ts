@@ -46,11 +46,6 @@ export interface Filters {
   syscall: string[];
 }
 
-/** Any filter on which records are written (--syscall only chooses which syscalls are traced). */
-export function anyFilter(f: Filters): boolean {
-  return f.pid.length > 0 || f.followCommand || f.pidns !== null || f.cgroup !== null || f.uid.length > 0 || f.comm.length > 0;
-}
-
 /** "4026532198", "pid:[4026532198]" or a /proc/PID/ns/pid path → the inode number. */
 function parsePidns(v: string): number {
   const s = v.trim();
