@@ -233,6 +233,47 @@ t.test('--tree: a process and its descendants, from the snapshot, forks and exit
 
 // ---- filter FILE -o OUT -----------------------------------------------------------------
 
+t.test('flags decide a syscall from its parts exactly as from its event (filter -o never builds it)', async (t) => {
+  // Every syscall of the file through a direct sink: the parts test of one compiled filter
+  // and the event test of another (--tree keeps state) must agree on each.
+  const catPid = all(CAT).find((e) => e.type === 'syscall')!.pid as number;
+  const specs: FilterSpec[] = [
+    {comm: ['cat']}, {comm: ['bash']}, {syscall: ['openat', 'close']}, {type: ['syscall']}, {type: ['exec']},
+    {pid: [catPid]}, {pid: [1]}, {uid: [0]}, {uid: [1000]}, {since: '+1ms'}, {until: '+2ms'}, {since: '+0s', until: '+1s'},
+    {tree: catPid}, {tree: 1, syscall: ['read']}, {comm: ['cat'], syscall: ['read'], uid: [0]},
+  ];
+  for (const spec of specs) {
+    const tr = openTrace(CAT);
+    const meta = {path: CAT, decoder: tr.decoder, meta: tr.reader.meta as never};
+    const byParts = compileFilter(spec, meta);
+    const byEvent = compileFilter(spec, meta);
+    t.ok(byParts.testSyscall, `${JSON.stringify(spec)}: a flags-only filter has a parts test`);
+    let n = 0;
+    let kept = 0;
+    const differ: string[] = [];
+    tr.decoder.direct = {
+      syscall(p) {
+        const a = byParts.testSyscall!(p);
+        const b = byEvent.test(tr.decoder.syscallEvent(p, true));
+        n++;
+        if (a) kept++;
+        if (a !== b) differ.push(`${p.syscall} ts ${p.ts_ns}: parts ${a}, event ${b}`);
+        return true;
+      },
+    };
+    forEachEvent(tr, {processes: false}, (e) => {
+      byParts.test(e);
+      byEvent.test(e);
+    });
+    tr.reader.close();
+    t.same(differ, [], `${JSON.stringify(spec)}: ${kept} of ${n} syscalls kept, the same both ways`);
+    t.ok(n > 0);
+  }
+  const tr = openTrace(CAT);
+  t.equal(compileFilter({where: ['ret < 0']}, {decoder: tr.decoder, meta: tr.reader.meta as never}).testSyscall, null, 'a --where reads the event: no parts test');
+  tr.reader.close();
+});
+
 t.test('filter -o: the new file decodes exactly as decode with the same filter', async (t) => {
   const dir = t.testdir();
   const cases: [string, FilterSpec][] = [
@@ -241,7 +282,7 @@ t.test('filter -o: the new file decodes exactly as decode with the same filter',
     [EXECS, {type: ['process'], where: ['comm =~ /^kworker/']}],
     [CAT, {comm: ['cat']}], [CAT, {syscall: ['openat']}], [CAT, {type: ['syscall']}], [CAT, {where: ['ret < 0']}],
     [CAT, {type: ['exit']}], [CAT, {syscall: ['close'], where: ['comm != "cat"']}], [CAT, {since: '+0s'}],
-    [CAT, {syscall: ['read'], where: ['args.buf.len > 1000']}],
+    [CAT, {syscall: ['read'], where: ['args.buf.len > 1000']}], [CAT, {uid: [0], until: '+1s'}], [CAT, {tree: 1}],
     [LOSSY, {type: ['exit'], where: ['exit_code == 0']}], [LOSSY, {comm: ['bash']}],
   ];
   let i = 0;

@@ -1,6 +1,7 @@
 // Compiling the filter flags into one test over decoded events (see index.ts).
 
 import type {Decoder, SnapshotProcess} from '../decode/events';
+import type {SyscallParts} from '../decode/syscalls';
 import {shellQuote} from '../decode/human';
 import {compileWhere, type CompiledWhere} from './expr';
 import {parseTimeBound, recordingEnd, type TimeBound} from './time';
@@ -36,16 +37,25 @@ export interface FilterContext {
 }
 
 type Test = (e: Record<string, unknown>) => boolean;
+type PartsTest = (p: SyscallParts) => boolean;
 
 export class EventFilter {
   /** The matching test; call it once per event, in stream order (--tree follows the stream). */
   readonly test: (e: Record<string, unknown>) => boolean;
+  /**
+   * The same test over a syscall event's parts (decode's SyscallSink), for a filter of flags
+   * only: it decides without the event object. null with a --where, which reads the event.
+   * Called in place of test for that event (--tree follows the stream through either).
+   */
+  readonly testSyscall: PartsTest | null;
   /** The time window as resolved (RFC 3339), when --since/--until were given. */
   readonly window: {since?: string; until?: string};
   private readonly wheres: CompiledWhere[];
 
-  constructor(readonly spec: FilterSpec, test: Test, window: {since?: string; until?: string}, wheres: CompiledWhere[]) {
+  constructor(readonly spec: FilterSpec, test: Test, window: {since?: string; until?: string}, wheres: CompiledWhere[],
+    testSyscall: PartsTest | null = null) {
     this.test = test;
+    this.testSyscall = testSyscall;
     this.window = window;
     this.wheres = wheres;
   }
@@ -112,6 +122,9 @@ export function appliedSpec(s: FilterSpec): Record<string, unknown> {
  */
 export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter {
   const tests: Test[] = [];
+  // The same conditions over a syscall's parts, as a syscall event has them: type
+  // 'syscall', comm and the context keys from p.ctx.
+  const partTests: PartsTest[] = [];
   const window: {since?: string; until?: string} = {};
 
   // --tree goes first: it must see every event to follow forks and exits.
@@ -124,6 +137,8 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
     }
     const set = new Set(spec.type);
     tests.push((e) => set.has(e.type as string));
+    const syscalls = set.has('syscall');
+    partTests.push(() => syscalls);
   }
   if (spec.syscall?.length) {
     const known = syscallNames(ctx.meta.syscalls);
@@ -132,18 +147,22 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
     }
     const set = new Set(spec.syscall);
     tests.push((e) => e.type === 'syscall' && set.has(e.syscall as string));
+    partTests.push((p) => set.has(p.syscall));
   }
   if (spec.pid?.length) {
     const set = new Set(spec.pid);
     tests.push((e) => set.has(e.pid as number));
+    partTests.push((p) => set.has(p.pid));
   }
   if (spec.uid?.length) {
     const set = new Set(spec.uid);
     tests.push((e) => set.has(e.uid as number));
+    partTests.push((p) => set.has(p.ctx.uid as number));
   }
   if (spec.comm?.length) {
     const set = new Set(spec.comm);
     tests.push((e) => set.has(e.comm as string));
+    partTests.push((p) => set.has(p.comm as string));
   }
   if (spec.since !== undefined || spec.until !== undefined) {
     const start = ctx.meta.clock?.start;
@@ -169,9 +188,16 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
     const lo = since?.bootNs;
     const hi = until?.bootNs;
     // [since, until): ts_ns is a number, or a bigint past 2^53; both compare exactly with either.
-    if (lo !== undefined && hi !== undefined) tests.push((e) => (e.ts_ns as number) >= lo && (e.ts_ns as number) < hi);
-    else if (lo !== undefined) tests.push((e) => (e.ts_ns as number) >= lo);
-    else if (hi !== undefined) tests.push((e) => (e.ts_ns as number) < hi);
+    if (lo !== undefined && hi !== undefined) {
+      tests.push((e) => (e.ts_ns as number) >= lo && (e.ts_ns as number) < hi);
+      partTests.push((p) => p.ts_ns >= lo && p.ts_ns < hi);
+    } else if (lo !== undefined) {
+      tests.push((e) => (e.ts_ns as number) >= lo);
+      partTests.push((p) => p.ts_ns >= lo);
+    } else if (hi !== undefined) {
+      tests.push((e) => (e.ts_ns as number) < hi);
+      partTests.push((p) => p.ts_ns < hi);
+    }
   }
   const wheres: CompiledWhere[] = [];
   for (const w of spec.where ?? []) {
@@ -182,16 +208,20 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
 
   const all = chain(tests);
   let test: Test;
+  // A --where reads the event object: no parts test then.
+  const parts = wheres.length === 0 ? chain(partTests) : null;
+  let testSyscall: PartsTest | null = parts;
   if (tree) {
     const t = tree;
     test = (e) => e.type === 'lost' || (t.step(e) && all(e));
+    if (parts) testSyscall = (p) => t.stepSyscall(p.pid) && parts(p);
   } else {
     test = (e) => e.type === 'lost' || all(e);
   }
-  return new EventFilter(spec, test, window, wheres);
+  return new EventFilter(spec, test, window, wheres, testSyscall);
 }
 
-function chain(tests: Test[]): Test {
+function chain<T>(tests: ((x: T) => boolean)[]): (x: T) => boolean {
   switch (tests.length) {
     case 0: return () => true;
     case 1: return tests[0];

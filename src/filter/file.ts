@@ -134,7 +134,9 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
         out.add(b, o, n, ts, ctx, b === chunkData);
         if (out.bytes >= CHUNK_BYTES && (out.bytes >= 2 * CHUNK_BYTES || !out.wholeSoFar(chunkData))) flush();
       },
-    }, true, mark !== null);
+      // Syscall events are decided from their parts (filter.testSyscall, null with a --where):
+      // event() above then sees the other events only, which is all it counts.
+    }, true, mark !== null, filter.testSyscall);
 
     const cursor = new FrameCursor();
     for (const c of reader.chunks()) {

@@ -26,6 +26,7 @@
 
 import type {OpenedTrace} from '../decode';
 import type {Decoder, TraceEvent} from '../decode/events';
+import type {SyscallParts, SyscallSink} from '../decode/syscalls';
 import {helpers} from '../decode/records';
 import {forEachFrame} from '../format';
 
@@ -78,6 +79,8 @@ interface Image {
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
+/** In the batch: a syscall event decided from its parts (its values are in the batch's arrays). */
+const PARTS = {type: 'syscall'} as unknown as TraceEvent;
 /** Fork chains replayed at most this deep (a process that never exec'd, its parent, ...). */
 const MAX_CHAIN = 64;
 
@@ -100,20 +103,37 @@ export class Selector {
   private view: DataView = new DataView(new ArrayBuffer(0));
   /** Held entries still pointing into the current chunk. */
   private unowned = 0;
-  /** Events the current record completed: batch[0, nb). */
+  /** Events the current record completed: batch[0, nb); for a PARTS entry, its pid, tid, ts_ns and decision. */
   private readonly batch: TraceEvent[] = [];
+  private readonly bPid: number[] = [];
+  private readonly bTid: number[] = [];
+  private readonly bTs: number[] = [];
+  private readonly bMatch: boolean[] = [];
   private nb = 0;
   private readonly collect = (e: TraceEvent): void => {
     this.batch[this.nb++] = e;
   };
+  /**
+   * Bumped by every change to thread contexts and command lines (holdTask, track): while it
+   * stays, a syscall of the thread last settled needs no replay nor task (both were done).
+   */
+  private gen = 0;
+  private doneGen = -1;
+  private donePid = -1;
+  private doneTid = -1;
+  /** With a parts test: syscall events decided without their objects. */
+  private readonly partsSink: SyscallSink | null = null;
 
   /**
    * `frames`: copy held records (to write them); without it the selector only counts
    * (stats): sink.record gets an empty buffer for held records. `context`: write context
-   * records (false when the output cannot mark them).
+   * records (false when the output cannot mark them). `testSyscall`: the test over a
+   * syscall's parts (EventFilter.testSyscall); with it syscall events are never built, and
+   * sink.event sees only the other events. The selector then owns decoder.direct until end().
    */
   constructor(private readonly decoder: Decoder, private readonly test: (e: TraceEvent) => boolean,
-    private readonly sink: SelectSink, private readonly frames = true, private readonly context = true) {
+    private readonly sink: SelectSink, private readonly frames = true, private readonly context = true,
+    testSyscall: ((p: SyscallParts) => boolean) | null = null) {
     const id = (name: string) => decoder.eventNames.indexOf(name);
     this.enterId = id('sys_enter');
     this.exitId = id('sys_exit');
@@ -127,6 +147,21 @@ export class Selector {
     this.pidAt = field('pid', 4);
     this.tidAt = field('tid', 4);
     this.tsAt = field('ts_ns', 8);
+    if (testSyscall !== null) {
+      const t = testSyscall;
+      this.partsSink = {
+        syscall: (p: SyscallParts): boolean => {
+          const i = this.nb++;
+          this.batch[i] = PARTS;
+          this.bPid[i] = p.pid;
+          this.bTid[i] = p.tid;
+          this.bTs[i] = p.ts_ns;
+          this.bMatch[i] = t(p);
+          return true;
+        },
+      };
+      decoder.direct = this.partsSink;
+    }
   }
 
   /** One record of n bytes at b[o]. b stays valid until spill() (the end of the chunk). */
@@ -150,8 +185,8 @@ export class Selector {
     const last = this.nb - 1;
     if (type === this.exitId && last >= 0) {
       // The common case: the call's own event, after any older entry of the thread it settled.
-      for (let i = 0; i < last; i++) this.settle(batch[i], null, 0, 0, type);
-      this.settle(batch[last], b, o, n, type);
+      for (let i = 0; i < last; i++) this.settle(i, null, 0, 0, type);
+      this.settle(last, b, o, n, type);
       return;
     }
     if (type === this.taskId) {
@@ -166,8 +201,8 @@ export class Selector {
         // The entry's own event (in flight at stop, or a call that never returns) carries
         // its thread and time; an older entry of the thread it settles does not.
         const e = batch[i];
-        const mine = e.tid === tid && e.ts_ns === tsNum;
-        this.settle(e, mine ? b : null, o, n, type);
+        const mine = e === PARTS ? this.bTid[i] === tid && this.bTs[i] === tsNum : e.tid === tid && e.ts_ns === tsNum;
+        this.settle(i, mine ? b : null, o, n, type);
         if (mine) own = true;
       }
       if (!own) {
@@ -179,15 +214,15 @@ export class Selector {
     if (d.contextRecords > contextBefore) {
       // A context record of a filtered file being filtered again: what it tells may be
       // needed again, as for any record that did not match.
-      for (let i = 0; i <= last; i++) this.settle(batch[i], null, 0, 0, type);
+      for (let i = 0; i <= last; i++) this.settle(i, null, 0, 0, type);
       if (d.lastContext) this.track(d.lastContext, false, b, o, n, type);
       return;
     }
     // lost, and the process records: the last event is the record's own; any before it
     // are entries it settled (an exec or exit ends the calls left open).
     let kept = false;
-    for (let i = 0; i <= last; i++) kept = this.settle(batch[i], i === last ? b : null, o, n, type);
-    if (type !== this.lostId && last >= 0) this.track(batch[last], kept, b, o, n, type);
+    for (let i = 0; i <= last; i++) kept = this.settle(i, i === last ? b : null, o, n, type);
+    if (type !== this.lostId && last >= 0 && batch[last] !== PARTS) this.track(batch[last], kept, b, o, n, type);
   }
 
   /**
@@ -210,24 +245,40 @@ export class Selector {
   end(): void {
     this.nb = 0;
     this.decoder.end(this.collect);
-    for (let i = 0; i < this.nb; i++) this.settle(this.batch[i], null, 0, 0, -1);
+    for (let i = 0; i < this.nb; i++) this.settle(i, null, 0, 0, -1);
     this.held.clear();
+    if (this.partsSink !== null && this.decoder.direct === this.partsSink) this.decoder.direct = null;
   }
 
   /**
-   * One event is complete: decide, and keep its records — the held entry it started with,
-   * then `own` (the record that completed it) when given. Returns whether it matched.
+   * Event batch[i] is complete: decide, and keep its records — the held entry it started
+   * with, then `own` (the record that completed it) when given. Returns whether it matched.
    */
-  private settle(e: TraceEvent, own: Buffer | null, o: number, n: number, type: number): boolean {
+  private settle(i: number, own: Buffer | null, o: number, n: number, type: number): boolean {
     this.counts.events++;
-    const entry = e.type === 'syscall' ? this.takeHeld(e) : null;
-    if (e.type !== 'lost' && !this.test(e)) return false;
-    this.counts.matched++;
-    this.sink.event?.(e);
+    const e = this.batch[i];
+    let entry: Held | null = null;
+    if (e === PARTS) {
+      entry = this.takeHeld(this.bPid[i], this.bTid[i], this.bTs[i]);
+      if (!this.bMatch[i]) return false;
+      this.counts.matched++;
+    } else {
+      if (e.type === 'syscall') entry = this.takeHeld(e.pid as number, e.tid as number, e.ts_ns as number);
+      if (e.type !== 'lost' && !this.test(e)) return false;
+      this.counts.matched++;
+      this.sink.event?.(e);
+    }
     if (e.type === 'syscall') {
       // An exec filtered out also set the context its thread's next calls run in.
-      this.replay(e.pid as number, 0);
-      this.writeTask(e.tid as number);
+      const pid = e === PARTS ? this.bPid[i] : e.pid as number;
+      const tid = e === PARTS ? this.bTid[i] : e.tid as number;
+      if (pid !== this.donePid || tid !== this.doneTid || this.gen !== this.doneGen) {
+        this.replay(pid, 0);
+        this.writeTask(tid);
+        this.donePid = pid;
+        this.doneTid = tid;
+        this.doneGen = this.gen;
+      }
     } else if (e.type === 'exit') this.replay(e.pid as number, 0);
     else if (e.type === 'fork' && e.ppid !== e.pid) this.replay(e.ppid as number, 0);
     if (entry) {
@@ -264,14 +315,13 @@ export class Selector {
   }
 
   /** The held entry an event started with, if any (found by thread, or by process after an exec moved it). */
-  private takeHeld(e: TraceEvent): Held | null {
+  private takeHeld(pid: number, tid: number, ts: number): Held | null {
     if (this.held.size === 0) return null;
-    const ts = e.ts_ns;
-    let h = this.held.get(e.tid as number);
+    let h = this.held.get(tid);
     if (h === undefined || h.tsNum !== ts) {
       h = undefined;
       for (const x of this.held.values()) {
-        if (x.pid === e.pid && x.tsNum === ts) {
+        if (x.pid === pid && x.tsNum === ts) {
           h = x;
           break;
         }
@@ -286,6 +336,7 @@ export class Selector {
   // ---- thread contexts ----
 
   private holdTask(b: Buffer, o: number, n: number, type: number): void {
+    this.gen++;
     const pid = b.readUInt32LE(o + this.pidAt);
     const tid = b.readUInt32LE(o + this.tidAt);
     const prev = this.tasks.get(tid);
@@ -333,6 +384,7 @@ export class Selector {
 
   /** After a process record's own event: where the process's command line now comes from. */
   private track(e: TraceEvent, kept: boolean, b: Buffer, o: number, n: number, type: number): void {
+    this.gen++;
     const pid = e.pid as number;
     switch (e.type) {
       case 'exec': {

@@ -58,6 +58,15 @@ export class ProcessTree {
     }
   }
 
+  /** step() of a syscall event of process pid (which needs no more of it). */
+  stepSyscall(pid: number): boolean {
+    if (pid === this.root && !this.rootSeen) {
+      this.rootSeen = true;
+      this.live.add(pid);
+    }
+    return this.live.has(pid);
+  }
+
   /** Processes in the tree now. */
   get size(): number {
     return this.live.size;
