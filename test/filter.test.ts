@@ -475,6 +475,10 @@ t.test('CLI: filter --json is decode --where --json; stats says a filter was app
 
   const h = run(['decode', CAT, '--comm', 'cat', '--syscall', 'openat', '--where', 'ret >= 0 and args.filename =~ /hostname$/']);
   t.match(h.stdout, /^\d\d:\d\d:\d\d\.\d{6} cat\(\d+\) openat\(dfd=AT_FDCWD, filename="\/etc\/hostname", flags=O_RDONLY, mode=0\) = 3 <0\.\d{6}>\n$/);
+  // A repeatable flag takes one value: the file may come after it.
+  const before = run(['decode', '--comm', 'cat', '--syscall', 'openat', '--where', 'ret >= 0 and args.filename =~ /hostname$/', CAT]);
+  t.equal(before.status, 0, before.stderr);
+  t.equal(before.stdout, h.stdout, 'flags before the file');
 
   const s = run(['stats', CAT, '--comm', 'cat', '--json']);
   const js = JSON.parse(s.stdout);

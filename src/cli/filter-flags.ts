@@ -10,11 +10,11 @@ import {Output} from '../util/output';
 const GROUP = 'FILTER';
 
 export const filterFlags = {
-  pid: Flags.integer({description: 'only events of this process (thread-group id; repeatable)', multiple: true, min: 0, helpGroup: GROUP}),
-  comm: Flags.string({description: 'only events of tasks with this comm (repeatable)', multiple: true, helpGroup: GROUP}),
-  type: Flags.string({description: 'only events of this type (repeatable)', multiple: true, options: [...EVENT_TYPES], helpGroup: GROUP}),
-  syscall: Flags.string({description: 'only calls of this syscall (repeatable)', multiple: true, helpGroup: GROUP}),
-  uid: Flags.integer({description: 'only events of this user id (repeatable)', multiple: true, min: 0, helpGroup: GROUP}),
+  pid: Flags.integer({description: 'only events of this process (thread-group id; repeatable)', multiple: true, multipleNonGreedy: true, min: 0, helpGroup: GROUP}),
+  comm: Flags.string({description: 'only events of tasks with this comm (repeatable)', multiple: true, multipleNonGreedy: true, helpGroup: GROUP}),
+  type: Flags.string({description: 'only events of this type (repeatable)', multiple: true, multipleNonGreedy: true, options: [...EVENT_TYPES], helpGroup: GROUP}),
+  syscall: Flags.string({description: 'only calls of this syscall (repeatable)', multiple: true, multipleNonGreedy: true, helpGroup: GROUP}),
+  uid: Flags.integer({description: 'only events of this user id (repeatable)', multiple: true, multipleNonGreedy: true, min: 0, helpGroup: GROUP}),
   since: Flags.string({
     description: 'only events at or after this time: RFC 3339, a UTC time of day (10:42, 10:42:05.5), or a duration from the start (+30s, 1m30s)',
     helpGroup: GROUP,
@@ -23,7 +23,7 @@ export const filterFlags = {
   tree: Flags.integer({description: 'only events of this process and its descendants (followed through forks)', min: 0, helpGroup: GROUP}),
   where: Flags.string({
     description: 'only events for which EXPR holds, e.g. \'syscall == "openat" and ret < 0\', \'argv =~ /curl/\' (repeatable: all must hold)',
-    multiple: true,
+    multiple: true, multipleNonGreedy: true,
     helpGroup: GROUP,
   }),
 };
