@@ -4,6 +4,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -210,7 +212,16 @@ Loader::Loader(const LoadOptions& options) {
 
     // RLIMIT_MEMLOCK: libbpf 1.x bumps it only where the kernel lacks memcg
     // accounting, and a failed bump is a warning that lands in our log, not an error.
+    // The verifier gives up with EAGAIN when a signal is pending for the loading thread
+    // (a profiler's SIGPROF, a SIGCHLD): hold them until the programs are in, then let
+    // them through.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     int err = bpf_object__load(obj_);
+    int loadErrno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = loadErrno;
     if (err) Fail("load bpf object", Err(err), true);
 
     nrCpus_ = libbpf_num_possible_cpus();
