@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT, parseDuration, parseSize} from '../src/cli/base';
 import {record} from '../src/record';
 import {Decoder, DecodeMeta, humanLine, TraceEvent} from '../src/decode';
-import {FrameCursor} from '../src/format';
+import {DEFAULT_ZSTD_LEVEL, FrameCursor} from '../src/format';
 import {toJson} from '../src/util/json';
 import {Output} from '../src/util/output';
 
@@ -48,7 +48,7 @@ What they leave out is counted as filtered, never as lost.`;
     'ring-size': Flags.string({description: 'BPF ring buffer size (a power of two)', default: '16M'}),
     'chunk-size': Flags.string({description: 'uncompressed bytes per chunk before it is written', default: '4M'}),
     'flush-interval': Flags.string({description: 'write a chunk at least this often', default: '1s'}),
-    level: Flags.integer({description: 'zstd compression level', default: 3, min: 1, max: 19}),
+    level: Flags.integer({description: 'zstd compression level (1 is fastest; higher levels trade recorder CPU for a few per cent of size)', default: DEFAULT_ZSTD_LEVEL, min: 1, max: 19}),
     syscalls: Flags.boolean({description: 'record every syscall with its arguments (entry and exit)', helpGroup: 'SYSCALLS'}),
     syscall: Flags.string({description: 'record this syscall (repeatable)', multiple: true, multipleNonGreedy: true, helpGroup: 'SYSCALLS'}),
     comm: Flags.string({description: 'only tasks with this command name (repeatable)', multiple: true, multipleNonGreedy: true, helpGroup: 'FILTERS'}),

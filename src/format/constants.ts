@@ -89,4 +89,4 @@ export const DEFAULT_LIMITS: Readonly<ReaderLimits> = Object.freeze({
 });
 
 /** The zstd level writers use unless told otherwise. */
-export const DEFAULT_ZSTD_LEVEL = 3;
+export const DEFAULT_ZSTD_LEVEL = 1;
