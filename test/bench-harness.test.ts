@@ -41,6 +41,8 @@ kernelTest(t, 'kernel: make bench in smoke mode (BENCH_QUICK=1) runs end to end'
   t.ok((untraced.time_s as number) > 0, 'the untraced storm was timed');
   const floor = row('syscall storm', /^floor/)!;
   t.ok((floor.time_s as number) > 0 && !floor.na, 'the floor object loaded, attached and was timed');
+  const clock = row('syscall storm', /^clock floor/)!;
+  t.ok((clock.time_s as number) > 0 && !clock.na && (clock.vs_floor as number) > 0, 'the clock floor object loaded, attached and was timed against the floor');
 
   const execs = row('exec storm', /^exectrace record$/)!;
   t.equal(execs.execs_full_argv, execs.expected_execs, 'every exec of the exec storm recorded with its full argv');

@@ -8,7 +8,9 @@
 // Sections (every figure is measured in this run, never typed in):
 //   syscall storm  N getppid() calls (storm.c) untraced; under empty BPF programs on
 //                  tp_btf/sys_enter+sys_exit (bpf/floor.bpf.o, loaded with the addon: what
-//                  the kernel itself costs for the hooks); under `exectrace record
+//                  the kernel itself costs for the hooks); under the same programs reading
+//                  the clock once each (bpf/floor-clock.bpf.o: the least a recorder of
+//                  timed calls pays, as it stamps entry and exit); under `exectrace record
 //                  --syscalls`; under `perf record` of raw_syscalls (with and without -z);
 //                  under bpftrace printf on the same tracepoints.
 //   exec storm     N fork+exec of /bin/true with known arguments (execstorm.c) untraced,
@@ -40,6 +42,7 @@ const {spawn, spawnSync, execFileSync} = require('node:child_process');
 const ROOT = path.resolve(__dirname, '..', '..');
 const EXECTRACE = path.join(ROOT, 'bin', 'exectrace');
 const FLOOR_OBJECT = path.join(ROOT, 'bpf', 'floor.bpf.o');
+const CLOCK_FLOOR_OBJECT = path.join(ROOT, 'bpf', 'floor-clock.bpf.o');
 const FIXTURE = path.join(ROOT, 'fixtures', 'exec-scenarios.bin');
 const GETPPID_NR = 110; // x86_64
 
@@ -356,7 +359,7 @@ function readStats(s) {
 // syscall storm
 
 const S = 'syscall storm';
-const storm = {untraced: null, floor: null, files: {}};
+const storm = {untraced: null, floor: null, clockFloor: null, files: {}};
 
 async function stormOnce() {
   const argv = [BIN.storm, String(OPTS.stormN)];
@@ -372,12 +375,14 @@ async function stormUntraced() {
   addRow({section: S, tool: 'untraced', command: show(argv), time_s: storm.untraced / 1e9, slowdown: 1, runs_s: times.map((t) => t / 1e9)});
 }
 
-async function stormFloor() {
-  const base = {section: S, tool: 'floor: empty BPF programs', command: `${show([BIN.storm, OPTS.stormN])}   # under ./bpf/floor.bpf.o (tp_btf/sys_enter + sys_exit, return 0) loaded and attached by the addon`};
-  if (!isRoot) return addRow({...base, na: 'needs root'});
-  if (!fs.existsSync(FLOOR_OBJECT)) return addRow({...base, na: 'bpf/floor.bpf.o is missing: run `make bpf`'});
+/** The storm under BPF programs that write nothing (the floors): object, row label, what they do. */
+async function stormUnder(object, tool, what) {
+  const name = path.relative(ROOT, object);
+  const base = {section: S, tool, command: `${show([BIN.storm, OPTS.stormN])}   # under ./${name} (${what}) loaded and attached by the addon`};
+  if (!isRoot) return {row: addRow({...base, na: 'needs root'}), ns: null};
+  if (!fs.existsSync(object)) return {row: addRow({...base, na: `${name} is missing: run \`make bpf\``}), ns: null};
   const {openTracer} = require(path.join(ROOT, 'dist', 'src', 'record', 'native.js'));
-  const tracer = openTracer({object: FLOOR_OBJECT});
+  const tracer = openTracer({object});
   const times = [];
   try {
     tracer.attach();
@@ -385,8 +390,23 @@ async function stormFloor() {
   } finally {
     tracer.close();
   }
-  storm.floor = median(times);
-  addRow({...base, time_s: storm.floor / 1e9, slowdown: storm.floor / storm.untraced, runs_s: times.map((t) => t / 1e9)});
+  const ns = median(times);
+  return {base, ns, times};
+}
+
+async function stormFloor() {
+  const r = await stormUnder(FLOOR_OBJECT, 'floor: empty BPF programs', 'tp_btf/sys_enter + sys_exit, return 0');
+  if (r.ns === null) return;
+  storm.floor = r.ns;
+  addRow({...r.base, time_s: r.ns / 1e9, slowdown: r.ns / storm.untraced, runs_s: r.times.map((t) => t / 1e9)});
+}
+
+async function stormClockFloor() {
+  const r = await stormUnder(CLOCK_FLOOR_OBJECT, 'clock floor: one clock read per hook', 'the floor\'s programs, each reading bpf_ktime_get_boot_ns once');
+  if (r.ns === null) return;
+  storm.clockFloor = r.ns;
+  addRow({...r.base, time_s: r.ns / 1e9, slowdown: r.ns / storm.untraced, vs_floor: storm.floor ? r.ns / storm.floor : null,
+    runs_s: r.times.map((t) => t / 1e9)});
 }
 
 /** The recorder's CPU around /bin/true: its fixed cost, subtracted for the marginal figure. */
@@ -404,6 +424,7 @@ function tracedFigures(base, r, w, events, bytes, idle) {
     time_s: w.elapsed_ns / 1e9,
     slowdown: w.elapsed_ns / storm.untraced,
     vs_floor: storm.floor ? w.elapsed_ns / storm.floor : null,
+    vs_clock_floor: storm.clockFloor ? w.elapsed_ns / storm.clockFloor : null,
     events,
     bytes,
     bytes_per_event: events ? bytes / events : null,
@@ -815,7 +836,15 @@ async function decodePerfScript() {
  * one syscall event; with --comm (when record has it) the rest of the system's
  * syscalls stay out, so the file's size does not depend on what else runs.
  */
+/** Storm files made for the decode and memory rows, by name: each is recorded once. */
+const stormFiles = new Map();
+
 async function stormFile(n, name) {
+  if (!stormFiles.has(name)) stormFiles.set(name, recordStormFile(n, name));
+  return stormFiles.get(name);
+}
+
+async function recordStormFile(n, name) {
   const main = storm.files.exectrace;
   if (!(main.getppidCalls >= OPTS.stormN / 2)) {
     throw new Error(`the syscall-storm file holds ${main.getppidCalls ?? 'no'} getppid calls of ${OPTS.stormN}: record --syscalls did not record the storm, so no file of ${n} events can be made`);
@@ -854,7 +883,7 @@ async function memoryRows() {
     const decodeArgv = [EXECTRACE, 'decode', f.file, '--json'];
     const statsArgv = [EXECTRACE, 'stats', f.file];
     const c = await attempt({section: M, tool: `exectrace decode --json (${f.what})`, command: show(decodeArgv)}, async () => {
-      const c = await decodeCounted(f.file);
+      const c = f.counted ?? await decodeCounted(f.file);
       addRow({section: M, tool: `exectrace decode --json (${f.what})`, command: `${show(decodeArgv)} > $T/decode.ndjson   # lines counted after${recorded ? `; ${recorded.trim().slice(2)}` : ''}`, events: c.events, bytes, peak_rss_kb: c.rss_kb, note});
       return c;
     });
@@ -909,6 +938,7 @@ const COLUMNS = [
   ['time', (r) => fmtS(r.time_s)],
   ['slowdown', (r) => fmtX(r.slowdown)],
   ['vs floor', (r) => fmtX(r.vs_floor)],
+  ['vs clock floor', (r) => fmtX(r.vs_clock_floor)],
   ['events', (r) => fmtInt(r.events)],
   ['workload seen', seenCell],
   ['lost', (r) => (r.lost === undefined ? '' : fmtInt(r.lost))],
@@ -952,6 +982,7 @@ async function main() {
   log(`syscall storm, N=${OPTS.stormN}`);
   await attempt({section: S, tool: 'untraced'}, stormUntraced);
   await attempt({section: S, tool: 'floor'}, stormFloor);
+  await attempt({section: S, tool: 'clock floor'}, stormClockFloor);
   await attempt({section: S, tool: 'exectrace record --syscalls'}, stormExectrace);
   log('perf record');
   await attempt({section: S, tool: 'perf record'}, () => stormPerf(false));
@@ -974,6 +1005,12 @@ async function main() {
       f.row.workload_calls_from = 'decode, storm pid';
       await decodeRows(f.file, 'syscall-storm file', f.counted, 'syscall');
     });
+    // The rates again on the memory section's largest file, where start-up weighs less.
+    await attempt({section: D, tool: 'exectrace decode (large storm file)'}, async () => {
+      const big = await stormFile(OPTS.memLarge, 'mem-large.bin');
+      big.counted ??= await decodeCounted(big.file);
+      await decodeRows(big.file, `${fmtInt(big.counted.events)}-event file`, big.counted, 'syscall');
+    });
   } else {
     addRow({section: D, tool: 'exectrace decode --json (syscall-storm file)', command: '', na: 'not available: record has no --syscalls yet'});
   }
@@ -993,7 +1030,7 @@ async function main() {
     machine: mach,
     options: {storm_n: OPTS.stormN, exec_n: OPTS.execN, repeat: OPTS.repeat, quick: OPTS.quick, peers: OPTS.peers},
     notes: [
-      'time: the workload\'s own elapsed time (CLOCK_MONOTONIC around its loop); slowdown: ÷ the untraced median; vs floor: ÷ the floor median',
+      'time: the workload\'s own elapsed time (CLOCK_MONOTONIC around its loop); slowdown: ÷ the untraced median; vs floor: ÷ the floor median; vs clock floor: ÷ the clock floor median (the floor plus the two clock reads that time a call)',
       'events: what the tool recorded system-wide (exectrace: records in the file; perf: samples, one per entry or exit; bpftrace: output lines); workload seen: the storm\'s getppid calls found in the output (perf, bpftrace: entry+exit samples of the storm ÷ 2), or the execs recorded with their exact argv',
       'CPU: the recorder\'s own utime+stime (children excluded) per million events; marginal: minus the same recorder\'s CPU around /bin/true',
       'peak RSS: ru_maxrss of the recorder or decoder (the largest of it and its children; the workloads use ~1 MB)',
