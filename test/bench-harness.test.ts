@@ -58,6 +58,9 @@ kernelTest(t, 'kernel: make bench in smoke mode (BENCH_QUICK=1) runs end to end'
     t.ok(rows.filter((x) => x.section === 'memory' && /^exectrace decode/.test(x.tool) && x.peak_rss_kb).length >= 2, 'decode peak RSS on two file sizes');
     t.ok(row('decode', /^exectrace filter --syscall getppid -o \(syscall-storm file\)/)?.events_per_s, 'filter rate on the syscall-storm file');
     t.ok(rows.filter((x) => x.section === 'memory' && /^exectrace filter -o/.test(x.tool) && x.peak_rss_kb).length >= 2, 'filter peak RSS on two file sizes');
+    const slope = (out as any).memory_growth?.recorder_slope;
+    t.ok(slope && Number.isFinite(slope.s_per_m_events) && slope.large.records > slope.small.records, 'recorder CPU per event from two recordings');
+    t.match(r.stdout, /^recorder CPU per million events beyond start-up: /m, 'printed');
   }
   for (const x of rows) t.ok(x.na || x.error || typeof x.command === 'string', `${x.section} / ${x.tool}: has its command`);
   fs.rmSync(path.dirname(json), {recursive: true, force: true});

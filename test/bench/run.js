@@ -852,8 +852,24 @@ async function recordStormFile(n, name) {
   const file = path.join(T, name);
   const comm = recordHas('--comm') ? ['--comm', 'storm'] : [];
   const argv = [EXECTRACE, 'record', '--syscalls', ...comm, '--force', '-o', file, '--', BIN.storm, String(n)];
-  check(await run(argv, {stdout: 'null'}), argv, 'exectrace record');
-  return {file, argv, what: `storm of ${n} calls`};
+  const r = check(await measured(argv, {stdout: 'null'}), argv, 'exectrace record');
+  const st = readStats(await exectraceStats(file));
+  return {file, argv, what: `storm of ${n} calls`, cpu_s: cpuOf(r.m), records: st.records};
+}
+
+/**
+ * The recorder's CPU per million events beyond its fixed cost, from two recordings of one
+ * storm at two sizes (the memory section's files): the difference of their CPU over the
+ * difference of their records. Steadier than the storm row's "marginal", whose idle run
+ * is a separate process with its own start-up noise.
+ */
+function recorderSlope(a, b) {
+  if (!a || !b || !(b.records > a.records)) return null;
+  return {
+    small: {records: a.records, cpu_s: a.cpu_s, command: show(a.argv)},
+    large: {records: b.records, cpu_s: b.cpu_s, command: show(b.argv)},
+    s_per_m_events: (b.cpu_s - a.cpu_s) / ((b.records - a.records) / 1e6),
+  };
 }
 
 async function memoryRows() {
@@ -877,6 +893,7 @@ async function memoryRows() {
     return null;
   }
   const points = [];
+  const slope = storm.files.exectrace ? recorderSlope(files[0], files[1]) : null;
   for (const f of files) {
     const bytes = fs.statSync(f.file).size;
     const recorded = f.argv ? `   # ${show([f.file])} from: ${show(f.argv)}` : '';
@@ -912,6 +929,7 @@ async function memoryRows() {
     decode_rss_ratio: b.decode_rss_kb / a.decode_rss_kb,
     stats_rss_ratio: b.stats_rss_kb / a.stats_rss_kb,
     filter_rss_ratio: b.filter_rss_kb / a.filter_rss_kb,
+    recorder_slope: slope,
     note,
   };
 }
@@ -1060,6 +1078,10 @@ function report(result, markdown) {
     const pts = growth.points.map((p) => `${fmtInt(p.events)} events: decode ${fmtMB(p.decode_rss_kb)}, stats ${fmtMB(p.stats_rss_kb)}${filt(p.filter_rss_kb)}`).join('; ');
     const fr = growth.filter_rss_ratio ? `, ${fmtX(growth.filter_rss_ratio)} filter's` : '';
     out.push(`memory: ${pts} — ${fmtX(growth.events_ratio)} the events, ${fmtX(growth.decode_rss_ratio)} decode's peak RSS, ${fmtX(growth.stats_rss_ratio)} stats'${fr}${growth.note ? ` (${growth.note})` : ''}`);
+    const sl = growth.recorder_slope;
+    if (sl) {
+      out.push(`recorder CPU per million events beyond start-up: ${fmtN(sl.s_per_m_events)} s — the recordings of those files took ${fmtN(sl.small.cpu_s)} s for ${fmtInt(sl.small.records)} events and ${fmtN(sl.large.cpu_s)} s for ${fmtInt(sl.large.records)} (${sl.large.command})`);
+    }
   }
   for (const n of result.notes) out.push(`- ${n}`);
   for (const r of result.rows) if (r.footnote) out.push(`- ${r.footnote}`);
