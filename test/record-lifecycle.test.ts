@@ -103,6 +103,17 @@ kernelTest(t, 'kernel: record stops cleanly and leaves nothing loaded', async (t
     });
   }
 
+  t.test('signals arriving while the verifier runs do not fail the load (node --cpu-prof sends SIGPROF every millisecond)', async (t) => {
+    const file = path.join(dir, 'profiled.bin');
+    const profiles = path.join(dir, 'profiles');
+    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profiles}`, BIN, 'record', '--syscalls', '--force', '-o', file, '--', '/bin/true'],
+      {encoding: 'utf8'});
+    t.equal(r.status, 0, `record under --cpu-prof exits 0 (stderr: ${r.stderr.trim()})`);
+    t.equal(statsOf(file).complete, true, 'and writes a complete file');
+    t.ok(fs.readdirSync(profiles).some((f) => f.endsWith('.cpuprofile')), 'the profile was taken');
+    t.equal(ourPrograms(), before, 'no program of ours left loaded');
+  });
+
   t.test('an existing output file is refused without --force, and kept', async (t) => {
     const file = path.join(dir, 'exists.bin');
     fs.writeFileSync(file, 'precious');
