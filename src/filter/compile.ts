@@ -188,16 +188,9 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
     const lo = since?.bootNs;
     const hi = until?.bootNs;
     // [since, until): ts_ns is a number, or a bigint past 2^53; both compare exactly with either.
-    if (lo !== undefined && hi !== undefined) {
-      tests.push((e) => (e.ts_ns as number) >= lo && (e.ts_ns as number) < hi);
-      partTests.push((p) => p.ts_ns >= lo && p.ts_ns < hi);
-    } else if (lo !== undefined) {
-      tests.push((e) => (e.ts_ns as number) >= lo);
-      partTests.push((p) => p.ts_ns >= lo);
-    } else if (hi !== undefined) {
-      tests.push((e) => (e.ts_ns as number) < hi);
-      partTests.push((p) => p.ts_ns < hi);
-    }
+    const inWindow = (ts: number) => (lo === undefined || ts >= lo) && (hi === undefined || ts < hi);
+    tests.push((e) => inWindow(e.ts_ns as number));
+    partTests.push((p) => inWindow(p.ts_ns));
   }
   const wheres: CompiledWhere[] = [];
   for (const w of spec.where ?? []) {

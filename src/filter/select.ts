@@ -103,7 +103,10 @@ export class Selector {
   private view: DataView = new DataView(new ArrayBuffer(0));
   /** Held entries still pointing into the current chunk. */
   private unowned = 0;
-  /** Events the current record completed: batch[0, nb); for a PARTS entry, its pid, tid, ts_ns and decision. */
+  /**
+   * Events the current record completed: batch[0, nb), with each one's pid, tid and ts_ns
+   * (a PARTS entry has no more), and for a PARTS entry its decision.
+   */
   private readonly batch: TraceEvent[] = [];
   private readonly bPid: number[] = [];
   private readonly bTid: number[] = [];
@@ -111,7 +114,7 @@ export class Selector {
   private readonly bMatch: boolean[] = [];
   private nb = 0;
   private readonly collect = (e: TraceEvent): void => {
-    this.batch[this.nb++] = e;
+    this.put(e, e.pid as number, e.tid as number, e.ts_ns as number);
   };
   /**
    * Bumped by every change to thread contexts and command lines (holdTask, track): while it
@@ -151,17 +154,22 @@ export class Selector {
       const t = testSyscall;
       this.partsSink = {
         syscall: (p: SyscallParts): boolean => {
-          const i = this.nb++;
-          this.batch[i] = PARTS;
-          this.bPid[i] = p.pid;
-          this.bTid[i] = p.tid;
-          this.bTs[i] = p.ts_ns;
-          this.bMatch[i] = t(p);
+          this.bMatch[this.put(PARTS, p.pid, p.tid, p.ts_ns)] = t(p);
           return true;
         },
       };
       decoder.direct = this.partsSink;
     }
+  }
+
+  /** Appends an event to the batch; returns its index. */
+  private put(e: TraceEvent, pid: number, tid: number, ts: number): number {
+    const i = this.nb++;
+    this.batch[i] = e;
+    this.bPid[i] = pid;
+    this.bTid[i] = tid;
+    this.bTs[i] = ts;
+    return i;
   }
 
   /** One record of n bytes at b[o]. b stays valid until spill() (the end of the chunk). */
@@ -200,8 +208,7 @@ export class Selector {
       for (let i = 0; i <= last; i++) {
         // The entry's own event (in flight at stop, or a call that never returns) carries
         // its thread and time; an older entry of the thread it settles does not.
-        const e = batch[i];
-        const mine = e === PARTS ? this.bTid[i] === tid && this.bTs[i] === tsNum : e.tid === tid && e.ts_ns === tsNum;
+        const mine = this.bTid[i] === tid && this.bTs[i] === tsNum;
         this.settle(i, mine ? b : null, o, n, type);
         if (mine) own = true;
       }
@@ -257,21 +264,15 @@ export class Selector {
   private settle(i: number, own: Buffer | null, o: number, n: number, type: number): boolean {
     this.counts.events++;
     const e = this.batch[i];
-    let entry: Held | null = null;
-    if (e === PARTS) {
-      entry = this.takeHeld(this.bPid[i], this.bTid[i], this.bTs[i]);
-      if (!this.bMatch[i]) return false;
-      this.counts.matched++;
-    } else {
-      if (e.type === 'syscall') entry = this.takeHeld(e.pid as number, e.tid as number, e.ts_ns as number);
-      if (e.type !== 'lost' && !this.test(e)) return false;
-      this.counts.matched++;
-      this.sink.event?.(e);
-    }
+    const parts = e === PARTS;
+    const pid = this.bPid[i];
+    const tid = this.bTid[i];
+    const entry = e.type === 'syscall' ? this.takeHeld(pid, tid, this.bTs[i]) : null;
+    if (parts ? !this.bMatch[i] : e.type !== 'lost' && !this.test(e)) return false;
+    this.counts.matched++;
+    if (!parts) this.sink.event?.(e);
     if (e.type === 'syscall') {
       // An exec filtered out also set the context its thread's next calls run in.
-      const pid = e === PARTS ? this.bPid[i] : e.pid as number;
-      const tid = e === PARTS ? this.bTid[i] : e.tid as number;
       if (pid !== this.donePid || tid !== this.doneTid || this.gen !== this.doneGen) {
         this.replay(pid, 0);
         this.writeTask(tid);
@@ -279,7 +280,7 @@ export class Selector {
         this.doneTid = tid;
         this.doneGen = this.gen;
       }
-    } else if (e.type === 'exit') this.replay(e.pid as number, 0);
+    } else if (e.type === 'exit') this.replay(pid, 0);
     else if (e.type === 'fork' && e.ppid !== e.pid) this.replay(e.ppid as number, 0);
     if (entry) {
       this.write(entry.buf, entry.off, entry.len, entry.type, false);

@@ -38,11 +38,7 @@ export class ProcessTree {
   step(e: Record<string, unknown>): boolean {
     const pid = e.pid;
     if (typeof pid !== 'number') return false;
-    if (pid === this.root && !this.rootSeen && e.type !== 'process') {
-      // The root's first sighting: its fork, or (when that was not recorded) any later event.
-      this.rootSeen = true;
-      this.live.add(pid);
-    }
+    if (e.type !== 'process') this.sight(pid);
     switch (e.type) {
       case 'fork':
         // A new thread has the pid of its process: nothing changes.
@@ -60,11 +56,16 @@ export class ProcessTree {
 
   /** step() of a syscall event of process pid (which needs no more of it). */
   stepSyscall(pid: number): boolean {
+    this.sight(pid);
+    return this.live.has(pid);
+  }
+
+  /** The root's first sighting: its fork, or (when that was not recorded) any later event. */
+  private sight(pid: number): void {
     if (pid === this.root && !this.rootSeen) {
       this.rootSeen = true;
       this.live.add(pid);
     }
-    return this.live.has(pid);
   }
 
   /** Processes in the tree now. */
