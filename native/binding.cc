@@ -271,13 +271,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     if (info.Length() < 1) TypeError(env, "mapDump: expected (mapName: string)");
     std::string name = MapName(env, info[0], "mapDump");
     MapEntries entries = Guard(env, [&] { return loader.MapDump(name.c_str()); });
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("keys", Napi::Buffer<uint8_t>::Copy(env, entries.keys.data(), entries.keys.size()));
-    out.Set("values", Napi::Buffer<uint8_t>::Copy(env, entries.values.data(), entries.values.size()));
-    out.Set("count", Napi::Number::New(env, double(entries.count)));
-    out.Set("keySize", Napi::Number::New(env, double(entries.keySize)));
-    out.Set("valueSize", Napi::Number::New(env, double(entries.valueSize)));
-    return out;
+    return EntriesObject(env, entries);
   }
 
   // taskStorage(mapName, tids: Uint32Array): { keys, values, count, keySize, valueSize }
@@ -293,6 +287,11 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     Napi::Uint32Array list = info[1].As<Napi::Uint32Array>();
     std::vector<uint32_t> tids(list.Data(), list.Data() + list.ElementLength());
     MapEntries entries = Guard(env, [&] { return loader.TaskStorageLookup(name.c_str(), tids); });
+    return EntriesObject(env, entries);
+  }
+
+  // { keys, values, count, keySize, valueSize } of mapDump and taskStorage.
+  static Napi::Object EntriesObject(Napi::Env env, const MapEntries& entries) {
     Napi::Object out = Napi::Object::New(env);
     out.Set("keys", Napi::Buffer<uint8_t>::Copy(env, entries.keys.data(), entries.keys.size()));
     out.Set("values", Napi::Buffer<uint8_t>::Copy(env, entries.values.data(), entries.values.size()));
