@@ -379,8 +379,11 @@ async function stormUntraced() {
 async function stormUnder(object, tool, what) {
   const name = path.relative(ROOT, object);
   const base = {section: S, tool, command: `${show([BIN.storm, OPTS.stormN])}   # under ./${name} (${what}) loaded and attached by the addon`};
-  if (!isRoot) return {row: addRow({...base, na: 'needs root'}), ns: null};
-  if (!fs.existsSync(object)) return {row: addRow({...base, na: `${name} is missing: run \`make bpf\``}), ns: null};
+  const na = !isRoot ? 'needs root' : !fs.existsSync(object) ? `${name} is missing: run \`make bpf\`` : null;
+  if (na) {
+    addRow({...base, na});
+    return {ns: null};
+  }
   const {openTracer} = require(path.join(ROOT, 'dist', 'src', 'record', 'native.js'));
   const tracer = openTracer({object});
   const times = [];
@@ -508,14 +511,21 @@ async function perfGetppidSamplesOf(file, pid) {
   return n;
 }
 
+/** Why a peer's row cannot run (peers skipped, not root, `tool` not found), or null when it can. */
+function peerMissing(found, tool, debPackage) {
+  if (!OPTS.peers) return 'skipped (BENCH_PEERS=0)';
+  if (!isRoot) return 'needs root';
+  if (!found) return `${tool} not installed (Debian: apt-get install ${debPackage})`;
+  return null;
+}
+
 async function stormPerf(compress) {
   const file = path.join(T, compress ? 'perf-z.data' : 'perf.data');
   const argvFor = (...cmd) => ['perf', 'record', '-e', 'raw_syscalls:sys_enter', '-e', 'raw_syscalls:sys_exit', '-a', ...(compress ? ['-z'] : []), '-o', file, '--', ...cmd];
   const argv = argvFor(BIN.storm, String(OPTS.stormN));
   const base = {section: S, tool: compress ? 'perf record -z' : 'perf record', command: show(argv)};
-  if (!OPTS.peers) return addRow({...base, na: 'skipped (BENCH_PEERS=0)'});
-  if (!isRoot) return addRow({...base, na: 'needs root'});
-  if (!which('perf')) return addRow({...base, na: 'perf not installed (Debian: apt-get install linux-perf)'});
+  const na = peerMissing(which('perf'), 'perf', 'linux-perf');
+  if (na) return addRow({...base, na});
   const idle = await idleCpu(argvFor);
   const r = check(await measured(argv), argv, 'perf record');
   const w = workloadLine(r.stdout, 'storm');
@@ -540,9 +550,8 @@ async function stormBpftrace() {
   const argvFor = (...cmd) => ['bpftrace', '-o', file, '-e', BPFTRACE_PROG, '-c', cmd.join(' ')];
   const argv = argvFor(BIN.storm, String(OPTS.stormN));
   const base = {section: S, tool: 'bpftrace printf', command: show(argv)};
-  if (!OPTS.peers) return addRow({...base, na: 'skipped (BENCH_PEERS=0)'});
-  if (!isRoot) return addRow({...base, na: 'needs root'});
-  if (!which('bpftrace')) return addRow({...base, na: 'bpftrace not installed (Debian: apt-get install bpftrace)'});
+  const na = peerMissing(which('bpftrace'), 'bpftrace', 'bpftrace');
+  if (na) return addRow({...base, na});
   const idle = await idleCpu(argvFor);
   const r = check(await measured(argv), argv, 'bpftrace');
   const w = workloadLine(r.stdout, 'storm');
@@ -653,9 +662,8 @@ async function execExecsnoop() {
   const snoop = which('execsnoop');
   const argv = [snoop || 'execsnoop', '-x', '-q'];
   const base = {section: E, tool: 'execsnoop -x (libbpf-tools)', command: `${show(argv)}   # running while: ${show([BIN.execstorm, OPTS.execN, MARK])}`};
-  if (!OPTS.peers) return addRow({...base, na: 'skipped (BENCH_PEERS=0)'});
-  if (!isRoot) return addRow({...base, na: 'needs root'});
-  if (!snoop) return addRow({...base, na: 'execsnoop not installed (Debian: apt-get install libbpf-tools)'});
+  const na = peerMissing(snoop, 'execsnoop', 'libbpf-tools');
+  if (na) return addRow({...base, na});
   const stdbuf = which('stdbuf');
   const child = spawn(stdbuf || snoop, stdbuf ? ['-oL', snoop, ...argv.slice(1)] : argv.slice(1), {stdio: ['ignore', 'pipe', 'pipe']});
   let out = '';
