@@ -36,6 +36,7 @@ const volatile __u32 trace_syscalls = 0;    /* 1: sys_enter/sys_exit record the 
 const volatile __u32 max_str = ET_STR_MAX;  /* bytes of one captured string, NUL included, <= ET_STR_MAX */
 const volatile __u32 max_bytes = 64;        /* bytes of one captured buffer, <= ET_BYTES_MAX */
 const volatile __u32 self_tgid = 0;         /* the recorder's process: its syscalls are never recorded */
+const volatile __u32 exit_group_dead = 0;   /* 1: sched_process_exit's second argument is group_dead (6.16+) */
 
 /*
  * Record-time filters (see wanted()). Each is off at 0; a filter that is off
@@ -1334,8 +1335,21 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (!trace_syscalls)
 		return 0;
 	nr64 = regs->orig_ax;
-	if (nr64 >= ET_SYSCALL_MAX)
-		return 0;
+	if (nr64 >= ET_SYSCALL_MAX) {
+		/* The exit does not say which call it ends: rt_sigreturn restores
+		 * orig_ax to -1 (so that the interrupted call is not restarted),
+		 * a tracer may have changed it. The thread's own entry says. */
+		task = bpf_get_current_task_btf();
+		s = bpf_task_storage_get(&sys_stash, task, 0, 0);
+		if (!s || s->in_call != STASH_CALL) {
+			struct filter_state *st = FILTERS_ON ? bpf_task_storage_get(&filter_states, task, 0, 0) : NULL;
+
+			if (st)
+				st->excluded_call = 0; /* the end of a call a filter left out */
+			return 0;
+		}
+		nr64 = s->nr;
+	}
 	nr = nr64;
 	d = bpf_map_lookup_elem(&sys_descs, &nr);
 	traced = d && (d->flags & ET_SYSD_TRACE);
@@ -1480,9 +1494,19 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	return 0;
 }
 
-static __always_inline void emit_exit(struct task_struct *p, __u64 now, __u32 tgid, __u32 pid)
+/*
+ * The process's exit, written when its last thread exits: a thread still
+ * blocked in a call when another calls exit_group (or the process is
+ * killed) ends that call first, so every call of the process is in the
+ * stream before its exit. The status is the one wait() reports: the group's
+ * exit code after a group exit, else the leader's own. The leader (maybe
+ * already a zombie, whose namespaces are gone) gives the comm and the start
+ * time; the exiting thread, still whole, gives the rest of the context.
+ */
+static __always_inline void emit_exit(struct task_struct *p, struct task_struct *leader, __u64 now, __u32 tgid, __u32 pid)
 {
 	struct et_exit *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	struct signal_struct *sig = BPF_CORE_READ(p, signal);
 
 	if (!r) {
 		count(ET_EXIT, -1);
@@ -1490,23 +1514,49 @@ static __always_inline void emit_exit(struct task_struct *p, __u64 now, __u32 tg
 	}
 	fill_header(&r->hdr, ET_EXIT, 0, sizeof(*r), now, tgid, pid);
 	fill_task(&r->task, p);
-	r->exit_code = BPF_CORE_READ(p, exit_code);
-	r->nr_threads = BPF_CORE_READ(p, signal, nr_threads);
-	r->running_time_ns = now - BPF_CORE_READ(p, start_boottime);
+	BPF_CORE_READ_INTO(&r->task.comm, leader, comm);
+	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT)
+		r->exit_code = BPF_CORE_READ(sig, group_exit_code);
+	else
+		r->exit_code = BPF_CORE_READ(leader, exit_code);
+	r->nr_threads = BPF_CORE_READ(sig, nr_threads);
+	r->running_time_ns = now - BPF_CORE_READ(leader, start_boottime);
 	bpf_ringbuf_submit(r, wakeup_flags(sizeof(*r)));
 	count(ET_EXIT, 0);
 }
 
-static __always_inline bool exec_in_progress_elsewhere(struct task_struct *p)
-{
-	struct signal_struct *sig = BPF_CORE_READ(p, signal);
-	struct task_struct *execing = NULL;
+/*
+ * Processes whose exit is written, on a kernel without group_dead: there,
+ * two threads exiting at once can both see signal->live at 0, and the one
+ * whose insert succeeds (BPF_NOEXIST is atomic) writes the exit. Keyed by
+ * tgid and the leader's start time, so a reused pid is a new key; old keys
+ * age out of the LRU.
+ */
+struct exit_key {
+	__u64 start_boottime;
+	__u32 tgid;
+	__u32 _pad0;
+};
 
-	if (bpf_core_field_exists(sig->group_exec_task))
-		execing = BPF_CORE_READ(sig, group_exec_task);
-	else if (bpf_core_field_exists(((struct signal_struct___pre_5_16 *)sig)->group_exit_task))
-		execing = BPF_CORE_READ((struct signal_struct___pre_5_16 *)sig, group_exit_task);
-	return execing && execing != p;
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct exit_key);
+	__type(value, __u8);
+} exits_written SEC(".maps");
+
+static __always_inline bool last_thread(struct task_struct *p, struct task_struct *leader, __u32 tgid, bool group_dead)
+{
+	struct exit_key key = {};
+	__u8 one = 1;
+
+	if (exit_group_dead)
+		return group_dead;
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return false;
+	key.start_boottime = BPF_CORE_READ(leader, start_boottime);
+	key.tgid = tgid;
+	return bpf_map_update_elem(&exits_written, &key, &one, BPF_NOEXIST) == 0;
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -1514,7 +1564,12 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
 	__u32 pid = BPF_CORE_READ(p, pid);
 	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct task_struct *leader = p->group_leader; /* a BTF pointer: wanted() reads through it */
 	__u64 now = bpf_ktime_get_boot_ns();
+	/* Read only where the tracepoint has it: the branch is a load-time
+	 * constant, so older kernels never see the access. */
+	bool group_dead = exit_group_dead ? (bool)ctx[1] : false;
+	bool last;
 
 	/* A thread killed inside execve never reaches sys_exit. */
 	bpf_map_delete_elem(&exec_calls, &pid);
@@ -1523,19 +1578,19 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	 * e.g. the exit_group it never returns from, to the recorder at stop). */
 	if (trace_syscalls)
 		bpf_task_storage_delete(&sys_stash, p);
-	/* A leader killed because another of its threads is exec'ing: the
-	 * process lives on under the same pid, the exec'ing thread taking
-	 * the leader's place. */
-	if (pid == tgid && !exec_in_progress_elsewhere(p)) {
-		if (wanted(p, tgid))
-			emit_exit(p, now, tgid, pid);
+	/* A leader killed because another of its threads is exec'ing is not
+	 * the last: the exec'ing thread lives on as the leader. */
+	last = last_thread(p, leader, tgid, group_dead);
+	if (last) {
+		if (wanted(leader, tgid))
+			emit_exit(p, leader, now, tgid, pid);
 		else
 			count_filtered_type(ET_EXIT);
 	}
 	/* The last thread of the process: its pid may now be reused. do_exit()
 	 * counts the thread out of signal->live before this tracepoint. After the
 	 * exit record, which the filter still kept. */
-	if (pid_filter_on && BPF_CORE_READ(p, signal, live.counter) == 0)
+	if (pid_filter_on && last)
 		bpf_map_delete_elem(&pids, &tgid);
 	return 0;
 }

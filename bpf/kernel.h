@@ -190,13 +190,12 @@ typedef struct {
 struct signal_struct {
 	atomic_t live;   /* threads not yet in do_exit(): 0 once the last one is */
 	int nr_threads;
-	struct task_struct *group_exec_task; /* the thread in de_thread(), 5.16+ */
+	int group_exit_code; /* the status of a group exit (exit_group, a fatal signal) */
+	unsigned int flags;  /* SIGNAL_* */
 } __core;
 
-/* Before 5.16 the same pointer was called group_exit_task. */
-struct signal_struct___pre_5_16 {
-	struct task_struct *group_exit_task;
-} __core;
+/* include/linux/sched/signal.h */
+#define SIGNAL_GROUP_EXIT 0x00000004 /* group_exit_code is the process's status */
 
 struct mm_struct {
 	unsigned long arg_start;

@@ -58,3 +58,16 @@ export function ensureTracefs(root: string = TRACEFS, legacy: string = LEGACY_TR
   if (!fs.existsSync(`${root}/events`)) throw new UserError(`tracefs mounted at ${root} but has no events/ directory`);
   return root;
 }
+
+/**
+ * Whether sched_process_exit says which thread is the process's last (its group_dead
+ * argument, added in Linux 6.16): the exit record is written by that thread. Without it
+ * the program counts live threads itself.
+ */
+export function exitHasGroupDead(tracefs: string): boolean {
+  try {
+    return /\bgroup_dead;/.test(fs.readFileSync(`${tracefs}/events/sched/sched_process_exit/format`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

@@ -13,7 +13,7 @@ import {btfFromElf, recordLayout, recordLayouts, rodataImage, rodataDefaults, Re
 import {TraceWriter} from '../format';
 import {BatchSummary, loadNative, NativeTracer, openTracer, packageRoot, SUMMARY_TYPES} from './native';
 import {cgroupPaths, hostInfo, processIds, snapshotProcesses, tgidOf} from './procfs';
-import {checkBtf, checkKernel, checkRoot, ensureTracefs, UserError} from './preflight';
+import {checkBtf, checkKernel, checkRoot, ensureTracefs, exitHasGroupDead, UserError} from './preflight';
 import {RECORD_TYPES, STRUCTS, TRUNCATED_FLAG, LOST_TYPE_ID, SYS_ENTER_TYPE_ID, SYS_EXIT_TYPE_ID, SYSCALL_PROGRAMS, EXEC_SYSCALL_PROGRAMS, INFLIGHT_FLAG, NO_ENTER_FLAG, STASH_STRUCT, STASH_CALL, layoutsByStruct} from './types';
 import {buildSyscallPlan, SyscallPlan} from '../syscalls';
 import {describeFilters, filterMapSizes, filterMeta, filterRodata, FilterOptions, pidsFull, PIDS_MAX, resolveFilters, seedPids, writeFilterLists} from './filters';
@@ -178,6 +178,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     max_str: opts.maxStr ?? 4096,
     max_bytes: opts.bytes ?? 64,
     self_tgid: process.pid,
+    exit_group_dead: exitHasGroupDead(tracefs) ? 1 : 0,
     ...filterRodata(filters),
   };
   const rodata = rodataImage(objBytes, rodataValues);
