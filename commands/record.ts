@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT, parseDuration, parseSize} from '../src/cli/base';
 import {record} from '../src/record';
@@ -11,6 +13,9 @@ export default class Record extends BaseCommand {
   static override description = `Loads exectrace's BPF programs, and copies the raw ring-buffer records \
 (exec with full argv, failed exec, fork, exit) into a zstd-compressed, self-describing trace file, \
 with lost-event counts. Records while COMMAND runs (after --), for --duration, or until Ctrl+C. \
+Everything after the first -- is the command, byte for byte: record reads no flag there. \
+When record stops first (--duration, a signal), the command gets SIGTERM, then SIGKILL after --kill-after, \
+so that its exit is in the file. \
 The file is created with mode 0600: it can hold secrets from command lines. \
 The FILTERS flags are applied in the kernel to every record (exec, exec_failed, fork, exit, syscalls): \
 all the kinds given must match, and any value of a repeated one; a fork is matched on the new child. \
@@ -33,7 +38,7 @@ What they leave out is counted as filtered, never as lost.`;
 
   static override strict = false;
   static override args = {
-    command: Args.string({description: 'command to run (and record) after --; recording ends when it exits', required: false}),
+    command: Args.string({description: 'command to run (and record), after --; recording ends when it exits', required: false}),
   };
 
   static override flags = {
@@ -43,6 +48,7 @@ What they leave out is counted as filtered, never as lost.`;
     force: Flags.boolean({char: 'f', description: 'overwrite the output file if it exists'}),
     raw: Flags.boolean({description: 'write raw ring-buffer records, decoded later (the default; kept for scripts)', default: true, allowNo: false}),
     duration: Flags.string({char: 'd', description: 'stop after this long (500ms, 30s, 5m, 1h)'}),
+    'kill-after': Flags.string({description: 'when record stops before its command: SIGTERM, then SIGKILL this long after', default: '2s'}),
     'max-args': Flags.integer({description: 'arguments kept per exec (the real argc is always recorded)', default: 256, min: 1, max: 65536}),
     'max-arg-bytes': Flags.string({description: 'argv bytes read per exec (up to 128K)', default: '32K'}),
     'ring-size': Flags.string({description: 'BPF ring buffer size (a power of two)', default: '16M'}),
@@ -62,10 +68,14 @@ What they leave out is counted as filtered, never as lost.`;
   };
 
   async run(): Promise<void> {
-    const {flags, argv} = await this.parse(Record);
+    const {own, command} = splitCommand(this.argv);
+    const {flags, argv} = await this.parse(Record, own);
+    if ((argv as string[]).length) {
+      this.error(`unexpected argument "${(argv as string[])[0]}": the command to record goes after --, as in ` +
+        `'exectrace record -o t.bin -- ${(argv as string[]).join(' ')}'`, {exit: EXIT.usage});
+    }
     if (flags.syscalls && flags.syscall) this.error('--syscalls records every syscall: drop --syscall, or drop --syscalls to record only the named ones', {exit: EXIT.usage});
     if (!flags.output && !flags.stdout) this.error('give -o FILE to record into a file, or --stdout to watch live (or both)', {exit: EXIT.usage});
-    const command = (argv as string[]).filter((a) => a !== '--');
     const maxArgBytes = parseSize(flags['max-arg-bytes'], 'max-arg-bytes');
     if (maxArgBytes < 1 || maxArgBytes > 128 * 1024) this.error('--max-arg-bytes must be between 1 and 128K', {exit: EXIT.usage});
     const ringBytes = parseSize(flags['ring-size'], 'ring-size');
@@ -77,6 +87,7 @@ What they leave out is counted as filtered, never as lost.`;
       force: flags.force,
       command: command.length ? command : undefined,
       durationMs: flags.duration !== undefined ? parseDuration(flags.duration, 'duration') : undefined,
+      killAfterMs: parseDuration(flags['kill-after'], 'kill-after'),
       maxArgs: flags['max-args'],
       maxArgBytes,
       ringBytes,
@@ -104,11 +115,57 @@ What they leave out is counted as filtered, never as lost.`;
       `exectrace: recorded ${summary.records} events in ${(summary.durationNs / 1e9).toFixed(2)}s ` +
         `(${parts.join(', ') || 'none'}); lost ${lost}${filtered ? `; filtered ${filtered}` : ''}; ${where} (${summary.endReason})\n`,
     );
-    if (summary.childExit) {
-      if (summary.childExit.signal) process.exitCode = 128 + (require('node:os').constants.signals[summary.childExit.signal] ?? 0);
+    // The command's status when it ended on its own; when record stopped it, record's own:
+    // 128 + the signal record was given, 0 after --duration.
+    const signals = os.constants.signals as {[name: string]: number};
+    const own_ = /^signal (SIG\w+)/.exec(summary.endReason)?.[1];
+    if (summary.childStopped) {
+      process.exitCode = own_ ? 128 + (signals[own_] ?? 0) : 0;
+    } else if (summary.childExit) {
+      if (summary.childExit.signal) process.exitCode = 128 + (signals[summary.childExit.signal] ?? 0);
       else process.exitCode = summary.childExit.code ?? 0;
     }
   }
+}
+
+/**
+ * Splits record's arguments at the first `--`: before it, record's own flags (oclif parses
+ * only those, so it can neither reorder nor take anything of the command's); after it, the
+ * command, as the bytes the kernel gave this process (/proc/self/cmdline), so that an
+ * argument that is not UTF-8 reaches the program unchanged.
+ */
+export function splitCommand(argv: string[], cmdline: Buffer | undefined = readCmdline()): {own: string[]; command: Buffer[]} {
+  const at = argv.indexOf('--');
+  if (at < 0) return {own: argv, command: []};
+  const given = argv.slice(at + 1);
+  const parts = cmdline ? splitNul(cmdline) : [];
+  const tail = parts.slice(parts.length - given.length);
+  // argv is the tail of the process's own arguments; if the two disagree (something
+  // rewrote the process title), the strings are all there is.
+  const same = tail.length === given.length && tail.every((b, i) => b.toString('utf8') === given[i]);
+  return {own: argv.slice(0, at), command: same ? tail : given.map((a) => Buffer.from(a))};
+}
+
+function readCmdline(): Buffer | undefined {
+  try {
+    return fs.readFileSync('/proc/self/cmdline');
+  } catch {
+    return undefined;
+  }
+}
+
+/** NUL-terminated strings; the last one's NUL ends the buffer. */
+function splitNul(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let from = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] === 0) {
+      out.push(b.subarray(from, i));
+      from = i + 1;
+    }
+  }
+  if (from < b.length) out.push(b.subarray(from));
+  return out;
 }
 
 let liveOut: Output | undefined;

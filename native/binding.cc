@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 //
 // Node-API surface of the addon: registers the exports and checks arguments.
-// The work is in loader.cc (BPF object) and drain.cc (ring-buffer thread).
+// The work is in loader.cc (BPF object) and drain.cc (ring-buffer thread);
+// process.cc adds spawn, wait and lockFile.
 // src/record/native.ts validates everything first; the checks here only keep
 // a wrong call from crashing the process.
 //
@@ -19,6 +20,7 @@
 #include "clocks.h"
 #include "drain.h"
 #include "loader.h"
+#include "process.h"
 
 namespace exectrace {
 namespace {
@@ -336,6 +338,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("clocks", Napi::Function::New<ClocksNow>(env, "clocks"));
   exports.Set("pageSize", Napi::Number::New(env, double(sysconf(_SC_PAGESIZE))));
   exports.Set("libbpfVersion", Napi::String::New(env, libbpf_version_string()));
+  exectrace::RegisterProcess(env, exports);
   return exports;
 }
 

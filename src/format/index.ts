@@ -16,7 +16,7 @@ export {
 export {type Problem, type ProblemHandler, type ProblemKind, TraceFormatError, oneLine} from './problems';
 export {type MetaMap, type MetaValue, decodeDocument, encodeDocument, scanDocument} from './meta';
 export {type FrameFn, type FramedChunk, FrameCursor, checkFrames, countFrames, forEachFrame, framesProblem} from './frames';
-export {type ChunkInfo, type StoredChunk, TraceWriter, type WriterOptions, type WriterStats} from './writer';
+export {type ChunkInfo, createExclusive, removeForOverwrite, type StoredChunk, TraceWriter, type WriterOptions, type WriterStats} from './writer';
 export {type BlockInfo, type Chunk, type ReaderOptions, type ReaderStats, TraceReader, peekTrailer} from './reader';
 export {PayloadCompressor, PayloadDecompressor} from './zstd';
 export {type Finding, type FindingKind, type VerifyOptions, type VerifyReport, fileSha256, verifyFile} from './verify';

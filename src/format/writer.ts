@@ -20,6 +20,12 @@ export interface WriterOptions {
   force?: boolean;
   /** zstd level for META and chunks; default 3. */
   level?: number;
+  /**
+   * The file, already created empty at `path` by the caller (the recorder creates and
+   * locks it before it loads anything): written to instead of creating it; `force` is
+   * then not looked at.
+   */
+  fd?: number;
 }
 
 export interface ChunkInfo {
@@ -87,15 +93,12 @@ export class TraceWriter {
     // Validate everything before the file exists, so a bad argument leaves nothing behind.
     const doc = encodeDocument(meta, DEFAULT_LIMITS);
     const zstd = PayloadCompressor.shared(level);
-    if (opts.force) removeForOverwrite(path);
     let fd: number;
-    try {
-      const {O_WRONLY, O_CREAT, O_EXCL} = fs.constants;
-      fd = fs.openSync(path, O_WRONLY | O_CREAT | O_EXCL, 0o600);
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (err.code === 'EEXIST') throw new Error(`output file ${path} exists (use --force to overwrite)`);
-      throw new Error(`create ${path}: ${err.message}`);
+    if (opts.fd !== undefined) {
+      fd = opts.fd;
+    } else {
+      if (opts.force) removeForOverwrite(path);
+      fd = createExclusive(path);
     }
     const w = new TraceWriter(path, fd, zstd);
     try {
@@ -329,7 +332,20 @@ export class TraceWriter {
 }
 
 /** --force: remove a regular file or a symlink (not its target); refuse anything else (a device, a directory). */
-function removeForOverwrite(path: string): void {
+/** Creates `path` (mode 0600) for writing; fails if it exists. */
+export function createExclusive(path: string): number {
+  try {
+    const {O_WRONLY, O_CREAT, O_EXCL} = fs.constants;
+    return fs.openSync(path, O_WRONLY | O_CREAT | O_EXCL, 0o600);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EEXIST') throw new Error(`output file ${path} exists (use --force to overwrite)`);
+    throw new Error(`create ${path}: ${err.message}`);
+  }
+}
+
+/** Removes `path` so that it can be created anew: a regular file or a symlink (never its target). */
+export function removeForOverwrite(path: string): void {
   let st: fs.Stats;
   try {
     st = fs.lstatSync(path);

@@ -181,6 +181,23 @@ export interface NativeBinding {
   pageSize: number;
   /** libbpf_version_string(), e.g. "v1.1". */
   libbpfVersion: string;
+  /**
+   * posix_spawn(file, argv) with the bytes given, every signal at its default, an empty
+   * signal mask, this process's environment and stdio; the child's pid. Throws an Error
+   * with `errno` when the program cannot be run.
+   */
+  spawn(file: Buffer, argv: Buffer[]): number;
+  /** waitpid(pid) on a worker thread: code for a normal exit, else signal (its number) and core. */
+  wait(pid: number): Promise<ChildStatus>;
+  /** A write lock on the whole file (fcntl F_SETLK): 0 when taken, else the holder's pid (-1 if unknown). */
+  lockFile(fd: number): number;
+}
+
+/** How a child ended, as waitpid tells it. */
+export interface ChildStatus {
+  code: number | null;
+  signal: number | null;
+  core: boolean;
 }
 
 const ADDON = path.join('build', 'Release', 'exectrace_native.node');

@@ -8,10 +8,10 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {spawn, ChildProcess} from 'node:child_process';
+import * as os from 'node:os';
 import {btfFromElf, recordLayout, recordLayouts, rodataImage, rodataDefaults, RecordLayout} from '../btf';
-import {TraceWriter} from '../format';
-import {BatchSummary, loadNative, NativeTracer, openTracer, packageRoot, SUMMARY_TYPES} from './native';
+import {createExclusive, removeForOverwrite, TraceWriter} from '../format';
+import {BatchSummary, ChildStatus, loadNative, NativeBinding, NativeTracer, openTracer, packageRoot, SUMMARY_TYPES} from './native';
 import {cgroupPaths, hostInfo, processIds, snapshotProcesses, tgidOf} from './procfs';
 import {checkBtf, checkKernel, checkRoot, ensureTracefs, exitHasGroupDead, UserError} from './preflight';
 import {RECORD_TYPES, STRUCTS, TRUNCATED_FLAG, LOST_TYPE_ID, SYS_ENTER_TYPE_ID, SYS_EXIT_TYPE_ID, SYSCALL_PROGRAMS, EXEC_SYSCALL_PROGRAMS, INFLIGHT_FLAG, NO_ENTER_FLAG, STASH_STRUCT, STASH_CALL, layoutsByStruct} from './types';
@@ -26,7 +26,14 @@ export interface RecordOptions {
   /** The trace file; without it nothing is written (live mode only). */
   output?: string;
   force?: boolean;
-  command?: string[];
+  /**
+   * The command to run and record, exactly as given: each argument's bytes reach the
+   * program unchanged (Buffers for arguments that are not UTF-8). argv[0] is the first
+   * element; the program is found on PATH when it has no slash.
+   */
+  command?: (string | Buffer)[];
+  /** When record stops first, the command gets SIGTERM, then SIGKILL this long after (default 2000). */
+  killAfterMs?: number;
   durationMs?: number;
   maxArgs: number;
   maxArgBytes: number;
@@ -68,7 +75,10 @@ export interface RecordSummary {
   records: number;
   totals: Record<string, TypeTotals>;
   endReason: string;
-  childExit?: {code: number | null; signal: string | null};
+  /** How the command ended (signal: its name, e.g. SIGTERM). */
+  childExit?: {code: number | null; signal: string | null; core?: boolean};
+  /** The signal record sent the command to stop it, when record stopped first (its exit is in the file). */
+  childStopped?: 'SIGTERM' | 'SIGKILL';
   /** Processes --follow could not add (the kernel's set was full): their events are missing. */
   followOverflow: number;
 }
@@ -102,13 +112,14 @@ function writeUint(b: Buffer, at: FieldPos, v: number | bigint): void {
 }
 
 /**
- * Finds a command on PATH before it runs, as a shell would: otherwise the spawn's own
- * execvp walk would leave one failed exec per PATH entry in the recording.
+ * Finds a command on PATH before it runs, as a shell would: otherwise an execvp walk
+ * would leave one failed exec per PATH entry in the recording. Bytes in, bytes out: a
+ * name that is not UTF-8 is looked up as it is.
  */
-export function resolveCommand(name: string): string {
-  if (name.includes('/')) return name;
+export function resolveCommand(name: Buffer): Buffer {
+  if (name.includes(0x2f)) return name;
   for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
-    const p = path.join(dir || '.', name);
+    const p = Buffer.concat([Buffer.from(dir || '.'), Buffer.from('/'), name]);
     try {
       fs.accessSync(p, fs.constants.X_OK);
       if (fs.statSync(p).isFile()) return p;
@@ -116,7 +127,174 @@ export function resolveCommand(name: string): string {
       /* not here */
     }
   }
-  throw new UserError(`command not found: ${name}`);
+  throw new UserError(`command not found: ${printableArg(name)}`);
+}
+
+/** An argument as a user reads it: text where it is UTF-8, \xNN for the bytes that are not. */
+export function printableArg(b: Buffer): string {
+  const text = b.toString('utf8');
+  if (Buffer.from(text, 'utf8').equals(b)) return text;
+  let out = '';
+  let i = 0;
+  while (i < b.length) {
+    const n = utf8Length(b, i);
+    if (n > 0) {
+      out += b.subarray(i, i + n).toString('utf8');
+      i += n;
+    } else {
+      out += `\\x${b[i].toString(16).padStart(2, '0')}`;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** The length of the well-formed UTF-8 sequence at b[i], or 0 when there is none. */
+function utf8Length(b: Buffer, i: number): number {
+  const c = b[i];
+  const n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (n === 0 || i + n > b.length) return 0;
+  return Buffer.from(b.subarray(i, i + n).toString('utf8'), 'utf8').equals(b.subarray(i, i + n)) ? n : 0;
+}
+
+/** The command as the metadata keeps it: strings where UTF-8, the exact bytes otherwise. */
+function commandMeta(command: Buffer[]): (string | Uint8Array)[] {
+  return command.map((b) => {
+    const text = b.toString('utf8');
+    return Buffer.from(text, 'utf8').equals(b) ? text : new Uint8Array(b);
+  });
+}
+
+interface ClaimedOutput {
+  path: string;
+  fd: number;
+  /** dev:ino, for the recordings of this process (fcntl locks do not exclude their own process). */
+  key: string;
+}
+
+const claimed = new Set<string>();
+
+function busy(file: string, holder: number): UserError {
+  const who = holder > 0 ? `another recorder (pid ${holder})` : 'another recorder';
+  return new UserError(`output file ${file} is being written by ${who}: stop it or choose another file`);
+}
+
+/**
+ * Creates the output (mode 0600) and takes a write lock on it, which every recorder checks:
+ * with --force, a file another recorder is still writing is left alone instead of removed.
+ */
+function claimOutput(file: string, force: boolean, native: NativeBinding): ClaimedOutput {
+  const lstat = (): fs.Stats | undefined => {
+    try {
+      return fs.lstatSync(file);
+    } catch {
+      return undefined;
+    }
+  };
+  const old = lstat();
+  if (force && old?.isFile()) {
+    if (claimed.has(`${old.dev}:${old.ino}`)) throw busy(file, process.pid);
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    } catch {
+      // unwritable: whoever holds it, it is not a recorder of ours writing it
+    }
+    if (fd !== undefined) {
+      let holder: number;
+      try {
+        holder = native.lockFile(fd);
+      } finally {
+        fs.closeSync(fd); // drops the lock taken just to look
+      }
+      if (holder !== 0) throw busy(file, holder);
+    }
+  }
+  let fd: number;
+  try {
+    if (force) removeForOverwrite(file);
+    fd = createExclusive(file);
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+  let holder: number;
+  try {
+    holder = native.lockFile(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw new UserError(`output file ${file}: ${(err as Error).message}`);
+  }
+  if (holder !== 0) {
+    fs.closeSync(fd); // another recorder created it in between: it is theirs
+    throw busy(file, holder);
+  }
+  const st = fs.fstatSync(fd);
+  const key = `${st.dev}:${st.ino}`;
+  claimed.add(key);
+  return {path: file, fd, key};
+}
+
+function releaseOutput(o: ClaimedOutput, closeFd = true): void {
+  claimed.delete(o.key);
+  if (!closeFd) return;
+  try {
+    fs.closeSync(o.fd);
+  } catch {
+    // closed already
+  }
+}
+
+function signalName(n: number): string {
+  return Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
+}
+
+function statusOf(st: ChildStatus): NonNullable<RecordSummary['childExit']> {
+  return st.signal !== null ? {code: null, signal: signalName(st.signal), core: st.core} : {code: st.code, signal: null};
+}
+
+/**
+ * Stops the command when record ends first (--duration, a signal, a write error), so that
+ * its exit is in the file: SIGTERM, then SIGKILL `killAfterMs` later, and waits for it. After
+ * a SIGINT the command most likely had one too (the terminal signals the whole foreground
+ * group): it gets `killAfterMs` to end on its own first. A second signal to record kills it
+ * at once. Returns the last signal sent, if any.
+ */
+async function stopCommand(pid: number, done: Promise<void>, afterSigint: boolean, killAfterMs: number,
+  onHurry: (f: () => void) => void): Promise<'SIGTERM' | 'SIGKILL' | undefined> {
+  let ended = false;
+  void done.then(() => (ended = true));
+  let hurried = false;
+  let cut: () => void = () => {};
+  onHurry(() => {
+    hurried = true;
+    cut();
+  });
+  const within = async (ms: number): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise<void>((r) => {
+      cut = r;
+      timer = setTimeout(r, ms);
+    })]);
+    clearTimeout(timer);
+  };
+  const send = (sig: 'SIGTERM' | 'SIGKILL'): void => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone meanwhile: wait() has or will have its status
+    }
+  };
+  let sent: 'SIGTERM' | 'SIGKILL' | undefined;
+  if (afterSigint && !hurried) await within(killAfterMs);
+  if (!ended && !hurried) {
+    send((sent = 'SIGTERM'));
+    await within(killAfterMs);
+  }
+  if (!ended) {
+    send((sent = 'SIGKILL'));
+    await done;
+  }
+  return sent;
 }
 
 /** Every thread alive now (/proc/PID/task/TID), but those of this process. */
@@ -151,7 +329,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     }
   }
 
-  const command = opts.command && opts.command.length ? [resolveCommand(opts.command[0]), ...opts.command.slice(1)] : undefined;
+  const command = opts.command && opts.command.length ? opts.command.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(a))) : undefined;
+  const program = command ? resolveCommand(command[0]) : undefined;
   const filters = resolveFilters({...opts.filters, syscall: opts.syscalls === 'all' ? [] : opts.syscalls}, command !== undefined);
 
   const objectPath = opts.object ?? DEFAULT_OBJECT;
@@ -208,17 +387,36 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   let inflight = 0; // calls still open at stop, written as et_sys_enter records by the recorder
 
   const native = loadNative();
+  // The output is created and locked before anything is loaded: a second recorder given the
+  // same file fails here, at once, and the recording in progress keeps it.
+  let output = opts.output !== undefined ? claimOutput(opts.output, !!opts.force, native) : undefined;
+  const dropOutput = (): void => {
+    if (!output) return;
+    releaseOutput(output);
+    try {
+      fs.unlinkSync(output.path); // created empty above: nothing of anyone's is lost
+    } catch {
+      // already gone
+    }
+    output = undefined;
+  };
+  let tracer: NativeTracer;
+  try {
+    tracer = openTracer({
+      object: objectPath,
+      rodata,
+      ringBytes: opts.ringBytes,
+      // Load only one of the two paths that see failed execs.
+      disable: plan ? EXEC_SYSCALL_PROGRAMS : SYSCALL_PROGRAMS,
+      maxEntries: filterMapSizes(filters),
+    }, native);
+  } catch (err) {
+    dropOutput();
+    throw err;
+  }
   const host = hostInfo(native.pageSize);
   const cgroups = cgroupPaths();
   const clockStart = native.clocks();
-  const tracer: NativeTracer = openTracer({
-    object: objectPath,
-    rodata,
-    ringBytes: opts.ringBytes,
-    // Load only one of the two paths that see failed execs.
-    disable: plan ? EXEC_SYSCALL_PROGRAMS : SYSCALL_PROGRAMS,
-    maxEntries: filterMapSizes(filters),
-  }, native);
   try {
     if (plan) {
       const key = Buffer.alloc(4);
@@ -229,11 +427,14 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     }
   } catch (err) {
     tracer.close();
+    dropOutput();
     throw err;
   }
   const nrCpus = tracer.nrCpus;
   let writer: TraceWriter | undefined;
-  let child: ChildProcess | undefined;
+  let childPid: number | undefined;
+  let childDone: Promise<void> | undefined;
+  let childStopped: RecordSummary['childStopped'];
   // The next chunk's frames, copied in batch by batch: one buffer reused for every chunk,
   // so the hot path neither allocates nor faults in fresh pages (the batch itself is freed
   // once copied). Grown, rarely, when a batch does not fit.
@@ -457,7 +658,12 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     stopping = reason;
     wake();
   };
-  const onSignal = (sig: NodeJS.Signals) => stop(`signal ${sig}`);
+  // A second signal while the command is being stopped: kill it now.
+  let hurry: () => void = () => {};
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) hurry();
+    stop(`signal ${sig}`);
+  };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   let timer: NodeJS.Timeout | undefined;
   let durationTimer: NodeJS.Timeout | undefined;
@@ -495,7 +701,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         chunk_bytes: opts.chunkBytes,
         flush_ms: opts.flushMs,
         zstd_level: opts.level,
-        command: opts.command ?? null,
+        command: command ? commandMeta(command) : null,
         duration_ms: opts.durationMs ?? null,
         object: path.basename(objectPath),
         object_sha256: require('node:crypto').createHash('sha256').update(objBytes).digest('hex'),
@@ -511,7 +717,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     };
     opts.onStart?.(meta);
     if (opts.output !== undefined) {
-      writer = TraceWriter.create(opts.output, meta, {force: opts.force, level: opts.level});
+      writer = TraceWriter.create(opts.output, meta, {fd: (output as ClaimedOutput).fd, level: opts.level});
       log(`recording to ${opts.output} (${processes.length} processes alive at start)`);
     } else {
       log(`recording (live, no file; ${processes.length} processes alive at start)`);
@@ -525,24 +731,40 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       writer?.syncSoon(); // fdatasync in the background: a power loss costs at most a tick or two
     }, opts.flushMs);
     if (opts.durationMs !== undefined) durationTimer = setTimeout(() => stop('duration reached'), opts.durationMs);
-    if (command) {
-      child = spawn(command[0], command.slice(1), {stdio: 'inherit', argv0: opts.command![0]});
-      child.on('error', (err) => {
-        childExit = {code: 127, signal: null};
-        log(`cannot run ${opts.command![0]}: ${err.message}`);
+    if (command && program) {
+      try {
+        childPid = native.spawn(program, command);
+      } catch (err) {
+        const errno = (err as {errno?: number}).errno;
+        childExit = {code: errno === os.constants.errno.ENOENT ? 127 : 126, signal: null};
+        log(`cannot run ${printableArg(command[0])}: ${(err as Error).message}`);
         stop('command failed to start');
-      });
-      child.on('exit', (code, signal) => {
-        childExit = {code, signal};
-        stop('command exited');
-      });
+      }
+      if (childPid !== undefined) {
+        childDone = native.wait(childPid).then(
+          (st) => {
+            childExit = statusOf(st);
+            stop('command exited');
+          },
+          (err) => {
+            log(`lost track of the command: ${(err as Error).message}`);
+            childExit = {code: null, signal: null};
+            stop('command lost');
+          },
+        );
+      }
     }
     await stopped;
   } finally {
+    // The command's end belongs in the file: stop it first, while the drain still runs.
+    if (childDone && !childExit) {
+      childStopped = await stopCommand(childPid as number, childDone, stopping === 'signal SIGINT', opts.killAfterMs ?? 2000,
+        (f) => (hurry = f));
+    }
     if (timer) clearInterval(timer);
     if (durationTimer) clearTimeout(durationTimer);
     for (const s of signals) process.off(s, onSignal);
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    if (!writer) dropOutput();
     try {
       // Detach before the last drain and the counters: a record sent after the drain would
       // be counted as sent, yet be neither in the file nor lost.
@@ -582,7 +804,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       totalsSys[name] = {sent: sc.sent[nr], lost: sc.lost[nr], filtered: sc.filtered[nr]};
     }
   }
-  const endReason = stopping ?? 'stopped';
+  const endReason = (stopping ?? 'stopped') + (childStopped ? `; the command was stopped with ${childStopped}` : '');
   const records = [...recorded.values()].reduce((a, b) => a + b, 0) + inflight;
   let bytes = 0;
   let chunks = 0;
@@ -604,10 +826,12 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     } catch (err) {
       // The writer cut off the block it could not finish: the file ends at its last complete chunk.
       writer.destroy();
+      if (output) releaseOutput(output, false);
       const {chunks: kept, records: keptRecords} = writer.stats;
       throw new UserError(`recording stopped: ${(err as Error).message}; ${opts.output} keeps its first ${kept} chunks ` +
         `(${keptRecords} records), without a trailer (exectrace recover can add one)`);
     }
+    if (output) releaseOutput(output, false); // closed with the writer, and its lock with it
     bytes = fs.statSync(opts.output as string).size;
   }
   return {
@@ -619,6 +843,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     totals,
     endReason,
     childExit,
+    ...(childStopped && {childStopped}),
     followOverflow,
   };
 }

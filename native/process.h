@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+//
+// spawn, wait and lockFile: the recorded command and the output file's lock (process.cc).
+
+#ifndef EXECTRACE_NATIVE_PROCESS_H
+#define EXECTRACE_NATIVE_PROCESS_H
+
+#include <napi.h>
+
+namespace exectrace {
+
+void RegisterProcess(Napi::Env env, Napi::Object exports);
+
+}  // namespace exectrace
+
+#endif
