@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT, parseDuration, parseSize} from '../src/cli/base';
 import {record} from '../src/record';
+import {loadNative} from '../src/record/native';
 import {Decoder, DecodeMeta, humanLine, TraceEvent} from '../src/decode';
 import {DEFAULT_ZSTD_LEVEL, FrameCursor} from '../src/format';
 import {toJson} from '../src/util/json';
@@ -99,7 +100,7 @@ What they leave out is counted as filtered, never as lost.`;
       filters: {pid: flags.pid, follow: flags.follow, pidns: flags.pidns, cgroup: flags.cgroup, uid: flags.uid, comm: flags.comm},
       bytes: flags.bytes,
       log: (line) => process.stderr.write(`exectrace: ${line}\n`),
-      ...(flags.stdout ? live(flags.json) : {}),
+      ...(flags.stdout ? live(flags.json, flags.output) : {}),
     });
     if (flags.stdout) {
       liveEnd?.();
@@ -171,13 +172,37 @@ function splitNul(b: Buffer): Buffer[] {
 let liveOut: Output | undefined;
 let liveEnd: (() => void) | undefined;
 
-/** Live mode: the same decoder as `decode`, fed batch by batch as the drain delivers them. */
-function live(json: boolean) {
+/**
+ * Live mode: the same decoder as `decode`, fed batch by batch as the drain delivers them.
+ * When the reader goes away (`| head`), the live view stops; the file, if any, is recorded
+ * to its normal end, else the recording stops as after a signal.
+ */
+function live(json: boolean, output: string | undefined) {
   let decoder: Decoder | undefined;
-  const out = (liveOut = new Output());
+  const abort = new AbortController();
+  const out = (liveOut = new Output(1, 1 << 20, () => {
+    decoder = undefined;
+    if (output) {
+      process.stderr.write(`exectrace: the live output was closed (its reader went away); recording goes on into ${output}\n`);
+    } else {
+      process.stderr.write('exectrace: the live output was closed (its reader went away); recording stops\n');
+      abort.abort('live output closed');
+    }
+  }));
+  // A reader can leave while nothing is written (an idle command): look every quarter second.
+  const native = loadNative();
+  const watch = setInterval(() => {
+    if (native.readerGone(1)) out.gone();
+  }, 250);
+  watch.unref();
+  abort.signal.addEventListener('abort', () => clearInterval(watch));
   const cursor = new FrameCursor();
-  liveEnd = () => decoder?.end(emit);
+  liveEnd = () => {
+    clearInterval(watch);
+    decoder?.end(emit);
+  };
   return {
+    signal: abort.signal,
     onStart(meta: {[k: string]: unknown}) {
       decoder = new Decoder(meta as unknown as DecodeMeta);
     },

@@ -9,12 +9,14 @@
 //  - wait(pid): the status of that child, on a worker thread, as a promise.
 //  - lockFile(fd): a write lock on the whole file (fcntl, so another recorder
 //    sees it and the kernel drops it when this process dies), and who holds it.
+//  - readerGone(fd): whether the reader of a pipe has gone away, without writing.
 // Main thread, but for wait's worker.
 
 #include "process.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
@@ -154,12 +156,23 @@ Napi::Value LockFile(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, -1);
 }
 
+// readerGone(fd) → true when fd is a pipe or socket whose reader has gone away (poll says
+// POLLERR or POLLHUP): a live view that writes nothing for a while learns it without a write.
+Napi::Value ReaderGone(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "readerGone: fd: expected a number");
+  struct pollfd p = {info[0].As<Napi::Number>().Int32Value(), POLLOUT, 0};
+  int n = poll(&p, 1, 0);
+  return Napi::Boolean::New(env, n == 1 && (p.revents & (POLLERR | POLLHUP)) != 0);
+}
+
 }  // namespace
 
 void RegisterProcess(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New<Spawn>(env, "spawn"));
   exports.Set("wait", Napi::Function::New<Wait>(env, "wait"));
   exports.Set("lockFile", Napi::Function::New<LockFile>(env, "lockFile"));
+  exports.Set("readerGone", Napi::Function::New<ReaderGone>(env, "readerGone"));
 }
 
 }  // namespace exectrace

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //
-// spawn, wait and lockFile: the recorded command and the output file's lock (process.cc).
+// spawn, wait, lockFile and readerGone: the recorded command and the output file's lock (process.cc).
 
 #ifndef EXECTRACE_NATIVE_PROCESS_H
 #define EXECTRACE_NATIVE_PROCESS_H

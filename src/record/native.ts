@@ -191,6 +191,8 @@ export interface NativeBinding {
   wait(pid: number): Promise<ChildStatus>;
   /** A write lock on the whole file (fcntl F_SETLK): 0 when taken, else the holder's pid (-1 if unknown). */
   lockFile(fd: number): number;
+  /** Whether fd is a pipe or socket whose reader has gone away (poll: POLLERR or POLLHUP). */
+  readerGone(fd: number): boolean;
 }
 
 /** How a child ended, as waitpid tells it. */

@@ -52,6 +52,8 @@ export interface RecordOptions {
   /** Bytes kept of a buffer argument (--bytes) and of a string argument. */
   bytes?: number;
   maxStr?: number;
+  /** Stops the recording as a signal would (the command is stopped, the file completed); its reason is the end reason. */
+  signal?: AbortSignal;
   /** Where progress lines go (stderr in the CLI). */
   log?: (line: string) => void;
   /** Live mode: the file's metadata once known, then every batch of frames as it arrives. */
@@ -192,7 +194,7 @@ function claimOutput(file: string, force: boolean, native: NativeBinding): Claim
     }
   };
   const old = lstat();
-  if (force && old?.isFile()) {
+  if (old?.isFile()) {
     if (claimed.has(`${old.dev}:${old.ino}`)) throw busy(file, process.pid);
     let fd: number | undefined;
     try {
@@ -210,6 +212,7 @@ function claimOutput(file: string, force: boolean, native: NativeBinding): Claim
       if (holder !== 0) throw busy(file, holder);
     }
   }
+  if (old && !force) throw new UserError(`output file ${file} exists (use --force to overwrite)`);
   let fd: number;
   try {
     if (force) removeForOverwrite(file);
@@ -323,9 +326,6 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       fs.accessSync(outDir, fs.constants.W_OK);
     } catch {
       throw new UserError(`output directory ${outDir} is not writable (or does not exist)`);
-    }
-    if (!opts.force && fs.existsSync(opts.output)) {
-      throw new UserError(`output file ${opts.output} exists (use --force to overwrite)`);
     }
   }
 
@@ -671,8 +671,11 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   let endCounters: ReturnType<typeof pollCounters> | undefined;
   let followOverflow = 0;
 
+  const onAbort = (): void => stop(String(opts.signal?.reason ?? 'stopped by the caller'));
+  opts.signal?.addEventListener('abort', onAbort);
   try {
     for (const s of signals) process.on(s, onSignal);
+    if (opts.signal?.aborted) onAbort();
     tracer.attach();
     tracer.start(onDrainBatch, {
       // A chunk's worth per batch (up to 4 MiB), so a full batch is written without a copy.
@@ -764,6 +767,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     if (timer) clearInterval(timer);
     if (durationTimer) clearTimeout(durationTimer);
     for (const s of signals) process.off(s, onSignal);
+    opts.signal?.removeEventListener('abort', onAbort);
     if (!writer) dropOutput();
     try {
       // Detach before the last drain and the counters: a record sent after the drain would

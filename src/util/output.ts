@@ -26,7 +26,14 @@ export class Output {
   buf: Buffer;
   pos = 0;
 
-  constructor(private readonly fd = 1, private readonly limit = 1 << 20) {
+  /** The reader went away (EPIPE): what is written from then on is dropped. */
+  closed = false;
+
+  /**
+   * `onClosed`: called once when the reader goes away; without it, EPIPE ends the program
+   * quietly (status 0), as command-line tools do when `| head` has what it wanted.
+   */
+  constructor(private readonly fd = 1, private readonly limit = 1 << 20, private readonly onClosed?: () => void) {
     // Room for a flush's worth and one typical line past it; a longer line grows the buffer.
     this.buf = Buffer.allocUnsafeSlow(limit + (1 << 16));
   }
@@ -131,7 +138,17 @@ export class Output {
     if (this.pos === 0) return;
     const n = this.pos;
     this.pos = 0;
-    writeAll(this.fd, this.buf, n);
+    if (this.closed) return;
+    if (!writeAll(this.fd, this.buf, n)) this.gone();
+  }
+
+  /** The reader is known to be gone without a write having failed (see readerGone). */
+  gone(): void {
+    if (this.closed) return;
+    this.pos = 0;
+    if (!this.onClosed) process.exit(0);
+    this.closed = true;
+    this.onClosed();
   }
 
   async end(): Promise<void> {
@@ -184,10 +201,9 @@ function eight(b: Buffer, p: number, n: number): number {
  * Writes data[0, len). A non-blocking pipe (Node makes stdout one) answers EAGAIN when full:
  * wait and try again, 10 µs at first and twice as long each time up to a millisecond — a
  * fast reader (`| wc -l`) drains a pipe's 64 KiB in microseconds, a slow one (`| jq`) is
- * not polled more than a thousand times a second. EPIPE (`| head` went away) ends the
- * program quietly, as command-line tools do.
+ * not polled more than a thousand times a second. False on EPIPE (the reader went away).
  */
-function writeAll(fd: number, data: Buffer, len: number): void {
+function writeAll(fd: number, data: Buffer, len: number): boolean {
   let off = 0;
   let wait = 0.01;
   while (off < len) {
@@ -199,8 +215,9 @@ function writeAll(fd: number, data: Buffer, len: number): void {
       if (code === 'EAGAIN') {
         Atomics.wait(sleeper, 0, 0, wait);
         wait = Math.min(wait * 2, 1);
-      } else if (code === 'EPIPE') process.exit(0);
+      } else if (code === 'EPIPE') return false;
       else throw err;
     }
   }
+  return true;
 }
