@@ -65,6 +65,7 @@ What they leave out is counted as filtered, never as lost.`;
     cgroup: Flags.string({description: 'only tasks in this cgroup v2 directory or one below it', helpGroup: 'FILTERS'}),
     uid: Flags.string({description: 'only tasks with this real uid (a number or a user name; repeatable)', multiple: true, multipleNonGreedy: true, helpGroup: 'FILTERS'}),
     bytes: Flags.integer({description: 'bytes kept of each buffer argument (read/write data …)', default: 64, min: 0, max: 4096, helpGroup: 'SYSCALLS'}),
+    verbose: Flags.boolean({char: 'v', description: 'also say what is the same on every run on this kernel (syscalls without a tracepoint)'}),
     object: Flags.string({description: 'BPF object to load (for development)', hidden: true}),
   };
 
@@ -99,6 +100,7 @@ What they leave out is counted as filtered, never as lost.`;
       syscalls: flags.syscalls ? 'all' : flags.syscall,
       filters: {pid: flags.pid, follow: flags.follow, pidns: flags.pidns, cgroup: flags.cgroup, uid: flags.uid, comm: flags.comm},
       bytes: flags.bytes,
+      verbose: flags.verbose,
       log: (line) => process.stderr.write(`exectrace: ${line}\n`),
       ...(flags.stdout ? live(flags.json, flags.output) : {}),
     });

@@ -88,3 +88,19 @@ kernelTest(t, 'kernel: a call blocked in one thread when the process exits is re
     }
   }
 });
+
+kernelTest(t, 'kernel: record --syscalls says in one line when it records the whole system; kernel notes only with --verbose', async (t) => {
+  const dir = t.testdir();
+  const trace = path.join(dir, 'all.bin');
+  const whole = /recording the syscalls of every process on the system, not only the command: --follow keeps the command/g;
+  const all = cli(['record', '--syscalls', '-o', trace, '--', 'true']);
+  t.equal(all.status, 0, all.stderr);
+  t.equal(all.stderr.match(whole)?.length, 1, 'one line, pointing at --follow');
+  t.notMatch(all.stderr, /have no tracepoint/, 'the kernel note is not on every run');
+  const followed = cli(['record', '--syscalls', '--follow', '--verbose', '-o', trace, '--force', '--', 'true']);
+  t.equal(followed.status, 0, followed.stderr);
+  t.notMatch(followed.stderr, whole, 'not with --follow');
+  t.match(followed.stderr, /recording only: the command and descendants/);
+  // This kernel has syscalls in the table without a tracepoint (uselib, _sysctl, …).
+  t.match(followed.stderr, /syscalls have no tracepoint on this kernel/, '--verbose shows the note');
+});

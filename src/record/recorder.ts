@@ -54,6 +54,8 @@ export interface RecordOptions {
   maxStr?: number;
   /** Stops the recording as a signal would (the command is stopped, the file completed); its reason is the end reason. */
   signal?: AbortSignal;
+  /** Also log what is the same on every run on this kernel (--verbose). */
+  verbose?: boolean;
   /** Where progress lines go (stderr in the CLI). */
   log?: (line: string) => void;
   /** Live mode: the file's metadata once known, then every batch of frames as it arrives. */
@@ -349,6 +351,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       objectBtf: btf,
     });
     for (const w of plan.warnings) log(w);
+    if (opts.verbose) for (const n of plan.notes) log(n);
   }
   const rodataValues: Record<string, number> = {
     max_args: opts.maxArgs,
@@ -727,6 +730,10 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     }
     const described = describeFilters(filters);
     if (described) log(described);
+    else if (plan) {
+      log(`recording the syscalls of every process on the system${command ? ', not only the command' : ''}: ` +
+        '--follow keeps the command and its descendants (or --pid, --comm, --uid, --cgroup)');
+    }
 
     timer = setInterval(() => {
       pollCounters();

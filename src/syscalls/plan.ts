@@ -65,12 +65,15 @@ export interface SyscallPlan {
   meta: SyscallsMeta;
   /** One line each, for the user. */
   warnings: string[];
+  /** Lines about the kernel, the same on every run (e.g. which syscalls have no tracepoint): for --verbose. */
+  notes: string[];
 }
 
 export function buildSyscallPlan(opts: SyscallPlanOptions): SyscallPlan {
   checkOptions(opts);
   const table = syscallTable(opts.arch);
   const warnings: string[] = [];
+  const notes: string[] = [];
   const selected = selectSyscalls(table, opts.names, warnings);
   const encode = descEncoder(opts.objectBtf);
   const btf = opts.kernelBtf instanceof Btf ? opts.kernelBtf : parseBtf(typeof opts.kernelBtf === 'string' ? readKernelBtf(opts.kernelBtf) : opts.kernelBtf);
@@ -81,7 +84,8 @@ export function buildSyscallPlan(opts: SyscallPlanOptions): SyscallPlan {
     const what = opts.names === undefined
       ? `${missing.length} syscalls have no tracepoint on this kernel (${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ', …' : ''})`
       : missing.map((n) => `${n} has no tracepoint on this kernel (events/syscalls/${enterEventName(n, table.events)})`).join('; ');
-    warnings.push(`${what}: recorded with their arguments as raw values arg0..arg5`);
+    // Asked for by name, it is news; among all of them, it is this kernel, every time.
+    (opts.names === undefined ? notes : warnings).push(`${what}: recorded with their arguments as raw values arg0..arg5`);
   }
 
   const ctx: ClassifyContext = { btf, structs: new Map(), warnings };
@@ -110,7 +114,7 @@ export function buildSyscallPlan(opts: SyscallPlanOptions): SyscallPlan {
     descs.set(nr, encode(flags, args, ctx.structs));
   }
   meta.structs = Object.fromEntries([...ctx.structs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { descs, meta, warnings };
+  return { descs, meta, warnings, notes };
 }
 
 function readKernelBtf(file: string): Uint8Array {
