@@ -18,9 +18,12 @@ function ourPrograms(): number {
 
 function cli(args: string[], opts: {uid?: number} = {}) {
   // Another user gets a clean environment (tap's hooks write to files only root can) and
-  // a HOME of its own (oclif reads its data directory there).
+  // a HOME of its own (oclif reads its data directory there). It keeps one capability,
+  // reading and searching any directory, so that a clone under a private (0700) directory
+  // is reachable: it is still not root, and no BPF capability comes with it.
   const cmd = opts.uid !== undefined
-    ? ['env', '-i', `PATH=${process.env.PATH}`, 'HOME=/tmp', 'setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups', process.execPath, BIN, ...args]
+    ? ['env', '-i', `PATH=${process.env.PATH}`, 'HOME=/tmp', 'setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups',
+      '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search', process.execPath, BIN, ...args]
     : [process.execPath, BIN, ...args];
   return spawnSync(cmd[0], cmd.slice(1), {encoding: 'utf8'});
 }
