@@ -112,12 +112,13 @@ struct et_fork {
 	__u32 _pad0;
 };
 
-/* The thread-group leader exited (not when it is only being replaced by a
- * sibling thread's exec). */
+/* The process ended: written by its last thread to exit (hdr.tid), after every
+ * call of the process (not when the leader is only replaced by a sibling
+ * thread's exec). task is that thread's, but comm, the leader's. */
 struct et_exit {
 	struct et_header hdr;
 	struct et_task task;
-	__u32 exit_code;        /* task->exit_code: status << 8 | 0x80 core | signal */
+	__u32 exit_code;        /* as wait() reports it: status << 8 | 0x80 core | signal */
 	__u32 nr_threads;       /* signal->nr_threads at exit, this thread included */
 	__u64 running_time_ns;  /* now - task->start_boottime */
 };
