@@ -71,6 +71,9 @@ What they leave out is counted as filtered, never as lost.`;
 
   async run(): Promise<void> {
     const {own, command} = splitCommand(this.argv);
+    if (own.length < this.argv.length && command.length === 0) {
+      this.error('nothing after --: give the command to record, or leave out -- to record until Ctrl+C', {exit: EXIT.usage});
+    }
     const {flags, argv} = await this.parse(Record, own);
     if ((argv as string[]).length) {
       this.error(`unexpected argument "${(argv as string[])[0]}": the command to record goes after --, as in ` +

@@ -102,12 +102,19 @@ kernelTest(t, 'kernel: a command found on PATH runs under the name given as argv
   t.notOk(dec.stdout.includes('"exec_failed"'), 'no failed exec per PATH entry');
 });
 
-kernelTest(t, 'kernel: an argument before -- is a usage error, and nothing is recorded', async (t) => {
+kernelTest(t, 'kernel: an argument before --, or nothing after it, is a usage error; a command not found is 127; nothing is recorded', async (t) => {
   const dir = t.testdir();
   const trace = path.join(dir, 'u.bin');
   const r = spawnSync(process.execPath, [BIN, 'record', '-o', trace, 'ls', '/tmp'], {encoding: 'utf8'});
   t.equal(r.status, 2);
   t.match(r.stderr, /unexpected argument "ls": the command to record goes after --/);
   t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  t.notOk(fs.existsSync(trace));
+  const empty = spawnSync(process.execPath, [BIN, 'record', '-o', trace, '--'], {encoding: 'utf8'});
+  t.equal(empty.status, 2, 'nothing after --');
+  t.equal(empty.stderr, 'exectrace record: nothing after --: give the command to record, or leave out -- to record until Ctrl+C\n');
+  const missing = spawnSync(process.execPath, [BIN, 'record', '-o', trace, '--', 'exectrace-no-such-command'], {encoding: 'utf8'});
+  t.equal(missing.status, 127, 'a command not on PATH: 127, as a shell says');
+  t.equal(missing.stderr, 'exectrace record: command not found: exectrace-no-such-command\n');
   t.notOk(fs.existsSync(trace));
 });

@@ -131,7 +131,8 @@ export function resolveCommand(name: Buffer): Buffer {
       /* not here */
     }
   }
-  throw new UserError(`command not found: ${printableArg(name)}`);
+  // 127, as a shell says it.
+  throw Object.assign(new UserError(`command not found: ${printableArg(name)}`), {exitCode: 127});
 }
 
 /** An argument as a user reads it: text where it is UTF-8, \xNN for the bytes that are not. */
