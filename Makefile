@@ -42,8 +42,10 @@ apt:
 
 npm: node_modules/.install-stamp
 
+# Without install scripts: the addon's own (npm install of the package) would build it a
+# second time here; zstd-napi, the one dependency with a script, is built just below.
 node_modules/.install-stamp: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --ignore-scripts --no-audit --no-fund
 	@test -f node_modules/zstd-napi/build/Release/binding.node || (cd node_modules/zstd-napi && npx node-gyp rebuild)
 	@touch $@
 

@@ -265,7 +265,16 @@ t.test('a missing addon names the fix', async (t) => {
   const file = '/nonexistent/exectrace/build/Release/exectrace_native.node';
   t.throws(
     () => loadNative(file),
-    new Error(`native addon not built: ${file} is missing; run \`make build\` in /nonexistent/exectrace`),
+    new Error(`the native addon that record needs is not built (${file} is missing): install libbpf-dev and pkg-config ` +
+      '(apt-get install libbpf-dev pkg-config), then run `npm rebuild -g exectrace`'),
+    'an installed package: what to install',
+  );
+  const checkout = t.testdir({Makefile: '', build: {Release: {}}});
+  const inCheckout = `${checkout}/build/Release/exectrace_native.node`;
+  t.throws(
+    () => loadNative(inCheckout),
+    new Error(`the native addon that record needs is not built (${inCheckout} is missing): run \`make build\` in ${checkout}`),
+    'a checkout: make build',
   );
 });
 

@@ -230,7 +230,11 @@ export function loadNative(file: string = addonPath()): NativeBinding {
   if (cached) return cached;
   if (!fs.existsSync(file)) {
     const root = path.dirname(path.dirname(path.dirname(file)));
-    throw new Error(`native addon not built: ${file} is missing; run \`make build\` in ${root}`);
+    // A checkout builds with make; an installed package built (or not) at npm install.
+    const how = fs.existsSync(path.join(root, 'Makefile'))
+      ? `run \`make build\` in ${root}`
+      : 'install libbpf-dev and pkg-config (apt-get install libbpf-dev pkg-config), then run `npm rebuild -g exectrace`';
+    throw new Error(`the native addon that record needs is not built (${file} is missing): ${how}`);
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const binding = require(file) as NativeBinding;
