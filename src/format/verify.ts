@@ -43,7 +43,7 @@ export interface VerifyReport {
   sha256: string;
   /** Hex SHA-256 of the header of the last complete block (the trailer's, in a finished file). */
   chain_head: string;
-  /** Format version from the file header, "1.0". */
+  /** Format version from the file header, e.g. "1.1" (a file written before the metadata copy: "1.0"). */
   version: string;
   intact: boolean;
   /** Blocks whose headers verified, META and TRLR included. */
