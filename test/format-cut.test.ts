@@ -10,6 +10,7 @@ import {spawn} from 'node:child_process';
 import * as zb from 'zstd-napi/binding';
 import {type BlockInfo, type Chunk, type Problem, TraceReader, TraceWriter, verifyFile} from '../src/format';
 import {recoverFile} from '../src/recover';
+import {filterFile} from '../src/filter';
 import {decodeLines, readRecording, writeRecording} from './lib/files';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -137,6 +138,12 @@ t.test('cut at several offsets inside a chunk of several zstd blocks: every comp
     t.same(v2.findings, [], 'the recovered file verifies intact');
     t.equal(v2.records, FIRST + expect);
     t.same(decodeLines(out), lines, 'the recovered file holds the records recovered');
+
+    // filter -o keeping everything: the cut chunk's records are written anew, not its partial payload copied.
+    const filtered = path.join(dir, `filtered-${i}.bin`);
+    filterFile(file, filtered, {}, {force: true});
+    t.same(verifyFile(filtered).findings, [], 'the filtered file verifies intact');
+    t.same(decodeLines(filtered), lines, 'and holds the same events');
   }
   t.comment(`payload bytes kept ${keep.join(', ')} of ${payload.length}: records recovered ${recovered.join(', ')} of ${REST}`);
   t.same(recovered, [0, 0, 0, PER_SEGMENT, 4 * PER_SEGMENT, (sealed.length - 1) * PER_SEGMENT, REST],
