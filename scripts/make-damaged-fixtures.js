@@ -8,10 +8,12 @@
 //
 // The recording holds one chunk; the base, exec-scenarios-4chunks.bin, re-cuts its records
 // into four chunks of nine so that damage to one chunk leaves others to read. Every other
-// file is the base with one kind of damage. Needs the compiled library (make build).
+// file is the base with one kind of damage. Every file is laid out as format 1.0 (one copy
+// of the metadata, chunks from seq 1), as the recording is: they are also what shows that
+// 1.0 files stay readable (the metadata copy of 1.1 has tests of its own). Needs the
+// compiled library (make build).
 'use strict';
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const zb = require('zstd-napi/binding');
 const F = require('../dist/src/format');
@@ -92,8 +94,11 @@ function header(b, seq, prev) {
   });
 }
 
+/** The file header of format 1.0, which every fixture here keeps. */
+const HEADER_1_0 = F.encodeFileHeader(1, 0);
+
 /** A whole file from blocks, re-chained from seq 0, with a footer when the last block is TRLR. */
-function assemble(blocks, fileHeader = F.encodeFileHeader()) {
+function assemble(blocks, fileHeader = HEADER_1_0) {
   const parts = [fileHeader];
   let prev = Buffer.alloc(32);
   let offset = fileHeader.length;
@@ -127,7 +132,11 @@ function tsOf(frame, tsOffset) {
   return frame.readBigUInt64LE(4 + tsOffset);
 }
 
-/** The base: the recording's records in CHUNKS chunks, same metadata, same trailer (counts redone by the writer). */
+/**
+ * The base: the recording's records in CHUNKS chunks, same metadata, same trailer (counts
+ * redone), assembled block by block as a 1.0 writer wrote them — compressed at level 3, the
+ * trailer stored as is — since TraceWriter now writes 1.1.
+ */
 function makeBase() {
   const r = F.TraceReader.open(SOURCE);
   const frames = [];
@@ -138,24 +147,22 @@ function makeBase() {
   }
   if (!r.trailer) throw new Error(`${SOURCE} has no trailer`);
   const tsField = r.meta.record_header.fields.find((f) => f.name === 'ts_ns');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-fixtures-'));
-  const file = path.join(dir, BASE_NAME);
-  try {
-    const w = F.TraceWriter.create(file, r.meta, {level: 3});
-    const per = Math.ceil(frames.length / CHUNKS);
-    for (let i = 0; i < frames.length; i += per) {
-      const part = frames.slice(i, i + per);
-      const ts = part.map((f) => tsOf(f, tsField.offset));
-      const min = ts.reduce((a, b) => (b < a ? b : a));
-      const max = ts.reduce((a, b) => (b > a ? b : a));
-      w.writeChunk(Buffer.concat(part), {records: part.length, firstTs: min, lastTs: max});
-    }
-    const {chunks: _c, records: _r, final_hash: _f, ...rest} = r.trailer;
-    w.close(rest);
-    return fs.readFileSync(file);
-  } finally {
-    fs.rmSync(dir, {recursive: true, force: true});
+  const metaDoc = F.encodeDocument(r.meta, F.DEFAULT_LIMITS);
+  const blocks = [{tag: F.TAG_META, flags: F.BLOCK_F_ZSTD, payload: zstd(metaDoc), rawSize: metaDoc.length, records: 0, firstTs: 0n, lastTs: 0n}];
+  const per = Math.ceil(frames.length / CHUNKS);
+  for (let i = 0; i < frames.length; i += per) {
+    const part = frames.slice(i, i + per);
+    const ts = part.map((f) => tsOf(f, tsField.offset));
+    const min = ts.reduce((a, b) => (b < a ? b : a));
+    const max = ts.reduce((a, b) => (b > a ? b : a));
+    const raw = Buffer.concat(part);
+    blocks.push({tag: F.TAG_CHUNK, flags: F.BLOCK_F_ZSTD, payload: zstd(raw), rawSize: raw.length, records: part.length, firstTs: min, lastTs: max});
   }
+  const {chunks: _c, records: _r, final_hash: _f, ...rest} = r.trailer;
+  // final_hash is filled in by assemble(), which knows the chain.
+  const trailer = F.encodeDocument({...rest, chunks: blocks.length - 1, records: frames.length, final_hash: ''}, F.DEFAULT_LIMITS);
+  blocks.push({tag: F.TAG_TRAILER, flags: 0, payload: trailer, rawSize: trailer.length, records: 0, firstTs: 0n, lastTs: 0n});
+  return assemble(blocks);
 }
 
 /** A file holding only the file header and a META block with this (raw msgpack) document. */
@@ -251,7 +258,7 @@ function makeAll() {
   out['damaged-future-version.bin'] = b;
   // The metadata block claims a payload of almost 4 GiB (header re-sealed).
   out['damaged-absurd-length.bin'] = Buffer.concat([
-    F.encodeFileHeader(),
+    HEADER_1_0,
     F.encodeBlockHeader({...F.decodeBlockHeader(base, meta.offset), payloadSize: 0xffffff00}),
     meta.payload,
   ]);

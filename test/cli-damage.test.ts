@@ -115,7 +115,7 @@ const DAMAGE: Damage[] = [
   },
   {
     name: 'damaged-truncated.bin', records: 18, complete: false,
-    problems: [`file ends at offset ${c3.offset + 128 + 10}, inside chunk seq 3 at offset ${c3.offset} (${c3.payload.length - 10} of ${c3.payload.length} payload bytes missing)`],
+    problems: [`chunk seq 3 at offset ${c3.offset} cut at offset ${c3.offset + 128 + 10} (${c3.payload.length - 10} of ${c3.payload.length} payload bytes missing): 0 of 9 records recovered`],
     findings: [['truncated', 3, c3.offset]],
   },
   {

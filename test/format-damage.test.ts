@@ -31,7 +31,10 @@ interface Sample {
   batches: Buffer[];
 }
 
-/** A valid file with `n` chunks (chunk i holds i+10 records) and, optionally, a trailer. */
+/**
+ * A valid file with `n` chunks (chunk i holds i+10 records) and, optionally, a trailer. The
+ * metadata copy is seq 1, so chunk i (from 0) is seq i+2.
+ */
 function sample(dir: string, n = 3, trailer = true): Sample {
   const file = path.join(dir, `sample-${n}-${trailer}.bin`);
   const w = TraceWriter.create(file, {exectrace: '0.1.0', host: {hostname: 'h'}}, {force: true});
@@ -101,18 +104,18 @@ function zstd(buf: Buffer): Buffer {
 
 const metaDoc = (): Buffer => encodeDocument({exectrace: '0.1.0'}, DEFAULT_LIMITS);
 
-t.test('a flipped byte in chunk 2 of 3: chunks 1 and 3 decoded, a checksum problem names seq 2', (t) => {
+t.test('a flipped byte in chunk 2 of 3: chunks 1 and 3 decoded, a checksum problem names seq 3', (t) => {
   const dir = t.testdir();
   const s = sample(dir);
-  const c2 = s.blocks.find((b) => b.seq === 2)!;
+  const c2 = s.blocks.find((b) => b.seq === 3)!;
   const bytes = Buffer.from(s.bytes);
   bytes[c2.offset + 128 + 5] ^= 0x01;
   const o = read(dir, bytes);
-  t.same(o.chunks.map((c) => c.seq), [1, 3]);
+  t.same(o.chunks.map((c) => c.seq), [2, 4]);
   t.same(o.chunks[0].data, s.batches[0]);
   t.same(o.chunks[1].data, s.batches[2]);
-  t.same(o.problems, [{kind: 'checksum', seq: 2, offset: c2.offset, records: 11,
-    message: `chunk seq 2 at offset ${c2.offset} (11 records) fails its checksum (payload SHA-256 mismatch); block skipped`}]);
+  t.same(o.problems, [{kind: 'checksum', seq: 3, offset: c2.offset, records: 11,
+    message: `chunk seq 3 at offset ${c2.offset} (11 records) fails its checksum (payload SHA-256 mismatch); block skipped`}]);
   t.equal(o.reader.complete, true, 'trailer and footer still read');
   t.end();
 });
@@ -120,46 +123,47 @@ t.test('a flipped byte in chunk 2 of 3: chunks 1 and 3 decoded, a checksum probl
 t.test('a flipped byte in the header of chunk 2: resync, chunks 1 and 3 decoded', (t) => {
   const dir = t.testdir();
   const s = sample(dir);
-  const [c2, c3] = [s.blocks.find((b) => b.seq === 2)!, s.blocks.find((b) => b.seq === 3)!];
+  const [c2, c3] = [s.blocks.find((b) => b.seq === 3)!, s.blocks.find((b) => b.seq === 4)!];
   const bytes = Buffer.from(s.bytes);
   bytes[c2.offset + BH.payloadSize] ^= 0x40;
   const o = read(dir, bytes);
-  t.same(o.chunks.map((c) => c.seq), [1, 3]);
-  t.same(o.problems, [{kind: 'header', seq: 2, offset: c2.offset, records: null,
-    message: `damaged block header at offset ${c2.offset} (header_check mismatch); skipped ${c3.offset - c2.offset} bytes to the next valid block header at offset ${c3.offset}, blocks seq 2..2 lost`}]);
+  t.same(o.chunks.map((c) => c.seq), [2, 4]);
+  t.same(o.problems, [{kind: 'header', seq: 3, offset: c2.offset, records: null,
+    message: `damaged block header at offset ${c2.offset} (header_check mismatch); skipped ${c3.offset - c2.offset} bytes to the next valid block header at offset ${c3.offset}, blocks seq 3..3 lost`}]);
   t.end();
 });
 
 t.test('truncation', async (t) => {
   const dir = t.testdir();
   const s = sample(dir);
-  const [c2, c3, tr] = [2, 3, 4].map((q) => s.blocks.find((b) => b.seq === q)!);
+  const [c2, c3, tr] = [3, 4, 5].map((q) => s.blocks.find((b) => b.seq === q)!);
 
   t.test('in the middle of a chunk: earlier chunks, then a truncated problem', async (t) => {
+    // 10 bytes of a zstd frame hold no complete zstd block: no record of the cut chunk comes out.
     const cut = c3.offset + 128 + 10;
     const o = read(dir, s.bytes.subarray(0, cut));
-    t.same(o.chunks.map((c) => c.seq), [1, 2]);
+    t.same(o.chunks.map((c) => c.seq), [2, 3]);
     t.same(o.chunks[1].data, s.batches[1]);
-    t.same(o.problems, [{kind: 'truncated', seq: 3, offset: c3.offset, records: 12,
-      message: `file ends at offset ${cut}, inside chunk seq 3 at offset ${c3.offset} (${c3.payloadSize - 10} of ${c3.payloadSize} payload bytes missing)`}]);
+    t.same(o.problems, [{kind: 'truncated', seq: 4, offset: c3.offset, records: 12,
+      message: `chunk seq 4 at offset ${c3.offset} cut at offset ${cut} (${c3.payloadSize - 10} of ${c3.payloadSize} payload bytes missing): 0 of 12 records recovered`}]);
     t.equal(o.reader.trailer, null);
   });
   t.test('in the middle of a block header', async (t) => {
     const cut = c2.offset + 50;
     const o = read(dir, s.bytes.subarray(0, cut));
-    t.same(o.chunks.map((c) => c.seq), [1]);
-    t.same(o.problems, [{kind: 'truncated', seq: 2, offset: c2.offset, records: null,
+    t.same(o.chunks.map((c) => c.seq), [2]);
+    t.same(o.problems, [{kind: 'truncated', seq: 3, offset: c2.offset, records: null,
       message: `file ends at offset ${cut}, inside the block header at offset ${c2.offset} (50 of at least 128 bytes)`}]);
   });
   t.test('at a block boundary: a file without trailer, no problem', async (t) => {
     const o = read(dir, s.bytes.subarray(0, tr.offset));
-    t.same(o.chunks.map((c) => c.seq), [1, 2, 3]);
+    t.same(o.chunks.map((c) => c.seq), [2, 3, 4]);
     t.same(o.problems, []);
     t.equal(o.reader.complete, false);
   });
   t.test('inside the footer', async (t) => {
     const o = read(dir, s.bytes.subarray(0, s.bytes.length - 3));
-    t.same(o.chunks.map((c) => c.seq), [1, 2, 3]);
+    t.same(o.chunks.map((c) => c.seq), [2, 3, 4]);
     t.same(o.problems.map((p) => [p.kind, p.message]), [['truncated',
       `file ends at offset ${s.bytes.length - 3}, inside the 16-byte footer at offset ${s.bytes.length - 16}`]]);
     t.not(o.reader.trailer, null, 'the trailer itself is intact');
@@ -186,7 +190,7 @@ t.test('not a trace file: the exact one-line errors', (t) => {
   t.equal(openError(dir, Buffer.from([0x89, 0x46])), 'not an exectrace file: bad magic at offset 0');
   const v2 = Buffer.from(s.bytes);
   v2.writeUInt16LE(2, 8);
-  t.equal(openError(dir, v2), 'unsupported trace format version 2.0 (this exectrace reads 1.x)');
+  t.equal(openError(dir, v2), 'unsupported trace format version 2.1 (this exectrace reads 1.x)');
   const v0 = Buffer.from(s.bytes);
   v0.writeUInt16LE(0, 8);
   v0.writeUInt16LE(9, 10);
@@ -195,9 +199,14 @@ t.test('not a trace file: the exact one-line errors', (t) => {
   const random = Buffer.from(Buffer.alloc(4096, 0).map(() => (x = (x * 1103515245 + 12345) & 0x7fffffff) >> 16));
   t.equal(openError(dir, random), 'not an exectrace file: bad magic at offset 0');
   t.equal(openError(dir, Buffer.concat([s.bytes.subarray(0, 16), random])), 'damaged metadata block header at offset 16 (bad tag 0xdc04f579)');
+  // One damaged copy of the metadata is read through the other (see the metadata copy tests); both damaged is the end.
   const metaSum = Buffer.from(s.bytes);
+  const copyAt = 16 + 128 + s.blocks[0].payloadSize;
   metaSum[16 + 128 + 3] ^= 1;
-  t.equal(openError(dir, metaSum), 'damaged metadata block at offset 16: payload checksum mismatch');
+  t.equal(openError(dir, metaSum), '(no error)');
+  metaSum[copyAt + 128 + 3] ^= 1;
+  t.equal(openError(dir, metaSum),
+    `damaged metadata block at offset 16: payload checksum mismatch; its copy at offset ${copyAt} is damaged too (payload checksum mismatch)`);
   t.equal(openError(dir, build([{tag: 'CHNK', payload: metaDoc()}])), 'damaged metadata block at offset 16: expected tag "META", found "CHNK"');
   t.equal(openError(dir, build([{tag: 'META', payload: Buffer.from([0x93, 1, 2, 3])}])), 'unreadable metadata at offset 16: document is not a map at byte 0');
   t.equal(openError(dir, build([{tag: 'META', payload: Buffer.from('junk'), flags: BLOCK_F_ZSTD, raw: 10}])),
@@ -297,41 +306,41 @@ t.test('hostile metadata: deep, huge, or too many values', (t) => {
 t.test('altered, removed, repeated blocks: sequence and chain problems', (t) => {
   const dir = t.testdir();
   const s = sample(dir);
-  const [c1, c2, c3, tr] = [1, 2, 3, 4].map((q) => s.blocks.find((b) => b.seq === q)!);
+  const [c1, c2, c3, tr] = [2, 3, 4, 5].map((q) => s.blocks.find((b) => b.seq === q)!);
   const end = (b: BlockInfo): number => b.offset + b.headerSize + b.payloadSize;
 
   // Chunk 2 cut out cleanly.
   const removed = Buffer.concat([s.bytes.subarray(0, c2.offset), s.bytes.subarray(end(c2))]);
   let o = read(dir, removed);
-  t.same(o.chunks.map((c) => c.seq), [1, 3]);
+  t.same(o.chunks.map((c) => c.seq), [2, 4]);
   // The footer still points where the trailer was: the removal shows there too.
   const trailerGone = (shift: number): [string, null, string] => ['trailer', null,
     `footer at offset ${s.bytes.length - 16 + shift} points to offset ${tr.offset}, the trailer is at offset ${tr.offset + shift}`];
   t.same(o.problems.map((p) => [p.kind, p.seq, p.message]), [
-    ['sequence', 2, `blocks seq 2..2 are missing before chunk seq 3 at offset ${c2.offset}`],
+    ['sequence', 3, `blocks seq 3..3 are missing before chunk seq 4 at offset ${c2.offset}`],
     trailerGone(c2.offset - end(c2)),
   ]);
 
   // Chunk 1 repeated.
   const repeated = Buffer.concat([s.bytes.subarray(0, end(c1)), s.bytes.subarray(c1.offset, end(c1)), s.bytes.subarray(end(c1))]);
   o = read(dir, repeated);
-  t.same(o.chunks.map((c) => c.seq), [1, 2, 3]);
+  t.same(o.chunks.map((c) => c.seq), [2, 3, 4]);
   t.same(o.problems.map((p) => [p.kind, p.seq, p.message]), [
-    ['sequence', 1, `chunk seq 1 at offset ${end(c1)} is out of order (expected seq 2); block skipped`],
+    ['sequence', 2, `chunk seq 2 at offset ${end(c1)} is out of order (expected seq 3); block skipped`],
     trailerGone(end(c1) - c1.offset),
   ]);
 
   // Chunk 2's records replaced and its checksums recomputed: only the chain notices.
   const forged = frames(Array.from({length: 11}, (_, j) => rec(999, 30 + j)));
   const payload = zstd(forged);
-  const h = encodeBlockHeader({tag: 'CHNK', seq: 2, flags: BLOCK_F_ZSTD, payloadSize: payload.length, rawSize: forged.length,
+  const h = encodeBlockHeader({tag: 'CHNK', seq: 3, flags: BLOCK_F_ZSTD, payloadSize: payload.length, rawSize: forged.length,
     recordCount: 11, firstTs: 1n, lastTs: 1n, payloadSha256: sha256(payload), prevHash: s.bytes.subarray(c2.offset + BH.prevHash, c2.offset + BH.prevHash + 32)});
   const altered = Buffer.concat([s.bytes.subarray(0, c2.offset), h, payload, s.bytes.subarray(end(c2))]);
   o = read(dir, altered);
-  t.same(o.chunks.map((c) => c.seq), [1, 2, 3]);
+  t.same(o.chunks.map((c) => c.seq), [2, 3, 4]);
   const c3off = c2.offset + 128 + payload.length;
   t.same(o.problems.map((p) => [p.kind, p.seq, p.offset, p.message]), [
-    ['chain', 3, c3off, `chunk seq 3 at offset ${c3off} does not chain to the block before it (prev_hash mismatch): a block was altered, removed or inserted`],
+    ['chain', 4, c3off, `chunk seq 4 at offset ${c3off} does not chain to the block before it (prev_hash mismatch): a block was altered, removed or inserted`],
     ...(c3off === c3.offset ? [] : [['trailer', null, s.bytes.length - 16 + c3off - c3.offset, trailerGone(c3off - c3.offset)[2]]]),
   ]);
 

@@ -57,18 +57,20 @@ t.test('round trip: metadata, three chunks, trailer', (t) => {
 
   const blocks: BlockInfo[] = [];
   const {r, chunks} = readAll(file, {onBlock: (b: BlockInfo) => blocks.push(b)});
-  t.same(r.version, {major: 1, minor: 0});
+  t.same(r.version, {major: 1, minor: 1});
   t.same(r.meta, META, 'metadata comes back exactly, 64-bit clock included');
   t.equal(typeof (r.meta.clock as {start: {realtime_ns: unknown}}).start.realtime_ns, 'bigint');
   t.equal(typeof (r.meta.clock as {start: {boot_ns: unknown}}).start.boot_ns, 'number');
   t.same(r.problems, []);
   t.equal(r.complete, true);
-  t.same(chunks.map((c) => [c.seq, c.records, c.firstTs, c.lastTs]), [[1, 2, 1n, 2n], [2, 1, 11n, 12n], [3, 3, 21n, 22n]]);
+  t.same(chunks.map((c) => [c.seq, c.records, c.firstTs, c.lastTs]), [[2, 2, 1n, 2n], [3, 1, 11n, 12n], [4, 3, 21n, 22n]]);
   chunks.forEach((c, i) => t.same(c.data, frames(batches[i]), `chunk ${i + 1} data`));
+  // The metadata copy follows META at once, with the same stored payload.
   t.same(blocks.map((b) => [b.tag, b.seq, b.offset]), [
-    ['META', 0, 16], ['CHNK', 1, chunks[0].offset], ['CHNK', 2, chunks[1].offset], ['CHNK', 3, chunks[2].offset],
-    ['TRLR', 4, blocks[4].offset],
+    ['META', 0, 16], ['MCPY', 1, 16 + 128 + blocks[0].payloadSize], ['CHNK', 2, chunks[0].offset], ['CHNK', 3, chunks[1].offset],
+    ['CHNK', 4, chunks[2].offset], ['TRLR', 5, blocks[5].offset],
   ]);
+  t.same([blocks[1].flags, blocks[1].payloadSize, blocks[1].rawSize, blocks[1].records], [blocks[0].flags, blocks[0].payloadSize, blocks[0].rawSize, 0]);
   t.same(r.trailer, {
     clock_end: {boot_ns: 6_000_000_000, realtime_ns: 1763920501123456789n},
     totals: {exec: {sent: 6, lost: 0, recorded: 6}},
@@ -82,7 +84,7 @@ t.test('round trip: metadata, three chunks, trailer', (t) => {
 
   // The footer points at the trailer.
   const bytes = fs.readFileSync(file);
-  t.equal(Number(bytes.readBigUInt64LE(bytes.length - 16)), blocks[4].offset);
+  t.equal(Number(bytes.readBigUInt64LE(bytes.length - 16)), blocks[5].offset);
   t.same(bytes.subarray(bytes.length - 8), FOOTER_MAGIC);
   t.end();
 });
@@ -96,8 +98,8 @@ t.test('chunks() can be run again and yields the same', (t) => {
   const a = [...r].map((c) => c.seq);
   const b = [...r.chunks()].map((c) => c.seq);
   r.close();
-  t.same(a, [1]);
-  t.same(b, [1]);
+  t.same(a, [2]);
+  t.same(b, [2]);
   t.end();
 });
 
@@ -186,7 +188,7 @@ t.test('reuseBuffers: one data buffer for every chunk', (t) => {
   const firstBytes: number[] = [];
   for (const c of r.chunks()) {
     seen.add(c.data.buffer);
-    t.same(c.data, frames([rec(c.seq - 1, 50 + c.seq - 1)]));
+    t.same(c.data, frames([rec(c.seq - 2, 50 + c.seq - 2)]), 'chunks start at seq 2, after the metadata copy');
     firstBytes.push(c.data[4]);
   }
   r.close();

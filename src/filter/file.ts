@@ -150,7 +150,8 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
         selector.feed(cursor.buf, cursor.offset, cursor.length);
       }
       const problem = framesProblem(c, frames, cursor.error);
-      if (!problem && out.wholeInput(c.data, c.records)) {
+      // A cut chunk's stored bytes are a partial payload (spec §8.2.1): never copied, its records are framed anew.
+      if (!problem && !c.cut && out.wholeInput(c.data, c.records)) {
         // Every record of the chunk, in order and nothing else: copy it as stored.
         flush();
         w.copyChunk({payload: c.stored, flags: c.flags, rawSize: c.data.length, records: c.records, firstTs: c.firstTs, lastTs: c.lastTs});

@@ -9,7 +9,8 @@ export const FILE_HEADER_SIZE = 16;
 export const FH = {magic: 0, major: 8, minor: 10, flags: 12} as const;
 
 export const FORMAT_MAJOR = 1;
-export const FORMAT_MINOR = 0;
+/** 1.1 added the metadata copy (MCPY); 1.0 files, without it, read the same otherwise. */
+export const FORMAT_MINOR = 1;
 
 /** Size of the block header this version writes. */
 export const BLOCK_HEADER_SIZE = 128;
@@ -36,6 +37,8 @@ export const RESERVED_SIZE = 12;
 export const HASH_SIZE = 32;
 
 export const TAG_META = 'META';
+/** The metadata copy (format 1.1): META's stored payload again, right after it, so one damaged copy costs nothing. */
+export const TAG_META_COPY = 'MCPY';
 export const TAG_CHUNK = 'CHNK';
 export const TAG_TRAILER = 'TRLR';
 

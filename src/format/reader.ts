@@ -1,16 +1,18 @@
 // TraceReader: reads a trace file front to back in bounded pieces. open()
-// parses the file header and META (and throws if either is unusable);
-// chunks() then yields each intact chunk, decompressed, and reports every
-// damaged, missing or altered block as a Problem before moving on to the
-// next block whose header verifies. Memory stays flat: one header buffer,
-// one payload buffer (at most maxPayloadSize), one resync window, and the
-// decompressed chunk.
+// parses the file header and META — or, when META is damaged, its copy MCPY
+// (format 1.1) — and throws if neither is usable; chunks() then yields each
+// intact chunk, decompressed, and reports every damaged, missing or altered
+// block as a Problem before moving on to the next block whose header
+// verifies. A chunk cut by the end of the file yields its complete records.
+// Memory stays flat: one header buffer, one payload buffer (at most
+// maxPayloadSize), one resync window, and the decompressed chunk.
 
 import * as fs from 'node:fs';
 import {
   BLOCK_F_CRITICAL, BLOCK_F_KNOWN, BLOCK_F_ZSTD, BLOCK_HEADER_SIZE, BH, DEFAULT_LIMITS, FILE_HEADER_SIZE,
-  FOOTER_SIZE, MAX_BLOCK_HEADER_SIZE, type ReaderLimits, TAG_CHUNK, TAG_META, TAG_TRAILER,
+  FOOTER_SIZE, MAX_BLOCK_HEADER_SIZE, type ReaderLimits, TAG_CHUNK, TAG_META, TAG_META_COPY, TAG_TRAILER,
 } from './constants';
+import {FrameCursor} from './frames';
 import {decodeDocument, type MetaMap} from './meta';
 import {type Problem, type ProblemHandler, type ProblemKind, TraceFormatError, oneLine} from './problems';
 import {
@@ -35,6 +37,12 @@ export interface Chunk {
   stored: Buffer;
   /** The block header's flags. */
   flags: number;
+  /**
+   * Set when the file ends inside this chunk (spec §8.2.1): `data` holds the complete records
+   * before the cut, which no checksum covers, and `records` counts them; `stored` is the
+   * partial payload, not a block to copy. `declared` is the header's record_count.
+   */
+  cut?: {declared: number};
 }
 
 /** A verified block header, as seen (for verify/stats listings). */
@@ -119,8 +127,13 @@ export class TraceReader {
   private payloadBuf = Buffer.alloc(0);
   private scanBuf: Buffer | null = null;
   private dataBuf: Buffer | null = null;
-  private metaHash: Buffer = Buffer.alloc(0);
-  private firstBlockAfterMeta = 0;
+  /** Where chunks() starts: the block after META (the copy when META was damaged), and the chain there. */
+  private walkFrom = 0;
+  private walkPrevHash: Buffer | null = null;
+  /** payload_sha256 of the metadata in use, which a copy must match. */
+  private metaSha: Buffer = Buffer.alloc(0);
+  /** Damage to META found by open() when its copy stood in: reported again by every chunks() pass. */
+  private metaProblems: Problem[] = [];
   private closed = false;
 
   private constructor(src: FileSource, private readonly opts: ReaderOptions) {
@@ -178,11 +191,12 @@ export class TraceReader {
     this.complete = false;
     this.stats = {chunks: 0, records: 0, chunksSeen: 0, recordsSeen: 0};
     const size = this.fileSize;
-    let pos = this.firstBlockAfterMeta;
+    let pos = this.walkFrom;
     let expectSeq = 1;
     // SHA-256 of the previous verified header; null right after a resync (the chain is known broken there).
-    let prevHash: Buffer | null = this.metaHash;
+    let prevHash: Buffer | null = this.walkPrevHash;
     let lostBlocks = false;
+    for (const p of this.metaProblems) this.report(p.kind, p.seq, p.offset, p.records, p.message);
 
     while (pos < size) {
       const r = this.readHeaderAt(pos);
@@ -203,8 +217,10 @@ export class TraceReader {
         const nr = this.readHeaderAt(next);
         const nextSeq = nr.state === 'ok' ? nr.header.seq : NaN;
         const lost = nextSeq > expectSeq ? `, blocks seq ${expectSeq}..${nextSeq - 1} lost` : '';
+        // A 1.1 writer puts the copy right after META: name it, so that a reader of the message knows only the copy is gone.
+        const copy = this.version.minor >= 1 && expectSeq === 1 && pos === this.walkFrom ? ', where the metadata copy belongs' : '';
         this.report('header', nextSeq > expectSeq ? expectSeq : null, pos, null,
-          `damaged block header at offset ${pos} (${fault}); skipped ${next - pos} bytes to the next valid block header at offset ${next}${lost}`);
+          `damaged block header at offset ${pos} (${fault})${copy}; skipped ${next - pos} bytes to the next valid block header at offset ${next}${lost}`);
         pos = next;
         prevHash = null;
         continue;
@@ -218,9 +234,9 @@ export class TraceReader {
       });
       const isChunk = h.tag === TAG_CHUNK;
       const name = blockName(h, pos);
-      if (end > size) {
-        this.report('truncated', h.seq, pos, isChunk ? h.recordCount : null,
-          `file ends at offset ${size}, inside ${name} (${end - size} of ${h.payloadSize} payload bytes missing)`);
+      const cutShort = `file ends at offset ${size}, inside ${name} (${end - size} of ${h.payloadSize} payload bytes missing)`;
+      if (end > size && !isChunk) {
+        this.report('truncated', h.seq, pos, null, cutShort);
         return;
       }
       const headerHash = sha256(r.raw);
@@ -230,6 +246,10 @@ export class TraceReader {
       if (h.tag === TAG_META || h.seq < expectSeq) {
         this.report('sequence', h.seq, pos, isChunk ? h.recordCount : null,
           `${name} is out of order (expected seq ${expectSeq}); block skipped`);
+        if (end > size) {
+          this.report('truncated', h.seq, pos, h.recordCount, cutShort);
+          return;
+        }
         prevHash = headerHash;
         pos = end;
         continue;
@@ -249,10 +269,23 @@ export class TraceReader {
         this.stats.recordsSeen += h.recordCount;
       }
 
+      if (end > size) {
+        const cut = this.unpackCut(h, pos, name);
+        if (cut !== null) {
+          this.stats.chunks++;
+          this.stats.records += cut.records;
+          yield cut;
+        }
+        return;
+      }
+
       const payload = this.readPayload(pos + h.headerSize, h.payloadSize);
       if (!sha256(payload).equals(h.payloadSha256)) {
+        const after = h.tag === TAG_META_COPY
+          ? `nothing lost, the metadata was read from the metadata block at offset ${FILE_HEADER_SIZE}`
+          : 'block skipped';
         this.report('checksum', h.seq, pos, isChunk ? h.recordCount : null,
-          `${name}${isChunk ? ` (${h.recordCount} records)` : ''} fails its checksum (payload SHA-256 mismatch); block skipped`);
+          `${name}${isChunk ? ` (${h.recordCount} records)` : ''} fails its checksum (payload SHA-256 mismatch); ${after}`);
         if (h.tag === TAG_TRAILER) {
           this.checkFooter(pos, end);
           return;
@@ -271,6 +304,12 @@ export class TraceReader {
             data, storedSize: h.payloadSize, stored: payload, flags: h.flags,
           };
         }
+      } else if (h.tag === TAG_META_COPY) {
+        // Intact, but is it a copy of the metadata in use? Only a copy altered and re-sealed differs.
+        if (!h.payloadSha256.equals(this.metaSha)) {
+          this.report('checksum', h.seq, pos, null,
+            `${name} is not a copy of the metadata in use (its payload SHA-256 differs from that of the metadata block at offset ${FILE_HEADER_SIZE}); copy ignored`);
+        }
       } else if (h.tag === TAG_TRAILER) {
         this.readTrailer(h, payload, name, pos, lostBlocks);
         this.checkFooter(pos, end);
@@ -288,7 +327,12 @@ export class TraceReader {
     if (r.state === 'truncated') {
       throw new TraceFormatError(`truncated file: it ends at offset ${size}, inside the metadata block header at offset ${pos}`, size);
     }
-    if (r.state === 'bad') throw new TraceFormatError(`damaged metadata block header at offset ${pos} (${r.reason})`, pos);
+    if (r.state === 'bad') {
+      // No sizes to go by: the copy is the first block whose header verifies after META's extent begins.
+      const at = this.resync(pos + 1, pos + MAX_BLOCK_HEADER_SIZE + this.limits.maxPayloadSize + 1);
+      return this.useCopy(at, null, null, 'header',
+        `damaged metadata block header at offset ${pos} (${r.reason})`);
+    }
     const h = r.header;
     const where = `metadata block at offset ${pos}`;
     if (h.tag !== TAG_META) throw new TraceFormatError(`damaged ${where}: expected tag "META", found ${JSON.stringify(h.tag)}`, pos);
@@ -301,26 +345,87 @@ export class TraceReader {
     });
     const end = pos + h.headerSize + h.payloadSize;
     if (end > size) throw new TraceFormatError(`truncated file: it ends at offset ${size}, inside the ${where}`, size);
-    this.metaHash = sha256(r.raw);
+    const headerHash = sha256(r.raw);
     const payload = this.readPayload(pos + h.headerSize, h.payloadSize);
-    if (!sha256(payload).equals(h.payloadSha256)) throw new TraceFormatError(`damaged ${where}: payload checksum mismatch`, pos);
+    if (!sha256(payload).equals(h.payloadSha256)) {
+      return this.useCopy(end, h, headerHash, 'checksum',
+        `damaged ${where}: payload checksum mismatch`);
+    }
+    // Past its checksum, META is as written: its copy holds the same bytes, so a failure here is final.
+    let meta: MetaMap;
+    try {
+      meta = this.parseMetaPayload(h, payload);
+    } catch (e) {
+      if (!(e instanceof MetaFault)) throw e;
+      const what = e.stage === 'damaged' ? `damaged ${where}` : `unreadable metadata at offset ${pos}`;
+      throw new TraceFormatError(`${what}: ${e.message}`, pos);
+    }
+    this.walkFrom = end;
+    this.walkPrevHash = headerHash;
+    this.metaSha = h.payloadSha256;
+    return meta;
+  }
+
+  /**
+   * META is damaged: reads the metadata from its copy (spec §8.1 step 6), the block at `at`
+   * (-1: none found). `meta` and `metaHash` are META's header and its SHA-256 when that
+   * header verified. Throws `failure` (with why the copy could not stand in, when there was
+   * one) unless the copy is whole.
+   */
+  private useCopy(at: number, meta: BlockHeader | null, metaHash: Buffer | null, kind: ProblemKind, failure: string): MetaMap {
+    const fail = (why: string | null): never => {
+      throw new TraceFormatError(why === null ? failure : `${failure}; its copy at offset ${at} is damaged too (${why})`, FILE_HEADER_SIZE);
+    };
+    if (at < 0) return fail(null);
+    const r = this.readHeaderAt(at);
+    // A 1.0 file, or a copy whose own header is gone: no copy to speak of.
+    if (r.state !== 'ok' || r.header.tag !== TAG_META_COPY) return fail(null);
+    const h = r.header;
+    if (h.seq !== 1) return fail(`seq ${h.seq}, expected 1`);
+    const fault = this.limitFault(h);
+    if (fault !== null) return fail(fault);
+    const end = at + h.headerSize + h.payloadSize;
+    if (end > this.fileSize) return fail(`the file ends at offset ${this.fileSize}, inside it`);
+    // META's verified header vouches for one payload: the copy must be that payload.
+    if (meta !== null && !meta.payloadSha256.equals(h.payloadSha256)) return fail('its payload SHA-256 is not the metadata block\'s');
+    const payload = this.readPayload(at + h.headerSize, h.payloadSize);
+    if (!sha256(payload).equals(h.payloadSha256)) return fail('payload checksum mismatch');
+    let doc: MetaMap;
+    try {
+      doc = this.parseMetaPayload(h, payload);
+    } catch (e) {
+      if (!(e instanceof MetaFault)) throw e;
+      return fail(e.stage === 'damaged' ? e.message : `unreadable: ${e.message}`);
+    }
+    const name = blockName(h, at);
+    const what = kind === 'header' ? failure : `metadata block seq 0 at offset ${FILE_HEADER_SIZE} fails its checksum (payload SHA-256 mismatch)`;
+    this.metaProblems = [{kind, seq: 0, offset: FILE_HEADER_SIZE, records: null, message: oneLine(`${what}; the metadata was read from its copy, ${name}`)}];
+    // The walk checks the copy like any block; the chain from META holds only if META's header verified.
+    this.walkFrom = at;
+    this.walkPrevHash = metaHash;
+    this.metaSha = h.payloadSha256;
+    return doc;
+  }
+
+  /**
+   * The document of a META or MCPY payload that passed its checksum. Throws MetaFault: `damaged`
+   * when the payload is not one zstd frame of raw_size bytes, `unreadable` when the document is not.
+   */
+  private parseMetaPayload(h: BlockHeader, payload: Buffer): MetaMap {
     let doc: Buffer = payload;
     if (h.flags & BLOCK_F_ZSTD) {
       doc = Buffer.allocUnsafe(h.rawSize);
       try {
         this.zstd.decompressInto(payload, doc);
       } catch (e) {
-        throw new TraceFormatError(`damaged ${where}: ${(e as Error).message}`, pos);
+        throw new MetaFault('damaged', (e as Error).message);
       }
     }
-    let meta: MetaMap;
     try {
-      meta = decodeDocument(doc, this.limits);
+      return decodeDocument(doc, this.limits);
     } catch (e) {
-      throw new TraceFormatError(`unreadable metadata at offset ${pos}: ${(e as Error).message}`, pos);
+      throw new MetaFault('unreadable', (e as Error).message);
     }
-    this.firstBlockAfterMeta = end;
-    return meta;
   }
 
   private readTrailer(h: BlockHeader, payload: Buffer, name: string, pos: number, lostBlocks: boolean): void {
@@ -401,6 +506,40 @@ export class TraceReader {
     return dst;
   }
 
+  /**
+   * A chunk the file's end cuts (spec §8.2.1): the complete records the bytes before the cut
+   * hold, after reporting the cut; null when the header's sizes leave nothing to read.
+   */
+  private unpackCut(h: BlockHeader, pos: number, name: string): Chunk | null {
+    const start = pos + h.headerSize;
+    const have = Math.max(0, this.fileSize - start);
+    const stored = this.readPayload(start, have);
+    let raw: Buffer;
+    if (h.flags & BLOCK_F_ZSTD) {
+      if (this.dataBuf === null || this.dataBuf.length < h.rawSize) this.dataBuf = Buffer.allocUnsafeSlow(h.rawSize);
+      raw = this.dataBuf.subarray(0, this.zstd.decompressPrefix(stored, this.dataBuf.subarray(0, h.rawSize)));
+    } else {
+      raw = stored.subarray(0, Math.min(have, h.rawSize));
+    }
+    const c = new FrameCursor().reset(raw);
+    let records = 0;
+    let good = 0;
+    while (c.next() && records < h.recordCount) {
+      records++;
+      good = c.offset + c.length;
+    }
+    this.report('truncated', h.seq, pos, h.recordCount,
+      `${name} cut at offset ${this.fileSize} (${h.payloadSize - have} of ${h.payloadSize} payload bytes missing): ${records} of ${h.recordCount} records recovered`);
+    if (records === 0) return null;
+    const reuse = this.opts.reuseBuffers === true;
+    const data = reuse ? raw.subarray(0, good) : Buffer.from(raw.subarray(0, good));
+    if (!reuse && h.flags & BLOCK_F_ZSTD) this.dataBuf = null;
+    return {
+      seq: h.seq, offset: pos, records, firstTs: h.firstTs, lastTs: h.lastTs, data, storedSize: have, stored,
+      flags: h.flags, cut: {declared: h.recordCount},
+    };
+  }
+
   /** Why a verified header still cannot be believed, or null. */
   private limitFault(h: BlockHeader): string | null {
     const L = this.limits;
@@ -440,9 +579,9 @@ export class TraceReader {
     return buf;
   }
 
-  /** Offset of the first valid block header at or after `from`, or -1. */
-  private resync(from: number): number {
-    const size = this.fileSize;
+  /** Offset of the first valid block header at or after `from` (and before `before`), or -1. */
+  private resync(from: number, before = Infinity): number {
+    const size = Math.min(this.fileSize, before + MAX_BLOCK_HEADER_SIZE);
     this.scanBuf ??= Buffer.allocUnsafeSlow(SCAN_WINDOW + MAX_BLOCK_HEADER_SIZE);
     const buf = this.scanBuf;
     let pos = from;
@@ -450,7 +589,7 @@ export class TraceReader {
       const n = this.src.readAt(pos, Math.min(buf.length, size - pos), buf);
       const atEof = pos + n >= size;
       const r = scanForBlockHeader(buf, 0, n, atEof);
-      if (r.state === 'found') return pos + r.index;
+      if (r.state === 'found') return pos + r.index < before ? pos + r.index : -1;
       if (atEof && r.state === 'none') return -1;
       pos += Math.max(1, r.index);
     }
@@ -464,9 +603,26 @@ export class TraceReader {
   }
 }
 
+/** Why a META or MCPY payload that passed its checksum still gives no metadata. */
+class MetaFault extends Error {
+  constructor(readonly stage: 'damaged' | 'unreadable', message: string) {
+    super(message);
+  }
+}
+
 function blockName(h: BlockHeader, pos: number): string {
-  const what = h.tag === TAG_CHUNK ? 'chunk' : h.tag === TAG_TRAILER ? 'trailer' : h.tag === TAG_META ? 'metadata block' : `block ${JSON.stringify(h.tag)}`;
-  return `${what} seq ${h.seq} at offset ${pos}`;
+  return `${tagName(h.tag)} seq ${h.seq} at offset ${pos}`;
+}
+
+/** How messages name a block of this tag. */
+export function tagName(tag: string): string {
+  switch (tag) {
+    case TAG_CHUNK: return 'chunk';
+    case TAG_TRAILER: return 'trailer';
+    case TAG_META: return 'metadata block';
+    case TAG_META_COPY: return 'metadata copy';
+    default: return `block ${JSON.stringify(tag)}`;
+  }
 }
 
 /**

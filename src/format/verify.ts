@@ -6,10 +6,10 @@
 
 import * as fs from 'node:fs';
 import {createHash} from 'node:crypto';
-import {BLOCK_HEADER_SIZE, MAX_BLOCK_HEADER_SIZE, type ReaderLimits, TAG_CHUNK, TAG_TRAILER} from './constants';
+import {BLOCK_HEADER_SIZE, MAX_BLOCK_HEADER_SIZE, type ReaderLimits, TAG_TRAILER} from './constants';
 import {checkFrames} from './frames';
 import {type Problem, type ProblemKind, TraceFormatError} from './problems';
-import {type BlockInfo, TraceReader} from './reader';
+import {type BlockInfo, TraceReader, tagName} from './reader';
 
 /**
  * truncated: the file ends inside a block or the footer.
@@ -43,12 +43,15 @@ export interface VerifyReport {
   sha256: string;
   /** Hex SHA-256 of the header of the last complete block (the trailer's, in a finished file). */
   chain_head: string;
-  /** Format version from the file header, "1.0". */
+  /** Format version from the file header, e.g. "1.1" (a file written before the metadata copy: "1.0"). */
   version: string;
   intact: boolean;
   /** Blocks whose headers verified, META and TRLR included. */
   blocks: number;
-  /** Chunks whose payload and framing are sound (a chain problem does not exclude one), and their records. */
+  /**
+   * Chunks whose payload and framing are sound (a chain problem does not exclude one), and their
+   * records; a chunk cut by the file's end counts with the complete records recovered from it.
+   */
   chunks: number;
   records: number;
   /** A readable trailer followed by a valid footer. */
@@ -157,8 +160,7 @@ function toFinding(p: Problem): Finding {
 }
 
 function blockName(b: BlockInfo): string {
-  const what = b.tag === TAG_CHUNK ? 'chunk' : b.tag === TAG_TRAILER ? 'trailer' : b.tag === 'META' ? 'metadata block' : `block ${JSON.stringify(b.tag)}`;
-  return `${what} seq ${b.seq} at offset ${b.offset}`;
+  return `${tagName(b.tag)} seq ${b.seq} at offset ${b.offset}`;
 }
 
 function openForHash(path: string): number {

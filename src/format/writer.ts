@@ -1,4 +1,6 @@
-// TraceWriter: appends blocks to a new trace file, synchronously. The recorder
+// TraceWriter: appends blocks to a new trace file, synchronously. create()
+// writes the metadata twice (META and its copy MCPY, format 1.1) before it
+// returns, so every file with a chunk holds both, however it ends. The recorder
 // hands it batches of raw frames; each becomes one CHNK block (one zstd
 // frame, hashed and chained). Every block is written whole (one writev)
 // before the next starts, so a killed recorder leaves a file whose complete
@@ -8,7 +10,8 @@
 
 import * as fs from 'node:fs';
 import {
-  BLOCK_F_CRITICAL, BLOCK_F_KNOWN, BLOCK_F_ZSTD, DEFAULT_LIMITS, DEFAULT_ZSTD_LEVEL, HASH_SIZE, TAG_CHUNK, TAG_META, TAG_TRAILER,
+  BLOCK_F_CRITICAL, BLOCK_F_KNOWN, BLOCK_F_ZSTD, DEFAULT_LIMITS, DEFAULT_ZSTD_LEVEL, HASH_SIZE, TAG_CHUNK, TAG_META, TAG_META_COPY,
+  TAG_TRAILER,
 } from './constants';
 import {countFrames} from './frames';
 import {encodeDocument} from './meta';
@@ -85,8 +88,8 @@ export class TraceWriter {
   }
 
   /**
-   * Creates `path` with mode 0600 and writes the file header and the META
-   * block. Refuses to replace an existing file unless opts.force.
+   * Creates `path` with mode 0600 and writes the file header, the META block
+   * and its copy. Refuses to replace an existing file unless opts.force.
    */
   static create(path: string, meta: object, opts: WriterOptions = {}): TraceWriter {
     const level = opts.level ?? DEFAULT_ZSTD_LEVEL;
@@ -103,7 +106,10 @@ export class TraceWriter {
     const w = new TraceWriter(path, fd, zstd);
     try {
       w.write([encodeFileHeader()]);
-      w.writeBlock(TAG_META, BLOCK_F_ZSTD, zstd.compress(doc), doc.length, 0, 0n, 0n);
+      const stored = zstd.compress(doc);
+      w.writeBlock(TAG_META, BLOCK_F_ZSTD, stored, doc.length, 0, 0n, 0n);
+      // Right away, not after a chunk: a recorder killed before its first flush leaves both copies too.
+      w.writeBlock(TAG_META_COPY, BLOCK_F_ZSTD, stored, doc.length, 0, 0n, 0n);
     } catch (e) {
       // Without its metadata the file is useless, and it is ours (created exclusively): remove it.
       w.destroy();

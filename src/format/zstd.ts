@@ -3,7 +3,9 @@
 // single-pass into a buffer of exactly raw_size bytes. Single-pass
 // decompression writes straight into that buffer (no window allocation), so
 // a frame that would expand past raw_size — a decompression bomb — stops
-// with "Destination buffer is too small" after at most raw_size bytes.
+// with "Destination buffer is too small" after at most raw_size bytes. Only a
+// frame cut by the end of the file is streamed (decompressPrefix), so that the
+// zstd blocks before the cut still come out.
 
 import * as zb from 'zstd-napi/binding';
 
@@ -50,6 +52,8 @@ export class PayloadCompressor {
 export class PayloadDecompressor {
   private static one: PayloadDecompressor | null = null;
   private readonly dctx = new zb.DCtx();
+  /** For cut frames only: streaming keeps state between calls, which the one-shot context must not carry. */
+  private stream: zb.DCtx | null = null;
 
   /** One for the whole process, as PayloadCompressor.shared(): decompressInto() is synchronous. */
   static shared(): PayloadDecompressor {
@@ -87,4 +91,51 @@ export class PayloadDecompressor {
     }
     if (n !== dst.length) throw new Error(`zstd frame expands to ${n} bytes, the block header says ${dst.length}`);
   }
+
+  /**
+   * Decompresses the start of a zstd frame whose end is missing (a file cut inside the
+   * block), into `dst`, as far as the bytes go; returns how many bytes came out. zstd emits
+   * whole blocks of its own, so the output ends where the last complete zstd block did.
+   * Never throws: damaged bytes end the output where the decoder stopped. The output is
+   * bounded by dst.length however far the frame claims to expand, and the window zstd may
+   * allocate by what dst could hold, so a hostile frame header costs no more memory.
+   */
+  decompressPrefix(src: Buffer, dst: Buffer): number {
+    if (src.length < 4 || src.readUInt32LE(0) !== ZSTD_MAGIC || dst.length === 0) return 0;
+    const d = (this.stream ??= new zb.DCtx());
+    let produced = 0;
+    let consumed = 0;
+    try {
+      d.reset(zb.ResetDirective.sessionAndParameters);
+      d.setParameter(zb.DParameter.windowLogMax, windowLogFor(dst.length));
+      // Small input slices: an error in a call loses that call's output, so lose little.
+      while (consumed < src.length && produced < dst.length) {
+        const [, out, used] = d.decompressStream(dst.subarray(produced), src.subarray(consumed, consumed + PREFIX_SLICE));
+        produced += out;
+        consumed += used;
+        if (out === 0 && used === 0) break;
+      }
+      // Input all taken: zstd may still hold decoded bytes it has not flushed to dst.
+      for (;;) {
+        if (produced >= dst.length) break;
+        const [, out] = d.decompressStream(dst.subarray(produced), EMPTY);
+        if (out === 0) break;
+        produced += out;
+      }
+    } catch {
+      // what came out before the damage stays
+    }
+    return produced;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+/** Input bytes per decompressStream call in decompressPrefix. */
+const PREFIX_SLICE = 16 * 1024;
+
+/** The smallest zstd window log (10..31) that a frame decompressing to `bytes` needs at most. */
+function windowLogFor(bytes: number): number {
+  let log = 10;
+  while (log < 31 && 2 ** log < bytes) log++;
+  return log;
 }

@@ -2,8 +2,9 @@
 // trace file as a clean one. The metadata is kept, with a `recovered_from` note naming
 // the source, its SHA-256 and every finding of verify; each intact chunk is copied with its
 // stored payload byte for byte (only seq and prev_hash are new, so the chain is whole
-// again); a chunk whose framing broke keeps the records before the break; and a trailer
-// is rebuilt from the records that survived. Offline-safe: format and decode only.
+// again); a chunk whose framing broke, or that the end of the file cut, keeps the records
+// before the break; and a trailer is rebuilt from the records that survived. The writer
+// stores the metadata twice again, from whichever copy of the source was intact. Offline-safe: format and decode only.
 
 import * as path from 'node:path';
 import {Decoder, type DecodeMeta} from '../decode';
@@ -110,6 +111,8 @@ export function recoverFile(input: string, output: string, opts: RecoverOptions 
     let copied = 0;
     let reframed = 0;
     let dropped = 0;
+    /** Chunks cut by the end of the file: their loss is counted here, not from the finding. */
+    const cutSeqs = new Set<number>();
     const cursor = new FrameCursor();
     for (const c of reader.chunks()) {
       cursor.reset(c.data);
@@ -120,7 +123,13 @@ export function recoverFile(input: string, output: string, opts: RecoverOptions 
         good = cursor.offset + cursor.length;
         if (decoder) count(decoder, cursor.buf, cursor.offset, cursor.length);
       }
-      if (framesProblem(c, frames, cursor.error) === null) {
+      if (c.cut) {
+        // The partial payload is no block to copy: its complete records get a chunk of their own.
+        cutSeqs.add(c.seq);
+        dropped += Math.max(0, c.cut.declared - frames);
+        writer.writeChunk(c.data.subarray(0, good), {records: frames, firstTs: c.firstTs, lastTs: c.lastTs});
+        reframed++;
+      } else if (framesProblem(c, frames, cursor.error) === null) {
         writer.copyChunk({payload: c.stored, flags: c.flags, rawSize: c.data.length, records: c.records, firstTs: c.firstTs, lastTs: c.lastTs});
         copied++;
       } else {
@@ -166,7 +175,7 @@ export function recoverFile(input: string, output: string, opts: RecoverOptions 
       records: kept.records,
       copied,
       reframed,
-      records_dropped: dropped + droppedBySkip(findings),
+      records_dropped: dropped + droppedBySkip(findings, cutSeqs),
       trailer: original ? 'original' : 'rebuilt',
       chain_head: writer.chainHead,
       bytes: stats.bytes,
@@ -180,11 +189,11 @@ export function recoverFile(input: string, output: string, opts: RecoverOptions 
   }
 }
 
-/** Records of chunks the reader skipped, as their verified headers state them. */
-function droppedBySkip(findings: Finding[]): number {
+/** Records of chunks the reader skipped, as their verified headers state them (`cut`: chunks already counted). */
+function droppedBySkip(findings: Finding[], cut: Set<number>): number {
   let n = 0;
   for (const f of findings) {
-    if (f.records === null) continue;
+    if (f.records === null || (f.problem === 'truncated' && f.seq !== null && cut.has(f.seq))) continue;
     if (f.problem === 'checksum' || f.problem === 'decompress' || f.problem === 'truncated' || f.kind === 'reordered') n += f.records;
   }
   return n;
