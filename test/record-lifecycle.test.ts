@@ -134,7 +134,7 @@ kernelTest(t, 'kernel: record stops cleanly and leaves nothing loaded', async (t
     t.equal(r1.status, 1);
     t.equal(r1.stderr, 'exectrace record: output directory /nonexistent-dir is not writable (or does not exist)\n');
     const r2 = cli(['record', '-o', path.join(dir, 'y.bin'), '--', 'no-such-command-xyz']);
-    t.equal(r2.status, 1);
+    t.equal(r2.status, 127, 'as a shell says it');
     t.equal(r2.stderr, 'exectrace record: command not found: no-such-command-xyz\n');
     const r3 = cli(['record', '-o', path.join(dir, 'z.bin'), '--ring-size', '3M']);
     t.equal(r3.status, 2);

@@ -20,7 +20,7 @@ import {describeFilters, filterMapSizes, filterMeta, filterRodata, FilterOptions
 
 export const PACKAGE_ROOT = packageRoot();
 export const DEFAULT_OBJECT = path.join(PACKAGE_ROOT, 'bpf', 'exectrace.bpf.o');
-const FORMAT_VERSION = '1.0';
+const FORMAT_VERSION = '1.1';
 
 export interface RecordOptions {
   /** The trace file; without it nothing is written (live mode only). */
