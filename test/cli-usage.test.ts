@@ -1,0 +1,69 @@
+// The command line as people expect it from the tools they know (issue 11): -h and
+// `help COMMAND`, "did you mean" for a mistyped command, bad values that say why, and
+// usage errors with exit status 2. Runs the built CLI (dist/) on the committed fixtures.
+
+import t from 'tap';
+import * as path from 'node:path';
+import {spawn} from 'node:child_process';
+
+const ROOT = path.resolve(__dirname, '..');
+const BIN = path.join(ROOT, 'bin', 'exectrace');
+const EXEC = 'fixtures/exec-scenarios.bin';
+
+export interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [BIN, ...args], {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, ...env}});
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (status) => resolve({status, stdout, stderr}));
+  });
+}
+
+/** A usage error: one line on stderr, nothing on stdout, status 2. */
+function usage(t: Tap.Test, r: Run, want: RegExp): void {
+  t.equal(r.status, 2, 'exit status 2');
+  t.equal(r.stdout, '', 'nothing on stdout');
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  t.equal(lines.length, 1, `one line: ${r.stderr}`);
+  t.match(lines[0] ?? '', want);
+  t.notMatch(r.stderr, /\bat .*\.js:\d+/, 'no stack trace');
+}
+
+t.test('-h is --help, for every command and at the top', async (t) => {
+  for (const cmd of ['decode', 'filter', 'stats', 'verify', 'recover', 'record']) {
+    const long = await cli([cmd, '--help']);
+    const short = await cli([cmd, '-h']);
+    t.equal(short.status, 0, `${cmd} -h succeeds`);
+    t.equal(short.stdout, long.stdout, `${cmd} -h prints what --help prints`);
+    t.match(short.stdout, new RegExp(`\\$ exectrace ${cmd}`));
+  }
+  const top = await cli(['-h']);
+  t.equal(top.status, 0);
+  t.equal(top.stdout, (await cli(['--help'])).stdout);
+});
+
+t.test('help COMMAND', async (t) => {
+  const r = await cli(['help', 'decode']);
+  t.equal(r.status, 0);
+  t.equal(r.stdout, (await cli(['decode', '--help'])).stdout, 'the same as decode --help');
+  const top = await cli(['help']);
+  t.equal(top.status, 0);
+  t.match(top.stdout, /COMMANDS[\s\S]*decode/);
+  usage(t, await cli(['help', 'decdoe']), /^exectrace: unknown command 'decdoe': did you mean decode\?$/);
+});
+
+t.test('a mistyped command: did you mean', async (t) => {
+  usage(t, await cli(['decod', EXEC]), /^exectrace: unknown command 'decod': did you mean decode\?$/);
+  usage(t, await cli(['stast']), /did you mean stats\?$/);
+  usage(t, await cli(['fliter', '--json', EXEC]), /did you mean filter\?$/);
+  usage(t, await cli(['frobnicate']), /^exectrace: unknown command 'frobnicate' \(commands: decode, filter, .*\)$/);
+});
