@@ -67,3 +67,33 @@ t.test('a mistyped command: did you mean', async (t) => {
   usage(t, await cli(['fliter', '--json', EXEC]), /did you mean filter\?$/);
   usage(t, await cli(['frobnicate']), /^exectrace: unknown command 'frobnicate' \(commands: decode, filter, .*\)$/);
 });
+
+t.test('a bad flag value says why, in one line, with status 2', async (t) => {
+  usage(t, await cli(['decode', '--pid', 'abc', EXEC]), /^exectrace decode: --pid: expected an integer, got "abc" \(see exectrace decode --help\)$/);
+  usage(t, await cli(['stats', '--tree', '-4', EXEC]), /^exectrace stats: --tree: expected an integer of at least 0, got "-4"/);
+  usage(t, await cli(['filter', '--json', '--pid', '1x', EXEC]), /^exectrace filter: --pid: expected an integer, got "1x"/);
+  usage(t, await cli(['decode', '--type', 'exce', EXEC]), /^exectrace decode: --type: expected one of exec, .*, got "exce"/);
+  usage(t, await cli(['decode', '--uid', 'no-such-user-here', EXEC]), /^exectrace decode: --uid: no user "no-such-user-here" in \/etc\/passwd: give a uid number or a user name/);
+  usage(t, await cli(['record', '--max-args', 'many']), /^exectrace record: --max-args: expected an integer, got "many"/);
+});
+
+t.test('usage errors exit 2 everywhere', async (t) => {
+  usage(t, await cli(['decode']), /^exectrace decode: missing argument FILE \(trace file written by `exectrace record`\)/);
+  usage(t, await cli(['stats', '--bogus', EXEC]), /^exectrace stats: unknown flag --bogus/);
+  usage(t, await cli(['verify', EXEC, 'extra']), /^exectrace verify: unexpected argument extra/);
+  usage(t, await cli(['decode', '--since', '25:00', EXEC]), /^exectrace decode: --since: 25:00 is not a valid time of day$/);
+  usage(t, await cli(['stats', '--where', 'pid ==', EXEC]), /^exectrace stats: --where: expected a value at column/);
+  usage(t, await cli(['filter', '--json', '--syscall', 'opneat', 'fixtures/syscalls-cat.bin']), /--syscall: "opneat" is not a syscall this file knows/);
+  usage(t, await cli(['filter', EXEC]), /give -o FILE/);
+});
+
+t.test('--uid takes a user name, as record --uid does', async (t) => {
+  // root is uid 0 wherever /etc/passwd exists; the fixture's processes ran as root.
+  for (const cmd of [['decode'], ['filter', '--json'], ['stats', '--json']]) {
+    const byName = await cli([...cmd, '--uid', 'root', EXEC]);
+    const byNumber = await cli([...cmd, '--uid', '0', EXEC]);
+    t.equal(byName.status, 0, `${cmd[0]} --uid root`);
+    t.equal(byName.stdout.replace(/--uid root/g, '--uid 0'), byNumber.stdout, `${cmd[0]}: --uid root is --uid 0`);
+    t.ok(byName.stdout.length > 0);
+  }
+});

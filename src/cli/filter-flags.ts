@@ -6,6 +6,7 @@ import {openTrace, printEvents, type OpenedTrace} from '../decode';
 import {compileFilter, EVENT_TYPES, type FilterSpec} from '../filter';
 import type {Problem} from '../format';
 import {Output} from '../util/output';
+import {resolveUid} from '../util/users';
 
 const GROUP = 'FILTER';
 
@@ -14,7 +15,10 @@ export const filterFlags = {
   comm: Flags.string({description: 'only events of tasks with this comm (repeatable)', multiple: true, multipleNonGreedy: true, helpGroup: GROUP}),
   type: Flags.string({description: 'only events of this type (repeatable)', multiple: true, multipleNonGreedy: true, options: [...EVENT_TYPES], helpGroup: GROUP}),
   syscall: Flags.string({description: 'only calls of this syscall (repeatable)', multiple: true, multipleNonGreedy: true, helpGroup: GROUP}),
-  uid: Flags.integer({description: 'only events of this user id (repeatable)', multiple: true, multipleNonGreedy: true, min: 0, helpGroup: GROUP}),
+  uid: Flags.custom<number>({
+    // A name, as record --uid takes one: looked up in this machine's /etc/passwd.
+    parse: async (input) => resolveUid(input),
+  })({description: 'only events of this real user id, a number or a user name (repeatable)', multiple: true, multipleNonGreedy: true, helpGroup: GROUP}),
   since: Flags.string({
     description: 'only events at or after this time: RFC 3339, a UTC time of day (10:42, 10:42:05.5), or a duration from the start (+30s, 1m30s)',
     helpGroup: GROUP,

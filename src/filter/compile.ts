@@ -1,5 +1,6 @@
 // Compiling the filter flags into one test over decoded events (see index.ts).
 
+import {UsageError} from '../util/errors';
 import type {Decoder, SnapshotProcess} from '../decode/events';
 import type {SyscallParts} from '../decode/syscalls';
 import {shellQuote} from '../decode/human';
@@ -133,7 +134,7 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
 
   if (spec.type?.length) {
     for (const t of spec.type) {
-      if (!(EVENT_TYPES as readonly string[]).includes(t)) throw new Error(`--type: unknown event type ${JSON.stringify(t)} (${EVENT_TYPES.join(', ')})`);
+      if (!(EVENT_TYPES as readonly string[]).includes(t)) throw new UsageError(`--type: unknown event type ${JSON.stringify(t)} (${EVENT_TYPES.join(', ')})`);
     }
     const set = new Set(spec.type);
     tests.push((e) => set.has(e.type as string));
@@ -143,7 +144,7 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
   if (spec.syscall?.length) {
     const known = syscallNames(ctx.meta.syscalls);
     for (const s of spec.syscall) {
-      if (known.size && !known.has(s)) throw new Error(`--syscall: ${JSON.stringify(s)} is not a syscall this file knows`);
+      if (known.size && !known.has(s)) throw new UsageError(`--syscall: ${JSON.stringify(s)} is not a syscall this file knows`);
     }
     const set = new Set(spec.syscall);
     tests.push((e) => e.type === 'syscall' && set.has(e.syscall as string));
@@ -166,7 +167,7 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
   }
   if (spec.since !== undefined || spec.until !== undefined) {
     const start = ctx.meta.clock?.start;
-    if (!start) throw new Error('--since/--until: the file has no clock to place times on');
+    if (!start) throw new UsageError('--since/--until: the file has no clock to place times on');
     const span = {
       startBootNs: BigInt(start.boot_ns),
       startRealNs: BigInt(start.realtime_ns),
@@ -183,7 +184,7 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
       window.until = until.time;
     }
     if (since && until && since.bootNs > until.bootNs) {
-      throw new Error(`--since ${spec.since} (${since.time}) is after --until ${spec.until} (${until.time})`);
+      throw new UsageError(`--since ${spec.since} (${since.time}) is after --until ${spec.until} (${until.time})`);
     }
     const lo = since?.bootNs;
     const hi = until?.bootNs;

@@ -22,7 +22,9 @@
 // or array. A mistake is one line naming the column: `--where: expected a value at
 // column 9: type == and`.
 
-export class WhereError extends Error {}
+import {UsageError} from '../util/errors';
+
+export class WhereError extends UsageError {}
 
 type TokKind = 'name' | 'str' | 'num' | 'regex' | 'op' | '(' | ')' | ',' | '.' | '[' | ']' | 'end';
 

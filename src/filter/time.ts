@@ -7,6 +7,7 @@
 // nearest to it when no day does; the first such day when the recording spans several. So
 // `--since 00:05` in a recording from 23:50 to 00:10 means the 00:05 after midnight.
 
+import {UsageError} from '../util/errors';
 import {peekTrailer} from '../format';
 
 const NS = 1_000_000_000n;
@@ -34,7 +35,7 @@ const EXAMPLES = 'examples: 2026-11-23T10:42:00Z, 10:42, 10:42:05.25, +30s, 1m30
 export function parseTimeBound(s: string, flag: string, span: Span): TimeBound {
   const text = s.trim();
   const wall = durationFromStart(text, span) ?? timeOfDay(text, span, flag) ?? rfc3339(text, flag);
-  if (wall === null) throw new Error(`--${flag}: cannot read time ${JSON.stringify(s)} (${EXAMPLES})`);
+  if (wall === null) throw new UsageError(`--${flag}: cannot read time ${JSON.stringify(s)} (${EXAMPLES})`);
   const boot = span.startBootNs + (wall - span.startRealNs);
   return {bootNs: boot >= -MAX_SAFE && boot <= MAX_SAFE ? Number(boot) : boot, time: formatWall(wall)};
 }
@@ -80,13 +81,13 @@ function rfc3339(text: string, flag: string): bigint | null {
   const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d));
   const date = new Date(ms);
   if (Number(mo) < 1 || Number(mo) > 12 || date.getUTCDate() !== Number(d)) {
-    throw new Error(`--${flag}: ${text} is not a valid date`);
+    throw new UsageError(`--${flag}: ${text} is not a valid date`);
   }
   let ns = BigInt(ms) * 1_000_000n + (hh === undefined ? 0n : clockNs(hh, mm, ss, frac, flag, text));
   if (zone && zone !== 'Z' && zone !== 'z') {
     const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone) as RegExpExecArray;
     const off = (BigInt(Number(z[2])) * 60n + BigInt(Number(z[3]))) * 60n * NS;
-    if (Number(z[2]) > 23 || Number(z[3]) > 59) throw new Error(`--${flag}: bad time zone offset in ${text}`);
+    if (Number(z[2]) > 23 || Number(z[3]) > 59) throw new UsageError(`--${flag}: bad time zone offset in ${text}`);
     ns += z[1] === '+' ? -off : off;
   }
   return ns;
@@ -96,7 +97,7 @@ function clockNs(hh: string, mm: string, ss: string | undefined, frac: string | 
   const h = Number(hh);
   const mi = Number(mm);
   const s = Number(ss ?? 0);
-  if (h > 23 || mi > 59 || s > 60) throw new Error(`--${flag}: ${text} is not a valid time of day`);
+  if (h > 23 || mi > 59 || s > 60) throw new UsageError(`--${flag}: ${text} is not a valid time of day`);
   const f = frac ? BigInt(frac.padEnd(9, '0')) : 0n;
   return (BigInt(h) * 3600n + BigInt(mi) * 60n + BigInt(s)) * NS + f;
 }
