@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
-import {filterFlags, filterSpec, printMatching} from '../src/cli/filter-flags';
+import {filterFlags, filterSpec, printMatching, zoneOf} from '../src/cli/filter-flags';
 import {Problem} from '../src/format';
 
 export default class Decode extends BaseCommand {
@@ -30,7 +30,7 @@ damaged or cut short, so scripts can tell.`;
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Decode);
     const problems: Problem[] = [];
-    const t = await printMatching(args.file, filterSpec(flags), {json: flags.json, processes: flags.processes}, (p) => {
+    const t = await printMatching(args.file, filterSpec(flags), {json: flags.json, processes: flags.processes, zone: zoneOf(flags)}, (p) => {
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
     }, (w) => this.warnLine(w));

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
-import {filterFlags, filterSpec} from '../src/cli/filter-flags';
+import {filterFlags, filterSpec, zoneOf} from '../src/cli/filter-flags';
 import {openTrace} from '../src/decode';
 import {compileFilter, describeSpec, EventFilter, selectTrace} from '../src/filter';
 import {Problem} from '../src/format';
@@ -41,7 +41,7 @@ left out on purpose, never counted as lost). Works offline, without root.`;
     let filter: EventFilter | null = null;
     let records: Record<string, number>;
     try {
-      filter = compileFilter(filterSpec(flags), {path: args.file, decoder: t.decoder, meta: t.reader.meta as never});
+      filter = compileFilter(filterSpec(flags), {path: args.file, decoder: t.decoder, zone: zoneOf(flags), meta: t.reader.meta as never});
       if (filter.active) {
         // RECORDED then counts the records behind the matching events, as `filter -o` would keep them.
         const kept: number[] = [];
@@ -72,7 +72,7 @@ left out on purpose, never counted as lost). Works offline, without root.`;
       ? {file: String(note.source?.file ?? '?'), filter: describeSpec((note.applied ?? {}) as never)}
       : null;
     const extra = {file: args.file, problems: problems.map((p) => p.message)};
-    process.stdout.write(flags.json ? toJson({...extra, ...report}) + '\n' : formatStats(report) + '\n');
+    process.stdout.write(flags.json ? toJson({...extra, ...report}) + '\n' : formatStats(report, zoneOf(flags)) + '\n');
     if (!t.reader.complete && !problems.some((p) => p.kind === 'truncated')) {
       this.warnLine(`${args.file}: no trailer: the recording did not end cleanly (Sent is unknown; Lost comes from the stream's lost records)`);
     }

@@ -2,34 +2,13 @@
 // `help COMMAND`, "did you mean" for a mistyped command, bad values that say why, and
 // usage errors with exit status 2. Runs the built CLI (dist/) on the committed fixtures.
 
-import t from 'tap';
-import * as path from 'node:path';
-import {spawn} from 'node:child_process';
+import t, {type Test} from 'tap';
+import {cli, type Run} from './lib/cli';
 
-const ROOT = path.resolve(__dirname, '..');
-const BIN = path.join(ROOT, 'bin', 'exectrace');
 const EXEC = 'fixtures/exec-scenarios.bin';
 
-export interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, ...env}});
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (status) => resolve({status, stdout, stderr}));
-  });
-}
-
 /** A usage error: one line on stderr, nothing on stdout, status 2. */
-function usage(t: Tap.Test, r: Run, want: RegExp): void {
+function usage(t: Test, r: Run, want: RegExp): void {
   t.equal(r.status, 2, 'exit status 2');
   t.equal(r.stdout, '', 'nothing on stdout');
   const lines = r.stderr.split('\n').filter((l) => l !== '');

@@ -110,9 +110,9 @@ t.test('--where: one-line errors that point at the column', async (t) => {
   for (const [w, msg] of cases) t.throws(() => compileWhere(w, ctx), {message: msg}, w);
   t.throws(() => compileWhere('('.repeat(100) + 'pid' + ')'.repeat(100)), {message: /nesting deeper than 64 at column 65/});
 
-  // Through the CLI: one line on stderr, exit status 1, nothing on stdout.
+  // Through the CLI: one line on stderr, exit status 2 (bad usage), nothing on stdout.
   const r = run(['decode', EXECS, '--where', 'type == "exec" and argv =~ /x']);
-  t.equal(r.status, 1);
+  t.equal(r.status, 2);
   t.equal(r.stdout, '');
   t.equal(r.stderr, 'exectrace decode: --where: unterminated regex at column 28: type == "exec" and argv =~ /x\n');
 });

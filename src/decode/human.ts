@@ -4,7 +4,7 @@
 
 import {signalName} from '../util/errno';
 import {Output} from '../util/output';
-import {formatDuration, WallClock} from '../util/time';
+import {defaultHumanTime, formatDuration, HumanTime, WallClock} from '../util/time';
 import {ArgStyle, argStyle, formatAddr, formatStyled, RETURNS_ADDR} from './constants';
 import {TraceEvent} from './events';
 import {ArgInfo, SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
@@ -48,8 +48,9 @@ function who(e: TraceEvent): string {
   return `[${e.pid} ppid=${e.ppid} uid=${e.uid} comm=${JSON.stringify(e.comm ?? '')}]`;
 }
 
-export function humanLine(e: TraceEvent, clock: WallClock, ctx?: HumanContext): string {
-  const t = typeof e.ts_ns === 'number' ? clock.timeOfDay(e.ts_ns) : '';
+/** One event as a line; `times` says in which zone, and whether with the date (the local zone, by default). */
+export function humanLine(e: TraceEvent, clock: WallClock, ctx?: HumanContext, times: HumanTime = defaultHumanTime(clock)): string {
+  const t = typeof e.ts_ns === 'number' ? times.format(e.ts_ns) : '';
   if (e.type === 'syscall') return `${t} ${syscallLine(e as unknown as SyscallView, ctx)}`;
   const head = `${t} ${e.type.padEnd(11)}`;
   switch (e.type) {
@@ -304,14 +305,18 @@ export class HumanEventWriter implements SyscallSink {
   private readonly threads = new Map<number, Who>();
   private who: Who | null = null;
   private sec = NaN;
-  /** `17:50:56.` for the second `sec`. */
+  /** `17:50:56.` (or with the date: HumanTime) for the second `sec`. */
   private secText: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly out: Output, private readonly clock: WallClock, private readonly ctx?: HumanContext) {}
+  private readonly times: HumanTime;
+
+  constructor(private readonly out: Output, private readonly clock: WallClock, private readonly ctx?: HumanContext, times?: HumanTime) {
+    this.times = times ?? defaultHumanTime(clock);
+  }
 
   /** Any event, through humanLine. */
   readonly event = (e: TraceEvent): void => {
-    this.out.line(humanLine(e, this.clock, this.ctx));
+    this.out.line(humanLine(e, this.clock, this.ctx, this.times));
   };
 
   syscall(p: SyscallParts): boolean {
@@ -322,13 +327,13 @@ export class HumanEventWriter implements SyscallSink {
     if (ns >= 0 && ns < 1e9 && Number.isInteger(ns)) {
       const sec = clock.secondsOf(ts);
       if (sec !== this.sec) {
-        this.secText = latin1(`${clock.secondPrefix(sec).slice(11)}.`);
+        this.secText = latin1(`${this.times.second(sec)}.`);
         this.sec = sec;
       }
       o.bytes(this.secText);
       o.padded(Math.floor(ns / 1000), 6);
     } else {
-      o.utf8(clock.timeOfDay(ts));
+      o.utf8(this.times.format(ts));
     }
     o.byte(0x20);
     let who = this.who;

@@ -1,6 +1,7 @@
 // Compiling the filter flags into one test over decoded events (see index.ts).
 
 import {UsageError} from '../util/errors';
+import type {Zone} from '../util/time';
 import type {Decoder, SnapshotProcess} from '../decode/events';
 import type {SyscallParts} from '../decode/syscalls';
 import {shellQuote} from '../decode/human';
@@ -30,6 +31,8 @@ export interface FilterContext {
   /** The file's path: the time of day is placed using the recording's end, from its trailer. */
   path?: string;
   decoder: Decoder;
+  /** The zone clock times given to --since/--until are in: the one human output shows (UTC by default here). */
+  zone?: Zone;
   meta: {
     clock?: {start?: {boot_ns: number | bigint; realtime_ns: number | bigint}};
     processes?: SnapshotProcess[];
@@ -176,11 +179,11 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
     let since: TimeBound | null = null;
     let until: TimeBound | null = null;
     if (spec.since !== undefined) {
-      since = parseTimeBound(spec.since, 'since', span);
+      since = parseTimeBound(spec.since, 'since', span, ctx.zone);
       window.since = since.time;
     }
     if (spec.until !== undefined) {
-      until = parseTimeBound(spec.until, 'until', span);
+      until = parseTimeBound(spec.until, 'until', span, ctx.zone);
       window.until = until.time;
     }
     if (since && until && since.bootNs > until.bootNs) {

@@ -9,6 +9,7 @@
 // is copied as stored (no recompression). Memory: the output buffer, one input chunk, and
 // the selector's per-thread state.
 
+import type {Zone} from '../util/time';
 import * as path from 'node:path';
 import {Decoder, type DecodeMeta, type TraceEvent} from '../decode/events';
 import {
@@ -33,6 +34,8 @@ export interface FilterFileOptions {
   /** Show the processes alive at start that match (default); false: none. */
   processes?: boolean;
   onProblem?: (p: Problem) => void;
+  /** The zone of clock times given to --since/--until (UTC when not said). */
+  zone?: Zone;
 }
 
 export interface FilterFileReport {
@@ -86,7 +89,7 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
   let writer: TraceWriter | undefined;
   try {
     const decoder = new Decoder(reader.meta as unknown as DecodeMeta);
-    const filter: EventFilter = compileFilter(spec, {path: input, decoder, meta: reader.meta as never});
+    const filter: EventFilter = compileFilter(spec, {path: input, decoder, zone: opts.zone, meta: reader.meta as never});
     // The events are only tested here, never shown: their time strings are made only
     // when the filter reads them.
     decoder.times = filter.reads('time');

@@ -6,7 +6,7 @@
 import {forEachEvent, type OpenedTrace} from '../decode';
 import {TraceEvent} from '../decode/events';
 import type {SyscallParts, SyscallSink} from '../decode/syscalls';
-import type {WallClock} from '../util/time';
+import {wallSecond, zoneName, type WallClock, type Zone} from '../util/time';
 
 export interface TypeRow {
   event: string;
@@ -258,10 +258,30 @@ function pad(s: string | number, n: number, right = false): string {
 
 const SYSCALL_TYPES = new Set(['sys_enter', 'sys_exit', 'task']);
 
-export function formatStats(r: StatsReport): string {
+/**
+ * `2026-11-23 19:12:22.955256 → 19:12:23.707181 CET` from the report's RFC 3339 times: in the
+ * zone human output uses, the end's date only when it is another day.
+ */
+function spanText(start: string, end: string, zone: Zone): string {
+  const parse = (s: string) => {
+    const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$/.exec(s);
+    const ms = m ? Date.parse(`${m[1]}Z`) : NaN;
+    return Number.isNaN(ms) ? null : {sec: ms / 1000, micros: (m?.[2] ?? '').padEnd(6, '0').slice(0, 6)};
+  };
+  const a = parse(start);
+  const b = parse(end);
+  if (a === null || b === null) return `${start} → ${end}`;
+  const from = wallSecond(a.sec, zone);
+  const to = wallSecond(b.sec, zone);
+  const toText = to.slice(0, 10) === from.slice(0, 10) ? to.slice(11) : to;
+  return `${from}.${a.micros} → ${toText}.${b.micros} ${zoneName(a.sec, zone)}`;
+}
+
+/** The report for people; `zone` is the one times are shown in (UTC unless told). */
+export function formatStats(r: StatsReport, zone: Zone = 'utc'): string {
   const out: string[] = [];
   const secs = r.duration_ns !== null ? (r.duration_ns / 1e9).toFixed(3) + ' s' : 'unknown';
-  out.push(`duration   ${secs}${r.start ? `  (${r.start} → ${r.end})` : ''}`);
+  out.push(`duration   ${secs}${r.start && r.end ? `  (${spanText(r.start, r.end, zone)})` : ''}`);
   out.push(`events     ${r.records}${r.rate_per_s !== null ? `  (${r.rate_per_s.toFixed(1)}/s)` : ''}; ${r.processes_at_start} process${r.processes_at_start === 1 ? '' : 'es'} alive at start`);
   if (r.filtered_from) {
     out.push(`filtered   from ${r.filtered_from.file} by ${r.filtered_from.filter || '(no filter)'}: RECORDED is what this file kept; SENT and LOST are the recording's`);
