@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {filterFlags, filterSpec, printMatching, zoneOf} from '../src/cli/filter-flags';
-import {filterFile} from '../src/filter';
+import {compileFilter, EventFilter, explainEmpty, filterFile, summarize} from '../src/filter';
+import {openTrace} from '../src/decode';
 import {Problem} from '../src/format';
 
 export default class Filter extends BaseCommand {
@@ -57,6 +58,17 @@ A time of day (and an RFC 3339 time without an offset) is in the local time zone
     }
     const r = filterFile(args.file, flags.output, spec, {force: flags.force, processes: flags.processes, onProblem, zone: zoneOf(flags)});
     for (const w of r.warnings) this.warnLine(w);
+    if (r.events - r.lost_markers + r.processes === 0) {
+      // The spec is compiled once more for the explanation: the filter itself lived in filterFile.
+      const t = openTrace(args.file);
+      let f: EventFilter;
+      try {
+        f = compileFilter(spec, {path: args.file, decoder: t.decoder, zone: zoneOf(flags), meta: t.reader.meta as never});
+      } finally {
+        t.reader.close();
+      }
+      if (f.active) for (const w of explainEmpty(f, summarize(args.file, flags.processes), zoneOf(flags))) this.warnLine(w);
+    }
     const byType = Object.entries(r.kept).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
     const context = r.context ? `, plus ${r.context} context record${r.context === 1 ? '' : 's'} (execs and forks they rely on)` : '';
     const dropped = r.undecodable ? `; ${r.undecodable} undecodable record${r.undecodable === 1 ? '' : 's'} dropped` : '';

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {filterFlags, filterSpec, zoneOf} from '../src/cli/filter-flags';
 import {openTrace} from '../src/decode';
-import {compileFilter, describeSpec, EventFilter, selectTrace} from '../src/filter';
+import {compileFilter, describeSpec, EventFilter, explainEmpty, selectTrace, summarize} from '../src/filter';
 import {Problem} from '../src/format';
 import {collectStats, formatStats, StatsCollector, StatsTrailer} from '../src/stats';
 import {toJson} from '../src/util/json';
@@ -40,12 +40,16 @@ left out on purpose, never counted as lost). Works offline, without root.`;
     const stats = new StatsCollector(t.decoder.eventNames, t.decoder.clock);
     let filter: EventFilter | null = null;
     let records: Record<string, number>;
+    let matched = 0;
     try {
       filter = compileFilter(filterSpec(flags), {path: args.file, decoder: t.decoder, zone: zoneOf(flags), meta: t.reader.meta as never});
       if (filter.active) {
         // RECORDED then counts the records behind the matching events, as `filter -o` would keep them.
         const kept: number[] = [];
-        selectTrace(t, filter.test, {event: (e) => stats.add(e), record: (_b, _o, _n, type, _ts, context) => {
+        selectTrace(t, filter.test, {event: (e) => {
+          if (e.type !== 'lost') matched++;
+          stats.add(e);
+        }, record: (_b, _o, _n, type, _ts, context) => {
           if (!context) kept[type] = (kept[type] ?? 0) + 1;
         }});
         records = Object.fromEntries(t.decoder.eventNames.map((name, id) => [name, kept[id] ?? 0]).filter(([name]) => name));
@@ -57,6 +61,9 @@ left out on purpose, never counted as lost). Works offline, without root.`;
       t.reader.close();
     }
     for (const w of filter.warnings()) this.warnLine(w);
+    if (filter.active && matched === 0) {
+      for (const w of explainEmpty(filter, summarize(args.file, true), zoneOf(flags))) this.warnLine(w);
+    }
     const trailer = t.reader.trailer as (StatsTrailer & {clock_end?: {boot_ns: number | bigint}}) | null;
     const meta = t.reader.meta as {clock?: {start?: {boot_ns: number | bigint}}};
     let span = null;

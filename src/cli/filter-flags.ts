@@ -3,7 +3,7 @@
 
 import {Flags} from '@oclif/core';
 import {openTrace, printEvents, type OpenedTrace} from '../decode';
-import {compileFilter, EVENT_TYPES, recordingEnd, type FilterSpec} from '../filter';
+import {compileFilter, EVENT_TYPES, explainEmpty, recordingEnd, summarize, type EventFilter, type FilterSpec} from '../filter';
 import type {Problem} from '../format';
 import {Output} from '../util/output';
 import {HumanTime, type Zone} from '../util/time';
@@ -60,23 +60,33 @@ export function humanTimes(t: OpenedTrace, file: string, zone: Zone): HumanTime 
 
 /**
  * The events of `file` that `spec` keeps, printed to stdout (NDJSON or human lines), then
- * the filter's warnings. Returns the trace, closed, for the command's own report
- * (reader.complete, decoder.counts).
+ * the filter's warnings, and why nothing matched when nothing did. Returns the trace,
+ * closed, for the command's own report (reader.complete, decoder.counts).
  */
 export async function printMatching(file: string, spec: FilterSpec, o: {json: boolean; processes: boolean; zone: Zone},
   onProblem: (p: Problem) => void, warn: (line: string) => void): Promise<OpenedTrace> {
   const t = openTrace(file, onProblem);
   const out = new Output();
   let warnings: string[];
+  let empty: EventFilter | null = null;
   try {
     const filter = compileFilter(spec, {path: file, decoder: t.decoder, zone: o.zone, meta: t.reader.meta as never});
     const times = o.json ? undefined : humanTimes(t, file, o.zone);
-    printEvents(t, {processes: o.processes, json: o.json, test: filter.active ? filter.test : null, testReadsTime: filter.reads('time'), times}, out);
+    // Lost markers pass every filter: they do not count as a match.
+    let matched = 0;
+    const test = (e: Record<string, unknown>) => {
+      const ok = filter.test(e);
+      if (ok && e.type !== 'lost') matched++;
+      return ok;
+    };
+    printEvents(t, {processes: o.processes, json: o.json, test: filter.active ? test : null, testReadsTime: filter.reads('time'), times}, out);
     warnings = filter.warnings();
+    if (filter.active && matched === 0) empty = filter;
   } finally {
     t.reader.close();
   }
   await out.end();
   for (const w of warnings) warn(w);
+  if (empty) for (const w of explainEmpty(empty, summarize(file, o.processes), o.zone)) warn(w);
   return t;
 }

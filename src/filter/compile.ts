@@ -54,6 +54,8 @@ export class EventFilter {
   readonly testSyscall: PartsTest | null;
   /** The time window as resolved (RFC 3339), when --since/--until were given. */
   readonly window: {since?: string; until?: string};
+  /** The same window on the boot clock that events' ts_ns are on. */
+  bounds: {since?: number | bigint; until?: number | bigint} = {};
   private readonly wheres: CompiledWhere[];
 
   constructor(readonly spec: FilterSpec, test: Test, window: {since?: string; until?: string}, wheres: CompiledWhere[],
@@ -130,6 +132,7 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
   // 'syscall', comm and the context keys from p.ctx.
   const partTests: PartsTest[] = [];
   const window: {since?: string; until?: string} = {};
+  const bounds: {since?: number | bigint; until?: number | bigint} = {};
 
   // --tree goes first: it must see every event to follow forks and exits.
   let tree: ProcessTree | null = null;
@@ -191,6 +194,8 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
     }
     const lo = since?.bootNs;
     const hi = until?.bootNs;
+    bounds.since = lo;
+    bounds.until = hi;
     // [since, until): ts_ns is a number, or a bigint past 2^53; both compare exactly with either.
     const inWindow = (ts: number) => (lo === undefined || ts >= lo) && (hi === undefined || ts < hi);
     tests.push((e) => inWindow(e.ts_ns as number));
@@ -215,7 +220,9 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
   } else {
     test = (e) => e.type === 'lost' || all(e);
   }
-  return new EventFilter(spec, test, window, wheres, testSyscall);
+  const f = new EventFilter(spec, test, window, wheres, testSyscall);
+  f.bounds = bounds;
+  return f;
 }
 
 function chain<T>(tests: ((x: T) => boolean)[]): (x: T) => boolean {

@@ -52,6 +52,8 @@ export interface FilterFileReport {
   context: number;
   /** Events that matched (lost markers included), and the processes alive at start shown. */
   events: number;
+  /** Of those events, the lost markers (which pass every filter). */
+  lost_markers: number;
   processes: number;
   /** Records that could not be decoded (unknown type, malformed), so could not match. */
   undecodable: number;
@@ -121,6 +123,7 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
     const context = new Map<number, number>();
     const lost = new Map<string, number>();
     let copied = 0;
+    let lostMarkers = 0;
     const flush = () => {
       if (out.count === 0) return;
       w.writeChunk(out.frames(), {records: out.count, firstTs: out.firstTs, lastTs: out.lastTs});
@@ -129,7 +132,9 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
     let chunkData: Buffer | null = null;
     const selector = new Selector(decoder, filter.test, {
       event: (e: TraceEvent) => {
-        if (e.type === 'lost' && typeof e.event === 'string') lost.set(e.event, (lost.get(e.event) ?? 0) + Number(e.count ?? 0));
+        if (e.type !== 'lost') return;
+        lostMarkers++;
+        if (typeof e.event === 'string') lost.set(e.event, (lost.get(e.event) ?? 0) + Number(e.count ?? 0));
       },
       record: (b, o, n, type, ts, ctx) => {
         const m = ctx ? context : kept;
@@ -213,7 +218,7 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
     return {
       input, output, input_sha256: sha256, filter: filter.describe(),
       records_in: counts.records, records_out: stats.records, kept: keptByName, context: counts.context,
-      events: counts.matched, processes: shown.length, undecodable: counts.unknown + counts.malformed,
+      events: counts.matched, lost_markers: lostMarkers, processes: shown.length, undecodable: counts.unknown + counts.malformed,
       chunks: stats.chunks, copied, bytes: stats.bytes, chain_head: w.chainHead,
       problems, source_trailer: source !== null, warnings: filter.warnings(),
     };
