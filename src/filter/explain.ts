@@ -109,5 +109,7 @@ export function explainEmpty(filter: EventFilter, s: FileSummary, zone: Zone): s
     else if (until !== undefined && until <= s.first) why.push(`${flag('until', spec.until)}: the recording spans ${span}`);
   }
   if (why.length) return why.map((w) => `no event matched: ${w}`);
+  // A --where field no event had (a typo, likely) is warned of already, and is the reason.
+  if (filter.warnings().length) return [];
   return [`no event matched ${filter.describe()}`];
 }

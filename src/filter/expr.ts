@@ -23,6 +23,7 @@
 // column 9: type == and`.
 
 import {UsageError} from '../util/errors';
+import {displayText, isRawText} from '../decode/text';
 
 export class WhereError extends UsageError {}
 
@@ -242,18 +243,23 @@ function bufferText(v: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** The string a value stands for in string comparisons and regex matches, or undefined. */
+/**
+ * The string a value stands for in string comparisons and regex matches, or undefined. A
+ * string that is not UTF-8 (RawText) stands for its display form, invalid bytes as \xNN.
+ */
 function asText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (Array.isArray(v)) {
     let s = '';
     for (let i = 0; i < v.length; i++) {
       const x = v[i];
-      if (typeof x !== 'string') return undefined;
-      s += i ? ' ' + x : x;
+      const t = typeof x === 'string' ? x : isRawText(x) ? displayText(x) : undefined;
+      if (t === undefined) return undefined;
+      s += i ? ' ' + t : t;
     }
     return s;
   }
+  if (isRawText(v)) return displayText(v);
   if (typeof v === 'object' && v !== null) return bufferText(v as Record<string, unknown>);
   return undefined;
 }

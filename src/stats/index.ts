@@ -6,6 +6,7 @@
 import {forEachEvent, type OpenedTrace} from '../decode';
 import {TraceEvent} from '../decode/events';
 import type {SyscallParts, SyscallSink} from '../decode/syscalls';
+import {displayText, type Text} from '../decode/text';
 import {wallSecond, zoneName, type WallClock, type Zone} from '../util/time';
 
 export interface TypeRow {
@@ -43,7 +44,7 @@ export interface StatsReport {
   rate_per_s: number | null;
   processes_at_start: number;
   types: TypeRow[];
-  top_executables: {filename: string; count: number}[];
+  top_executables: {filename: Text; count: number}[];
   failed_execs: {errno: string; count: number}[];
   exits: {total: number; nonzero: number; signaled: number};
   syscalls: SyscallRow[];
@@ -151,7 +152,8 @@ export class StatsCollector implements SyscallSink {
     this.see(e.ts_ns, e.time);
     switch (e.type) {
       case 'exec': {
-        const f = String(e.filename ?? '?');
+        // Keyed by the exact text (a RawText too, text.ts): JSON shows it as decode --json does.
+        const f = JSON.stringify(e.filename ?? '?');
         this.execs.set(f, (this.execs.get(f) ?? 0) + 1);
         break;
       }
@@ -213,7 +215,7 @@ export class StatsCollector implements SyscallSink {
       rate_per_s: duration && duration > 0 ? this.records / (duration / 1e9) : null,
       processes_at_start: this.processesAtStart,
       types,
-      top_executables: sorted(this.execs).slice(0, top).map(([filename, count]) => ({filename, count})),
+      top_executables: sorted(this.execs).slice(0, top).map(([filename, count]) => ({filename: JSON.parse(filename) as Text, count})),
       failed_execs: sorted(this.failed).map(([errno, count]) => ({errno, count})),
       exits: {total: this.exitTotal, nonzero: this.exitNonzero, signaled: this.exitSignaled},
       syscalls: this.syscallRows(trailer?.totals_sys ?? null),
@@ -309,7 +311,7 @@ export function formatStats(r: StatsReport, zone: Zone = 'utc'): string {
   if (r.top_executables.length) {
     out.push('');
     out.push(`${pad('EXECS', 8, true)}  EXECUTABLE`);
-    for (const x of r.top_executables) out.push(`${pad(x.count, 8, true)}  ${x.filename}`);
+    for (const x of r.top_executables) out.push(`${pad(x.count, 8, true)}  ${displayText(x.filename)}`);
   }
   return out.join('\n');
 }
