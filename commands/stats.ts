@@ -10,7 +10,9 @@ import {toJson} from '../src/util/json';
 export default class Stats extends BaseCommand {
   static override summary = 'Summarize a trace file: Sent/Recorded/Lost per event type and per syscall, time per syscall, top executables.';
   static override description = `Sent is what the kernel handed to the ring buffer, Recorded what the file holds, \
-Lost what the ring buffer refused (from the kernel's per-CPU counters). Per syscall, like strace -c: calls, \
+Lost what the ring buffer refused (from the kernel's per-CPU counters), per event type: the syscall row counts \
+calls (Sent and Lost: their exit records), and a note says which records (sys_exit, sys_enter, task) make \
+them up. Per syscall, like strace -c: calls, \
 errors, total and mean time, sorted by total time, with Sent/Lost (exit records) and Filtered (calls --comm \
 left out on purpose, never counted as lost). Works offline, without root.`;
 

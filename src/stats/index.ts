@@ -43,6 +43,9 @@ export interface StatsReport {
   records: number;
   rate_per_s: number | null;
   processes_at_start: number;
+  /** Per event type a user can filter by (--type): syscall calls are one `syscall` row. */
+  events: TypeRow[];
+  /** Per record type in the file (sys_enter, sys_exit and task records make up the syscall events). */
   types: TypeRow[];
   top_executables: {filename: Text; count: number}[];
   failed_execs: {errno: string; count: number}[];
@@ -200,6 +203,8 @@ export class StatsCollector implements SyscallSink {
         filtered: t && typeof t.filtered === 'number' ? t.filtered : null,
       });
     }
+    const syscalls = this.syscallRows(trailer?.totals_sys ?? null);
+    const events = eventRows(types, syscalls);
     const timeOf = (ts: number | bigint, time: string | null) => time ?? (this.clock as WallClock).rfc3339(ts);
     const span = clockEnd ?? (this.seen
       ? {start: this.firstTs, end: this.lastTs, startTime: timeOf(this.firstTs, this.firstTime), endTime: timeOf(this.lastTs, this.lastTime)}
@@ -214,11 +219,12 @@ export class StatsCollector implements SyscallSink {
       records: this.records,
       rate_per_s: duration && duration > 0 ? this.records / (duration / 1e9) : null,
       processes_at_start: this.processesAtStart,
+      events,
       types,
       top_executables: sorted(this.execs).slice(0, top).map(([filename, count]) => ({filename: JSON.parse(filename) as Text, count})),
       failed_execs: sorted(this.failed).map(([errno, count]) => ({errno, count})),
       exits: {total: this.exitTotal, nonzero: this.exitNonzero, signaled: this.exitSignaled},
-      syscalls: this.syscallRows(trailer?.totals_sys ?? null),
+      syscalls,
       complete: totals !== null,
     };
   }
@@ -260,6 +266,46 @@ function pad(s: string | number, n: number, right = false): string {
 
 const SYSCALL_TYPES = new Set(['sys_enter', 'sys_exit', 'task']);
 
+const active = (t: TypeRow | undefined) => !!t && !!(t.sent || t.recorded || t.lost || t.filtered);
+
+/**
+ * The rows of event types: the record types that are events as they are, and one
+ * `syscall` row for the calls, which the file holds as sys_exit records (with sys_enter
+ * records for inputs, task records for threads' context). Its Sent, Lost and Filtered are
+ * the sys_exit records' (one per call the kernel saw end); Recorded is the calls decoded,
+ * a call still in flight when recording stopped included.
+ */
+function eventRows(types: TypeRow[], syscalls: SyscallRow[]): TypeRow[] {
+  const rows = types.filter((t) => !SYSCALL_TYPES.has(t.event));
+  const exit = types.find((t) => t.event === 'sys_exit');
+  if (syscalls.length || types.some((t) => SYSCALL_TYPES.has(t.event) && active(t))) {
+    rows.push({
+      event: 'syscall',
+      sent: exit?.sent ?? null,
+      recorded: syscalls.reduce((a, r) => a + r.calls, 0),
+      lost: exit?.lost ?? 0,
+      filtered: exit?.filtered ?? null,
+    });
+  }
+  return rows;
+}
+
+/** The note under the EVENT table on the records behind the syscall row, or null without syscall records. */
+function recordsNote(r: StatsReport): string | null {
+  const row = r.events.find((t) => t.event === 'syscall');
+  if (!row) return null;
+  const get = (name: string) => r.types.find((t) => t.event === name);
+  const parts = [
+    `${get('sys_exit')?.recorded ?? 0} sys_exit`,
+    `${get('sys_enter')?.recorded ?? 0} sys_enter (inputs)`,
+    `${get('task')?.recorded ?? 0} task (thread context)`,
+  ];
+  const total = ['sys_exit', 'sys_enter', 'task'].reduce((a, n) => a + (get(n)?.recorded ?? 0), 0);
+  const lost = ['sys_enter', 'task'].filter((n) => get(n)?.lost).map((n) => `${get(n)?.lost} ${n}`);
+  return `records    ${row.recorded} syscall call${row.recorded === 1 ? '' : 's'} from ${total} records: ${parts.join(', ')}` +
+    `${lost.length ? `; also lost: ${lost.join(', ')}` : ''}`;
+}
+
 /**
  * `2026-11-23 19:12:22.955256 → 19:12:23.707181 CET` from the report's RFC 3339 times: in the
  * zone human output uses, the end's date only when it is another day.
@@ -291,16 +337,17 @@ export function formatStats(r: StatsReport, zone: Zone = 'utc'): string {
   if (r.filter) out.push(`filter     ${r.filter}: events and RECORDED count only what matches; SENT and LOST are the whole file's`);
   if (!r.complete) out.push('note       no trailer (recording did not end cleanly): Sent is unknown, Lost comes from the stream');
   out.push('');
-  // FILTERED only when a record-time filter left something out; the syscall machinery's
-  // record types only when a syscall recording used them.
-  const showFiltered = r.types.some((t) => t.filtered);
-  const quiet = (t: TypeRow) => SYSCALL_TYPES.has(t.event) && !t.sent && !t.recorded && !t.lost && !t.filtered;
+  // FILTERED only when a record-time filter left something out. The rows are event types
+  // (what --type names); the records behind the syscall row get a note of their own.
+  const rows = r.events ?? r.types;
+  const showFiltered = rows.some((t) => t.filtered);
   const filteredCell = (v: string | number) => (showFiltered ? pad(v, 10, true) : '');
   out.push(`${pad('EVENT', 14)}${pad('SENT', 10, true)}${pad('RECORDED', 10, true)}${pad('LOST', 10, true)}${filteredCell('FILTERED')}`);
-  for (const t of r.types) {
-    if (quiet(t)) continue;
+  for (const t of rows) {
     out.push(`${pad(t.event, 14)}${pad(t.sent ?? '-', 10, true)}${pad(t.recorded, 10, true)}${pad(t.lost, 10, true)}${filteredCell(t.filtered ?? '-')}`);
   }
+  const note = r.events ? recordsNote(r) : null;
+  if (note) out.push(note);
   if (r.syscalls.length) {
     out.push('');
     out.push(formatSyscalls(r.syscalls));
