@@ -7,7 +7,9 @@ export default class Decode extends BaseCommand {
   static override summary = 'Decode a trace file into human-readable lines or NDJSON (no root needed).';
   static override description = `Works offline, on any machine with Node: every record layout comes from the \
 file itself. Damaged chunks are reported on stderr and skipped; the exit status is 3 when the file was \
-damaged or cut short, so scripts can tell.`;
+damaged or cut short, so scripts can tell. Human lines show times in the local time zone (TZ), with the \
+date when the recording spans days; --utc shows UTC. JSON times are always UTC (RFC 3339). A string that is \
+not UTF-8 shows its other bytes as \\xNN, and is {"base64": ...} in JSON.`;
 
   static override examples = [
     '<%= config.bin %> decode trace.bin',

@@ -1,5 +1,4 @@
-import {Args} from '@oclif/core';
-import {loadHelpClass} from '@oclif/core';
+import {Args, loadHelpClass} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {unknownCommandLine} from '../src/cli/suggest';
 

@@ -16,6 +16,9 @@ import {TraceWriter} from '../src/format';
 import {formatStats, StatsCollector} from '../src/stats';
 import {toJson} from '../src/util/json';
 
+// Human lines show local time (TZ): the times pinned here are UTC.
+process.env.TZ = 'UTC';
+
 const ROOT = path.resolve(__dirname, '..');
 const STRUCTS = ['et_header', 'et_exec', 'et_fork', 'et_exit', 'et_lost', 'et_sys_enter', 'et_sys_exit', 'et_task_ctx'];
 
