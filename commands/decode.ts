@@ -9,7 +9,7 @@ export default class Decode extends BaseCommand {
 file itself. Damaged chunks are reported on stderr and skipped; the exit status is 3 when the file was \
 damaged or cut short, so scripts can tell. Human lines show times in the local time zone (TZ), with the \
 date when the recording spans days; --utc shows UTC. JSON times are always UTC (RFC 3339). A string that is \
-not UTF-8 shows its other bytes as \\xNN, and is {"base64": ...} in JSON.`;
+not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`;
 
   static override examples = [
     '<%= config.bin %> decode trace.bin',
