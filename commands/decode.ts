@@ -1,13 +1,15 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
-import {filterFlags, filterSpec, printMatching} from '../src/cli/filter-flags';
+import {filterFlags, filterSpec, printMatching, zoneOf} from '../src/cli/filter-flags';
 import {Problem} from '../src/format';
 
 export default class Decode extends BaseCommand {
   static override summary = 'Decode a trace file into human-readable lines or NDJSON (no root needed).';
   static override description = `Works offline, on any machine with Node: every record layout comes from the \
 file itself. Damaged chunks are reported on stderr and skipped; the exit status is 3 when the file was \
-damaged or cut short, so scripts can tell.`;
+damaged or cut short, so scripts can tell. Human lines show times in the local time zone (TZ), with the \
+date when the recording spans days; --utc shows UTC. JSON times are always UTC (RFC 3339). A string that is \
+not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`;
 
   static override examples = [
     '<%= config.bin %> decode trace.bin',
@@ -30,7 +32,7 @@ damaged or cut short, so scripts can tell.`;
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Decode);
     const problems: Problem[] = [];
-    const t = await printMatching(args.file, filterSpec(flags), {json: flags.json, processes: flags.processes}, (p) => {
+    const t = await printMatching(args.file, filterSpec(flags), {json: flags.json, processes: flags.processes, zone: zoneOf(flags)}, (p) => {
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
     }, (w) => this.warnLine(w));

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
-import {filterFlags, filterSpec, printMatching} from '../src/cli/filter-flags';
-import {filterFile} from '../src/filter';
+import {filterFlags, filterSpec, printMatching, zoneOf} from '../src/cli/filter-flags';
+import {compileFilter, EventFilter, explainEmpty, filterFile, summarize} from '../src/filter';
+import {openTrace} from '../src/decode';
 import {Problem} from '../src/format';
 
 export default class Filter extends BaseCommand {
@@ -18,7 +19,7 @@ args.filename, ns.pid, args.statbuf.st_size ...): == != < <= > >=, =~ /regex/fla
 as its words joined by spaces), in ("a", "b"), and, or, not, parentheses; "strings" with \\ escapes, numbers \
 (-1, 0x1f, 1.5), true, false, null. A missing field is null; values of different types are never equal. \
 Flags and --where expressions all have to hold; a flag given several times matches any of its values. \
-A time of day is in UTC, on the day that puts it within the recording.`;
+A time of day (and an RFC 3339 time without an offset) is in the local time zone, or UTC with --utc, on the day that puts it within the recording.`;
 
   static override examples = [
     '<%= config.bin %> filter t.bin --comm curl --since 10:42:00 --until 10:43:00 -o curl.bin',
@@ -47,7 +48,7 @@ A time of day is in UTC, on the day that puts it within the recording.`;
       this.warnLine(`${args.file}: ${p.message}`);
     };
     if (flags.json) {
-      const t = await printMatching(args.file, spec, {json: true, processes: flags.processes}, onProblem, (w) => this.warnLine(w));
+      const t = await printMatching(args.file, spec, {json: true, processes: flags.processes, zone: zoneOf(flags)}, onProblem, (w) => this.warnLine(w));
       if (problems.length || !t.reader.complete) process.exitCode = EXIT.damaged;
       return;
     }
@@ -55,8 +56,19 @@ A time of day is in UTC, on the day that puts it within the recording.`;
       this.warnLine('filter: give -o FILE to write the matching records to, or --json to print the matching events');
       process.exit(EXIT.usage);
     }
-    const r = filterFile(args.file, flags.output, spec, {force: flags.force, processes: flags.processes, onProblem});
+    const r = filterFile(args.file, flags.output, spec, {force: flags.force, processes: flags.processes, onProblem, zone: zoneOf(flags)});
     for (const w of r.warnings) this.warnLine(w);
+    if (r.events - r.lost_markers + r.processes === 0) {
+      // The spec is compiled once more for the explanation: the filter itself lived in filterFile.
+      const t = openTrace(args.file);
+      let f: EventFilter;
+      try {
+        f = compileFilter(spec, {path: args.file, decoder: t.decoder, zone: zoneOf(flags), meta: t.reader.meta as never});
+      } finally {
+        t.reader.close();
+      }
+      if (f.active) for (const w of explainEmpty(f, summarize(args.file, flags.processes), zoneOf(flags))) this.warnLine(w);
+    }
     const byType = Object.entries(r.kept).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
     const context = r.context ? `, plus ${r.context} context record${r.context === 1 ? '' : 's'} (execs and forks they rely on)` : '';
     const dropped = r.undecodable ? `; ${r.undecodable} undecodable record${r.undecodable === 1 ? '' : 's'} dropped` : '';

@@ -8,6 +8,8 @@ import {Decoder, DecodeMeta, humanLine, TraceEvent} from '../src/decode';
 import {DEFAULT_ZSTD_LEVEL, FrameCursor} from '../src/format';
 import {toJson} from '../src/util/json';
 import {Output} from '../src/util/output';
+import {splitNul} from '../src/util/bytes';
+import {HumanTime, type Zone} from '../src/util/time';
 
 export default class Record extends BaseCommand {
   static override summary = 'Record process activity system-wide into a trace file (needs root).';
@@ -46,6 +48,7 @@ What they leave out is counted as filtered, never as lost.`;
     output: Flags.string({char: 'o', description: 'trace file to write (required unless --stdout)'}),
     stdout: Flags.boolean({description: 'also decode live to stdout, as decode would (costs more CPU than recording alone)'}),
     json: Flags.boolean({description: 'with --stdout: NDJSON instead of human lines', dependsOn: ['stdout']}),
+    utc: Flags.boolean({description: 'with --stdout: human times in UTC, not the local time zone (TZ)', dependsOn: ['stdout']}),
     force: Flags.boolean({char: 'f', description: 'overwrite the output file if it exists'}),
     raw: Flags.boolean({description: 'write raw ring-buffer records, decoded later (the default; kept for scripts)', default: true, allowNo: false}),
     duration: Flags.string({char: 'd', description: 'stop after this long (500ms, 30s, 5m, 1h)'}),
@@ -105,7 +108,7 @@ What they leave out is counted as filtered, never as lost.`;
       bytes: flags.bytes,
       verbose: flags.verbose,
       log: (line) => process.stderr.write(`exectrace: ${line}\n`),
-      ...(flags.stdout ? live(flags.json, flags.output) : {}),
+      ...(flags.stdout ? live(flags.json, flags.output, flags.utc ? 'utc' : 'local') : {}),
     });
     if (flags.stdout) {
       liveEnd?.();
@@ -144,7 +147,8 @@ export function splitCommand(argv: string[], cmdline: Buffer | undefined = readC
   const at = argv.indexOf('--');
   if (at < 0) return {own: argv, command: []};
   const given = argv.slice(at + 1);
-  const parts = cmdline ? splitNul(cmdline) : [];
+  // NUL-terminated: the last NUL ends the buffer.
+  const parts = cmdline && cmdline.length ? splitNul(cmdline.subarray(0, cmdline.length - 1)) : [];
   const tail = parts.slice(parts.length - given.length);
   // argv is the tail of the process's own arguments; if the two disagree (something
   // rewrote the process title), the strings are all there is.
@@ -160,20 +164,6 @@ function readCmdline(): Buffer | undefined {
   }
 }
 
-/** NUL-terminated strings; the last one's NUL ends the buffer. */
-function splitNul(b: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let from = 0;
-  for (let i = 0; i < b.length; i++) {
-    if (b[i] === 0) {
-      out.push(b.subarray(from, i));
-      from = i + 1;
-    }
-  }
-  if (from < b.length) out.push(b.subarray(from));
-  return out;
-}
-
 let liveOut: Output | undefined;
 let liveEnd: (() => void) | undefined;
 
@@ -182,8 +172,9 @@ let liveEnd: (() => void) | undefined;
  * When the reader goes away (`| head`), the live view stops; the file, if any, is recorded
  * to its normal end, else the recording stops as after a signal.
  */
-function live(json: boolean, output: string | undefined) {
+function live(json: boolean, output: string | undefined, zone: Zone) {
   let decoder: Decoder | undefined;
+  let times: HumanTime | undefined;
   const abort = new AbortController();
   const out = (liveOut = new Output(1, 1 << 20, () => {
     decoder = undefined;
@@ -210,6 +201,7 @@ function live(json: boolean, output: string | undefined) {
     signal: abort.signal,
     onStart(meta: {[k: string]: unknown}) {
       decoder = new Decoder(meta as unknown as DecodeMeta);
+      times = new HumanTime(decoder.clock, zone);
     },
     onBatch(frames: Buffer) {
       const d = decoder;
@@ -221,6 +213,6 @@ function live(json: boolean, output: string | undefined) {
   };
 
   function emit(e: TraceEvent): void {
-    out.line(json ? toJson(e) : humanLine(e, (decoder as Decoder).clock, decoder));
+    out.line(json ? toJson(e) : humanLine(e, (decoder as Decoder).clock, decoder, times));
   }
 }

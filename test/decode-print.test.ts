@@ -14,6 +14,9 @@ import {Output} from '../src/util/output';
 import {compileFilter, type FilterSpec} from '../src/filter';
 import {Synth} from './lib/synth';
 
+// Human lines show local time (TZ): the times pinned here are UTC.
+process.env.TZ = 'UTC';
+
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
 const CAT = path.join(FIXTURES, 'syscalls-cat.bin');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-print-'));

@@ -16,6 +16,9 @@ import {TraceWriter} from '../src/format';
 import {formatStats, StatsCollector} from '../src/stats';
 import {toJson} from '../src/util/json';
 
+// Human lines show local time (TZ): the times pinned here are UTC.
+process.env.TZ = 'UTC';
+
 const ROOT = path.resolve(__dirname, '..');
 const STRUCTS = ['et_header', 'et_exec', 'et_fork', 'et_exit', 'et_lost', 'et_sys_enter', 'et_sys_exit', 'et_task_ctx'];
 
@@ -206,6 +209,18 @@ const T = (s: number, us = 0) => S + s * S + us * 1000; // boot time of 12:00:0s
 const O_RDONLY_CLOEXEC = 0o2000000;
 const NAME_PTR = 0x7ffd12340000;
 const BUF_PTR = 0x55550000;
+
+t.test('a string argument that is not UTF-8: its bytes in JSON, \\xNN in human lines', async (t) => {
+  const name = Buffer.from([0x2f, 0x74, 0x6d, 0x70, 0x2f, 0xff, 0xfe, 0x00]); // "/tmp/\xff\xfe"
+  const {events, human} = decodeRecords([
+    task({...CAT, ts: T(0)}, {ppid: 500, uid: 1000, comm: 'cat'}),
+    enter({...CAT, ts: T(1)}, 257, [-100, NAME_PTR, O_RDONLY_CLOEXEC, 0], [undefined, name]),
+    exit({...CAT, ts: T(1, 12)}, 257, T(1), -2, [-100, NAME_PTR, O_RDONLY_CLOEXEC, 0]),
+  ]);
+  t.strictSame((events[0].args as any).filename, {base64: name.subarray(0, 7).toString('base64')});
+  t.equal(toJson(events[0].args), `{"dfd":-100,"filename":{"base64":"L3RtcC///g=="},"flags":524288,"mode":0}`);
+  t.equal(human[0], '12:00:01.000000 cat(1000) openat(dfd=AT_FDCWD, filename="/tmp/\\xff\\xfe", flags=O_RDONLY|O_CLOEXEC, mode=0) = -2 ENOENT <0.000012>');
+});
 
 t.test('openat: signed dfd, entry string, flags; paired into one event with its context', async (t) => {
   const {events, human, d} = decodeRecords([

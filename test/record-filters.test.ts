@@ -346,12 +346,12 @@ kernelTest(t, 'kernel: filter mistakes get one line with the fix', async (t) => 
     [['--cgroup', '/nonexistent/cg'], /^exectrace record: --cgroup \/nonexistent\/cg: no such directory /],
     [['--pid', '4194304'], /^exectrace record: --pid 4194304: no such process \(is it running\? see `ps -p 4194304`\)\n$/],
     [['--follow'], /^exectrace record: --follow follows the command after -- or the processes given with --pid: give one of them\n$/],
-    [['--uid', 'no-such-user-x'], /^exectrace record: --uid 'no-such-user-x': no such user \(give a number, or a name from \/etc\/passwd\)\n$/],
+    [['--uid', 'no-such-user-x'], /^exectrace record: --uid: no user "no-such-user-x" in \/etc\/passwd: give a uid number or a user name\n$/],
     [['--comm', 'a-name-longer-than-15'], /^exectrace record: --comm 'a-name-longer-than-15': a command name is 1 to 15 bytes/],
   ];
   for (const [args, re] of cases) {
     const r = cli(['record', '-o', file, '--force', '--duration', '100ms', ...args]);
-    t.equal(r.status, 1, args.join(' '));
+    t.equal(r.status, 2, `${args.join(' ')}: a usage error`);
     t.match(r.stderr, re);
     t.notOk(fs.existsSync(file), 'no file');
   }

@@ -141,7 +141,7 @@ kernelTest(t, 'kernel: record stops cleanly and leaves nothing loaded', async (t
     t.match(r3.stderr, /--ring-size must be a power of two/);
     t.notOk(r3.stderr.includes('    at '), 'no stack trace');
     const r4 = cli(['record', '-o', path.join(dir, 'w.bin'), '--duration', 'soon']);
-    t.equal(r4.status, 1);
+    t.equal(r4.status, 2, 'a usage error');
     t.equal(r4.stderr, 'exectrace record: --duration: cannot read duration "soon" (examples: 500ms, 30s, 5m, 1h)\n');
     t.equal(ourPrograms(), before, 'no program of ours left loaded');
   });

@@ -146,6 +146,6 @@ kernelTest(t, 'kernel: syscalls of a known program, field by field', async (t) =
 
 kernelTest(t, 'kernel: unknown syscall names get close matches', async (t) => {
   const r = cli(['record', '-o', '/tmp/exectrace-x.bin', '--syscall', 'opneat', '--duration', '100ms']);
-  t.equal(r.status, 1);
+  t.equal(r.status, 2, 'a usage error');
   t.equal(r.stderr, "exectrace record: unknown syscall 'opneat' (did you mean openat?)\n");
 });

@@ -5,6 +5,7 @@
 // which pairs them into `syscall` events: so one record may complete zero, one or several
 // events, and feed() emits them through a callback.
 
+import {decodeText, sameText, type Text} from './text';
 import {errnoName} from '../util/errno';
 import {WallClock} from '../util/time';
 import {checkLayout, checkRecordTypes, RecordLayout, RecordType} from './layout';
@@ -45,8 +46,8 @@ export interface DecodeCounts {
 }
 
 interface Known {
-  filename?: string | null;
-  argv?: string[];
+  filename?: Text | null;
+  argv?: Text[];
 }
 
 
@@ -201,7 +202,7 @@ export class Decoder {
     for (const p of this.meta.processes ?? []) {
       if (only && !only.has(p.pid)) continue;
       const e: Record<string, unknown> = {type: 'process', time: this.clock.rfc3339(this.snapshotBootNs), ts_ns: this.snapshotBootNs};
-      for (const [k, v] of Object.entries(p)) if (k !== 'start_time_ns') e[k] = v;
+      for (const [k, v] of Object.entries(p)) if (k !== 'start_time_ns') e[k] = k === 'filename' || k === 'argv' ? snapshotText(v) : v;
       if (typeof p.start_time_ns === 'number') e.start_time = this.clock.rfc3339(p.start_time_ns);
       out.push(ordered(e) as TraceEvent);
     }
@@ -312,14 +313,14 @@ export class Decoder {
     if (en) for (const [k, names] of en) if (e[k] !== undefined && names[String(e[k])]) e[k] = names[String(e[k])];
     switch (e.type) {
       case 'exec': {
-        const argv = e.argv as string[] | undefined;
+        const argv = e.argv as Text[] | undefined;
         if (argv && argv.length > this.maxArgs) {
           argv.length = this.maxArgs;
           e.truncated = true;
         }
         if (argv && typeof e.argc === 'number' && argv.length < e.argc) e.truncated = true;
-        if (e.interp === e.filename) delete e.interp;
-        this.known.set(e.pid as number, {filename: e.filename as string, argv});
+        if (e.interp !== undefined && sameText(e.interp, e.filename)) delete e.interp;
+        this.known.set(e.pid as number, {filename: e.filename as Text, argv});
         this.sys?.onExec(e, emit);
         break;
       }
@@ -371,4 +372,17 @@ export function ordered(e: Record<string, unknown>): Record<string, unknown> {
   for (const k of EVENT_ORDER) if (k in e) out[k] = e[k];
   for (const k of Object.keys(e)) if (!(k in out)) out[k] = e[k];
   return out;
+}
+
+/**
+ * A snapshot's filename or argv as the event model has it: msgpack binaries (bytes read
+ * from /proc that are not UTF-8) become strings or RawText as record strings do (text.ts).
+ */
+function snapshotText(v: unknown): unknown {
+  if (v instanceof Uint8Array) {
+    const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    return decodeText(b, 0, b.length);
+  }
+  if (Array.isArray(v)) return v.map(snapshotText);
+  return v;
 }

@@ -4,9 +4,10 @@
 
 import {signalName} from '../util/errno';
 import {Output} from '../util/output';
-import {formatDuration, WallClock} from '../util/time';
+import {defaultHumanTime, formatDuration, HumanTime, WallClock} from '../util/time';
 import {ArgStyle, argStyle, formatAddr, formatStyled, RETURNS_ADDR} from './constants';
 import {TraceEvent} from './events';
+import {displayText, forEachPiece, isRawText, sameText, type RawText, type Text} from './text';
 import {ArgInfo, SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
 
 /** What syscall lines need from the file: the Decoder provides it. */
@@ -19,28 +20,42 @@ export interface HumanContext {
 
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
-/** Quotes one argument for a POSIX shell; control bytes use bash's $'…' form. */
-export function shellQuote(s: string): string {
+/** One character inside bash's $'…' quotes. */
+function dollarChar(ch: string): string {
+  const c = ch.codePointAt(0) as number;
+  if (ch === '\\' || ch === "'") return '\\' + ch;
+  if (ch === '\n') return '\\n';
+  if (ch === '\t') return '\\t';
+  if (ch === '\r') return '\\r';
+  if (c < 0x20 || c === 0x7f) return hexByte(c);
+  return ch;
+}
+
+const hexByte = (c: number) => '\\x' + c.toString(16).padStart(2, '0');
+
+/**
+ * Quotes one argument for a POSIX shell; control bytes, and bytes that are not UTF-8
+ * (a RawText, text.ts), use bash's $'…' form, which writes them back exactly.
+ */
+export function shellQuote(s: Text): string {
+  if (typeof s !== 'string') {
+    if (!isRawText(s)) return shellQuote(String(s));
+    let q = "$'";
+    forEachPiece(s, (p) => (q += typeof p === 'number' ? hexByte(p) : dollarChar(p)));
+    return q + "'";
+  }
   if (s === '') return "''";
   if (SAFE.test(s)) return s;
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(s)) {
     let q = "$'";
-    for (const ch of s) {
-      const c = ch.codePointAt(0) as number;
-      if (ch === '\\' || ch === "'") q += '\\' + ch;
-      else if (ch === '\n') q += '\\n';
-      else if (ch === '\t') q += '\\t';
-      else if (ch === '\r') q += '\\r';
-      else if (c < 0x20 || c === 0x7f) q += '\\x' + c.toString(16).padStart(2, '0');
-      else q += ch;
-    }
+    for (const ch of s) q += dollarChar(ch);
     return q + "'";
   }
   return "'" + s.replace(/'/g, "'\\''") + "'";
 }
 
-export function commandLine(argv: readonly string[] | undefined): string {
+export function commandLine(argv: readonly Text[] | undefined): string {
   return argv ? argv.map(shellQuote).join(' ') : '';
 }
 
@@ -48,24 +63,25 @@ function who(e: TraceEvent): string {
   return `[${e.pid} ppid=${e.ppid} uid=${e.uid} comm=${JSON.stringify(e.comm ?? '')}]`;
 }
 
-export function humanLine(e: TraceEvent, clock: WallClock, ctx?: HumanContext): string {
-  const t = typeof e.ts_ns === 'number' ? clock.timeOfDay(e.ts_ns) : '';
+/** One event as a line; `times` says in which zone, and whether with the date (the local zone, by default). */
+export function humanLine(e: TraceEvent, clock: WallClock, ctx?: HumanContext, times: HumanTime = defaultHumanTime(clock)): string {
+  const t = typeof e.ts_ns === 'number' ? times.format(e.ts_ns) : '';
   if (e.type === 'syscall') return `${t} ${syscallLine(e as unknown as SyscallView, ctx)}`;
   const head = `${t} ${e.type.padEnd(11)}`;
   switch (e.type) {
     case 'process':
     case 'exec': {
-      const argv = e.argv as string[] | undefined;
+      const argv = e.argv as Text[] | undefined;
       // Kernel threads have no argv: show their name in brackets, as ps does.
       const cmd = argv && argv.length ? commandLine(argv) : `[${e.comm}]`;
       let s = `${head} ${who(e)} ${cmd}`;
-      if (e.filename && (!argv || argv[0] !== e.filename)) s += `  (${e.filename})`;
-      if (e.interp) s += `  interp=${e.interp}`;
+      if (e.filename && (!argv || !sameText(argv[0], e.filename))) s += `  (${displayText(e.filename)})`;
+      if (e.interp) s += `  interp=${displayText(e.interp)}`;
       if (e.truncated) s += `  [truncated: argc=${e.argc}]`;
       return s;
     }
     case 'exec_failed':
-      return `${head} ${who(e)} ${shellQuote(String(e.filename ?? ''))}: ${commandLine(e.argv as string[])} = ${e.errno}`;
+      return `${head} ${who(e)} ${shellQuote((e.filename ?? '') as Text)}: ${commandLine(e.argv as Text[])} = ${e.errno}`;
     case 'fork':
       return `${head} ${who(e)} child of ${e.ppid}`;
     case 'exit': {
@@ -73,7 +89,7 @@ export function humanLine(e: TraceEvent, clock: WallClock, ctx?: HumanContext): 
         ? `killed by ${signalName(e.signal as number)}${e.core_dumped ? ' (core dumped)' : ''}`
         : `exit_code=${e.exit_code}`;
       const ran = typeof e.running_time_ns === 'number' ? ` after ${formatDuration(e.running_time_ns)}` : '';
-      const what = e.argv ? `  ${commandLine(e.argv as string[])}` : '';
+      const what = e.argv ? `  ${commandLine(e.argv as Text[])}` : '';
       return `${head} ${who(e)} ${status}${ran}${what}`;
     }
     case 'lost':
@@ -104,14 +120,36 @@ function escapeChar(c: number, next: string | undefined): string {
 // eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /[\x00-\x1f\x7f"\\]/;
 
-/** A string in C syntax: printable characters as they are, the rest escaped. */
-export function cString(s: string): string {
+/**
+ * A string in C syntax: printable characters as they are, the rest escaped; of a RawText
+ * (text.ts), the bytes that are not UTF-8 as \xNN.
+ */
+export function cString(s: Text): string {
+  if (typeof s !== 'string') return rawCString(s);
   if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
   let q = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x20 || c === 0x7f || c === 0x22 || c === 0x5c) q += escapeChar(c, s[i + 1]);
     else q += s[i];
+  }
+  return q + '"';
+}
+
+function rawCString(s: RawText): string {
+  const pieces: (string | number)[] = [];
+  forEachPiece(s, (p) => pieces.push(p));
+  let q = '"';
+  for (let i = 0; i < pieces.length; i++) {
+    const p = pieces[i];
+    if (typeof p === 'number') {
+      q += hexByte(p);
+      continue;
+    }
+    const c = p.charCodeAt(0);
+    const next = pieces[i + 1];
+    if (c < 0x20 || c === 0x7f || c === 0x22 || c === 0x5c) q += escapeChar(c, typeof next === 'string' ? next : undefined);
+    else q += p;
   }
   return q + '"';
 }
@@ -143,7 +181,7 @@ function member(k: string, v: unknown, depth: number): string {
 
 function plain(v: unknown, depth: number): string {
   if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'string') return cString(v);
+  if (typeof v === 'string' || isRawText(v)) return cString(v);
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (Array.isArray(v)) return `[${v.map((x) => plain(x, depth + 1)).join(', ')}]`;
   if (typeof v === 'object') return depth > 2 ? '{...}' : structText(v as Record<string, unknown>, undefined, depth);
@@ -209,7 +247,7 @@ function argText(e: SyscallView, name: string, v: unknown, info: ArgInfo | undef
     if (info && (info.type.includes('*') || info.kind !== 'value')) return formatAddr(v);
     return String(v);
   }
-  if (typeof v === 'string') return cString(v) + (cut ? '...' : '');
+  if (typeof v === 'string' || isRawText(v)) return cString(v) + (cut ? '...' : '');
   if (Array.isArray(v)) return plain(v, 0);
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
@@ -304,14 +342,18 @@ export class HumanEventWriter implements SyscallSink {
   private readonly threads = new Map<number, Who>();
   private who: Who | null = null;
   private sec = NaN;
-  /** `17:50:56.` for the second `sec`. */
+  /** `17:50:56.` (or with the date: HumanTime) for the second `sec`. */
   private secText: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly out: Output, private readonly clock: WallClock, private readonly ctx?: HumanContext) {}
+  private readonly times: HumanTime;
+
+  constructor(private readonly out: Output, private readonly clock: WallClock, private readonly ctx?: HumanContext, times?: HumanTime) {
+    this.times = times ?? defaultHumanTime(clock);
+  }
 
   /** Any event, through humanLine. */
   readonly event = (e: TraceEvent): void => {
-    this.out.line(humanLine(e, this.clock, this.ctx));
+    this.out.line(humanLine(e, this.clock, this.ctx, this.times));
   };
 
   syscall(p: SyscallParts): boolean {
@@ -322,13 +364,13 @@ export class HumanEventWriter implements SyscallSink {
     if (ns >= 0 && ns < 1e9 && Number.isInteger(ns)) {
       const sec = clock.secondsOf(ts);
       if (sec !== this.sec) {
-        this.secText = latin1(`${clock.secondPrefix(sec).slice(11)}.`);
+        this.secText = latin1(`${this.times.second(sec)}.`);
         this.sec = sec;
       }
       o.bytes(this.secText);
       o.padded(Math.floor(ns / 1000), 6);
     } else {
-      o.utf8(clock.timeOfDay(ts));
+      o.utf8(this.times.format(ts));
     }
     o.byte(0x20);
     let who = this.who;

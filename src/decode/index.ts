@@ -5,6 +5,7 @@
 
 import {forEachFrame, Problem, TraceReader} from '../format';
 import {Output} from '../util/output';
+import type {HumanTime} from '../util/time';
 import {Decoder, DecodeMeta, TraceEvent} from './events';
 import {HumanEventWriter} from './human';
 import type {SyscallParts, SyscallSink} from './syscalls';
@@ -62,6 +63,8 @@ export interface PrintOptions extends WalkOptions {
   test?: ((e: TraceEvent) => boolean) | null;
   /** Whether the test reads `time` (the RFC 3339 string): if not, events tested are built without it. */
   testReadsTime?: boolean;
+  /** Human lines: the zone and date rule (HumanTime); the local zone, time of day only, by default. */
+  times?: HumanTime;
 }
 
 /**
@@ -74,7 +77,7 @@ export interface PrintOptions extends WalkOptions {
 export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): void {
   const {decoder} = t;
   const test = opts.test ?? null;
-  const w = opts.json ? new JsonEventWriter(out, decoder.clock) : new HumanEventWriter(out, decoder.clock, decoder);
+  const w = opts.json ? new JsonEventWriter(out, decoder.clock) : new HumanEventWriter(out, decoder.clock, decoder, opts.times);
   let sink: SyscallSink = w;
   let emit: (e: TraceEvent) => void = w.event;
   if (test) {

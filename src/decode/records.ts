@@ -8,6 +8,7 @@
 // tail length fields are consumed by the decoder rather than shown.
 
 import {FieldLayout, RecordLayout, RecordType} from './layout';
+import {decodeText, type Text} from './text';
 
 export type RawEvent = Record<string, unknown> & {type: string; ts_ns: number};
 
@@ -45,22 +46,22 @@ export const helpers = {
     if (end < 0 || end > o + n) end = o + n;
     return b.toString('utf8', o, end);
   },
-  /** One NUL-terminated string segment. */
-  str(b: Buffer, o: number, n: number): string {
+  /** One NUL-terminated string segment (RawText when its bytes are not UTF-8: text.ts). */
+  str(b: Buffer, o: number, n: number): Text {
     let end = o + n;
     const nul = b.indexOf(0, o);
     if (nul >= 0 && nul < end) end = nul;
-    return b.toString('utf8', o, end);
+    return decodeText(b, o, end);
   },
   /** NUL-separated strings (argv): a final NUL ends the list, it does not add an empty one. */
-  strs(b: Buffer, o: number, n: number): string[] {
-    const out: string[] = [];
+  strs(b: Buffer, o: number, n: number): Text[] {
+    const out: Text[] = [];
     const end = o + n;
     let p = o;
     while (p < end) {
       let q = b.indexOf(0, p);
       if (q < 0 || q >= end) q = end;
-      out.push(b.toString('utf8', p, q));
+      out.push(decodeText(b, p, q));
       p = q + 1;
     }
     return out;

@@ -14,6 +14,7 @@
 // and one context per live thread.
 
 import {isUtf8} from 'node:buffer';
+import type {RawText} from './text';
 import {errnoName} from '../util/errno';
 import {WallClock} from '../util/time';
 import {checkLayout, FieldLayout, RecordLayout, RecordType} from './layout';
@@ -40,7 +41,7 @@ export interface SyscallsMeta {
  */
 export type BufferValue = ({text: string} | {base64: string}) & {len: number; truncated: boolean};
 
-export type ArgValue = number | bigint | string | null | BufferValue | Record<string, unknown>;
+export type ArgValue = number | bigint | string | null | BufferValue | RawText | Record<string, unknown>;
 
 /** The process context every syscall event carries. */
 export interface TaskContext {

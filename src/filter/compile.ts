@@ -1,5 +1,7 @@
 // Compiling the filter flags into one test over decoded events (see index.ts).
 
+import {UsageError} from '../util/errors';
+import type {Zone} from '../util/time';
 import type {Decoder, SnapshotProcess} from '../decode/events';
 import type {SyscallParts} from '../decode/syscalls';
 import {shellQuote} from '../decode/human';
@@ -29,6 +31,8 @@ export interface FilterContext {
   /** The file's path: the time of day is placed using the recording's end, from its trailer. */
   path?: string;
   decoder: Decoder;
+  /** The zone clock times given to --since/--until are in: the one human output shows (UTC by default here). */
+  zone?: Zone;
   meta: {
     clock?: {start?: {boot_ns: number | bigint; realtime_ns: number | bigint}};
     processes?: SnapshotProcess[];
@@ -50,6 +54,8 @@ export class EventFilter {
   readonly testSyscall: PartsTest | null;
   /** The time window as resolved (RFC 3339), when --since/--until were given. */
   readonly window: {since?: string; until?: string};
+  /** The same window on the boot clock that events' ts_ns are on. */
+  bounds: {since?: number | bigint; until?: number | bigint} = {};
   private readonly wheres: CompiledWhere[];
 
   constructor(readonly spec: FilterSpec, test: Test, window: {since?: string; until?: string}, wheres: CompiledWhere[],
@@ -126,6 +132,7 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
   // 'syscall', comm and the context keys from p.ctx.
   const partTests: PartsTest[] = [];
   const window: {since?: string; until?: string} = {};
+  const bounds: {since?: number | bigint; until?: number | bigint} = {};
 
   // --tree goes first: it must see every event to follow forks and exits.
   let tree: ProcessTree | null = null;
@@ -133,7 +140,7 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
 
   if (spec.type?.length) {
     for (const t of spec.type) {
-      if (!(EVENT_TYPES as readonly string[]).includes(t)) throw new Error(`--type: unknown event type ${JSON.stringify(t)} (${EVENT_TYPES.join(', ')})`);
+      if (!(EVENT_TYPES as readonly string[]).includes(t)) throw new UsageError(`--type: unknown event type ${JSON.stringify(t)} (${EVENT_TYPES.join(', ')})`);
     }
     const set = new Set(spec.type);
     tests.push((e) => set.has(e.type as string));
@@ -143,7 +150,7 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
   if (spec.syscall?.length) {
     const known = syscallNames(ctx.meta.syscalls);
     for (const s of spec.syscall) {
-      if (known.size && !known.has(s)) throw new Error(`--syscall: ${JSON.stringify(s)} is not a syscall this file knows`);
+      if (known.size && !known.has(s)) throw new UsageError(`--syscall: ${JSON.stringify(s)} is not a syscall this file knows`);
     }
     const set = new Set(spec.syscall);
     tests.push((e) => e.type === 'syscall' && set.has(e.syscall as string));
@@ -166,7 +173,7 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
   }
   if (spec.since !== undefined || spec.until !== undefined) {
     const start = ctx.meta.clock?.start;
-    if (!start) throw new Error('--since/--until: the file has no clock to place times on');
+    if (!start) throw new UsageError('--since/--until: the file has no clock to place times on');
     const span = {
       startBootNs: BigInt(start.boot_ns),
       startRealNs: BigInt(start.realtime_ns),
@@ -175,18 +182,20 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
     let since: TimeBound | null = null;
     let until: TimeBound | null = null;
     if (spec.since !== undefined) {
-      since = parseTimeBound(spec.since, 'since', span);
+      since = parseTimeBound(spec.since, 'since', span, ctx.zone);
       window.since = since.time;
     }
     if (spec.until !== undefined) {
-      until = parseTimeBound(spec.until, 'until', span);
+      until = parseTimeBound(spec.until, 'until', span, ctx.zone);
       window.until = until.time;
     }
     if (since && until && since.bootNs > until.bootNs) {
-      throw new Error(`--since ${spec.since} (${since.time}) is after --until ${spec.until} (${until.time})`);
+      throw new UsageError(`--since ${spec.since} (${since.time}) is after --until ${spec.until} (${until.time})`);
     }
     const lo = since?.bootNs;
     const hi = until?.bootNs;
+    bounds.since = lo;
+    bounds.until = hi;
     // [since, until): ts_ns is a number, or a bigint past 2^53; both compare exactly with either.
     const inWindow = (ts: number) => (lo === undefined || ts >= lo) && (hi === undefined || ts < hi);
     tests.push((e) => inWindow(e.ts_ns as number));
@@ -211,7 +220,9 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
   } else {
     test = (e) => e.type === 'lost' || all(e);
   }
-  return new EventFilter(spec, test, window, wheres, testSyscall);
+  const f = new EventFilter(spec, test, window, wheres, testSyscall);
+  f.bounds = bounds;
+  return f;
 }
 
 function chain<T>(tests: ((x: T) => boolean)[]): (x: T) => boolean {

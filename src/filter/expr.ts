@@ -22,7 +22,10 @@
 // or array. A mistake is one line naming the column: `--where: expected a value at
 // column 9: type == and`.
 
-export class WhereError extends Error {}
+import {UsageError} from '../util/errors';
+import {displayText, isRawText} from '../decode/text';
+
+export class WhereError extends UsageError {}
 
 type TokKind = 'name' | 'str' | 'num' | 'regex' | 'op' | '(' | ')' | ',' | '.' | '[' | ']' | 'end';
 
@@ -240,18 +243,23 @@ function bufferText(v: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** The string a value stands for in string comparisons and regex matches, or undefined. */
+/**
+ * The string a value stands for in string comparisons and regex matches, or undefined. A
+ * string that is not UTF-8 (RawText) stands for its display form, invalid bytes as \xNN.
+ */
 function asText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (Array.isArray(v)) {
     let s = '';
     for (let i = 0; i < v.length; i++) {
       const x = v[i];
-      if (typeof x !== 'string') return undefined;
-      s += i ? ' ' + x : x;
+      const t = typeof x === 'string' ? x : isRawText(x) ? displayText(x) : undefined;
+      if (t === undefined) return undefined;
+      s += i ? ' ' + t : t;
     }
     return s;
   }
+  if (isRawText(v)) return displayText(v);
   if (typeof v === 'object' && v !== null) return bufferText(v as Record<string, unknown>);
   return undefined;
 }

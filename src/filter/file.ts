@@ -9,6 +9,7 @@
 // is copied as stored (no recompression). Memory: the output buffer, one input chunk, and
 // the selector's per-thread state.
 
+import type {Zone} from '../util/time';
 import * as path from 'node:path';
 import {Decoder, type DecodeMeta, type TraceEvent} from '../decode/events';
 import {
@@ -33,6 +34,8 @@ export interface FilterFileOptions {
   /** Show the processes alive at start that match (default); false: none. */
   processes?: boolean;
   onProblem?: (p: Problem) => void;
+  /** The zone of clock times given to --since/--until (UTC when not said). */
+  zone?: Zone;
 }
 
 export interface FilterFileReport {
@@ -49,6 +52,8 @@ export interface FilterFileReport {
   context: number;
   /** Events that matched (lost markers included), and the processes alive at start shown. */
   events: number;
+  /** Of those events, the lost markers (which pass every filter). */
+  lost_markers: number;
   processes: number;
   /** Records that could not be decoded (unknown type, malformed), so could not match. */
   undecodable: number;
@@ -86,7 +91,7 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
   let writer: TraceWriter | undefined;
   try {
     const decoder = new Decoder(reader.meta as unknown as DecodeMeta);
-    const filter: EventFilter = compileFilter(spec, {path: input, decoder, meta: reader.meta as never});
+    const filter: EventFilter = compileFilter(spec, {path: input, decoder, zone: opts.zone, meta: reader.meta as never});
     // The events are only tested here, never shown: their time strings are made only
     // when the filter reads them.
     decoder.times = filter.reads('time');
@@ -118,6 +123,7 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
     const context = new Map<number, number>();
     const lost = new Map<string, number>();
     let copied = 0;
+    let lostMarkers = 0;
     const flush = () => {
       if (out.count === 0) return;
       w.writeChunk(out.frames(), {records: out.count, firstTs: out.firstTs, lastTs: out.lastTs});
@@ -126,7 +132,9 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
     let chunkData: Buffer | null = null;
     const selector = new Selector(decoder, filter.test, {
       event: (e: TraceEvent) => {
-        if (e.type === 'lost' && typeof e.event === 'string') lost.set(e.event, (lost.get(e.event) ?? 0) + Number(e.count ?? 0));
+        if (e.type !== 'lost') return;
+        lostMarkers++;
+        if (typeof e.event === 'string') lost.set(e.event, (lost.get(e.event) ?? 0) + Number(e.count ?? 0));
       },
       record: (b, o, n, type, ts, ctx) => {
         const m = ctx ? context : kept;
@@ -211,7 +219,7 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
     return {
       input, output, input_sha256: sha256, filter: filter.describe(),
       records_in: counts.records, records_out: stats.records, kept: keptByName, context: counts.context,
-      events: counts.matched, processes: shown.length, undecodable: counts.unknown + counts.malformed,
+      events: counts.matched, lost_markers: lostMarkers, processes: shown.length, undecodable: counts.unknown + counts.malformed,
       chunks: stats.chunks, copied, bytes: stats.bytes, chain_head: w.chainHead,
       problems, source_trailer: source !== null, warnings: filter.warnings(),
     };

@@ -14,3 +14,4 @@ export {parseTimeBound, recordingEnd, type Span, type TimeBound} from './time';
 export {ProcessTree} from './tree';
 export {Selector, selectTrace, type SelectSink} from './select';
 export {filterFile, type FilterFileOptions, type FilterFileReport} from './file';
+export {explainEmpty, summarize, type FileSummary} from './explain';

@@ -2,12 +2,15 @@
 // recording, turned into a bound on the boot clock that events' ts_ns are on (through the
 // clock pair in the file's metadata).
 //
-// A time of day (HH:MM[:SS[.frac]]) is in UTC, as decode prints times of day. It is put on
+// A time of day (HH:MM[:SS[.frac]]) is in the zone decode prints times in: the local one
+// (TZ), or UTC with --utc; so is an RFC 3339 time without an offset. A time of day is put on
 // the day that places it within the recording (start to end, the end from the trailer), or
 // nearest to it when no day does; the first such day when the recording spans several. So
 // `--since 00:05` in a recording from 23:50 to 00:10 means the 00:05 after midnight.
 
+import {UsageError} from '../util/errors';
 import {peekTrailer} from '../format';
+import {zoneOffsetSec, type Zone} from '../util/time';
 
 const NS = 1_000_000_000n;
 const DAY_NS = 86_400n * NS;
@@ -30,11 +33,11 @@ export interface TimeBound {
 
 const EXAMPLES = 'examples: 2026-11-23T10:42:00Z, 10:42, 10:42:05.25, +30s, 1m30s';
 
-/** Reads --since/--until. Throws a one-line Error naming the flag. */
-export function parseTimeBound(s: string, flag: string, span: Span): TimeBound {
+/** Reads --since/--until, clock times in `zone`. Throws a one-line UsageError naming the flag. */
+export function parseTimeBound(s: string, flag: string, span: Span, zone: Zone = 'utc'): TimeBound {
   const text = s.trim();
-  const wall = durationFromStart(text, span) ?? timeOfDay(text, span, flag) ?? rfc3339(text, flag);
-  if (wall === null) throw new Error(`--${flag}: cannot read time ${JSON.stringify(s)} (${EXAMPLES})`);
+  const wall = durationFromStart(text, span) ?? timeOfDay(text, span, flag, zone) ?? rfc3339(text, flag, zone);
+  if (wall === null) throw new UsageError(`--${flag}: cannot read time ${JSON.stringify(s)} (${EXAMPLES})`);
   const boot = span.startBootNs + (wall - span.startRealNs);
   return {bootNs: boot >= -MAX_SAFE && boot <= MAX_SAFE ? Number(boot) : boot, time: formatWall(wall)};
 }
@@ -50,13 +53,27 @@ function durationFromStart(text: string, span: Span): bigint | null {
   return span.startRealNs + BigInt(Math.round(ns));
 }
 
-/** HH:MM[:SS[.frac]] in UTC, placed on a day as the header comment says; null if not one. */
-function timeOfDay(text: string, span: Span, flag: string): bigint | null {
+/** Nanoseconds east of UTC of the zone at the instant `ns` (since the epoch). */
+function offsetNs(ns: bigint, zone: Zone): bigint {
+  return BigInt(zoneOffsetSec(Number(floorDiv(ns, NS)), zone)) * NS;
+}
+
+/** The instant whose wall-clock reading in the zone is `wall` (the offset found again at that instant, for DST). */
+function fromWall(wall: bigint, zone: Zone): bigint {
+  const guess = wall - offsetNs(wall, zone);
+  return wall - offsetNs(guess, zone);
+}
+
+/** HH:MM[:SS[.frac]] in the zone, placed on a day as the header comment says; null if not one. */
+function timeOfDay(text: string, span: Span, flag: string, zone: Zone): bigint | null {
   const m = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/.exec(text);
   if (!m) return null;
   const tod = clockNs(m[1], m[2], m[3], m[4], flag, text);
-  const start = span.startRealNs;
-  const end = span.endBootNs !== null && span.endBootNs >= span.startBootNs ? start + (span.endBootNs - span.startBootNs) : start;
+  // The search runs on wall-clock readings in the zone, and its result goes back to an instant.
+  const startAt = span.startRealNs;
+  const endAt = span.endBootNs !== null && span.endBootNs >= span.startBootNs ? startAt + (span.endBootNs - span.startBootNs) : startAt;
+  const start = startAt + offsetNs(startAt, zone);
+  const end = endAt + offsetNs(endAt, zone);
   const day0 = floorDiv(start, DAY_NS) * DAY_NS;
   const days = floorDiv(end, DAY_NS) - floorDiv(start, DAY_NS);
   let best: bigint | null = null;
@@ -69,25 +86,27 @@ function timeOfDay(text: string, span: Span, flag: string): bigint | null {
       bestDist = dist;
     }
   }
-  return best;
+  return best === null ? null : fromWall(best, zone);
 }
 
-/** RFC 3339 (a missing zone is taken as UTC; a date alone is its midnight UTC); null if not one. */
-function rfc3339(text: string, flag: string): bigint | null {
+/** RFC 3339 (without an offset, a wall-clock time in `zone`; a date alone is its midnight); null if not one. */
+function rfc3339(text: string, flag: string, wallZone: Zone): bigint | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?([Zz]|[+-]\d{2}:?\d{2})?$/.exec(text);
   if (!m) return null;
   const [, y, mo, d, hh, mm, ss, frac, zone] = m;
   const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d));
   const date = new Date(ms);
   if (Number(mo) < 1 || Number(mo) > 12 || date.getUTCDate() !== Number(d)) {
-    throw new Error(`--${flag}: ${text} is not a valid date`);
+    throw new UsageError(`--${flag}: ${text} is not a valid date`);
   }
   let ns = BigInt(ms) * 1_000_000n + (hh === undefined ? 0n : clockNs(hh, mm, ss, frac, flag, text));
   if (zone && zone !== 'Z' && zone !== 'z') {
     const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone) as RegExpExecArray;
     const off = (BigInt(Number(z[2])) * 60n + BigInt(Number(z[3]))) * 60n * NS;
-    if (Number(z[2]) > 23 || Number(z[3]) > 59) throw new Error(`--${flag}: bad time zone offset in ${text}`);
+    if (Number(z[2]) > 23 || Number(z[3]) > 59) throw new UsageError(`--${flag}: bad time zone offset in ${text}`);
     ns += z[1] === '+' ? -off : off;
+  } else if (!zone) {
+    return fromWall(ns, wallZone);
   }
   return ns;
 }
@@ -96,7 +115,7 @@ function clockNs(hh: string, mm: string, ss: string | undefined, frac: string | 
   const h = Number(hh);
   const mi = Number(mm);
   const s = Number(ss ?? 0);
-  if (h > 23 || mi > 59 || s > 60) throw new Error(`--${flag}: ${text} is not a valid time of day`);
+  if (h > 23 || mi > 59 || s > 60) throw new UsageError(`--${flag}: ${text} is not a valid time of day`);
   const f = frac ? BigInt(frac.padEnd(9, '0')) : 0n;
   return (BigInt(h) * 3600n + BigInt(mi) * 60n + BigInt(s)) * NS + f;
 }

@@ -9,6 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {UserError} from './preflight';
+import {UsageError} from '../util/errors';
+import {resolveUid} from '../util/users';
 import {processIds, readText, splitStat, tgidOf} from './procfs';
 import type {NativeTracer} from './native';
 import {rodataVariables} from '../btf';
@@ -63,7 +65,7 @@ function parsePidns(v: string): number {
     }
   }
   if (n === undefined || !Number.isSafeInteger(n) || n < 1 || n > 0xffffffff) {
-    throw new UserError(`--pidns '${v}': not a PID namespace inode number ` +
+    throw new UsageError(`--pidns '${v}': not a PID namespace inode number ` +
       '(e.g. 4026532198: see `lsns -t pid` or `readlink /proc/PID/ns/pid`)');
   }
   return n;
@@ -104,7 +106,7 @@ function cgroupLevel(dir: string): number {
     const inside = dir === mountPoint || dir.startsWith(mountPoint.endsWith('/') ? mountPoint : `${mountPoint}/`);
     if (inside && (!best || mountPoint.length > best.mountPoint.length)) best = {mountPoint, root: unescapeMount(parts[3])};
   }
-  if (!best) throw new UserError(`--cgroup ${dir}: no cgroup2 mount found above it in /proc/self/mountinfo`);
+  if (!best) throw new UsageError(`--cgroup ${dir}: no cgroup2 mount found above it in /proc/self/mountinfo`);
   return depth(best.root) + depth(path.relative(best.mountPoint, dir));
 }
 
@@ -114,7 +116,7 @@ function resolveCgroup(v: string): {path: string; id: bigint; level: number} {
   try {
     dir = fs.realpathSync(v);
   } catch {
-    throw new UserError(`--cgroup ${v}: no such directory ${hint}`);
+    throw new UsageError(`--cgroup ${v}: no such directory ${hint}`);
   }
   let st: fs.BigIntStats;
   let type: number;
@@ -122,47 +124,34 @@ function resolveCgroup(v: string): {path: string; id: bigint; level: number} {
     st = fs.statSync(dir, {bigint: true});
     type = Number(fs.statfsSync(dir).type);
   } catch (e) {
-    throw new UserError(`--cgroup ${v}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}) ${hint}`);
+    throw new UsageError(`--cgroup ${v}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}) ${hint}`);
   }
-  if (!st.isDirectory() || type !== CGROUP2_SUPER_MAGIC) throw new UserError(`--cgroup ${v}: not a cgroup v2 directory ${hint}`);
+  if (!st.isDirectory() || type !== CGROUP2_SUPER_MAGIC) throw new UsageError(`--cgroup ${v}: not a cgroup v2 directory ${hint}`);
   // On cgroup2 the inode number of a cgroup's directory is its id (kernfs_node.id).
   return {path: dir, id: st.ino, level: cgroupLevel(dir)};
 }
 
-function resolveUid(v: string): number {
-  const s = v.trim();
-  if (/^\d+$/.test(s)) {
-    const n = Number(s);
-    if (n <= 0xfffffffe) return n;
-  } else {
-    for (const line of (readText('/etc/passwd') ?? '').split('\n')) {
-      const f = line.split(':');
-      if (f[0] === s && /^\d+$/.test(f[2] ?? '')) return Number(f[2]);
-    }
-  }
-  throw new UserError(`--uid '${v}': no such user (give a number, or a name from /etc/passwd)`);
-}
 
 /** Checks the filters against the running system; every mistake is one line with the fix. */
 export function resolveFilters(opts: FilterOptions, hasCommand: boolean, selfPid: number = process.pid): Filters {
   const pids: number[] = [];
   for (const p of opts.pid ?? []) {
-    if (!Number.isSafeInteger(p) || p < 1) throw new UserError(`--pid ${p}: not a process id`);
+    if (!Number.isSafeInteger(p) || p < 1) throw new UsageError(`--pid ${p}: not a process id`);
     const tgid = tgidOf(p);
-    if (tgid === null) throw new UserError(`--pid ${p}: no such process (is it running? see \`ps -p ${p}\`)`);
-    if (tgid === selfPid) throw new UserError(`--pid ${p}: that is exectrace itself, whose activity is never recorded`);
+    if (tgid === null) throw new UsageError(`--pid ${p}: no such process (is it running? see \`ps -p ${p}\`)`);
+    if (tgid === selfPid) throw new UsageError(`--pid ${p}: that is exectrace itself, whose activity is never recorded`);
     if (!pids.includes(tgid)) pids.push(tgid);
   }
-  if (pids.length > PIDS_MAX / 2) throw new UserError(`${pids.length} --pid values given: at most ${PIDS_MAX / 2}`);
+  if (pids.length > PIDS_MAX / 2) throw new UsageError(`${pids.length} --pid values given: at most ${PIDS_MAX / 2}`);
   const follow = !!opts.follow;
   if (follow && !hasCommand && pids.length === 0) {
-    throw new UserError('--follow follows the command after -- or the processes given with --pid: give one of them');
+    throw new UsageError('--follow follows the command after -- or the processes given with --pid: give one of them');
   }
   let pidns: number | null = null;
   if (opts.pidns !== undefined) {
     pidns = parsePidns(opts.pidns);
     if (processInPidns(pidns) === null) {
-      throw new UserError(`--pidns ${pidns}: no process is in that PID namespace (list them with \`lsns -t pid\`)`);
+      throw new UsageError(`--pidns ${pidns}: no process is in that PID namespace (list them with \`lsns -t pid\`)`);
     }
   }
   const cgroup = opts.cgroup !== undefined ? resolveCgroup(opts.cgroup) : null;
@@ -171,13 +160,13 @@ export function resolveFilters(opts: FilterOptions, hasCommand: boolean, selfPid
     const n = resolveUid(u);
     if (!uid.includes(n)) uid.push(n);
   }
-  if (uid.length > ET_UID_FILTERS) throw new UserError(`${uid.length} --uid values given: at most ${ET_UID_FILTERS}`);
+  if (uid.length > ET_UID_FILTERS) throw new UsageError(`${uid.length} --uid values given: at most ${ET_UID_FILTERS}`);
   const comm = [...new Set(opts.comm ?? [])];
-  if (comm.length > ET_COMM_FILTERS) throw new UserError(`${comm.length} --comm values given: at most ${ET_COMM_FILTERS}`);
+  if (comm.length > ET_COMM_FILTERS) throw new UsageError(`${comm.length} --comm values given: at most ${ET_COMM_FILTERS}`);
   for (const c of comm) {
     const bytes = Buffer.byteLength(c);
     if (bytes === 0 || bytes >= ET_COMM_LEN) {
-      throw new UserError(`--comm '${c}': a command name is 1 to ${ET_COMM_LEN - 1} bytes (the kernel keeps the first ${ET_COMM_LEN - 1} of a program's name)`);
+      throw new UsageError(`--comm '${c}': a command name is 1 to ${ET_COMM_LEN - 1} bytes (the kernel keeps the first ${ET_COMM_LEN - 1} of a program's name)`);
     }
   }
   return {pid: pids, follow, followCommand: follow && hasCommand, pidns, cgroup, uid, comm, syscall: [...(opts.syscall ?? [])]};

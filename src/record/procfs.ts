@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import {splitNul, textOrBytes} from '../util/bytes';
 
 export interface HostInfo {
   hostname: string;
@@ -76,8 +77,9 @@ export interface ProcSnapshot {
   loginuid: number;
   sessionid: number;
   comm: string;
-  filename: string | null;
-  argv: string[];
+  /** Strings where the bytes are UTF-8, else the bytes (msgpack bin): decode keeps them exact. */
+  filename: string | Uint8Array | null;
+  argv: (string | Uint8Array)[];
   cgroup: string | null;
   ns: Record<string, number>;
   start_time_ns: number;
@@ -100,11 +102,17 @@ export function readProcess(pid: number, clkTck: number): ProcSnapshot | null {
   };
   const [uid, euid] = ids('Uid');
   const [gid, egid] = ids('Gid');
-  const cmdline = readText(`${dir}/cmdline`);
-  const argv = cmdline ? cmdline.replace(/\0$/, '').split('\0') : [];
-  let filename: string | null = null;
+  let argv: (string | Uint8Array)[] = [];
   try {
-    filename = fs.readlinkSync(`${dir}/exe`);
+    const cmdline = fs.readFileSync(`${dir}/cmdline`);
+    const end = cmdline.length && cmdline[cmdline.length - 1] === 0 ? cmdline.length - 1 : cmdline.length;
+    if (end > 0) argv = splitNul(cmdline.subarray(0, end)).map(textOrBytes);
+  } catch {
+    /* gone, or not ours to read */
+  }
+  let filename: string | Uint8Array | null = null;
+  try {
+    filename = textOrBytes(fs.readlinkSync(`${dir}/exe`, {encoding: 'buffer'}));
   } catch {
     /* kernel threads have no exe */
   }

@@ -13,6 +13,8 @@ import {btfFromElf, recordLayout, recordLayouts, rodataImage, rodataDefaults, Re
 import {createExclusive, removeForOverwrite, TraceWriter} from '../format';
 import {BatchSummary, ChildStatus, loadNative, NativeBinding, NativeTracer, openTracer, packageRoot, SUMMARY_TYPES} from './native';
 import {cgroupPaths, hostInfo, processIds, snapshotProcesses, tgidOf} from './procfs';
+import {textOrBytes} from '../util/bytes';
+import {decodeText, displayText} from '../decode/text';
 import {checkBtf, checkKernel, checkRoot, ensureTracefs, exitHasGroupDead, UserError} from './preflight';
 import {RECORD_TYPES, STRUCTS, TRUNCATED_FLAG, LOST_TYPE_ID, SYS_ENTER_TYPE_ID, SYS_EXIT_TYPE_ID, SYSCALL_PROGRAMS, EXEC_SYSCALL_PROGRAMS, INFLIGHT_FLAG, NO_ENTER_FLAG, STASH_STRUCT, STASH_CALL, layoutsByStruct} from './types';
 import {buildSyscallPlan, SyscallPlan} from '../syscalls';
@@ -137,37 +139,12 @@ export function resolveCommand(name: Buffer): Buffer {
 
 /** An argument as a user reads it: text where it is UTF-8, \xNN for the bytes that are not. */
 export function printableArg(b: Buffer): string {
-  const text = b.toString('utf8');
-  if (Buffer.from(text, 'utf8').equals(b)) return text;
-  let out = '';
-  let i = 0;
-  while (i < b.length) {
-    const n = utf8Length(b, i);
-    if (n > 0) {
-      out += b.subarray(i, i + n).toString('utf8');
-      i += n;
-    } else {
-      out += `\\x${b[i].toString(16).padStart(2, '0')}`;
-      i++;
-    }
-  }
-  return out;
-}
-
-/** The length of the well-formed UTF-8 sequence at b[i], or 0 when there is none. */
-function utf8Length(b: Buffer, i: number): number {
-  const c = b[i];
-  const n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-  if (n === 0 || i + n > b.length) return 0;
-  return Buffer.from(b.subarray(i, i + n).toString('utf8'), 'utf8').equals(b.subarray(i, i + n)) ? n : 0;
+  return displayText(decodeText(b, 0, b.length));
 }
 
 /** The command as the metadata keeps it: strings where UTF-8, the exact bytes otherwise. */
 function commandMeta(command: Buffer[]): (string | Uint8Array)[] {
-  return command.map((b) => {
-    const text = b.toString('utf8');
-    return Buffer.from(text, 'utf8').equals(b) ? text : new Uint8Array(b);
-  });
+  return command.map(textOrBytes);
 }
 
 interface ClaimedOutput {

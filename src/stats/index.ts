@@ -6,7 +6,8 @@
 import {forEachEvent, type OpenedTrace} from '../decode';
 import {TraceEvent} from '../decode/events';
 import type {SyscallParts, SyscallSink} from '../decode/syscalls';
-import type {WallClock} from '../util/time';
+import {displayText, type Text} from '../decode/text';
+import {wallSecond, zoneName, type WallClock, type Zone} from '../util/time';
 
 export interface TypeRow {
   event: string;
@@ -42,8 +43,11 @@ export interface StatsReport {
   records: number;
   rate_per_s: number | null;
   processes_at_start: number;
+  /** Per event type a user can filter by (--type): syscall calls are one `syscall` row. */
+  events: TypeRow[];
+  /** Per record type in the file (sys_enter, sys_exit and task records make up the syscall events). */
   types: TypeRow[];
-  top_executables: {filename: string; count: number}[];
+  top_executables: {filename: Text; count: number}[];
   failed_execs: {errno: string; count: number}[];
   exits: {total: number; nonzero: number; signaled: number};
   syscalls: SyscallRow[];
@@ -151,7 +155,8 @@ export class StatsCollector implements SyscallSink {
     this.see(e.ts_ns, e.time);
     switch (e.type) {
       case 'exec': {
-        const f = String(e.filename ?? '?');
+        // Keyed by the exact text (a RawText too, text.ts): JSON shows it as decode --json does.
+        const f = JSON.stringify(e.filename ?? '?');
         this.execs.set(f, (this.execs.get(f) ?? 0) + 1);
         break;
       }
@@ -198,6 +203,8 @@ export class StatsCollector implements SyscallSink {
         filtered: t && typeof t.filtered === 'number' ? t.filtered : null,
       });
     }
+    const syscalls = this.syscallRows(trailer?.totals_sys ?? null);
+    const events = eventRows(types, syscalls);
     const timeOf = (ts: number | bigint, time: string | null) => time ?? (this.clock as WallClock).rfc3339(ts);
     const span = clockEnd ?? (this.seen
       ? {start: this.firstTs, end: this.lastTs, startTime: timeOf(this.firstTs, this.firstTime), endTime: timeOf(this.lastTs, this.lastTime)}
@@ -212,11 +219,12 @@ export class StatsCollector implements SyscallSink {
       records: this.records,
       rate_per_s: duration && duration > 0 ? this.records / (duration / 1e9) : null,
       processes_at_start: this.processesAtStart,
+      events,
       types,
-      top_executables: sorted(this.execs).slice(0, top).map(([filename, count]) => ({filename, count})),
+      top_executables: sorted(this.execs).slice(0, top).map(([filename, count]) => ({filename: JSON.parse(filename) as Text, count})),
       failed_execs: sorted(this.failed).map(([errno, count]) => ({errno, count})),
       exits: {total: this.exitTotal, nonzero: this.exitNonzero, signaled: this.exitSignaled},
-      syscalls: this.syscallRows(trailer?.totals_sys ?? null),
+      syscalls,
       complete: totals !== null,
     };
   }
@@ -258,10 +266,70 @@ function pad(s: string | number, n: number, right = false): string {
 
 const SYSCALL_TYPES = new Set(['sys_enter', 'sys_exit', 'task']);
 
-export function formatStats(r: StatsReport): string {
+const active = (t: TypeRow | undefined) => !!t && !!(t.sent || t.recorded || t.lost || t.filtered);
+
+/**
+ * The rows of event types: the record types that are events as they are, and one
+ * `syscall` row for the calls, which the file holds as sys_exit records (with sys_enter
+ * records for inputs, task records for threads' context). Its Sent, Lost and Filtered are
+ * the sys_exit records' (one per call the kernel saw end); Recorded is the calls decoded,
+ * a call still in flight when recording stopped included.
+ */
+function eventRows(types: TypeRow[], syscalls: SyscallRow[]): TypeRow[] {
+  const rows = types.filter((t) => !SYSCALL_TYPES.has(t.event));
+  const exit = types.find((t) => t.event === 'sys_exit');
+  if (syscalls.length || types.some((t) => SYSCALL_TYPES.has(t.event) && active(t))) {
+    rows.push({
+      event: 'syscall',
+      sent: exit?.sent ?? null,
+      recorded: syscalls.reduce((a, r) => a + r.calls, 0),
+      lost: exit?.lost ?? 0,
+      filtered: exit?.filtered ?? null,
+    });
+  }
+  return rows;
+}
+
+/** The note under the EVENT table on the records behind the syscall row, or null without syscall records. */
+function recordsNote(r: StatsReport): string | null {
+  const row = r.events.find((t) => t.event === 'syscall');
+  if (!row) return null;
+  const get = (name: string) => r.types.find((t) => t.event === name);
+  const parts = [
+    `${get('sys_exit')?.recorded ?? 0} sys_exit`,
+    `${get('sys_enter')?.recorded ?? 0} sys_enter (inputs)`,
+    `${get('task')?.recorded ?? 0} task (thread context)`,
+  ];
+  const total = ['sys_exit', 'sys_enter', 'task'].reduce((a, n) => a + (get(n)?.recorded ?? 0), 0);
+  const lost = ['sys_enter', 'task'].filter((n) => get(n)?.lost).map((n) => `${get(n)?.lost} ${n}`);
+  return `records    ${row.recorded} syscall call${row.recorded === 1 ? '' : 's'} from ${total} records: ${parts.join(', ')}` +
+    `${lost.length ? `; also lost: ${lost.join(', ')}` : ''}`;
+}
+
+/**
+ * `2026-11-23 19:12:22.955256 → 19:12:23.707181 CET` from the report's RFC 3339 times: in the
+ * zone human output uses, the end's date only when it is another day.
+ */
+function spanText(start: string, end: string, zone: Zone): string {
+  const parse = (s: string) => {
+    const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$/.exec(s);
+    const ms = m ? Date.parse(`${m[1]}Z`) : NaN;
+    return Number.isNaN(ms) ? null : {sec: ms / 1000, micros: (m?.[2] ?? '').padEnd(6, '0').slice(0, 6)};
+  };
+  const a = parse(start);
+  const b = parse(end);
+  if (a === null || b === null) return `${start} → ${end}`;
+  const from = wallSecond(a.sec, zone);
+  const to = wallSecond(b.sec, zone);
+  const toText = to.slice(0, 10) === from.slice(0, 10) ? to.slice(11) : to;
+  return `${from}.${a.micros} → ${toText}.${b.micros} ${zoneName(a.sec, zone)}`;
+}
+
+/** The report for people; `zone` is the one times are shown in (UTC unless told). */
+export function formatStats(r: StatsReport, zone: Zone = 'utc'): string {
   const out: string[] = [];
   const secs = r.duration_ns !== null ? (r.duration_ns / 1e9).toFixed(3) + ' s' : 'unknown';
-  out.push(`duration   ${secs}${r.start ? `  (${r.start} → ${r.end})` : ''}`);
+  out.push(`duration   ${secs}${r.start && r.end ? `  (${spanText(r.start, r.end, zone)})` : ''}`);
   out.push(`events     ${r.records}${r.rate_per_s !== null ? `  (${r.rate_per_s.toFixed(1)}/s)` : ''}; ${r.processes_at_start} process${r.processes_at_start === 1 ? '' : 'es'} alive at start`);
   if (r.filtered_from) {
     out.push(`filtered   from ${r.filtered_from.file} by ${r.filtered_from.filter || '(no filter)'}: RECORDED is what this file kept; SENT and LOST are the recording's`);
@@ -269,16 +337,17 @@ export function formatStats(r: StatsReport): string {
   if (r.filter) out.push(`filter     ${r.filter}: events and RECORDED count only what matches; SENT and LOST are the whole file's`);
   if (!r.complete) out.push('note       no trailer (recording did not end cleanly): Sent is unknown, Lost comes from the stream');
   out.push('');
-  // FILTERED only when a record-time filter left something out; the syscall machinery's
-  // record types only when a syscall recording used them.
-  const showFiltered = r.types.some((t) => t.filtered);
-  const quiet = (t: TypeRow) => SYSCALL_TYPES.has(t.event) && !t.sent && !t.recorded && !t.lost && !t.filtered;
+  // FILTERED only when a record-time filter left something out. The rows are event types
+  // (what --type names); the records behind the syscall row get a note of their own.
+  const rows = r.events ?? r.types;
+  const showFiltered = rows.some((t) => t.filtered);
   const filteredCell = (v: string | number) => (showFiltered ? pad(v, 10, true) : '');
   out.push(`${pad('EVENT', 14)}${pad('SENT', 10, true)}${pad('RECORDED', 10, true)}${pad('LOST', 10, true)}${filteredCell('FILTERED')}`);
-  for (const t of r.types) {
-    if (quiet(t)) continue;
+  for (const t of rows) {
     out.push(`${pad(t.event, 14)}${pad(t.sent ?? '-', 10, true)}${pad(t.recorded, 10, true)}${pad(t.lost, 10, true)}${filteredCell(t.filtered ?? '-')}`);
   }
+  const note = r.events ? recordsNote(r) : null;
+  if (note) out.push(note);
   if (r.syscalls.length) {
     out.push('');
     out.push(formatSyscalls(r.syscalls));
@@ -289,7 +358,7 @@ export function formatStats(r: StatsReport): string {
   if (r.top_executables.length) {
     out.push('');
     out.push(`${pad('EXECS', 8, true)}  EXECUTABLE`);
-    for (const x of r.top_executables) out.push(`${pad(x.count, 8, true)}  ${x.filename}`);
+    for (const x of r.top_executables) out.push(`${pad(x.count, 8, true)}  ${displayText(x.filename)}`);
   }
   return out.join('\n');
 }

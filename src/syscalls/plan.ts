@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import { Btf, FieldLayout, RecordLayout, parseBtf, recordLayout } from '../btf';
 import { UserError } from '../record/preflight';
+import { UsageError } from '../util/errors';
 import {
   ET_ARG_BUF,
   ET_ARG_LEN_ARG,
@@ -151,8 +152,8 @@ function selectSyscalls(table: SyscallTable, names: readonly string[] | undefine
   for (const given of names) {
     const name = table.byName.has(given) ? given : byEvent.get(given);
     const nr = name === undefined ? undefined : table.byName.get(name);
-    if (nr === undefined) throw new UserError(unknownSyscallMessage(given, table));
-    if (nr >= ET_SYSCALL_MAX) throw new UserError(`syscall '${given}' (${nr}) cannot be recorded: only numbers below ${ET_SYSCALL_MAX} can`);
+    if (nr === undefined) throw new UsageError(unknownSyscallMessage(given, table));
+    if (nr >= ET_SYSCALL_MAX) throw new UsageError(`syscall '${given}' (${nr}) cannot be recorded: only numbers below ${ET_SYSCALL_MAX} can`);
     out.add(nr);
   }
   return [...out].sort((a, b) => a - b);

@@ -78,3 +78,93 @@ export function formatDuration(ns: number): string {
   const s = Math.round(ns / 1e9);
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
+
+/**
+ * The zone human output shows times in: the local one (TZ, as date(1) uses it), or UTC
+ * with --utc. JSON is always UTC (RFC 3339).
+ */
+export type Zone = 'local' | 'utc';
+
+const DAY_S = 86400;
+
+/** Seconds east of UTC of the zone at Unix time `sec` (for the local zone, daylight saving included). */
+export function zoneOffsetSec(sec: number, zone: Zone): number {
+  if (zone === 'utc') return 0;
+  const off = new Date(sec * 1000).getTimezoneOffset();
+  return Number.isFinite(off) ? -off * 60 : 0;
+}
+
+/**
+ * The zone at Unix time `sec` as people can read it anywhere: `UTC`, or the local zone's
+ * offset, `UTC+09:00` (abbreviations such as CST name several zones).
+ */
+export function zoneName(sec: number, zone: Zone): string {
+  if (zone === 'utc') return 'UTC';
+  const off = zoneOffsetSec(sec, zone);
+  const a = Math.abs(off);
+  return `UTC${off < 0 ? '-' : '+'}${String(Math.floor(a / 3600)).padStart(2, '0')}:${String(Math.floor(a / 60) % 60).padStart(2, '0')}`;
+}
+
+/** `2026-11-23 18:12:22` for a Unix second, in the zone. */
+export function wallSecond(sec: number, zone: Zone): string {
+  const d = new Date((sec + zoneOffsetSec(sec, zone)) * 1000);
+  if (Number.isNaN(d.getTime())) return `${sec}s`;
+  const iso = d.toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+}
+
+/**
+ * Times for human lines: the time of day in the zone, with the date in front when the
+ * recording spans more than one day there (known from its start and end), and in any case
+ * on a line whose day is not the recording's first (a file without an end, or an event
+ * past it), so a time never stands for two instants.
+ */
+export class HumanTime {
+  private cacheSec = NaN;
+  private cacheText = '';
+  private startDay: number | null;
+
+  /** `start`/`end`: the recording's Unix seconds, when known. */
+  constructor(readonly clock: WallClock, readonly zone: Zone = 'local', start: number | null = null, end: number | null = null) {
+    this.startDay = start === null ? null : this.dayOf(start);
+    this.alwaysDate = start !== null && end !== null && this.dayOf(end) !== this.startDay;
+  }
+
+  private readonly alwaysDate: boolean;
+
+  /** For a recording whose clock pair is `clock`, from boot-clock start and end (end null when unknown). */
+  static forRecording(clock: WallClock, zone: Zone, startBootNs: number | bigint | null, endBootNs: number | bigint | null): HumanTime {
+    const sec = (ns: number | bigint | null) => (ns === null ? null : clock.split(ns)[0]);
+    return new HumanTime(clock, zone, sec(startBootNs), sec(endBootNs));
+  }
+
+  private dayOf(sec: number): number {
+    return Math.floor((sec + zoneOffsetSec(sec, this.zone)) / DAY_S);
+  }
+
+  /** `18:12:22` or `2026-11-23 18:12:22` for a split() second. */
+  second(sec: number): string {
+    if (sec !== this.cacheSec) {
+      this.startDay ??= this.dayOf(sec);
+      const full = wallSecond(sec, this.zone);
+      this.cacheSec = sec;
+      this.cacheText = this.alwaysDate || this.dayOf(sec) !== this.startDay ? full : full.slice(11);
+    }
+    return this.cacheText;
+  }
+
+  /** `18:12:22.955256` (microseconds) for a boot-clock time. */
+  format(bootNs: number | bigint): string {
+    const [sec, nsec] = this.clock.split(bootNs);
+    return this.second(sec) + '.' + String(Math.floor(nsec / 1000)).padStart(6, '0');
+  }
+}
+
+const defaults = new WeakMap<WallClock, HumanTime>();
+
+/** The local-zone HumanTime of a clock, for callers that know nothing of the recording's span. */
+export function defaultHumanTime(clock: WallClock): HumanTime {
+  let h = defaults.get(clock);
+  if (h === undefined) defaults.set(clock, (h = new HumanTime(clock)));
+  return h;
+}

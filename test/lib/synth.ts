@@ -13,6 +13,8 @@ export interface Hdr {
 }
 
 type Value = number | bigint | string;
+/** A string segment: text (written as UTF-8), or exact bytes. */
+type Str = string | Buffer;
 
 export class Synth {
   readonly meta: MetaMap;
@@ -33,8 +35,11 @@ export class Synth {
     return Number((this.meta.clock as {start: {boot_ns: number}}).start.boot_ns) + Math.round(ms * 1e6);
   }
 
-  /** One record of type `event`: header, fields by name (`task.comm`, `exit_code`), tail segments by name. */
-  record(event: string, h: Hdr, fields: Record<string, Value> = {}, tail: Record<string, string | string[]> = {}): Buffer {
+  /**
+   * One record of type `event`: header, fields by name (`task.comm`, `exit_code`), tail
+   * segments by name (a Buffer: bytes as they are, for strings that are not UTF-8).
+   */
+  record(event: string, h: Hdr, fields: Record<string, Value> = {}, tail: Record<string, Str | Str[]> = {}): Buffer {
     const t = this.types.get(event);
     if (!t) throw new Error(`no record type ${event}`);
     const l = t.layout;
@@ -42,7 +47,7 @@ export class Synth {
     const lens: Record<string, number> = {};
     for (const s of t.tail ?? []) {
       const v = tail[s.name];
-      const b = v === undefined ? Buffer.alloc(0) : Array.isArray(v) ? Buffer.from(v.map((x) => x + '\0').join('')) : Buffer.from(v + '\0');
+      const b = v === undefined ? Buffer.alloc(0) : Buffer.concat((Array.isArray(v) ? v : [v]).map((x) => Buffer.concat([typeof x === 'string' ? Buffer.from(x) : x, Buffer.alloc(1)])));
       segs.push(b);
       lens[s.len_field] = b.length;
     }
@@ -65,8 +70,9 @@ export class Synth {
     return this.record('fork', {ts, pid}, {'task.ppid': ppid, 'task.comm': comm, parent_tid: ppid});
   }
 
-  exec(ts: number, pid: number, ppid: number, argv: string[], filename = argv[0]): Buffer {
-    const comm = filename.slice(filename.lastIndexOf('/') + 1).slice(0, 15);
+  exec(ts: number, pid: number, ppid: number, argv: Str[], filename: Str = argv[0]): Buffer {
+    const name = typeof filename === 'string' ? filename : filename.toString('latin1');
+    const comm = name.slice(name.lastIndexOf('/') + 1).slice(0, 15).replace(/[^\x20-\x7e]/g, '?');
     return this.record('exec', {ts, pid}, {'task.ppid': ppid, 'task.comm': comm, old_tid: pid, argc: argv.length},
       {filename, argv});
   }
