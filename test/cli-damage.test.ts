@@ -10,14 +10,12 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {createHash} from 'node:crypto';
-import {spawn} from 'node:child_process';
 import {TraceReader, verifyFile} from '../src/format';
-import {forEachEvent, openTrace, ordered} from '../src/decode';
 import {recoverFile} from '../src/recover';
-import {toJson} from '../src/util/json';
+import {cli, lines} from './lib/cli';
+import {decodeLines, fileSha256} from './lib/files';
 
 const ROOT = path.resolve(__dirname, '..');
-const BIN = path.join(ROOT, 'bin', 'exectrace');
 const FIX = path.join(ROOT, 'fixtures');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const gen = require('../scripts/make-damaged-fixtures.js') as {
@@ -32,39 +30,7 @@ const [, c1, c2, c3, c4, tr] = gen.blocksOf(base);
 const fix = (name: string) => path.join(FIX, name);
 const rel = (name: string) => path.relative(ROOT, fix(name));
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI from the repository root (so file names in messages are the relative ones). */
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe']});
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (status) => resolve({status, stdout, stderr}));
-  });
-}
-
-const lines = (s: string) => s.split('\n').filter((l) => l !== '');
-
-/** decode --json --no-processes, in-process. */
-function decodeLines(file: string): string[] {
-  const tr = openTrace(file);
-  const out: string[] = [];
-  try {
-    forEachEvent(tr, {processes: false}, (e) => out.push(toJson(ordered(e))));
-  } finally {
-    tr.reader.close();
-  }
-  return out;
-}
-const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+const sha256 = fileSha256;
 
 t.test('the committed fixtures are what scripts/make-damaged-fixtures.js makes (make damaged-fixtures)', async (t) => {
   for (const [name, bytes] of Object.entries(gen.makeAll())) {

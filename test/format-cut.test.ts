@@ -6,12 +6,12 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {spawn} from 'node:child_process';
 import * as zb from 'zstd-napi/binding';
-import {type BlockInfo, type Chunk, type Problem, TraceReader, TraceWriter, verifyFile} from '../src/format';
+import {type Chunk, type Problem, TraceReader, TraceWriter, verifyFile} from '../src/format';
 import {recoverFile} from '../src/recover';
 import {filterFile} from '../src/filter';
-import {decodeLines, readRecording, writeRecording} from './lib/files';
+import {blocksOf, decodeLines, readRecording, writeRecording} from './lib/files';
+import {cli} from './lib/cli';
 
 const ROOT = path.resolve(__dirname, '..');
 const FIXTURE = path.join(ROOT, 'fixtures', 'exec-lossy.bin');
@@ -56,14 +56,6 @@ interface Read {
   problems: Problem[];
 }
 
-/** Every block header of an intact file, as the reader meets them. */
-function blocksOf(file: string): BlockInfo[] {
-  const blocks: BlockInfo[] = [];
-  const r = TraceReader.open(file, {onBlock: (b) => blocks.push(b)});
-  for (const c of r.chunks()) void c;
-  r.close();
-  return blocks;
-}
 
 function read(file: string): Read {
   const r = TraceReader.open(file);
@@ -76,17 +68,6 @@ function read(file: string): Read {
   return {chunks, problems: r.problems};
 }
 
-function cli(args: string[]): Promise<{status: number | null; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'bin', 'exectrace'), ...args], {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe']});
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (status) => resolve({status, stdout, stderr}));
-  });
-}
 
 t.test('cut at several offsets inside a chunk of several zstd blocks: every complete record before the cut', async (t) => {
   const dir = t.testdir();

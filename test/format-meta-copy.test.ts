@@ -7,22 +7,15 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {spawn} from 'node:child_process';
-import {BH, type BlockInfo, TraceReader, TraceWriter, encodeBlockHeader, sha256, verifyFile} from '../src/format';
+import {BH, TraceReader, TraceWriter, encodeBlockHeader, sha256, verifyFile} from '../src/format';
 import {recoverFile} from '../src/recover';
-import {decodeLines, readRecording, writeRecording} from './lib/files';
+import {blocksOf, decodeLines, readRecording, writeRecording} from './lib/files';
+import {cli} from './lib/cli';
 
 const ROOT = path.resolve(__dirname, '..');
 const OLD = path.join(ROOT, 'fixtures', 'exec-scenarios-4chunks.bin');
 const rec = readRecording(OLD);
 
-function blocksOf(file: string): BlockInfo[] {
-  const blocks: BlockInfo[] = [];
-  const r = TraceReader.open(file, {onBlock: (b) => blocks.push(b)});
-  for (const c of r.chunks()) void c;
-  r.close();
-  return blocks;
-}
 
 function openError(file: string): string {
   try {
@@ -33,17 +26,6 @@ function openError(file: string): string {
   return '(no error)';
 }
 
-function cli(args: string[]): Promise<{status: number | null; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'bin', 'exectrace'), ...args], {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe']});
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (status) => resolve({status, stdout, stderr}));
-  });
-}
 
 const dir = t.testdir();
 const FILE = path.join(dir, 'scenarios-1.1.bin');

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {spawnSync} from 'node:child_process';
 import {BIN, CI, ROOT, kernelTest} from './lib/kernel';
+import {straceCounts} from './lib/strace';
 
 type Ev = Record<string, any>;
 const PROG = path.join(ROOT, 'test', 'progs', 'syscaller.out');
@@ -22,15 +23,6 @@ function kv(text: string): Record<string, number> {
   return out;
 }
 
-/** strace -c table → {syscall: [calls, errors]} */
-function straceCounts(file: string): Record<string, [number, number]> {
-  const out: Record<string, [number, number]> = {};
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d*)\s*(\w+)$/.exec(line);
-    if (m && m[3] !== 'total') out[m[3]] = [Number(m[1]), Number(m[2] || 0)];
-  }
-  return out;
-}
 
 kernelTest(t, 'kernel: syscalls of a known program, field by field', async (t) => {
   const dir = t.testdir({'known.txt': 'hello, syscalls\n'});

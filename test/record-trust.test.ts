@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {spawnSync} from 'node:child_process';
 import {BIN, CI, ROOT, kernelTest} from './lib/kernel';
+import {straceCounts} from './lib/strace';
 
 type Ev = Record<string, any>;
 const SIGNALER = path.join(ROOT, 'test', 'progs', 'signaler.out');
@@ -17,15 +18,6 @@ function cli(args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8', maxBuffer: 256 << 20});
 }
 
-/** strace -c table → {syscall: [calls, errors]} */
-function straceCounts(file: string): Record<string, [number, number]> {
-  const out: Record<string, [number, number]> = {};
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d*)\s*(\w+)$/.exec(line);
-    if (m && m[3] !== 'total') out[m[3]] = [Number(m[1]), Number(m[2] || 0)];
-  }
-  return out;
-}
 
 kernelTest(t, 'kernel: a program that handles signals: stats counts equal strace -c -f, rt_sigreturn included', async (t) => {
   if (spawnSync('sh', ['-c', 'command -v strace']).status !== 0) {

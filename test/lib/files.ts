@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import {createHash} from 'node:crypto';
-import {FrameCursor, type MetaMap, TraceReader, TraceWriter} from '../../src/format';
+import {type BlockInfo, FrameCursor, type MetaMap, TraceReader, TraceWriter} from '../../src/format';
 import {forEachEvent, openTrace, ordered} from '../../src/decode';
 import {toJson} from '../../src/util/json';
 
@@ -66,3 +66,12 @@ export function decodeLines(file: string, problems?: string[]): string[] {
 }
 
 export const fileSha256 = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+/** Every block header of an intact file, as the reader meets them. */
+export function blocksOf(file: string): BlockInfo[] {
+  const blocks: BlockInfo[] = [];
+  const r = TraceReader.open(file, {onBlock: (b) => blocks.push(b)});
+  for (const c of r.chunks()) void c;
+  r.close();
+  return blocks;
+}
