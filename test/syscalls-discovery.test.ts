@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Btf, btfFromElf, parseBtf, recordLayout } from '../src/btf';
 import { ensureTracefs, UserError } from '../src/record/preflight';
+import { UsageError } from '../src/util/errors';
 import {
   abi,
   ArgInfo,
@@ -184,7 +185,7 @@ const offlineOpts = { maxStr: 4096, maxBytes: 64, comm: [], tracefs: TRACEFS_FIX
 
 t.test('names: an unknown syscall is one line with the close matches', async (t) => {
   const e = thrown(() => buildSyscallPlan({ ...offlineOpts, names: ['read', 'opneat'] }));
-  t.type(e, UserError);
+  t.type(e, UsageError, 'a usage error (exit 2)');
   t.equal(e.message, "unknown syscall 'opneat' (did you mean openat?)");
   t.equal(thrown(() => buildSyscallPlan({ ...offlineOpts, names: ['fstatat'] })).message,
     "unknown syscall 'fstatat' (did you mean newfstatat?)");
