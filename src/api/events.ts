@@ -151,6 +151,8 @@ export interface LostEvent {
   window_start_ns: U64;
   window_end_ns: U64;
   truncated?: boolean;
+  /** Dropped by a live Tracer's bounded queue (a consumer slower than the kernel), not by the kernel; cpu is -1. */
+  queue?: true;
 }
 
 /** Every event the decoder gives, discriminated on `type`. */
