@@ -2,14 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT, parseDuration, parseSize} from '../src/cli/base';
-import {record} from '../src/record';
+import {record, Tracer, type RecordSummary, type TracerOptions} from '../src';
 import {loadNative} from '../src/record/native';
-import {Decoder, DecodeMeta, humanLine, TraceEvent} from '../src/decode';
-import {DEFAULT_ZSTD_LEVEL, FrameCursor} from '../src/format';
-import {toJson} from '../src/util/json';
+import {DEFAULT_ZSTD_LEVEL} from '../src/format';
 import {Output} from '../src/util/output';
 import {splitNul} from '../src/util/bytes';
-import {HumanTime, type Zone} from '../src/util/time';
+import type {Zone} from '../src/util/time';
 
 export default class Record extends BaseCommand {
   static override summary = 'Record process activity system-wide into a trace file (needs root).';
@@ -90,7 +88,7 @@ What they leave out is counted as filtered, never as lost.`;
     if (ringBytes < 4096 || (ringBytes & (ringBytes - 1)) !== 0) this.error('--ring-size must be a power of two, at least 4K (e.g. 16M)', {exit: EXIT.usage});
     const chunkBytes = parseSize(flags['chunk-size'], 'chunk-size');
     if (chunkBytes < 4096 || chunkBytes > 64 * 1024 * 1024) this.error('--chunk-size must be between 4K and 64M', {exit: EXIT.usage});
-    const summary = await record({
+    const options = {
       output: flags.output,
       force: flags.force,
       command: command.length ? command : undefined,
@@ -103,17 +101,15 @@ What they leave out is counted as filtered, never as lost.`;
       flushMs: Math.max(10, parseDuration(flags['flush-interval'], 'flush-interval')),
       level: flags.level,
       object: flags.object,
-      syscalls: flags.syscalls ? 'all' : flags.syscall,
-      filters: {pid: flags.pid, follow: flags.follow, pidns: flags.pidns, cgroup: flags.cgroup, uid: flags.uid, comm: flags.comm},
+      syscalls: flags.syscalls ? ('all' as const) : flags.syscall,
       bytes: flags.bytes,
       verbose: flags.verbose,
-      log: (line) => process.stderr.write(`exectrace: ${line}\n`),
-      ...(flags.stdout ? live(flags.json, flags.output, flags.utc ? 'utc' : 'local') : {}),
-    });
-    if (flags.stdout) {
-      liveEnd?.();
-      await liveOut?.end();
-    }
+      log: (line: string) => process.stderr.write(`exectrace: ${line}\n`),
+    };
+    const filters = {pid: flags.pid, follow: flags.follow, cgroup: flags.cgroup, uid: flags.uid, comm: flags.comm};
+    const summary = flags.stdout
+      ? await live({...options, ...filters, pidNs: flags.pidns}, flags.json, flags.utc ? 'utc' : 'local')
+      : await record({...options, filters: {...filters, pidns: flags.pidns}});
     const parts = Object.entries(summary.totals)
       .filter(([, t]) => t.recorded || t.lost)
       .map(([k, t]) => `${k} ${t.recorded}${t.lost ? ` (lost ${t.lost})` : ''}`);
@@ -164,55 +160,35 @@ function readCmdline(): Buffer | undefined {
   }
 }
 
-let liveOut: Output | undefined;
-let liveEnd: (() => void) | undefined;
-
 /**
- * Live mode: the same decoder as `decode`, fed batch by batch as the drain delivers them.
- * When the reader goes away (`| head`), the live view stops; the file, if any, is recorded
- * to its normal end, else the recording stops as after a signal.
+ * Live mode (--stdout): a Tracer, whose events are written as decode writes them. When the
+ * reader goes away (`| head`), the live view stops with one line; the file, if any, is
+ * recorded to its normal end, else the recording stops as after a signal.
  */
-function live(json: boolean, output: string | undefined, zone: Zone) {
-  let decoder: Decoder | undefined;
-  let times: HumanTime | undefined;
-  const abort = new AbortController();
-  const out = (liveOut = new Output(1, 1 << 20, () => {
-    decoder = undefined;
-    if (output) {
-      process.stderr.write(`exectrace: the live output was closed (its reader went away); recording goes on into ${output}\n`);
+async function live(opts: TracerOptions, json: boolean, zone: Zone): Promise<RecordSummary> {
+  const tracer = await Tracer.open(opts);
+  const out = new Output(1, 1 << 20, () => {
+    if (opts.output) {
+      process.stderr.write(`exectrace: the live output was closed (its reader went away); recording goes on into ${opts.output}\n`);
     } else {
       process.stderr.write('exectrace: the live output was closed (its reader went away); recording stops\n');
-      abort.abort('live output closed');
+      void tracer.close('live output closed');
     }
-  }));
+  });
   // A reader can leave while nothing is written (an idle command): look every quarter second.
   const native = loadNative();
   const watch = setInterval(() => {
     if (native.readerGone(1)) out.gone();
   }, 250);
-  watch.unref();
-  abort.signal.addEventListener('abort', () => clearInterval(watch));
-  const cursor = new FrameCursor();
-  liveEnd = () => {
+  try {
+    for await (const e of tracer) {
+      if (out.closed) break;
+      out.line(tracer.line(e, {json, zone}));
+      if (tracer.pending === 0) out.flush(); // caught up: show it now
+    }
+    await out.end();
+  } finally {
     clearInterval(watch);
-    decoder?.end(emit);
-  };
-  return {
-    signal: abort.signal,
-    onStart(meta: {[k: string]: unknown}) {
-      decoder = new Decoder(meta as unknown as DecodeMeta);
-      times = new HumanTime(decoder.clock, zone);
-    },
-    onBatch(frames: Buffer) {
-      const d = decoder;
-      if (!d) return;
-      cursor.reset(frames);
-      while (cursor.next()) d.feed(cursor.buf, cursor.offset, cursor.length, emit);
-      out.flush();
-    },
-  };
-
-  function emit(e: TraceEvent): void {
-    out.line(json ? toJson(e) : humanLine(e, (decoder as Decoder).clock, decoder, times));
   }
+  return tracer.done;
 }

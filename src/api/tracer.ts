@@ -5,7 +5,9 @@
 // dropped and counted as lost, per type with its time window, exactly as the kernel's own
 // losses are, and handed to the consumer as `lost` events (queue: true) when it catches up.
 
-import {Decoder, type DecodeMeta} from '../decode';
+import {Decoder, type DecodeMeta, humanLine} from '../decode';
+import {toJson} from '../util/json';
+import {HumanTime, type Zone} from '../util/time';
 import {FrameCursor} from '../format';
 import type {FilterOptions} from '../record/filters';
 import type {RecordSummary, TypeTotals} from '../record/recorder';
@@ -37,8 +39,23 @@ export interface TracerOptions {
   /** A command to run and record, exactly as given; the recording ends when it exits. */
   command?: (string | Buffer)[];
   durationMs?: number;
-  /** Progress lines record would print (default: none). */
+  /** When the recording stops before the command: SIGTERM, then SIGKILL this long after (default 2000). */
+  killAfterMs?: number;
+  /** The file's chunking and compression (record's --chunk-size, --flush-interval, --level). */
+  chunkBytes?: number;
+  flushMs?: number;
+  level?: number;
+  /** Progress lines record would print (default: none); verbose adds the kernel's notes. */
   log?: (line: string) => void;
+  verbose?: boolean;
+  /** Another BPF object (development). */
+  object?: string;
+}
+
+/** How `line` writes an event: decode's human line (in the local zone, or UTC) or its JSON. */
+export interface LineOptions {
+  json?: boolean;
+  zone?: Zone;
 }
 
 /** Counts so far: the queue's own (delivered, dropped) per event type; after close, the recording's too. */
@@ -84,6 +101,7 @@ export class Tracer implements AsyncIterable<TraceEvent> {
   private readonly abort = new AbortController();
   private readonly cursor = new FrameCursor();
   private summary: RecordSummary | null = null;
+  private readonly times = new Map<Zone, HumanTime>();
   private ended = false;
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
@@ -96,11 +114,15 @@ export class Tracer implements AsyncIterable<TraceEvent> {
       uid: opts.uid?.map(String), pidns: opts.pidNs === undefined ? undefined : String(opts.pidNs),
     };
     const input: RecordInput = {
-      output: opts.output, force: opts.force, command: opts.command, durationMs: opts.durationMs,
-      filters, syscalls: opts.syscalls, bytes: opts.bytes, log: opts.log, signal: this.abort.signal,
+      output: opts.output, force: opts.force, command: opts.command, durationMs: opts.durationMs, killAfterMs: opts.killAfterMs,
+      filters, syscalls: opts.syscalls, bytes: opts.bytes, log: opts.log, verbose: opts.verbose, object: opts.object,
+      signal: this.abort.signal,
       ...(opts.maxArgs !== undefined && {maxArgs: opts.maxArgs}),
       ...(opts.maxArgBytes !== undefined && {maxArgBytes: opts.maxArgBytes}),
       ...(opts.ringBytes !== undefined && {ringBytes: opts.ringBytes}),
+      ...(opts.chunkBytes !== undefined && {chunkBytes: opts.chunkBytes}),
+      ...(opts.flushMs !== undefined && {flushMs: opts.flushMs}),
+      ...(opts.level !== undefined && {level: opts.level}),
       onStart: (meta) => {
         this.meta = meta;
         this.decoder = new Decoder(meta as unknown as DecodeMeta);
@@ -163,17 +185,33 @@ export class Tracer implements AsyncIterable<TraceEvent> {
     }
   }
 
+  /** Events waiting in the queue (lost events of drops not counted). */
+  get pending(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** An event as decode writes it: a human line, or (json) its NDJSON line, without the newline. */
+  line(e: TraceEvent, opts: LineOptions = {}): string {
+    const d = this.decoder;
+    if (!d) throw new Error('tracer: no event yet');
+    if (opts.json) return toJson(e as never);
+    const zone = opts.zone ?? 'local';
+    let times = this.times.get(zone);
+    if (!times) this.times.set(zone, (times = new HumanTime(d.clock, zone)));
+    return humanLine(e as never, d.clock, d, times);
+  }
+
   totals(): TracerTotals {
     return {delivered: {...this.delivered}, dropped: {...this.dropped}, recording: this.summary?.totals ?? null};
   }
 
   /**
    * Stops the recording (detach, drain, in-flight calls, the file's trailer) and frees every
-   * BPF program, map and link; resolves with the summary. Idempotent. Events still queued
-   * can be read after it.
+   * BPF program, map and link; resolves with the summary, whose end reason is `reason`.
+   * Idempotent. Events still queued can be read after it.
    */
-  async close(): Promise<RecordSummary> {
-    if (!this.ended) this.abort.abort('closed');
+  async close(reason = 'closed'): Promise<RecordSummary> {
+    if (!this.ended) this.abort.abort(reason);
     return this.done;
   }
 
