@@ -9,11 +9,12 @@
 
 import t, { Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Btf, btfFromElf, parseBtf, recordLayout } from '../src/btf';
-import { ensureTracefs, UserError } from '../src/record/preflight';
+import { ensureTracefs } from '../src/record/preflight';
+import { UsageError, UserError } from '../src/util/errors';
 import {
   abi,
   ArgInfo,
@@ -184,7 +185,7 @@ const offlineOpts = { maxStr: 4096, maxBytes: 64, comm: [], tracefs: TRACEFS_FIX
 
 t.test('names: an unknown syscall is one line with the close matches', async (t) => {
   const e = thrown(() => buildSyscallPlan({ ...offlineOpts, names: ['read', 'opneat'] }));
-  t.type(e, UserError);
+  t.type(e, UsageError, 'a mistake in how record was called: exit status 2');
   t.equal(e.message, "unknown syscall 'opneat' (did you mean openat?)");
   t.equal(thrown(() => buildSyscallPlan({ ...offlineOpts, names: ['fstatat'] })).message,
     "unknown syscall 'fstatat' (did you mean newfstatat?)");
@@ -346,4 +347,14 @@ gated('kernel: every syscall of this kernel, from the real tracefs', liveMissing
   }
   const fixtureOpenat = fixtureFormat('sys_enter_openat');
   t.same(formats.get('openat')?.args, fixtureOpenat.args, 'the fixture is this kernel\'s openat');
+});
+
+// --- module boundaries -------------------------------------------------------------------
+
+t.test('src/syscalls imports nothing from src/record (which imports it: a cycle)', async (t) => {
+  const dir = join(ROOT, 'src', 'syscalls');
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+    const imports = [...readFileSync(join(dir, f), 'utf8').matchAll(/^(?:import|export)[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
+    t.same(imports.filter((i) => /(^|\/)record(\/|$)/.test(i)), [], `src/syscalls/${f}`);
+  }
 });

@@ -15,7 +15,8 @@ import {BatchSummary, ChildStatus, loadNative, NativeBinding, NativeTracer, open
 import {cgroupPaths, hostInfo, processIds, snapshotProcesses, tgidOf} from './procfs';
 import {textOrBytes} from '../util/bytes';
 import {decodeText, displayText} from '../decode/text';
-import {checkBtf, checkKernel, checkRoot, ensureTracefs, exitHasGroupDead, UserError} from './preflight';
+import {checkBtf, checkKernel, checkRoot, ensureTracefs, exitHasGroupDead} from './preflight';
+import {UserError} from '../util/errors';
 import {RECORD_TYPES, STRUCTS, TRUNCATED_FLAG, LOST_TYPE_ID, SYS_ENTER_TYPE_ID, SYS_EXIT_TYPE_ID, SYSCALL_PROGRAMS, EXEC_SYSCALL_PROGRAMS, INFLIGHT_FLAG, NO_ENTER_FLAG, STASH_STRUCT, STASH_CALL, layoutsByStruct} from './types';
 import {buildSyscallPlan, SyscallPlan} from '../syscalls';
 import {describeFilters, filterMapSizes, filterMeta, filterRodata, FilterOptions, pidsFull, PIDS_MAX, resolveFilters, seedPids, writeFilterLists} from './filters';
@@ -836,5 +837,3 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     followOverflow,
   };
 }
-
-export {UserError};

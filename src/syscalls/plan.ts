@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import { Btf, FieldLayout, RecordLayout, parseBtf, recordLayout } from '../btf';
-import { UserError } from '../record/preflight';
+import { UserError } from '../util/errors';
 import { UsageError } from '../util/errors';
 import {
   ET_ARG_BUF,
