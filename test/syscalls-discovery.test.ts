@@ -27,11 +27,13 @@ import {
   syscallTable,
   unmatchedOverrides,
 } from '../src/syscalls';
+import { RECORD_TYPES } from '../src/record/types';
 
 const ROOT = resolve(__dirname, '..');
 const TRACEFS_FIXTURE = join(ROOT, 'fixtures', 'tracefs');
 const LAYOUTS_OBJ = join(ROOT, 'fixtures', 'sysdesc_layouts.bpf.o');
 const HEADER = join(ROOT, 'bpf', 'exectrace.h');
+const REAL_OBJ = join(ROOT, 'bpf', 'exectrace.bpf.o');
 const UNISTD = '/usr/include/x86_64-linux-gnu/asm/unistd_64.h';
 const VMLINUX = '/sys/kernel/btf/vmlinux';
 const CI = process.env.CI === 'true';
@@ -124,6 +126,16 @@ t.test('abi: src/syscalls/abi.ts matches bpf/exectrace.h', async (t) => {
   for (const [name, value] of ours) {
     t.equal(value, header.get(name), `${name} is ${header.get(name)} in bpf/exectrace.h`);
   }
+});
+
+t.test('abi: the record type ids are enum et_type of bpf/exectrace.bpf.o, and record_types names each of them', async (t) => {
+  const et = btfFromElf(readFileSync(REAL_OBJ)).find('enum', 'et_type');
+  if (!et || et.kind !== 'enum') throw new Error('bpf/exectrace.bpf.o: no enum et_type in its BTF');
+  const inObject = Object.fromEntries(et.values.map((v) => [v.name, v.value]));
+  const ours = Object.fromEntries(Object.entries(abi).filter(([k]) => /^ET_(EXEC|EXEC_FAILED|FORK|EXIT|LOST|SYS_ENTER|SYS_EXIT|TASK|TYPE_MAX)$/.test(k)));
+  t.same(ours, inObject, 'src/abi.ts has every et_type value, and only those, as the object has them');
+  t.same(RECORD_TYPES.map((r) => r.id), et.values.filter((v) => v.name !== 'ET_TYPE_MAX').map((v) => v.value),
+    'src/record/types.ts describes every record type, in id order');
 });
 
 // --- format files ------------------------------------------------------------------------
@@ -229,7 +241,6 @@ t.test('descs: et_sysdesc encoded by the layout in the object BTF', async (t) =>
     'record layout: struct et_sysdesc: not found in BTF');
 });
 
-const REAL_OBJ = join(ROOT, 'bpf', 'exectrace.bpf.o');
 
 // The committed object is the one the recorder loads: it must parse and carry both
 // structs, so a failure here is a broken object, never a reason to skip.

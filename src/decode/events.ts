@@ -7,6 +7,7 @@
 
 import {decodeText, sameText, type Text} from './text';
 import {errnoName} from '../util/errno';
+import {ET_F_INFLIGHT} from '../abi';
 import {WallClock} from '../util/time';
 import {checkLayout, checkRecordTypes, RecordLayout, RecordType} from './layout';
 import {compileType, CompiledType, EVENT_ORDER, RawEvent} from './records';
@@ -54,8 +55,6 @@ interface Known {
 /** The record types syscalls.ts decodes, by their `event` name in record_types. */
 const SYS_EVENTS = new Set(['sys_enter', 'sys_exit', 'task']);
 
-// ET_F_INFLIGHT of bpf/exectrace.h, for files whose `flags` metadata does not name it.
-const DEFAULT_IN_FLIGHT = 4;
 
 export type Emit = (e: TraceEvent) => void;
 
@@ -134,7 +133,8 @@ export class Decoder {
         enter: sysTypes.get('sys_enter'), exit: sysTypes.get('sys_exit'), task: sysTypes.get('task'),
         flags: {
           noEnter: Number(fl.no_enter ?? 0) >>> 0,
-          inFlight: Number(fl.in_flight ?? fl.inflight ?? DEFAULT_IN_FLIGHT) >>> 0,
+          // The bit itself for files whose `flags` metadata does not name it.
+          inFlight: Number(fl.in_flight ?? fl.inflight ?? ET_F_INFLIGHT) >>> 0,
         },
       });
     }
