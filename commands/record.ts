@@ -4,8 +4,8 @@ import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT, parseDuration, parseSize} from '../src/cli/base';
 import {record} from '../src/record';
 import {loadNative} from '../src/record/native';
-import {Decoder, DecodeMeta, humanLine, TraceEvent} from '../src/decode';
-import {DEFAULT_ZSTD_LEVEL, FrameCursor} from '../src/format';
+import {humanLine, LiveDecoder, TraceEvent} from '../src/decode';
+import {DEFAULT_ZSTD_LEVEL} from '../src/format';
 import {toJson} from '../src/util/json';
 import {Output} from '../src/util/output';
 import {splitNul} from '../src/util/bytes';
@@ -173,11 +173,10 @@ let liveEnd: (() => void) | undefined;
  * to its normal end, else the recording stops as after a signal.
  */
 function live(json: boolean, output: string | undefined, zone: Zone) {
-  let decoder: Decoder | undefined;
-  let times: HumanTime | undefined;
+  let decoding: LiveDecoder | undefined;
   const abort = new AbortController();
   const out = (liveOut = new Output(1, 1 << 20, () => {
-    decoder = undefined;
+    decoding = undefined;
     if (output) {
       process.stderr.write(`exectrace: the live output was closed (its reader went away); recording goes on into ${output}\n`);
     } else {
@@ -192,27 +191,24 @@ function live(json: boolean, output: string | undefined, zone: Zone) {
   }, 250);
   watch.unref();
   abort.signal.addEventListener('abort', () => clearInterval(watch));
-  const cursor = new FrameCursor();
   liveEnd = () => {
     clearInterval(watch);
-    decoder?.end(emit);
+    decoding?.end();
   };
   return {
     signal: abort.signal,
     onStart(meta: {[k: string]: unknown}) {
-      decoder = new Decoder(meta as unknown as DecodeMeta);
-      times = new HumanTime(decoder.clock, zone);
+      let times: HumanTime | undefined;
+      const live: LiveDecoder = new LiveDecoder(meta, (e: TraceEvent) => {
+        out.line(json ? toJson(e) : humanLine(e, live.decoder.clock, live.decoder, times));
+      });
+      times = new HumanTime(live.decoder.clock, zone);
+      decoding = live;
     },
     onBatch(frames: Buffer) {
-      const d = decoder;
-      if (!d) return;
-      cursor.reset(frames);
-      while (cursor.next()) d.feed(cursor.buf, cursor.offset, cursor.length, emit);
+      if (!decoding) return;
+      decoding.feed(frames);
       out.flush();
     },
   };
-
-  function emit(e: TraceEvent): void {
-    out.line(json ? toJson(e) : humanLine(e, (decoder as Decoder).clock, decoder, times));
-  }
 }

@@ -29,6 +29,22 @@ export interface DecodeMeta {
   filter?: {processes?: unknown};
 }
 
+/**
+ * The one way from a file's metadata (TraceReader.meta, or what record() builds) to what
+ * the Decoder takes. The parts the Decoder checks itself (record_header, record_types,
+ * clock) are left to it, so its messages stay the same; the optional parts it only walks
+ * are checked here, so damaged metadata is one line, not a TypeError from inside.
+ */
+export function decodeMeta(meta: Readonly<Record<string, unknown>>): DecodeMeta {
+  const isMap = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+  for (const k of ['options', 'flags', 'cgroups', 'filter']) {
+    if (meta[k] !== undefined && meta[k] !== null && !isMap(meta[k])) throw new Error(`bad metadata: ${k} is not a map`);
+  }
+  const ps = meta.processes;
+  if (ps !== undefined && ps !== null && !(Array.isArray(ps) && ps.every(isMap))) throw new Error('bad metadata: processes is not a list of maps');
+  return meta as unknown as DecodeMeta;
+}
+
 export interface SnapshotProcess {
   pid: number;
   ppid: number;
@@ -54,7 +70,6 @@ interface Known {
 
 /** The record types syscalls.ts decodes, by their `event` name in record_types. */
 const SYS_EVENTS = new Set(['sys_enter', 'sys_exit', 'task']);
-
 
 export type Emit = (e: TraceEvent) => void;
 
