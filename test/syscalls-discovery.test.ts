@@ -119,7 +119,7 @@ function headerConstants(text: string): Map<string, number> {
   return out;
 }
 
-t.test('abi: src/syscalls/abi.ts matches bpf/exectrace.h', async (t) => {
+t.test('abi: src/abi.ts matches bpf/exectrace.h', async (t) => {
   const header = headerConstants(readFileSync(HEADER, 'utf8'));
   const ours = Object.entries(abi).filter(([k]) => k.startsWith('ET_'));
   t.ok(ours.length >= 20, `${ours.length} constants mirrored`);
