@@ -16,5 +16,4 @@ export {Tracer, type TracerOptions, type TracerTotals} from './api/tracer';
 export type {RecordOptions, RecordSummary, TypeTotals} from './record/recorder';
 export type {FilterOptions} from './record/filters';
 export type {SyscallRow, TypeRow} from './stats';
-export {UsageError} from './util/errors';
-export {UserError} from './record/preflight';
+export {UsageError, UserError} from './util/errors';

@@ -23,22 +23,14 @@ import {
   openTracer,
 } from '../src/record/native';
 import { ensureTracefs } from '../src/record/preflight';
+import { ET_EXEC, ET_F_NO_ENTER, ET_LOST, ET_SYS_EXIT, ET_SYSCALL_MAX, ET_SYSD_TRACE, ET_TASK, ET_TYPE_MAX } from '../src/abi';
 
 const ROOT = resolve(__dirname, '..');
 const OBJECT = join(ROOT, 'bpf/exectrace.bpf.o');
 const FAULTS_SRC = join(ROOT, 'test/progs/native_faults.bpf.c');
 const CI = process.env.CI === 'true';
 
-// enum et_type (bpf/exectrace.h)
-const ET_EXEC = 1;
-const ET_LOST = 5;
-const ET_SYS_EXIT = 7;
-const ET_TASK = 8;
-const ET_TYPE_MAX = 9;
 const COUNTER_SIZE = 24; // struct et_counter: sent, lost, filtered
-const ET_SYSCALL_MAX = 512;
-const ET_SYSD_TRACE = 1;
-const ET_F_NO_ENTER = 2;
 const NR_READ = 0; // x86_64
 const NR_GETPPID = 110;
 const SYS_PROGRAMS = ['sys_enter', 'sys_exit'];

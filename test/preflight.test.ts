@@ -3,7 +3,8 @@
 // thing and the fix. Runs without root and without the kernel features it checks.
 
 import t from 'tap';
-import {MIN_KERNEL, UserError, checkBtf, checkKernel, checkRoot, ensureTracefs} from '../src/record/preflight';
+import {MIN_KERNEL, checkBtf, checkKernel, checkRoot, ensureTracefs} from '../src/record/preflight';
+import {UserError} from '../src/util/errors';
 
 t.test('kernel too old: named, with the minimum and why', async (t) => {
   t.equal(`${MIN_KERNEL.major}.${MIN_KERNEL.minor}`, '5.19');

@@ -3,7 +3,7 @@
 // native addon. Events come chunk by chunk, so memory does not grow with the file.
 
 import {forEachFrame, type MetaMap, type Problem, TraceReader} from '../format';
-import {Decoder, type DecodeMeta} from '../decode';
+import {Decoder, decodeMeta} from '../decode';
 import {compileFilter, type FilterSpec} from '../filter';
 import {collectStats, StatsCollector, type SyscallRow, type TypeRow} from '../stats';
 import {resolveUid} from '../util/users';
@@ -59,7 +59,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     this.meta = this.reader.meta;
     try {
       // Bad filters fail here, at open, not half-way through a loop.
-      compileFilter(this.spec, this.context(new Decoder(this.meta as unknown as DecodeMeta)));
+      compileFilter(this.spec, this.context(new Decoder(decodeMeta(this.meta))));
     } catch (err) {
       this.reader.close();
       throw err;
@@ -93,7 +93,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     this.usable();
     const reader = TraceReader.open(this.path, {reuseBuffers: true});
     try {
-      const decoder = new Decoder(reader.meta as unknown as DecodeMeta);
+      const decoder = new Decoder(decodeMeta(reader.meta));
       const stats = new StatsCollector(decoder.eventNames, decoder.clock);
       collectStats({reader, decoder, onProblem: () => {}}, stats);
       const report = stats.report(reader.trailer as never, null, 0, decoder.recordCounts());
@@ -142,7 +142,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   }
 
   private *events(reader: TraceReader, marks: boolean): Generator<TraceEvent | typeof CHUNK_END> {
-    const decoder = new Decoder(reader.meta as unknown as DecodeMeta);
+    const decoder = new Decoder(decodeMeta(reader.meta));
     const filter = compileFilter(this.spec, this.context(decoder));
     const test = filter.active ? filter.test : null;
     const ready: TraceEvent[] = [];

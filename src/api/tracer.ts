@@ -5,10 +5,10 @@
 // dropped and counted as lost, per type with its time window, exactly as the kernel's own
 // losses are, and handed to the consumer as `lost` events (queue: true) when it catches up.
 
-import {Decoder, type DecodeMeta, humanLine} from '../decode';
+import {Decoder, humanLine} from '../decode';
+import {LiveDecoder} from '../decode/live';
 import {toJson} from '../util/json';
 import {HumanTime, type Zone} from '../util/time';
-import {FrameCursor} from '../format';
 import type {FilterOptions} from '../record/filters';
 import type {RecordSummary, TypeTotals} from '../record/recorder';
 import {record, type RecordInput} from './record';
@@ -87,6 +87,7 @@ export class Tracer implements AsyncIterable<TraceEvent> {
   meta: Record<string, unknown> = {};
   /** Resolves with record's summary when the recording ends (close, the command's exit, a duration, a signal). */
   readonly done: Promise<RecordSummary>;
+  private live: LiveDecoder | null = null;
   private decoder: Decoder | null = null;
   private readonly queue: TraceEvent[] = [];
   private head = 0;
@@ -99,7 +100,6 @@ export class Tracer implements AsyncIterable<TraceEvent> {
   private readonly dropped: Record<string, number> = {};
   private readonly wanted: Set<string> | null;
   private readonly abort = new AbortController();
-  private readonly cursor = new FrameCursor();
   private summary: RecordSummary | null = null;
   private readonly times = new Map<Zone, HumanTime>();
   private ended = false;
@@ -125,14 +125,15 @@ export class Tracer implements AsyncIterable<TraceEvent> {
       ...(opts.level !== undefined && {level: opts.level}),
       onStart: (meta) => {
         this.meta = meta;
-        this.decoder = new Decoder(meta as unknown as DecodeMeta);
+        this.live = new LiveDecoder(meta, this.take);
+        this.decoder = this.live.decoder;
         started();
       },
-      onBatch: (frames) => this.feed(frames),
+      onBatch: (frames) => this.live?.feed(frames),
     };
     this.done = record(input).then(
       (s) => {
-        this.decoder?.end(this.take);
+        this.live?.end();
         this.summary = s;
         this.finish(null);
         return s;
@@ -237,13 +238,6 @@ export class Tracer implements AsyncIterable<TraceEvent> {
     this.queue.push(ev);
     this.signal();
   };
-
-  private feed(frames: Buffer): void {
-    const d = this.decoder;
-    if (!d) return;
-    this.cursor.reset(frames);
-    while (this.cursor.next()) d.feed(this.cursor.buf, this.cursor.offset, this.cursor.length, this.take);
-  }
 
   /**
    * The next lost event, when the consumer has reached the place of a run of drops: after

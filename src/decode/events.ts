@@ -7,6 +7,7 @@
 
 import {decodeText, sameText, type Text} from './text';
 import {errnoName} from '../util/errno';
+import {ET_F_INFLIGHT} from '../abi';
 import {WallClock} from '../util/time';
 import {checkLayout, checkRecordTypes, RecordLayout, RecordType} from './layout';
 import {compileType, CompiledType, EVENT_ORDER, RawEvent} from './records';
@@ -26,6 +27,22 @@ export interface DecodeMeta {
   syscalls?: unknown;
   /** Present in a file written by `exectrace filter` (formats/trace-format.md §10.13). */
   filter?: {processes?: unknown};
+}
+
+/**
+ * The one way from a file's metadata (TraceReader.meta, or what record() builds) to what
+ * the Decoder takes. The parts the Decoder checks itself (record_header, record_types,
+ * clock) are left to it, so its messages stay the same; the optional parts it only walks
+ * are checked here, so damaged metadata is one line, not a TypeError from inside.
+ */
+export function decodeMeta(meta: Readonly<Record<string, unknown>>): DecodeMeta {
+  const isMap = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+  for (const k of ['options', 'flags', 'cgroups', 'filter']) {
+    if (meta[k] !== undefined && meta[k] !== null && !isMap(meta[k])) throw new Error(`bad metadata: ${k} is not a map`);
+  }
+  const ps = meta.processes;
+  if (ps !== undefined && ps !== null && !(Array.isArray(ps) && ps.every(isMap))) throw new Error('bad metadata: processes is not a list of maps');
+  return meta as unknown as DecodeMeta;
 }
 
 export interface SnapshotProcess {
@@ -53,9 +70,6 @@ interface Known {
 
 /** The record types syscalls.ts decodes, by their `event` name in record_types. */
 const SYS_EVENTS = new Set(['sys_enter', 'sys_exit', 'task']);
-
-// ET_F_INFLIGHT of bpf/exectrace.h, for files whose `flags` metadata does not name it.
-const DEFAULT_IN_FLIGHT = 4;
 
 export type Emit = (e: TraceEvent) => void;
 
@@ -134,7 +148,8 @@ export class Decoder {
         enter: sysTypes.get('sys_enter'), exit: sysTypes.get('sys_exit'), task: sysTypes.get('task'),
         flags: {
           noEnter: Number(fl.no_enter ?? 0) >>> 0,
-          inFlight: Number(fl.in_flight ?? fl.inflight ?? DEFAULT_IN_FLIGHT) >>> 0,
+          // The bit itself for files whose `flags` metadata does not name it.
+          inFlight: Number(fl.in_flight ?? fl.inflight ?? ET_F_INFLIGHT) >>> 0,
         },
       });
     }

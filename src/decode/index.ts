@@ -6,15 +6,16 @@
 import {forEachFrame, Problem, TraceReader} from '../format';
 import {Output} from '../util/output';
 import type {HumanTime} from '../util/time';
-import {Decoder, DecodeMeta, TraceEvent} from './events';
+import {Decoder, decodeMeta, TraceEvent} from './events';
 import {HumanEventWriter} from './human';
 import type {SyscallParts, SyscallSink} from './syscalls';
 import {JsonEventWriter} from './json';
 
-export {Decoder, DecodeMeta, TraceEvent, ordered} from './events';
+export {Decoder, DecodeMeta, decodeMeta, TraceEvent, ordered} from './events';
 export {humanLine, shellQuote, commandLine, HumanContext, HumanEventWriter} from './human';
 export {ArgInfo, BufferValue, SyscallParts, SyscallSink, SyscallsMeta} from './syscalls';
 export {JsonEventWriter} from './json';
+export {LiveDecoder} from './live';
 
 export interface OpenedTrace {
   reader: TraceReader;
@@ -25,7 +26,7 @@ export interface OpenedTrace {
 export function openTrace(path: string, onProblem: (p: Problem) => void = () => {}): OpenedTrace {
   const reader = TraceReader.open(path, {onProblem, reuseBuffers: true});
   try {
-    return {reader, decoder: new Decoder(reader.meta as unknown as DecodeMeta), onProblem};
+    return {reader, decoder: new Decoder(decodeMeta(reader.meta)), onProblem};
   } catch (err) {
     reader.close();
     throw err;

@@ -11,7 +11,7 @@
 
 import type {Zone} from '../util/time';
 import * as path from 'node:path';
-import {Decoder, type DecodeMeta, type TraceEvent} from '../decode/events';
+import {Decoder, decodeMeta, type TraceEvent} from '../decode/events';
 import {
   FrameCursor, type MetaMap, type Problem, TraceFormatError, TraceReader, TraceWriter, fileSha256, framesProblem,
 } from '../format';
@@ -90,7 +90,7 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
   });
   let writer: TraceWriter | undefined;
   try {
-    const decoder = new Decoder(reader.meta as unknown as DecodeMeta);
+    const decoder = new Decoder(decodeMeta(reader.meta));
     const filter: EventFilter = compileFilter(spec, {path: input, decoder, zone: opts.zone, meta: reader.meta as never});
     // The events are only tested here, never shown: their time strings are made only
     // when the filter reads them.

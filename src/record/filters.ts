@@ -8,7 +8,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {UserError} from './preflight';
+import {UserError} from '../util/errors';
 import {UsageError} from '../util/errors';
 import {resolveUid} from '../util/users';
 import {processIds, readText, splitStat, tgidOf} from './procfs';

@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import {execFileSync} from 'node:child_process';
+import {UserError} from '../util/errors';
 
-export class UserError extends Error {}
 
 const TRACEFS = '/sys/kernel/tracing';
 const LEGACY_TRACEFS = '/sys/kernel/debug/tracing';

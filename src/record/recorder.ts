@@ -1,28 +1,43 @@
 // `record`: load the BPF object, attach, and copy raw ring-buffer records into a trace file
-// in large zstd chunks. The hot path never builds an object per event, nor reads one:
-// batches arrive from the addon's drain thread as whole buffers of frames with a summary
-// the drain made while it copied them (frames per type and the time span, read through
-// the header layout taken from the object's BTF), and become chunks — a full batch as it
-// is, smaller ones copied together. Lost-event counters are polled on the flush timer and
-// turned into `lost` records at the point in the stream where the loss was seen.
+// in large zstd chunks. record() puts together parts that each do one thing:
+//
+//   object.ts   what is loaded: the object, its layouts, the syscall plan, .rodata
+//   drain.ts    the drain source: the loaded object and the addon's drain thread
+//   chunks.ts   the chunk step: batches to chunks, flushed on size and on the interval,
+//               records counted per type; each batch also handed to a live consumer
+//   counters.ts the kernel's counters, and `lost` records where their lost counts grew
+//   stop.ts     what asks to stop, and the stop sequence: the command, detach, the last
+//               drain, calls in progress, the counters, the trailer
+//
+// and does what is record's own: the output file claimed and locked, the metadata, the
+// command run and waited for, the summary.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import {btfFromElf, recordLayout, recordLayouts, rodataImage, rodataDefaults, RecordLayout} from '../btf';
+import {createHash} from 'node:crypto';
 import {createExclusive, removeForOverwrite, TraceWriter} from '../format';
-import {BatchSummary, ChildStatus, loadNative, NativeBinding, NativeTracer, openTracer, packageRoot, SUMMARY_TYPES} from './native';
-import {cgroupPaths, hostInfo, processIds, snapshotProcesses, tgidOf} from './procfs';
+import {loadNative, NativeBinding, packageRoot} from './native';
+import {cgroupPaths, hostInfo, snapshotProcesses} from './procfs';
 import {textOrBytes} from '../util/bytes';
 import {decodeText, displayText} from '../decode/text';
-import {checkBtf, checkKernel, checkRoot, ensureTracefs, exitHasGroupDead, UserError} from './preflight';
-import {RECORD_TYPES, STRUCTS, TRUNCATED_FLAG, LOST_TYPE_ID, SYS_ENTER_TYPE_ID, SYS_EXIT_TYPE_ID, SYSCALL_PROGRAMS, EXEC_SYSCALL_PROGRAMS, INFLIGHT_FLAG, NO_ENTER_FLAG, STASH_STRUCT, STASH_CALL, layoutsByStruct} from './types';
-import {buildSyscallPlan, SyscallPlan} from '../syscalls';
-import {describeFilters, filterMapSizes, filterMeta, filterRodata, FilterOptions, pidsFull, PIDS_MAX, resolveFilters, seedPids, writeFilterLists} from './filters';
+import {checkBtf, checkKernel, checkRoot, ensureTracefs} from './preflight';
+import {UserError} from '../util/errors';
+import {RECORD_TYPES} from './types';
+import {ET_F_INFLIGHT, ET_F_NO_ENTER, ET_F_TRUNCATED, ET_LOST, ET_SYS_EXIT} from '../abi';
+import {describeFilters, filterMeta, FilterOptions, PIDS_MAX, resolveFilters} from './filters';
+import {prepareObject} from './object';
+import {Drain} from './drain';
+import {ChunkWriter} from './chunks';
+import {LossCounter} from './counters';
+import {StopControl, statusOf, stopSequence, syscallTotals, typeTotals, writeTrailer, type Stopped, type TypeTotals} from './stop';
+
+export type {TypeTotals};
 
 export const PACKAGE_ROOT = packageRoot();
 export const DEFAULT_OBJECT = path.join(PACKAGE_ROOT, 'bpf', 'exectrace.bpf.o');
 const FORMAT_VERSION = '1.1';
+const RECORD_TYPE_NAMES = new Map(RECORD_TYPES.map((t) => [t.id, t.event]));
 
 export interface RecordOptions {
   /** The trace file; without it nothing is written (live mode only). */
@@ -65,14 +80,6 @@ export interface RecordOptions {
   onBatch?: (frames: Buffer) => void;
 }
 
-export interface TypeTotals {
-  sent: number;
-  lost: number;
-  recorded: number;
-  /** Records a record-time filter kept out of the ring buffer. */
-  filtered: number;
-}
-
 export interface RecordSummary {
   output: string | null;
   durationNs: number;
@@ -94,26 +101,6 @@ function version(): string {
     return JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
   } catch {
     return 'unknown';
-  }
-}
-
-interface FieldPos {
-  offset: number;
-  size: number;
-}
-
-function pos(l: RecordLayout, name: string): FieldPos {
-  const f = l.fields.find((x) => x.name === name);
-  if (!f) throw new Error(`bpf object: ${l.name} has no field ${name}`);
-  return {offset: f.offset, size: f.size};
-}
-
-function writeUint(b: Buffer, at: FieldPos, v: number | bigint): void {
-  switch (at.size) {
-    case 2: b.writeUInt16LE(Number(v), at.offset); break;
-    case 4: b.writeUInt32LE(Number(v), at.offset); break;
-    case 8: b.writeBigUInt64LE(BigInt(v), at.offset); break;
-    default: throw new Error(`write field: unsupported size ${at.size}`);
   }
 }
 
@@ -227,73 +214,6 @@ function releaseOutput(o: ClaimedOutput, closeFd = true): void {
   }
 }
 
-function signalName(n: number): string {
-  return Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
-}
-
-function statusOf(st: ChildStatus): NonNullable<RecordSummary['childExit']> {
-  return st.signal !== null ? {code: null, signal: signalName(st.signal), core: st.core} : {code: st.code, signal: null};
-}
-
-/**
- * Stops the command when record ends first (--duration, a signal, a write error), so that
- * its exit is in the file: SIGTERM, then SIGKILL `killAfterMs` later, and waits for it. After
- * a SIGINT the command most likely had one too (the terminal signals the whole foreground
- * group): it gets `killAfterMs` to end on its own first. A second signal to record kills it
- * at once. Returns the last signal sent, if any.
- */
-async function stopCommand(pid: number, done: Promise<void>, afterSigint: boolean, killAfterMs: number,
-  onHurry: (f: () => void) => void): Promise<'SIGTERM' | 'SIGKILL' | undefined> {
-  let ended = false;
-  void done.then(() => (ended = true));
-  let hurried = false;
-  let cut: () => void = () => {};
-  onHurry(() => {
-    hurried = true;
-    cut();
-  });
-  const within = async (ms: number): Promise<void> => {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([done, new Promise<void>((r) => {
-      cut = r;
-      timer = setTimeout(r, ms);
-    })]);
-    clearTimeout(timer);
-  };
-  const send = (sig: 'SIGTERM' | 'SIGKILL'): void => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // gone meanwhile: wait() has or will have its status
-    }
-  };
-  let sent: 'SIGTERM' | 'SIGKILL' | undefined;
-  if (afterSigint && !hurried) await within(killAfterMs);
-  if (!ended && !hurried) {
-    send((sent = 'SIGTERM'));
-    await within(killAfterMs);
-  }
-  if (!ended) {
-    send((sent = 'SIGKILL'));
-    await done;
-  }
-  return sent;
-}
-
-/** Every thread alive now (/proc/PID/task/TID), but those of this process. */
-function liveThreads(): Uint32Array {
-  const tids: number[] = [];
-  for (const p of processIds()) {
-    if (p === process.pid) continue;
-    try {
-      for (const t of fs.readdirSync(`/proc/${p}/task`)) if (/^\d+$/.test(t)) tids.push(Number(t));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return Uint32Array.from(tids);
-}
-
 export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const log = opts.log ?? (() => {});
   checkRoot();
@@ -312,60 +232,16 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const command = opts.command && opts.command.length ? opts.command.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(a))) : undefined;
   const program = command ? resolveCommand(command[0]) : undefined;
   const filters = resolveFilters({...opts.filters, syscall: opts.syscalls === 'all' ? [] : opts.syscalls}, command !== undefined);
-
-  const objectPath = opts.object ?? DEFAULT_OBJECT;
-  const objBytes = fs.readFileSync(objectPath);
-  const btf = btfFromElf(objBytes);
-  const layouts = layoutsByStruct(recordLayouts(btf, STRUCTS));
-  let plan: SyscallPlan | undefined;
-  if (opts.syscalls !== undefined) {
-    plan = buildSyscallPlan({
-      names: opts.syscalls === 'all' ? undefined : opts.syscalls,
-      maxStr: opts.maxStr ?? 4096,
-      maxBytes: opts.bytes ?? 64,
-      comm: filters.comm,
-      tracefs,
-      kernelBtf: '/sys/kernel/btf/vmlinux',
-      objectBtf: btf,
-    });
-    for (const w of plan.warnings) log(w);
-    if (opts.verbose) for (const n of plan.notes) log(n);
-  }
-  const rodataValues: Record<string, number> = {
-    max_args: opts.maxArgs,
-    max_arg_bytes: opts.maxArgBytes,
-    trace_syscalls: plan ? 1 : 0,
-    max_str: opts.maxStr ?? 4096,
-    max_bytes: opts.bytes ?? 64,
-    self_tgid: process.pid,
-    exit_group_dead: exitHasGroupDead(tracefs) ? 1 : 0,
-    ...filterRodata(filters),
-  };
-  const rodata = rodataImage(objBytes, rodataValues);
-  writeFilterLists(rodata, objBytes, filters);
-  const effective = {...rodataDefaults(objBytes), ...rodataValues};
-
-  const header = layouts.et_header;
-  const typeAt = pos(header, 'type');
-  const tsAt = pos(header, 'ts_ns');
-  const lostL = layouts.et_lost;
-  const counterL = layouts.et_counter;
-  const sentAt = pos(counterL, 'sent');
-  const lostAt = pos(counterL, 'lost');
-  const names = new Map(RECORD_TYPES.map((t) => [t.id, t.event]));
-  // Records per type id: an array for the ids a u16 holds (a Map lookup per record costs
-  // more than the rest of the scan), a Map for anything larger a layout could give.
-  const recordedSmall = new Float64Array(1 << 16);
-  const recordedLarge = new Map<number, number>();
-  const recordedCounts = (): Map<number, number> => {
-    const m = new Map<number, number>();
-    recordedSmall.forEach((n, id) => {
-      if (n) m.set(id, n);
-    });
-    for (const [id, n] of recordedLarge) m.set(id, (m.get(id) ?? 0) + n);
-    return m;
-  };
-  let inflight = 0; // calls still open at stop, written as et_sys_enter records by the recorder
+  const obj = prepareObject({
+    object: opts.object ?? DEFAULT_OBJECT,
+    maxArgs: opts.maxArgs,
+    maxArgBytes: opts.maxArgBytes,
+    syscalls: opts.syscalls,
+    bytes: opts.bytes,
+    maxStr: opts.maxStr,
+    verbose: opts.verbose,
+  }, filters, tracefs, log);
+  const {layouts, plan} = obj;
 
   const native = loadNative();
   // The output is created and locked before anything is loaded: a second recorder given the
@@ -381,16 +257,9 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     }
     output = undefined;
   };
-  let tracer: NativeTracer;
+  let drain: Drain;
   try {
-    tracer = openTracer({
-      object: objectPath,
-      rodata,
-      ringBytes: opts.ringBytes,
-      // Load only one of the two paths that see failed execs.
-      disable: plan ? EXEC_SYSCALL_PROGRAMS : SYSCALL_PROGRAMS,
-      maxEntries: filterMapSizes(filters),
-    }, native);
+    drain = Drain.open(obj, filters, opts.ringBytes, native);
   } catch (err) {
     dropOutput();
     throw err;
@@ -398,278 +267,36 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const host = hostInfo(native.pageSize);
   const cgroups = cgroupPaths();
   const clockStart = native.clocks();
-  try {
-    if (plan) {
-      const key = Buffer.alloc(4);
-      for (const [nr, desc] of plan.descs) {
-        key.writeUInt32LE(nr);
-        tracer.mapUpdate('sys_descs', key, desc);
-      }
-    }
-  } catch (err) {
-    tracer.close();
-    dropOutput();
-    throw err;
-  }
-  const nrCpus = tracer.nrCpus;
+  const nrCpus = drain.nrCpus;
+  const control = new StopControl(opts.signal);
+  const chunks = new ChunkWriter({
+    chunkBytes: opts.chunkBytes,
+    header: drain.header,
+    lostType: ET_LOST,
+    onBatch: opts.onBatch,
+    onWriteError: (err) => control.stop(`write error: ${err.message}`),
+  });
+  const losses = new LossCounter({
+    counter: layouts.et_counter,
+    lost: layouts.et_lost,
+    lostType: ET_LOST,
+    sysExitType: ET_SYS_EXIT,
+    nrCpus,
+    read: (map) => drain.counters(map),
+    now: () => Number(native.clocks().boot_ns),
+    startNs: Number(clockStart.boot_ns),
+    emit: (frame) => chunks.frames(frame, true),
+  });
   let writer: TraceWriter | undefined;
   let childPid: number | undefined;
   let childDone: Promise<void> | undefined;
-  let childStopped: RecordSummary['childStopped'];
-  // The next chunk's frames, copied in batch by batch: one buffer reused for every chunk,
-  // so the hot path neither allocates nor faults in fresh pages (the batch itself is freed
-  // once copied). Grown, rarely, when a batch does not fit.
-  let pending = Buffer.allocUnsafeSlow(opts.chunkBytes + (2 << 20));
-  let pendingBytes = 0;
-  let pendingRecords = 0;
-  let pendingStamped = false; // firstTs/lastTs hold a span
-  let firstTs = 0n;
-  let lastTs = 0n;
-  let totalRecords = 0;
-  let prevPollNs = Number(clockStart.boot_ns);
-  let writeError: Error | undefined;
-
-  // Type ids the drain counts; a batch holding any other (or a frame too short for a
-  // header) is read here instead.
-  const summaryTypes = Math.min(SUMMARY_TYPES, Math.max(...RECORD_TYPES.map((t) => t.id)) + 1);
-
-  /**
-   * Takes one batch of frames from the drain. The batch may be a reused buffer: it is
-   * written or copied before this returns.
-   */
-  const onDrainBatch = (batch: Buffer, summary?: BatchSummary): void => {
-    if (!summary || summary.frames[2] !== 0) {
-      onBatch(batch);
-      return;
-    }
-    const counts = summary.counts;
-    for (let t = 0; t < counts.length; t++) recordedSmall[t] += counts[t];
-    const stamped = summary.frames[1] !== 0;
-    take(batch, summary.frames[0], stamped, stamped ? summary.ts[0] : 0n, stamped ? summary.ts[1] : 0n);
-  };
-
-  /**
-   * Takes one batch of frames, read here: from the drain when it could not summarize them,
-   * or `synthesized` (lost and in-flight records the recorder writes itself), which go into
-   * the file but are not counted as records the kernel sent.
-   */
-  const onBatch = (batch: Buffer, synthesized = false): void => {
-    // One pass over the frames: count per type and keep the time span of the batch.
-    let p = 0;
-    const n = batch.length;
-    let records = 0;
-    let stamped = false;
-    let first = 0n;
-    let last = 0n;
-    while (p + 4 <= n) {
-      const len = batch.readUInt32LE(p);
-      const o = p + 4;
-      if (o + len > n) break; // the addon never splits a frame; stop rather than misread
-      if (len >= header.size) {
-        const t = typeAt.size === 2 ? batch.readUInt16LE(o + typeAt.offset) : batch.readUInt32LE(o + typeAt.offset);
-        if (!synthesized || t === LOST_TYPE_ID) {
-          if (t < 65536) recordedSmall[t]++;
-          else recordedLarge.set(t, (recordedLarge.get(t) ?? 0) + 1);
-        }
-        else inflight++;
-        const ts = batch.readBigUInt64LE(o + tsAt.offset);
-        if (!stamped || ts < first) first = ts;
-        if (ts > last) last = ts;
-        stamped = true;
-      }
-      records++;
-      p = o + len;
-    }
-    take(batch, records, stamped, first, last);
-  };
-
-  /** Queues a batch of `records` frames for the next chunk, or writes it as one when it is a chunk's worth. */
-  const take = (batch: Buffer, records: number, stamped: boolean, first: bigint, last: bigint): void => {
-    if (opts.onBatch) opts.onBatch(batch);
-    if (!writer) {
-      pendingRecords += records;
-      return;
-    }
-    const n = batch.length;
-    // A chunk overshoots chunkBytes by at most 1 MiB, as when batches were 1 MiB: a big
-    // batch on top of a well-filled chunk goes into a chunk of its own.
-    if (pendingBytes > 0 && pendingBytes + n > opts.chunkBytes + (1 << 20)) flush();
-    if (pendingBytes === 0 && n >= opts.chunkBytes) {
-      // A full batch from the drain is a chunk already: no copy.
-      writeFrames(batch, records, first, last);
-      return;
-    }
-    if (pendingBytes + n > pending.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(pending.length * 2, pendingBytes + n));
-      pending.copy(grown, 0, 0, pendingBytes);
-      pending = grown;
-    }
-    batch.copy(pending, pendingBytes);
-    pendingBytes += n;
-    pendingRecords += records;
-    if (stamped) {
-      if (!pendingStamped || first < firstTs) firstTs = first;
-      if (last > lastTs) lastTs = last;
-      pendingStamped = true;
-    }
-    if (pendingBytes >= opts.chunkBytes) flush();
-  };
-
-  /** One chunk; the frames were counted as they arrived (by the drain or onBatch), so the writer need not count them again. */
-  const writeFrames = (frames: Buffer, records: number, first: bigint, last: bigint): void => {
-    if (!writer || records === 0 || writeError) return;
-    try {
-      writer.writeChunk(frames, {records, firstTs: first, lastTs: last, counted: true});
-    } catch (err) {
-      writeError = err as Error;
-      stop(`write error: ${(err as Error).message}`);
-    }
-    totalRecords += records;
-  };
-
-  const flush = (): void => {
-    if (!writer || pendingRecords === 0 || writeError) return;
-    writeFrames(pending.subarray(0, pendingBytes), pendingRecords, firstTs, lastTs);
-    pendingBytes = 0;
-    pendingRecords = 0;
-    pendingStamped = false;
-    firstTs = 0n;
-    lastTs = 0n;
-  };
-
-  /** Per-key sums of a per-CPU counter map (`counters` by record type, `sys_counters` by syscall). */
-  interface CounterSums {
-    sent: number[];
-    lost: number[];
-    filtered: number[];
-  }
-  const prevLost = new Map<string, Float64Array>();
-  const filteredAt = counterL.fields.some((f) => f.name === 'filtered') ? pos(counterL, 'filtered') : null;
-  const stride = Math.ceil(counterL.size / 8) * 8; // the kernel rounds per-CPU values to 8 bytes
-
-  /**
-   * Reads one per-CPU counter map and appends a `lost` record (event type and syscall from
-   * `lostOf(key)`) for every per-CPU lost counter that grew since the last poll.
-   */
-  const pollMap = (map: string, now: number, lostOf: (key: number) => [number, number]): CounterSums => {
-    const raw = tracer.counters(map);
-    const keys = raw.length / (nrCpus * stride);
-    const sums: CounterSums = {sent: new Array(keys).fill(0), lost: new Array(keys).fill(0), filtered: new Array(keys).fill(0)};
-    let prev = prevLost.get(map);
-    if (!prev || prev.length !== keys * nrCpus) prevLost.set(map, (prev = new Float64Array(keys * nrCpus)));
-    for (let k = 0; k < keys; k++) {
-      for (let c = 0; c < nrCpus; c++) {
-        const o = (k * nrCpus + c) * stride;
-        const l = Number(raw.readBigUInt64LE(o + lostAt.offset));
-        sums.sent[k] += Number(raw.readBigUInt64LE(o + sentAt.offset));
-        sums.lost[k] += l;
-        if (filteredAt) sums.filtered[k] += Number(raw.readBigUInt64LE(o + filteredAt.offset));
-        const delta = l - prev[k * nrCpus + c];
-        if (delta > 0) {
-          prev[k * nrCpus + c] = l;
-          const [eventType, nr] = lostOf(k);
-          onBatch(lostFrame(c, eventType, nr, delta, now), true);
-        }
-      }
-    }
-    return sums;
-  };
-
-  const lostFrame = (cpu: number, eventType: number, nr: number, count: number, now: number): Buffer => {
-    const frame = Buffer.alloc(4 + lostL.size);
-    frame.writeUInt32LE(lostL.size, 0);
-    const rec = frame.subarray(4);
-    writeUint(rec, pos(lostL, 'hdr.type'), LOST_TYPE_ID);
-    writeUint(rec, pos(lostL, 'hdr.size'), lostL.size);
-    writeUint(rec, pos(lostL, 'hdr.ts_ns'), BigInt(now));
-    writeUint(rec, pos(lostL, 'hdr.cpu'), cpu);
-    writeUint(rec, pos(lostL, 'event_type'), eventType);
-    if (lostL.fields.some((f) => f.name === 'nr')) writeUint(rec, pos(lostL, 'nr'), nr);
-    writeUint(rec, pos(lostL, 'count'), BigInt(count));
-    writeUint(rec, pos(lostL, 'window_start_ns'), BigInt(prevPollNs));
-    writeUint(rec, pos(lostL, 'window_end_ns'), BigInt(now));
-    return frame;
-  };
-
-  /** Polls every counter map; returns the sums (used for the trailer at the end). */
-  const pollCounters = (): {types: CounterSums; sys: CounterSums | null} => {
-    const now = Number(native.clocks().boot_ns);
-    const types = pollMap('counters', now, (k) => [k, 0]);
-    const sys = plan ? pollMap('sys_counters', now, (k) => [SYS_EXIT_TYPE_ID, k]) : null;
-    prevPollNs = now;
-    return {types, sys};
-  };
-
-  /**
-   * Calls still open when recording stops never reach sys_exit: the per-thread stash holds
-   * their entry, so each becomes an et_sys_enter marked in flight (ET_F_INFLIGHT), and decode
-   * shows it as a call without an exit instead of dropping it.
-   */
-  const inflightCalls = (): void => {
-    const st = recordLayout(btf, STASH_STRUCT);
-    const enterL = layouts.et_sys_enter;
-    const dump = tracer.taskStorage('sys_stash', liveThreads());
-    const argsF = enterL.fields.find((f) => f.name === 'args');
-    const stArgs = st.fields.find((f) => f.name === 'args');
-    if (!argsF || !stArgs) throw new Error('bpf object: et_sys_enter or et_sys_stash has no args');
-    for (let i = 0; i < dump.count; i++) {
-      const v = dump.values.subarray(i * dump.valueSize, (i + 1) * dump.valueSize);
-      if (v.readUInt32LE(pos(st, 'in_call').offset) !== STASH_CALL) continue;
-      const tid = dump.keys.readUInt32LE(i * dump.keySize);
-      const frame = Buffer.alloc(4 + enterL.size);
-      frame.writeUInt32LE(enterL.size, 0);
-      const rec = frame.subarray(4);
-      writeUint(rec, pos(enterL, 'hdr.type'), SYS_ENTER_TYPE_ID);
-      writeUint(rec, pos(enterL, 'hdr.flags'), INFLIGHT_FLAG);
-      writeUint(rec, pos(enterL, 'hdr.size'), enterL.size);
-      v.copy(rec, pos(enterL, 'hdr.ts_ns').offset, pos(st, 'enter_ts').offset, pos(st, 'enter_ts').offset + 8);
-      writeUint(rec, pos(enterL, 'hdr.pid'), tgidOf(tid) ?? tid); // alive: it is inside a call
-      writeUint(rec, pos(enterL, 'hdr.tid'), tid);
-      writeUint(rec, pos(enterL, 'nr'), v.readUInt32LE(pos(st, 'nr').offset));
-      v.copy(rec, argsF.offset, stArgs.offset, stArgs.offset + Math.min(argsF.size, stArgs.size));
-      onBatch(frame, true);
-    }
-  };
-
-  let stopping: string | undefined;
-  let wake: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => (wake = resolve));
-  const stop = (reason: string): void => {
-    if (stopping) return;
-    stopping = reason;
-    wake();
-  };
-  // A second signal while the command is being stopped: kill it now.
-  let hurry: () => void = () => {};
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) hurry();
-    stop(`signal ${sig}`);
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  let timer: NodeJS.Timeout | undefined;
-  let durationTimer: NodeJS.Timeout | undefined;
   let childExit: RecordSummary['childExit'];
-  let endCounters: ReturnType<typeof pollCounters> | undefined;
-  let followOverflow = 0;
+  let stopped: Stopped;
 
-  const onAbort = (): void => stop(String(opts.signal?.reason ?? 'stopped by the caller'));
-  opts.signal?.addEventListener('abort', onAbort);
   try {
-    for (const s of signals) process.on(s, onSignal);
-    if (opts.signal?.aborted) onAbort();
-    tracer.attach();
-    tracer.start(onDrainBatch, {
-      // A chunk's worth per batch (up to 4 MiB), so a full batch is written without a copy.
-      batchBytes: Math.min(opts.chunkBytes, 4 << 20),
-      flushMs: Math.min(opts.flushMs, 100),
-      header: {size: header.size, typeOffset: typeAt.offset, typeSize: typeAt.size as 2 | 4, tsOffset: tsAt.offset, types: summaryTypes},
-      // A live consumer may keep what it is given; the file alone never does.
-      pool: opts.onBatch ? 0 : 4,
-    });
-    // After attach, so that no fork of a process being added is missed (see seedPids). With
-    // --follow and a command, the recorder itself goes in: the kernel adds the command at its
-    // fork, before it runs, so even its first event is kept — no wrapper, no handshake.
-    seedPids(tracer, filters);
+    control.listen();
+    // A live consumer may keep what it is given; the file alone never does.
+    drain.start(chunks, {chunkBytes: opts.chunkBytes, flushMs: opts.flushMs, keepsBatches: opts.onBatch !== undefined});
     // The snapshot is taken after attach: a process started in between shows up twice
     // (snapshot and exec), never not at all.
     const processes = snapshotProcesses(host.clk_tck);
@@ -680,28 +307,29 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       host: {...host, nr_cpus: nrCpus},
       clock: {start: clockStart},
       options: {
-        ...effective,
+        ...obj.effective,
         ring_bytes: opts.ringBytes,
         chunk_bytes: opts.chunkBytes,
         flush_ms: opts.flushMs,
         zstd_level: opts.level,
         command: command ? commandMeta(command) : null,
         duration_ms: opts.durationMs ?? null,
-        object: path.basename(objectPath),
-        object_sha256: require('node:crypto').createHash('sha256').update(objBytes).digest('hex'),
+        object: path.basename(obj.path),
+        object_sha256: createHash('sha256').update(obj.bytes).digest('hex'),
         filters: filterMeta(filters),
       },
-      flags: {truncated: TRUNCATED_FLAG, no_enter: NO_ENTER_FLAG, inflight: INFLIGHT_FLAG},
-      record_header: header,
+      flags: {truncated: ET_F_TRUNCATED, no_enter: ET_F_NO_ENTER, inflight: ET_F_INFLIGHT},
+      record_header: layouts.et_header,
       record_types: RECORD_TYPES.map((t) => ({...t, layout: layouts[t.struct]})),
       syscalls: plan ? plan.meta : null,
-      counters: {struct: counterL, types: Object.fromEntries(RECORD_TYPES.map((t) => [t.id, t.event]))},
+      counters: {struct: layouts.et_counter, types: Object.fromEntries(RECORD_TYPES.map((t) => [t.id, t.event]))},
       cgroups,
       processes,
     };
     opts.onStart?.(meta);
     if (opts.output !== undefined) {
       writer = TraceWriter.create(opts.output, meta, {fd: (output as ClaimedOutput).fd, level: opts.level});
+      chunks.writeTo(writer);
       log(`recording to ${opts.output} (${processes.length} processes alive at start)`);
     } else {
       log(`recording (live, no file; ${processes.length} processes alive at start)`);
@@ -713,12 +341,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         '--follow keeps the command and its descendants (or --pid, --comm, --uid, --cgroup)');
     }
 
-    timer = setInterval(() => {
-      pollCounters();
-      flush();
-      writer?.syncSoon(); // fdatasync in the background: a power loss costs at most a tick or two
-    }, opts.flushMs);
-    if (opts.durationMs !== undefined) durationTimer = setTimeout(() => stop('duration reached'), opts.durationMs);
+    chunks.startInterval(opts.flushMs, () => losses.poll(plan !== undefined));
+    if (opts.durationMs !== undefined) control.stopAfter(opts.durationMs);
     if (command && program) {
       try {
         childPid = native.spawn(program, command);
@@ -726,91 +350,64 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         const errno = (err as {errno?: number}).errno;
         childExit = {code: errno === os.constants.errno.ENOENT ? 127 : 126, signal: null};
         log(`cannot run ${printableArg(command[0])}: ${(err as Error).message}`);
-        stop('command failed to start');
+        control.stop('command failed to start');
       }
       if (childPid !== undefined) {
         childDone = native.wait(childPid).then(
           (st) => {
             childExit = statusOf(st);
-            stop('command exited');
+            control.stop('command exited');
           },
           (err) => {
             log(`lost track of the command: ${(err as Error).message}`);
             childExit = {code: null, signal: null};
-            stop('command lost');
+            control.stop('command lost');
           },
         );
       }
     }
-    await stopped;
+    await control.stopped;
   } finally {
-    // The command's end belongs in the file: stop it first, while the drain still runs.
-    if (childDone && !childExit) {
-      childStopped = await stopCommand(childPid as number, childDone, stopping === 'signal SIGINT', opts.killAfterMs ?? 2000,
-        (f) => (hurry = f));
-    }
-    if (timer) clearInterval(timer);
-    if (durationTimer) clearTimeout(durationTimer);
-    for (const s of signals) process.off(s, onSignal);
-    opts.signal?.removeEventListener('abort', onAbort);
-    if (!writer) dropOutput();
-    try {
-      // Detach before the last drain and the counters: a record sent after the drain would
-      // be counted as sent, yet be neither in the file nor lost.
-      tracer.detach();
-      await tracer.stop();
-      if (plan) inflightCalls();
-      endCounters = pollCounters();
-      if (filters.follow) followOverflow = pidsFull(tracer);
-    } finally {
-      tracer.close();
-    }
+    stopped = await stopSequence({
+      control,
+      command: childDone && childPid !== undefined ?
+        {pid: childPid, done: childDone, ended: () => childExit !== undefined, killAfterMs: opts.killAfterMs ?? 2000} : undefined,
+      chunks,
+      drain,
+      losses,
+      syscalls: plan !== undefined,
+      follow: filters.follow,
+      stopped: () => {
+        if (!writer) dropOutput();
+      },
+    });
   }
-  flush();
+  chunks.flush();
   const clockEnd = native.clocks();
-  const recorded = recordedCounts();
-  const totals: Record<string, TypeTotals> = {};
-  for (const t of RECORD_TYPES) {
-    const c = endCounters?.types;
-    totals[t.event] = {
-      sent: t.id === LOST_TYPE_ID ? recorded.get(t.id) ?? 0 : c?.sent[t.id] ?? 0,
-      lost: t.id === LOST_TYPE_ID ? 0 : c?.lost[t.id] ?? 0,
-      recorded: recorded.get(t.id) ?? 0,
-      filtered: t.id === LOST_TYPE_ID ? 0 : c?.filtered[t.id] ?? 0,
-    };
-  }
+  const recorded = chunks.recorded();
+  const {childStopped, followOverflow} = stopped;
+  const totals = typeTotals(recorded, stopped.end);
   if (followOverflow) {
     log(`warning: ${followOverflow} processes could not be followed (the kernel's set of ${PIDS_MAX} processes was full): ` +
       'their events are missing; narrow --pid/--follow');
   }
-  // Per syscall: sys_exit records sent and lost, and calls a filter left out.
-  const totalsSys: Record<string, {sent: number; lost: number; filtered: number}> = {};
-  const sc = endCounters?.sys;
-  if (plan && sc) {
-    for (let nr = 0; nr < sc.sent.length; nr++) {
-      if (!sc.sent[nr] && !sc.lost[nr] && !sc.filtered[nr]) continue;
-      const name = plan.meta.table[String(nr)] ?? `syscall_${nr}`;
-      totalsSys[name] = {sent: sc.sent[nr], lost: sc.lost[nr], filtered: sc.filtered[nr]};
-    }
-  }
-  const endReason = (stopping ?? 'stopped') + (childStopped ? `; the command was stopped with ${childStopped}` : '');
-  const records = [...recorded.values()].reduce((a, b) => a + b, 0) + inflight;
+  const endReason = (control.reason ?? 'stopped') + (childStopped ? `; the command was stopped with ${childStopped}` : '');
+  const records = [...recorded.values()].reduce((a, b) => a + b, 0) + chunks.inflight;
   let bytes = 0;
-  let chunks = 0;
+  let nChunks = 0;
   if (writer) {
-    chunks = writer.stats.chunks;
+    nChunks = writer.stats.chunks;
     try {
-      if (writeError) throw writeError;
-      writer.close({
+      writeTrailer(writer, chunks.writeError, {
         clock_end: clockEnd,
-        chunks,
-        records: totalRecords,
+        chunks: nChunks,
+        records: chunks.written,
         totals,
-        totals_sys: plan ? totalsSys : undefined,
-        inflight_calls: plan ? inflight : undefined,
+        totals_sys: plan && stopped.end.sys ? syscallTotals(plan, stopped.end.sys) : plan ? {} : undefined,
+        inflight_calls: plan ? chunks.inflight : undefined,
         end_reason: endReason,
         follow_overflow: filters.follow ? followOverflow : undefined,
-        unknown_types: [...recorded.keys()].filter((k) => !names.has(k)),
+        unknown_types: [...recorded.keys()].filter((k) => !RECORD_TYPE_NAMES.has(k)),
       });
     } catch (err) {
       // The writer cut off the block it could not finish: the file ends at its last complete chunk.
@@ -827,7 +424,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     output: opts.output ?? null,
     durationNs: Number(clockEnd.boot_ns) - Number(clockStart.boot_ns),
     bytes,
-    chunks,
+    chunks: nChunks,
     records,
     totals,
     endReason,
@@ -836,5 +433,3 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     followOverflow,
   };
 }
-
-export {UserError};

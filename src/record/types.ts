@@ -4,6 +4,7 @@
 // metadata, so the decoder needs none of it (formats/trace-format.md, `record_types`).
 
 import type {RecordLayout} from '../btf';
+import {ET_EXEC, ET_EXEC_FAILED, ET_EXIT, ET_FORK, ET_LOST, ET_SYS_ENTER, ET_SYS_EXIT, ET_TASK} from '../abi';
 
 export interface TailSegment {
   name: string;
@@ -19,10 +20,10 @@ export interface RecordTypeInfo {
   enums?: Record<string, Record<string, string>>;
 }
 
-// Ids are enum et_type in bpf/exectrace.h.
+// Ids are enum et_type in bpf/exectrace.h (src/abi.ts).
 export const RECORD_TYPES: RecordTypeInfo[] = [
   {
-    id: 1, event: 'exec', struct: 'et_exec',
+    id: ET_EXEC, event: 'exec', struct: 'et_exec',
     tail: [
       {name: 'filename', len_field: 'filename_len', kind: 'string'},
       {name: 'interp', len_field: 'interp_len', kind: 'string'},
@@ -30,31 +31,25 @@ export const RECORD_TYPES: RecordTypeInfo[] = [
     ],
   },
   {
-    id: 2, event: 'exec_failed', struct: 'et_exec_failed',
+    id: ET_EXEC_FAILED, event: 'exec_failed', struct: 'et_exec_failed',
     tail: [
       {name: 'filename', len_field: 'filename_len', kind: 'string'},
       {name: 'argv', len_field: 'args_len', kind: 'strings'},
     ],
     enums: {syscall: {1: 'execve', 2: 'execveat'}},
   },
-  {id: 3, event: 'fork', struct: 'et_fork'},
-  {id: 4, event: 'exit', struct: 'et_exit'},
-  {id: 5, event: 'lost', struct: 'et_lost'},
+  {id: ET_FORK, event: 'fork', struct: 'et_fork'},
+  {id: ET_EXIT, event: 'exit', struct: 'et_exit'},
+  {id: ET_LOST, event: 'lost', struct: 'et_lost'},
   // Syscall records: their tails are cut per argument, as the `syscalls` metadata says.
-  {id: 6, event: 'sys_enter', struct: 'et_sys_enter'},
-  {id: 7, event: 'sys_exit', struct: 'et_sys_exit'},
-  {id: 8, event: 'task', struct: 'et_task_ctx'},
+  {id: ET_SYS_ENTER, event: 'sys_enter', struct: 'et_sys_enter'},
+  {id: ET_SYS_EXIT, event: 'sys_exit', struct: 'et_sys_exit'},
+  {id: ET_TASK, event: 'task', struct: 'et_task_ctx'},
 ];
 
-export const LOST_TYPE_ID = 5;
-export const SYS_ENTER_TYPE_ID = 6;
-export const SYS_EXIT_TYPE_ID = 7;
-export const NO_ENTER_FLAG = 2; // ET_F_NO_ENTER
-export const INFLIGHT_FLAG = 4; // ET_F_INFLIGHT
 /** struct et_sys_stash (bpf/exectrace.bpf.c): in_call == STASH_CALL means a call is open. */
 export const STASH_STRUCT = 'et_sys_stash';
 export const STASH_CALL = 1;
-export const TRUNCATED_FLAG = 1; // ET_F_TRUNCATED
 
 export const STRUCTS = ['et_header', 'et_counter', ...RECORD_TYPES.map((t) => t.struct)];
 

@@ -7,7 +7,7 @@
 // stores the metadata twice again, from whichever copy of the source was intact. Offline-safe: format and decode only.
 
 import * as path from 'node:path';
-import {Decoder, type DecodeMeta} from '../decode';
+import {Decoder, decodeMeta} from '../decode';
 import {
   type Finding, FrameCursor, type MetaMap, TraceFormatError, TraceReader, TraceWriter, type VerifyReport, framesProblem,
   verifyFile,
@@ -79,7 +79,7 @@ export function recoverFile(input: string, output: string, opts: RecoverOptions 
     let decoder: Decoder | null = null;
     let layoutsError: string | null = null;
     try {
-      decoder = new Decoder(meta as unknown as DecodeMeta);
+      decoder = new Decoder(decodeMeta(meta));
     } catch (e) {
       // No usable record layouts: chunks are still copied; the trailer then counts no types.
       layoutsError = (e as Error).message;

@@ -16,7 +16,7 @@
 //   - pointers to scalars (int *, loff_t *): the value only, unless OVERRIDES says otherwise.
 
 import { Btf, FieldLayout, RecordLayout, recordLayout } from '../btf';
-import { ET_BYTES_MAX } from './abi';
+import { ET_BYTES_MAX } from '../abi';
 import { parseCType, resolveBase, Scalar } from './ctypes';
 import type { FormatField } from './format';
 import type { ArgInfo } from './meta';

@@ -6,7 +6,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../record/preflight';
+import { UserError } from '../util/errors';
 
 export interface FormatField {
   name: string;

@@ -11,9 +11,9 @@
 // (table_x86_64.ts, `make syscall-table`), the argument names and C types of the syscall
 // tracepoints in tracefs (format.ts), the kernel's BTF for typedef sizes and struct
 // layouts (ctypes.ts, classify.ts), and our BPF object's BTF for the layout of et_sysdesc
-// itself (plan.ts). The constants of bpf/exectrace.h live in abi.ts.
+// itself (plan.ts). The constants of bpf/exectrace.h live in src/abi.ts.
 //
-// Files: abi.ts (header constants), table.ts + table_x86_64.ts (numbers and names),
+// Files: table.ts + table_x86_64.ts (numbers and names),
 // format.ts (tracefs format files), ctypes.ts (C type names, sized by BTF), classify.ts
 // (capture rules and their exceptions), plan.ts (buildSyscallPlan), meta.ts (the types of
 // the metadata, safe for the offline side to import).
@@ -29,4 +29,4 @@ export type { Override, ClassifyContext } from './classify';
 export { parseCType, resolveBase } from './ctypes';
 export type { CType, BaseType } from './ctypes';
 export type { ArgInfo, ArgKind, SyscallsMeta } from './meta';
-export * as abi from './abi';
+export * as abi from '../abi';

@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import { Btf, FieldLayout, RecordLayout, parseBtf, recordLayout } from '../btf';
-import { UserError } from '../record/preflight';
+import { UserError } from '../util/errors';
 import { UsageError } from '../util/errors';
 import {
   ET_ARG_BUF,
@@ -24,7 +24,7 @@ import {
   ET_SYSD_HAS_IN,
   ET_SYSD_NORETURN,
   ET_SYSD_TRACE,
-} from './abi';
+} from '../abi';
 import { ClassifyContext, classifyArgs, rawArgs } from './classify';
 import { enterEventName, readEventFormats } from './format';
 import type { ArgInfo, ArgKind, SyscallsMeta } from './meta';

@@ -1,6 +1,6 @@
 // Syscall number ↔ name, per architecture, from the committed generated tables.
 
-import { UserError } from '../record/preflight';
+import { UserError } from '../util/errors';
 import { SYSCALLS_X86_64 } from './table_x86_64';
 
 export interface SyscallTable {

@@ -1,8 +1,31 @@
-// The syscall constants of bpf/exectrace.h ("syscalls" section), mirrored here because
-// TypeScript cannot include a C header. This is the only copy: everything in src/ that
-// needs one of these values imports it from here, and test/syscalls-discovery.test.ts
-// reads the header and fails when a value differs. Struct layouts are NOT mirrored: they
-// come from the object's BTF (recordLayout of et_sysdesc / et_argdesc).
+// The constants of bpf/exectrace.h, mirrored here because TypeScript cannot include a C
+// header: the record type ids (enum et_type), the record header's flags, and those of the
+// syscall path. This is the only copy: everything in src/ and test/ that needs one of
+// these values imports it from here. test/syscalls-discovery.test.ts reads the header and
+// fails when a value differs, and checks the type ids against enum et_type in the BTF
+// of bpf/exectrace.bpf.o, the object the recorder loads. Struct layouts are NOT mirrored: they come from
+// the object's BTF (src/btf, recordLayout).
+
+// enum et_type: the type id in every record's header, and the index of the `counters` map.
+export const ET_EXEC = 1;
+export const ET_EXEC_FAILED = 2;
+export const ET_FORK = 3;
+export const ET_EXIT = 4;
+/** Written by the recorder, never by BPF: records the kernel counted as lost. */
+export const ET_LOST = 5;
+export const ET_SYS_ENTER = 6;
+export const ET_SYS_EXIT = 7;
+export const ET_TASK = 8;
+/** One past the largest type id: the entries of the `counters` map. */
+export const ET_TYPE_MAX = 9;
+
+// et_header.flags
+/** A tail segment was cut at its limit. */
+export const ET_F_TRUNCATED = 1 << 0;
+/** A sys_exit without its entry (the call began before recording). */
+export const ET_F_NO_ENTER = 1 << 1;
+/** Written by the recorder: still in the call when recording stopped. */
+export const ET_F_INFLIGHT = 1 << 2;
 
 /** Arguments per syscall in et_sysdesc.args, et_sys_enter.args, et_sys_exit.args. */
 export const ET_SYS_NARGS = 6;
@@ -16,16 +39,6 @@ export const ET_BYTES_MAX = 4096;
 export const ET_COMM_FILTERS = 16;
 /** Bytes of a task's comm, NUL included. */
 export const ET_COMM_LEN = 16;
-
-// enum et_type: the record types of the syscall path.
-export const ET_SYS_ENTER = 6;
-export const ET_SYS_EXIT = 7;
-export const ET_TASK = 8;
-
-// et_header.flags
-export const ET_F_TRUNCATED = 1 << 0;
-export const ET_F_NO_ENTER = 1 << 1;
-export const ET_F_INFLIGHT = 1 << 2;
 
 // enum et_arg_kind: what is captured from the memory an argument points to.
 export const ET_ARG_VALUE = 0;
