@@ -4,10 +4,10 @@
 // events, in place, so that delivered + dropped = recorded; breaking out of a loop keeps the
 // tracer; close frees every program, map and link. Run in this process, as a library is.
 
-import t from 'tap';
+import t, {type Test} from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {Tracer, openTrace, verifyTrace, type TraceEvent} from '../src';
 import {NONE, bpfIdsOf, stillLoaded} from './lib/bpf';
 import {ROOT, kernelTest} from './lib/kernel';
@@ -86,4 +86,53 @@ kernelTest(t, 'kernel: Tracer without output writes nothing, and a bad filter fa
   t.same(fs.readdirSync(dir), [PROBE], 'nothing written');
   await t.rejects(Tracer.open({comm: ['a-name-longer-than-15']}), /--comm 'a-name-longer-than-15': a command name is 1 to 15 bytes/);
   await t.rejects(Tracer.open({syscalls: ['opneat']}), /unknown syscall 'opneat' \(did you mean openat\?\)/);
+});
+
+/** A program of its own with a Tracer open: resolves with it once the tracer is open. */
+function tracerProgram(t: Test, mode: 'wait' | 'throw') {
+  const script = `
+const {Tracer} = require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'index.js'))});
+(async () => {
+  const tracer = await Tracer.open({comm: [${JSON.stringify(PROBE)}]});
+  console.log('open');
+  if (${JSON.stringify(mode)} === 'throw') setTimeout(() => { throw new Error('a bug in the program'); }, 50);
+  for await (const e of tracer) void e;
+  console.log('ended:', (await tracer.done).endReason);
+})();
+`;
+  const child = spawn(process.execPath, ['-e', script], {stdio: ['ignore', 'pipe', 'pipe']});
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<{code: number | null; out: string; err: string}>((resolve) => child.on('exit', (code) => resolve({code, out, err})));
+  const open = new Promise<void>((resolve) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('open')) resolve();
+    });
+    void exited.then(() => resolve());
+  });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return {child, open, exited};
+}
+
+kernelTest(t, 'kernel: a program with a Tracer open ends on SIGINT, SIGTERM or an uncaught exception, and nothing of ours stays loaded', async (t) => {
+  for (const how of ['SIGINT', 'SIGTERM', 'throw'] as const) {
+    const p = tracerProgram(t, how === 'throw' ? 'throw' : 'wait');
+    await p.open;
+    const ids = bpfIdsOf(p.child.pid as number);
+    t.ok(ids.prog.length > 0, `${how}: the program holds our programs`);
+    if (how !== 'throw') p.child.kill(how);
+    const end = await p.exited;
+    if (how === 'throw') {
+      t.not(end.code, 0, 'the exception ends the program');
+      t.match(end.err, /a bug in the program/);
+    } else {
+      t.equal(end.code, 0, `${how}: the recording stops, the loop ends, the program ends: ${end.err}`);
+      t.match(end.out, new RegExp(`ended: signal ${how}`));
+    }
+    t.same(await stillLoaded(ids), NONE, `${how}: the kernel freed every program, map and link`);
+  }
 });
