@@ -181,9 +181,9 @@ async function live(opts: TracerOptions, json: boolean, zone: Zone): Promise<Rec
     if (native.readerGone(1)) out.gone();
   }, 250);
   try {
-    for await (const e of tracer) {
+    for await (const batch of tracer.batches()) {
       if (out.closed) break;
-      out.line(tracer.line(e, {json, zone}));
+      for (const e of batch) out.line(tracer.line(e, {json, zone}));
       if (tracer.pending === 0) out.flush(); // caught up: show it now
     }
     await out.end();

@@ -41,6 +41,8 @@ function liveThreads(): Uint32Array {
   return Uint32Array.from(tids);
 }
 
+const LIVE_BATCH_BYTES = 256 << 10;
+
 export class Drain {
   readonly nrCpus: number;
   readonly header: FrameHeader;
@@ -88,7 +90,11 @@ export class Drain {
     const types = Math.min(SUMMARY_TYPES, Math.max(...RECORD_TYPES.map((t) => t.id)) + 1);
     this.tracer.start((batch, summary) => sink.summarized(batch, summary), {
       // A chunk's worth per batch (up to 4 MiB), so a full batch is written without a copy.
-      batchBytes: Math.min(o.chunkBytes, 4 << 20),
+      // A live consumer gets smaller ones: the events of a batch live until it has taken
+      // them, and a few thousand die young where a 4 MiB batch's outlive the collector's
+      // young generation (300,000 syscalls under record --stdout --json: 2.2 s of CPU with
+      // 4 MiB batches, 1.75 s with these).
+      batchBytes: Math.min(o.chunkBytes, o.keepsBatches ? LIVE_BATCH_BYTES : 4 << 20),
       flushMs: Math.min(o.flushMs, 100),
       header: {...this.header, types},
       pool: o.keepsBatches ? 0 : 4,
