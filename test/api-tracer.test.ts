@@ -81,6 +81,15 @@ kernelTest(t, 'kernel: Tracer without output writes nothing, and a bad filter fa
     }
   }
   t.equal(exec?.type === 'exec' && exec.argv[1], 'one');
+  spawnSync(prog, ['two']);
+  let batched: TraceEvent[] = [];
+  for await (const batch of tracer.batches()) {
+    batched = batched.concat(batch);
+    if (batched.some((e) => e.type === 'exec' && e.argv[1] === 'two')) break;
+  }
+  const oneExit = batched.findIndex((e) => e.type === 'exit' && e.argv?.[1] === 'one');
+  const twoExec = batched.findIndex((e) => e.type === 'exec' && e.argv[1] === 'two');
+  t.ok(oneExit >= 0 && oneExit < twoExec, `batches() gives what arrived, in order: one's exit (${oneExit}) before two's exec (${twoExec})`);
   const s = await tracer.close();
   t.equal(s.output, null, 'no file');
   t.same(fs.readdirSync(dir), [PROBE], 'nothing written');
