@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
-import {filterFlags, filterSpec, printMatching, zoneOf} from '../src/cli/filter-flags';
-import {Problem} from '../src/format';
+import {filterFlags, traceOptions} from '../src/cli/filter-flags';
+import {openTrace, type Problem} from '../src';
 
 export default class Decode extends BaseCommand {
   static override summary = 'Decode a trace file into human-readable lines or NDJSON (no root needed).';
@@ -32,18 +32,24 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Decode);
     const problems: Problem[] = [];
-    const t = await printMatching(args.file, filterSpec(flags), {json: flags.json, processes: flags.processes, zone: zoneOf(flags)}, (p) => {
+    const trace = openTrace(args.file, {...traceOptions(flags), processes: flags.processes, onProblem: (p) => {
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
-    }, (w) => this.warnLine(w));
-    const c = t.decoder.counts;
-    if (c.unknownType || c.malformed) {
-      this.warnLine(`${args.file}: ${c.unknownType} record(s) of unknown type and ${c.malformed} malformed record(s) skipped`);
+    }});
+    let r;
+    try {
+      r = await trace.write(1, {json: flags.json});
+    } finally {
+      trace.close();
     }
-    if (!t.reader.complete && !problems.some((p) => p.kind === 'truncated')) {
+    for (const w of r.warnings) this.warnLine(w);
+    if (r.unknownType || r.malformed) {
+      this.warnLine(`${args.file}: ${r.unknownType} record(s) of unknown type and ${r.malformed} malformed record(s) skipped`);
+    }
+    if (!r.complete && !problems.some((p) => p.kind === 'truncated')) {
       this.warnLine(`${args.file}: no trailer: the recording did not end cleanly (everything up to the last chunk was decoded)`);
     }
     // A file without its trailer is incomplete even when every block read cleanly: say so in the status too.
-    if (problems.length || !t.reader.complete) process.exitCode = EXIT.damaged;
+    if (problems.length || !r.complete) process.exitCode = EXIT.damaged;
   }
 }

@@ -1,9 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
-import {filterFlags, filterSpec, printMatching, zoneOf} from '../src/cli/filter-flags';
-import {compileFilter, EventFilter, explainEmpty, filterFile, summarize} from '../src/filter';
-import {openTrace} from '../src/decode';
-import {Problem} from '../src/format';
+import {filterFlags, traceOptions} from '../src/cli/filter-flags';
+import {filterTrace, openTrace, type Problem} from '../src';
 
 export default class Filter extends BaseCommand {
   static override summary = 'Write the events that match a filter into a new trace file, or print them (no root needed).';
@@ -41,34 +39,30 @@ A time of day (and an RFC 3339 time without an offset) is in the local time zone
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Filter);
-    const spec = filterSpec(flags);
+    const options = {...traceOptions(flags), processes: flags.processes};
     const problems: Problem[] = [];
     const onProblem = (p: Problem) => {
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
     };
     if (flags.json) {
-      const t = await printMatching(args.file, spec, {json: true, processes: flags.processes, zone: zoneOf(flags)}, onProblem, (w) => this.warnLine(w));
-      if (problems.length || !t.reader.complete) process.exitCode = EXIT.damaged;
+      const trace = openTrace(args.file, {...options, onProblem});
+      let t;
+      try {
+        t = await trace.write(1, {json: true});
+      } finally {
+        trace.close();
+      }
+      for (const w of t.warnings) this.warnLine(w);
+      if (problems.length || !t.complete) process.exitCode = EXIT.damaged;
       return;
     }
     if (!flags.output) {
       this.warnLine('filter: give -o FILE to write the matching records to, or --json to print the matching events');
       process.exit(EXIT.usage);
     }
-    const r = filterFile(args.file, flags.output, spec, {force: flags.force, processes: flags.processes, onProblem, zone: zoneOf(flags)});
+    const r = filterTrace(args.file, flags.output, {...options, force: flags.force, onProblem});
     for (const w of r.warnings) this.warnLine(w);
-    if (r.events - r.lost_markers + r.processes === 0) {
-      // The spec is compiled once more for the explanation: the filter itself lived in filterFile.
-      const t = openTrace(args.file);
-      let f: EventFilter;
-      try {
-        f = compileFilter(spec, {path: args.file, decoder: t.decoder, zone: zoneOf(flags), meta: t.reader.meta as never});
-      } finally {
-        t.reader.close();
-      }
-      if (f.active) for (const w of explainEmpty(f, summarize(args.file, flags.processes), zoneOf(flags))) this.warnLine(w);
-    }
     const byType = Object.entries(r.kept).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
     const context = r.context ? `, plus ${r.context} context record${r.context === 1 ? '' : 's'} (execs and forks they rely on)` : '';
     const dropped = r.undecodable ? `; ${r.undecodable} undecodable record${r.undecodable === 1 ? '' : 's'} dropped` : '';

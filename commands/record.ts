@@ -1,13 +1,9 @@
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT, parseDuration, parseSize} from '../src/cli/base';
-import {record, Tracer, type RecordSummary, type TracerOptions} from '../src';
-import {loadNative} from '../src/record/native';
-import {DEFAULT_ZSTD_LEVEL} from '../src/format';
-import {Output} from '../src/util/output';
-import {splitNul} from '../src/util/bytes';
-import type {Zone} from '../src/util/time';
+import {record, RECORD_DEFAULTS} from '../src';
+import {splitCommand} from '../src/cli/command-line';
+import {live} from '../src/cli/live';
 
 export default class Record extends BaseCommand {
   static override summary = 'Record process activity system-wide into a trace file (needs root).';
@@ -56,7 +52,7 @@ What they leave out is counted as filtered, never as lost.`;
     'ring-size': Flags.string({description: 'BPF ring buffer size (a power of two)', default: '16M'}),
     'chunk-size': Flags.string({description: 'uncompressed bytes per chunk before it is written', default: '4M'}),
     'flush-interval': Flags.string({description: 'write a chunk at least this often', default: '1s'}),
-    level: Flags.integer({description: 'zstd compression level (1 is fastest; higher levels trade recorder CPU for a few per cent of size)', default: DEFAULT_ZSTD_LEVEL, min: 1, max: 19}),
+    level: Flags.integer({description: 'zstd compression level (1 is fastest; higher levels trade recorder CPU for a few per cent of size)', default: RECORD_DEFAULTS.level, min: 1, max: 19}),
     syscalls: Flags.boolean({description: 'record every syscall with its arguments (entry and exit)', helpGroup: 'SYSCALLS'}),
     syscall: Flags.string({description: 'record this syscall (repeatable)', multiple: true, multipleNonGreedy: true, helpGroup: 'SYSCALLS'}),
     comm: Flags.string({description: 'only tasks with this command name (repeatable)', multiple: true, multipleNonGreedy: true, helpGroup: 'FILTERS'}),
@@ -131,64 +127,4 @@ What they leave out is counted as filtered, never as lost.`;
       else process.exitCode = summary.childExit.code ?? 0;
     }
   }
-}
-
-/**
- * Splits record's arguments at the first `--`: before it, record's own flags (oclif parses
- * only those, so it can neither reorder nor take anything of the command's); after it, the
- * command, as the bytes the kernel gave this process (/proc/self/cmdline), so that an
- * argument that is not UTF-8 reaches the program unchanged.
- */
-export function splitCommand(argv: string[], cmdline: Buffer | undefined = readCmdline()): {own: string[]; command: Buffer[]} {
-  const at = argv.indexOf('--');
-  if (at < 0) return {own: argv, command: []};
-  const given = argv.slice(at + 1);
-  // NUL-terminated: the last NUL ends the buffer.
-  const parts = cmdline && cmdline.length ? splitNul(cmdline.subarray(0, cmdline.length - 1)) : [];
-  const tail = parts.slice(parts.length - given.length);
-  // argv is the tail of the process's own arguments; if the two disagree (something
-  // rewrote the process title), the strings are all there is.
-  const same = tail.length === given.length && tail.every((b, i) => b.toString('utf8') === given[i]);
-  return {own: argv.slice(0, at), command: same ? tail : given.map((a) => Buffer.from(a))};
-}
-
-function readCmdline(): Buffer | undefined {
-  try {
-    return fs.readFileSync('/proc/self/cmdline');
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Live mode (--stdout): a Tracer, whose events are written as decode writes them. When the
- * reader goes away (`| head`), the live view stops with one line; the file, if any, is
- * recorded to its normal end, else the recording stops as after a signal.
- */
-async function live(opts: TracerOptions, json: boolean, zone: Zone): Promise<RecordSummary> {
-  const tracer = await Tracer.open(opts);
-  const out = new Output(1, 1 << 20, () => {
-    if (opts.output) {
-      process.stderr.write(`exectrace: the live output was closed (its reader went away); recording goes on into ${opts.output}\n`);
-    } else {
-      process.stderr.write('exectrace: the live output was closed (its reader went away); recording stops\n');
-      void tracer.close('live output closed');
-    }
-  });
-  // A reader can leave while nothing is written (an idle command): look every quarter second.
-  const native = loadNative();
-  const watch = setInterval(() => {
-    if (native.readerGone(1)) out.gone();
-  }, 250);
-  try {
-    for await (const batch of tracer.batches()) {
-      if (out.closed) break;
-      for (const e of batch) out.line(tracer.line(e, {json, zone}));
-      if (tracer.pending === 0) out.flush(); // caught up: show it now
-    }
-    await out.end();
-  } finally {
-    clearInterval(watch);
-  }
-  return tracer.done;
 }

@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../src/cli/base';
-import {recoverFile} from '../src/recover';
-import {toJson} from '../src/util/json';
+import {recoverTrace, toJson} from '../src';
 
 export default class Recover extends BaseCommand {
   static override summary = 'Write a clean trace file from what survives of a damaged, cut or unfinished one (no root needed).';
@@ -28,7 +27,7 @@ stderr, as decode reports them. The output is created with mode 0600; an existin
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Recover);
-    const r = recoverFile(args.file, flags.output, {
+    const r = recoverTrace(args.file, flags.output, {
       force: flags.force,
       onFinding: (f) => this.warnLine(`${args.file}: ${f.message}`),
     });

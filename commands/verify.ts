@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
-import {type VerifyReport, verifyFile} from '../src/format';
-import {toJson} from '../src/util/json';
+import {toJson, type VerifyReport, verifyTrace} from '../src';
 
 export default class Verify extends BaseCommand {
   static override summary = 'Check a trace file\'s integrity: checksums, hash chain, sequence, trailer (no root needed).';
@@ -32,7 +31,7 @@ incomplete, 1 unreadable.`;
     if (expect !== undefined && !/^[0-9a-fA-F]{64}$/.test(expect)) {
       this.error('--chain-head must be 64 hex digits (a SHA-256, as verify prints it)', {exit: EXIT.usage});
     }
-    const r = verifyFile(args.file, {expectChainHead: expect});
+    const r = verifyTrace(args.file, {expectChainHead: expect});
     process.stdout.write(flags.json ? toJson(r) + '\n' : humanReport(r));
     process.exitCode = r.intact ? EXIT.ok : EXIT.damaged;
   }

@@ -1,11 +1,14 @@
 // exectrace as a library: the front door. The CLI is built on the same parts.
 //
 // Offline (any OS with Node, no addon): openTrace reads a trace file as typed events,
-// verifyTrace checks one. Live (Linux, root): Tracer gives a recording's events as they
+// trace.write() prints its events as decode does, trace.stats() summarizes them as stats does,
+// filterTrace writes the matching records into a new file (filter -o), recoverTrace rewrites a
+// damaged one (recover), verifyTrace checks one. Live (Linux, root): Tracer gives a recording's events as they
 // happen, record() runs one as `exectrace record` does; both load the native addon on first
 // use and fail with one line where it or the kernel lacks something.
 
-export {openTrace, Trace, type OpenTraceOptions, type Totals} from './api/trace';
+export {openTrace, Trace, type OpenTraceOptions, type PassReport, type Totals, type TraceStats, type WriteOptions} from './api/trace';
+export {filterTrace, recoverTrace, type FilterFileReport, type FilterTraceOptions, type RecoverOptions, type RecoverReport} from './api/files';
 export type {
   ArgValue, BufferValue, EventType, ExecEvent, ExecFailedEvent, ExitEvent, ForkEvent, LostEvent, Namespaces, ProcessEvent,
   SyscallEvent, TaskFields, Text, TraceEvent, U64,
@@ -15,5 +18,6 @@ export {record, RECORD_DEFAULTS, type RecordInput} from './api/record';
 export {Tracer, type TracerOptions, type TracerTotals} from './api/tracer';
 export type {RecordOptions, RecordSummary, TypeTotals} from './record/recorder';
 export type {FilterOptions} from './record/filters';
-export type {SyscallRow, TypeRow} from './stats';
+export {formatStats, type StatsReport, type SyscallRow, type TypeRow} from './stats';
+export {toJson} from './util/json';
 export {UsageError, UserError} from './util/errors';

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {spawnSync} from 'node:child_process';
-import {openTrace, verifyTrace, type TraceEvent} from '../src';
+import {filterTrace, openTrace, recoverTrace, verifyTrace, type TraceEvent} from '../src';
 import {toJson} from '../src/util/json';
 import {ordered} from '../src/decode';
 import {cli, lines, ROOT} from './lib/cli';
@@ -114,6 +114,114 @@ t.test('bad input: one line, at open', async (t) => {
   t.throws(() => openTrace(fix('exec-scenarios.bin'), {where: 'argv =~ /unterminated'}), /--where: unterminated regex/);
   t.throws(() => openTrace(fix('exec-scenarios.bin'), {uid: ['no-such-user-xyz']}), /no user "no-such-user-xyz"/);
   t.throws(() => openTrace('/nonexistent/t.bin'), /nonexistent/);
+});
+
+t.test('commands reach src/ only through the front door (src/index.ts) and the CLI\'s helpers (src/cli/)', async (t) => {
+  const dir = path.join(ROOT, 'commands');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ts'));
+  t.ok(files.length >= 7, `${files.length} commands`);
+  for (const f of files) {
+    const text = fs.readFileSync(path.join(dir, f), 'utf8');
+    // Every way a module is named: import/export ... from, import('...'), require('...'), bare import '...'.
+    const specs = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]);
+    t.ok(specs.some((s) => s.startsWith('../src')), `${f}: the scan sees its imports from src/`);
+    const past = specs.filter((s) => /^\.\.\/src(\/|$)/.test(s) && !/^\.\.\/src(\/index)?$/.test(s) && !/^\.\.\/src\/cli\//.test(s));
+    t.same(past, [], `${f}: nothing from src/ past the front door`);
+  }
+});
+
+t.test('trace.write() prints what decode prints, and says what decode says', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-write-'));
+  t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
+  const cases: [string, Parameters<typeof openTrace>[1], boolean, string[]][] = [
+    ['exec-lossy.bin', {}, true, ['--json']],
+    ['syscalls-cat.bin', {zone: 'utc'}, false, ['--utc']],
+    ['syscalls-cat.bin', {syscall: ['openat'], where: 'ret < 0', zone: 'utc'}, false, ['--syscall', 'openat', '--where', 'ret < 0', '--utc']],
+    ['exec-scenarios.bin', {comm: ['no-such-comm'], processes: false}, true, ['--comm', 'no-such-comm', '--no-processes', '--json']],
+    ['damaged-flipped-byte.bin', {}, true, ['--json']],
+  ];
+  for (const [name, opts, json, flags] of cases) {
+    const file = path.join(dir, 'out');
+    const fd = fs.openSync(file, 'w');
+    const seen: string[] = [];
+    const trace = openTrace(fix(name), {...opts, onProblem: (p) => seen.push(p.message)});
+    const r = await trace.write(fd, {json});
+    fs.closeSync(fd);
+    trace.close();
+    const c = await cli(['decode', fix(name), ...flags]);
+    const what = `${name} ${flags.join(' ')}`;
+    t.equal(fs.readFileSync(file, 'utf8'), c.stdout, `${what}: the same ${lines(c.stdout).length} lines`);
+    // decode's stderr: the problems, the filters' warnings and explanation, then its own notes.
+    const said = lines(c.stderr).map((l) => l.replace(/^exectrace: /, ''));
+    t.same(said.slice(0, seen.length + r.warnings.length), [...seen.map((m) => `${fix(name)}: ${m}`), ...r.warnings], `${what}: problems and warnings`);
+    t.equal(r.complete, !/no trailer/.test(c.stderr), `${what}: complete`);
+    t.equal(r.matched === null, !opts?.comm && !opts?.syscall, `${what}: matched is counted with filters only`);
+  }
+  const empty = openTrace(fix('exec-scenarios.bin'), {comm: ['no-such-comm']});
+  const devnull = fs.openSync('/dev/null', 'w');
+  const r = await empty.write(devnull);
+  fs.closeSync(devnull);
+  t.equal(r.matched, 0);
+  t.ok(r.warnings.length > 0, 'nothing matched: it says why');
+});
+
+t.test('trace.stats() is what stats --json prints', async (t) => {
+  const cases: [string, Parameters<typeof openTrace>[1], string[]][] = [
+    ['syscalls-cat.bin', {}, []],
+    ['exec-lossy.bin', {}, ['--top', '3']],
+    ['syscalls-cat.bin', {syscall: ['read'], zone: 'utc'}, ['--syscall', 'read', '--utc']],
+    ['exec-scenarios.bin', {comm: ['no-such-comm']}, ['--comm', 'no-such-comm']],
+    ['damaged-no-trailer.bin', {}, []],
+  ];
+  for (const [name, opts, flags] of cases) {
+    const trace = openTrace(fix(name), opts);
+    const top = flags.includes('--top') ? Number(flags[flags.indexOf('--top') + 1]) : undefined;
+    const r = trace.stats({top});
+    trace.close();
+    const c = await cli(['stats', fix(name), '--json', ...flags]);
+    t.equal(toJson(r.report) + '\n', c.stdout, `${name} ${flags.join(' ')}: the same JSON`);
+    const said = lines(c.stderr).map((l) => l.replace(/^exectrace: /, '')).filter((l) => !l.startsWith(fix(name)));
+    t.same(r.warnings, said, `${name} ${flags.join(' ')}: the same warnings`);
+  }
+});
+
+t.test('filterTrace() writes what filter -o writes, and says what it says', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-filter-'));
+  t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
+  const cases: [string, Parameters<typeof filterTrace>[2], string[]][] = [
+    ['exec-scenarios.bin', {type: ['exec']}, ['--type', 'exec']],
+    ['syscalls-cat.bin', {syscall: ['openat'], processes: false}, ['--syscall', 'openat', '--no-processes']],
+    ['exec-scenarios.bin', {comm: ['no-such-comm']}, ['--comm', 'no-such-comm']],
+  ];
+  for (const [name, opts, flags] of cases) {
+    const ours = path.join(dir, 'api.bin');
+    const theirs = path.join(dir, 'cli.bin');
+    const r = filterTrace(fix(name), ours, {...opts, force: true});
+    const c = await cli(['filter', fix(name), '-o', theirs, '--force', ...flags]);
+    const what = `${name} ${flags.join(' ')}`;
+    t.equal(c.status, 0, `${what}: filter -o succeeded`);
+    // Not byte for byte: each written file has its own identity (chain head, time of writing).
+    t.same([...openTrace(ours)].map(jsonOf), [...openTrace(theirs)].map(jsonOf), `${what}: the same events`);
+    t.match(c.stdout, `kept ${r.records_out - r.context} of ${r.records_in} records`, `${what}: the same counts`);
+    t.same(r.warnings, lines(c.stderr).map((l) => l.replace(/^exectrace: /, '')), `${what}: the same warnings`);
+  }
+  t.throws(() => filterTrace(fix('exec-scenarios.bin'), path.join(dir, 'api.bin')), /exists/, 'an existing output is kept without force');
+});
+
+t.test('recoverTrace() is recover --json', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-recover-'));
+  t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
+  for (const name of ['damaged-flipped-byte.bin', 'damaged-no-trailer.bin']) {
+    const ours = path.join(dir, 'api.bin');
+    const theirs = path.join(dir, 'cli.bin');
+    const r = recoverTrace(fix(name), ours, {force: true});
+    const c = await cli(['recover', fix(name), '-o', theirs, '--force', '--json']);
+    // Each written file has its time of writing in its metadata (recovered_at): its own chain
+    // head, and a size that differs by how that metadata compresses.
+    t.same({...r, output: theirs, chain_head: null, bytes: null}, {...JSON.parse(c.stdout), chain_head: null, bytes: null}, `${name}: the same report`);
+    t.same([...openTrace(ours)].map(jsonOf), [...openTrace(theirs)].map(jsonOf), `${name}: the same events`);
+    t.equal(verifyTrace(ours).intact, true, `${name}: the recovered file is intact`);
+  }
 });
 
 /** A directory whose node_modules/exectrace is this checkout, as an installed package would be. */

@@ -3,7 +3,7 @@
 // line of error.
 
 import {DEFAULT_ZSTD_LEVEL} from '../format';
-import {record as run, type RecordOptions, type RecordSummary} from '../record/recorder';
+import type {RecordOptions, RecordSummary} from '../record/recorder';
 
 /** The options of `exectrace record`; those left out take its defaults. */
 export type RecordInput = Partial<Pick<RecordOptions, 'maxArgs' | 'maxArgBytes' | 'ringBytes' | 'chunkBytes' | 'flushMs' | 'level'>> &
@@ -24,5 +24,9 @@ export const RECORD_DEFAULTS = {
  * writes `output` (mode 0600, locked while written) and resolves with the summary.
  */
 export function record(opts: RecordInput): Promise<RecordSummary> {
+  // Loaded here, not at the top: the recorder pulls in BTF, the syscall tables and the addon's
+  // loader, which the offline side of the front door (decode, stats, ...) must not pay for.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const {record: run} = require('../record/recorder') as typeof import('../record/recorder');
   return run({...RECORD_DEFAULTS, ...opts});
 }

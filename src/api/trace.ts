@@ -3,11 +3,12 @@
 // native addon. Events come chunk by chunk, so memory does not grow with the file.
 
 import {forEachFrame, type MetaMap, type Problem, TraceReader} from '../format';
-import {Decoder, decodeMeta} from '../decode';
-import {compileFilter, type FilterSpec} from '../filter';
-import {collectStats, StatsCollector, type SyscallRow, type TypeRow} from '../stats';
+import {Decoder, decodeMeta, type OpenedTrace, printEvents} from '../decode';
+import {compileFilter, describeSpec, type EventFilter, explainEmpty, type FilterSpec, recordingEnd, selectTrace, summarize} from '../filter';
+import {collectStats, StatsCollector, type StatsReport, type StatsTrailer, type SyscallRow, type TypeRow} from '../stats';
+import {Output} from '../util/output';
 import {resolveUid} from '../util/users';
-import type {Zone} from '../util/time';
+import {HumanTime, type Zone} from '../util/time';
 import type {EventType, TraceEvent} from './events';
 
 /** Which events to give: the same filters as decode's flags (all must hold; any value of a list). */
@@ -41,6 +42,32 @@ export interface Totals {
   syscalls: SyscallRow[];
 }
 
+/** How trace.write() prints the events. */
+export interface WriteOptions {
+  /** NDJSON, one event per line (decode --json); else decode's human lines. */
+  json?: boolean;
+  /** The zone human lines show times in (default: the trace's `zone`, else local). */
+  zone?: Zone;
+  /** Called once if the reader of the output goes away (EPIPE); without it, that ends the program quietly, as decode does under `| head`. */
+  onClosed?: () => void;
+}
+
+/** What trace.write() and trace.stats() found besides the events: what decode and stats say on stderr. */
+export interface PassReport {
+  /** Events that matched the filters (lost markers, which pass every filter, not counted); null without filters. */
+  matched: number | null;
+  /** The filters' warnings, then, when filters were given and nothing matched, why (one line each). */
+  warnings: string[];
+  /** Whether the file has its trailer (it ended cleanly). */
+  complete: boolean;
+  /** Records skipped because their type is unknown, or they are malformed. */
+  unknownType: number;
+  malformed: number;
+}
+
+/** What `stats --json` prints: the file, its problems' messages, then the summary. */
+export type TraceStats = {file: string; problems: string[]} & StatsReport;
+
 /** A trace file, iterable (sync or async) as typed events in file order. */
 export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   /** The file's metadata: host, clocks, options and filters of the recording, layouts. */
@@ -51,15 +78,23 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   private readonly reader: TraceReader;
   /** The reader of the latest pass: the file's trailer, once read through. */
   private last: TraceReader | null = null;
+  /**
+   * The decoder and filter compiled at open, unused yet: the first pass takes them with the
+   * open reader, so that decode opens and prepares the file once, as it did before it ran on
+   * this class. Later passes (and one running beside another) start afresh.
+   */
+  private spare: {decoder: Decoder; filter: EventFilter} | null;
+  private busy = false;
   private closed = false;
 
   constructor(readonly path: string, private readonly opts: OpenTraceOptions = {}) {
     this.spec = specOf(opts);
-    this.reader = TraceReader.open(path);
+    this.reader = TraceReader.open(path, {onProblem: (p) => this.report(p), reuseBuffers: true});
     this.meta = this.reader.meta;
     try {
       // Bad filters fail here, at open, not half-way through a loop.
-      compileFilter(this.spec, this.context(new Decoder(decodeMeta(this.meta))));
+      const decoder = new Decoder(decodeMeta(this.meta));
+      this.spare = {decoder, filter: compileFilter(this.spec, this.context(decoder))};
     } catch (err) {
       this.reader.close();
       throw err;
@@ -103,6 +138,92 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     }
   }
 
+  /**
+   * decode: the events the filters keep, printed to the file descriptor `fd` (stdout by
+   * default) as decode prints them, NDJSON or human lines. A syscall event is written
+   * straight from the decoder's parts, never built as an object unless a filter must see it
+   * (printEvents in src/decode/index.ts), which is why this is faster than a loop over the
+   * trace. Problems go to onProblem and `problems` as the pass meets them.
+   */
+  async write(fd = 1, o: WriteOptions = {}): Promise<PassReport> {
+    const out = new Output(fd, undefined, o.onClosed);
+    const p = this.begin();
+    let matched = 0;
+    try {
+      const {t, filter} = p;
+      const zone = o.zone ?? this.opts.zone ?? 'local';
+      const start = (this.meta as {clock?: {start?: {boot_ns?: number | bigint}}}).clock?.start?.boot_ns;
+      // Human lines carry the date when the recording spans days: its end comes from the trailer.
+      const times = o.json ? undefined : HumanTime.forRecording(t.decoder.clock, zone, start ?? null, recordingEnd(this.path));
+      const test = (e: Record<string, unknown>) => {
+        const ok = filter.test(e);
+        if (ok && e.type !== 'lost') matched++;
+        return ok;
+      };
+      const processes = this.opts.processes !== false;
+      printEvents(t, {processes, json: o.json, test: filter.active ? test : null, testReadsTime: filter.reads('time'), times}, out);
+      const report = this.passReport(p, matched);
+      await out.end();
+      return report;
+    } finally {
+      p.end();
+    }
+  }
+
+  /**
+   * stats: the summary `stats --json` prints, of the events the filters keep (the whole file
+   * without filters); `top` executables listed (default 10, as stats). With filters, RECORDED
+   * counts the records behind the matching events, as `filter -o` would keep them.
+   */
+  stats(o: {top?: number} = {}): {report: TraceStats} & PassReport {
+    const p = this.begin();
+    try {
+      const {t, filter} = p;
+      const stats = new StatsCollector(t.decoder.eventNames, t.decoder.clock);
+      let records: Record<string, number>;
+      let matched = 0;
+      if (filter.active) {
+        const kept: number[] = [];
+        selectTrace(t, filter.test, {event: (e) => {
+          if (e.type !== 'lost') matched++;
+          stats.add(e);
+        }, record: (_b, _o, _n, type, _ts, context) => {
+          if (!context) kept[type] = (kept[type] ?? 0) + 1;
+        }});
+        records = Object.fromEntries(t.decoder.eventNames.map((name, id) => [name, kept[id] ?? 0]).filter(([name]) => name));
+      } else {
+        collectStats(t, stats);
+        records = t.decoder.recordCounts();
+      }
+      const trailer = t.reader.trailer as (StatsTrailer & {clock_end?: {boot_ns: number | bigint}}) | null;
+      const meta = this.meta as {clock?: {start?: {boot_ns: number | bigint}}};
+      let span = null;
+      if (trailer?.clock_end && meta.clock?.start) {
+        const start = Number(meta.clock.start.boot_ns);
+        const end = Number(trailer.clock_end.boot_ns);
+        span = {start, end, startTime: t.decoder.clock.rfc3339(start), endTime: t.decoder.clock.rfc3339(end)};
+      }
+      const summary = stats.report(trailer, span, o.top ?? 10, records);
+      summary.filter = filter.active ? filter.describe() : null;
+      const note = (this.meta as {filter?: {applied?: unknown; source?: {file?: unknown}}}).filter;
+      summary.filtered_from = note && typeof note === 'object'
+        ? {file: String(note.source?.file ?? '?'), filter: describeSpec((note.applied ?? {}) as never)}
+        : null;
+      const report: TraceStats = {file: this.path, problems: this.problems.map((x) => x.message), ...summary};
+      return {report, ...this.passReport(p, matched)};
+    } finally {
+      p.end();
+    }
+  }
+
+  private passReport(p: {t: OpenedTrace; filter: EventFilter}, matched: number): PassReport {
+    const c = p.t.decoder.counts;
+    return {
+      matched: p.filter.active ? matched : null, warnings: this.warnings(p.filter, matched),
+      complete: p.t.reader.complete, unknownType: c.unknownType, malformed: c.malformed,
+    };
+  }
+
   /** Frees the file; iterating after it is an error. Idempotent. */
   close(): void {
     if (this.closed) return;
@@ -129,21 +250,49 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
    * CHUNK_END marks each chunk's end for the async iterator.
    */
   private *pass(marks: boolean): Generator<TraceEvent | typeof CHUNK_END> {
-    this.usable();
-    // The problems of this pass replace those of an earlier one (the same file, read again).
-    this.problems = [];
-    const reader = TraceReader.open(this.path, {onProblem: (p) => this.report(p), reuseBuffers: true});
-    this.last = reader;
+    const p = this.begin();
     try {
-      yield* this.events(reader, marks);
+      yield* this.events(p, marks);
     } finally {
-      reader.close();
+      p.end();
     }
   }
 
-  private *events(reader: TraceReader, marks: boolean): Generator<TraceEvent | typeof CHUNK_END> {
-    const decoder = new Decoder(decodeMeta(reader.meta));
-    const filter = compileFilter(this.spec, this.context(decoder));
+  /** A pass's reader, decoder and filter; end() when done. */
+  private begin(): {t: OpenedTrace; filter: EventFilter; end: () => void} {
+    this.usable();
+    // The problems of this pass replace those of an earlier one (the same file, read again).
+    this.problems = [];
+    const onProblem = (p: Problem) => this.report(p);
+    if (this.spare && !this.busy) {
+      const {decoder, filter} = this.spare;
+      this.spare = null;
+      this.busy = true;
+      this.last = this.reader;
+      return {t: {reader: this.reader, decoder, onProblem}, filter, end: () => { this.busy = false; }};
+    }
+    const reader = TraceReader.open(this.path, {onProblem, reuseBuffers: true});
+    try {
+      const decoder = new Decoder(decodeMeta(reader.meta));
+      const filter = compileFilter(this.spec, this.context(decoder));
+      this.last = reader;
+      return {t: {reader, decoder, onProblem}, filter, end: () => reader.close()};
+    } catch (err) {
+      reader.close();
+      throw err;
+    }
+  }
+
+  /** The filters' warnings, then why nothing matched when filters were given and nothing did. */
+  private warnings(filter: EventFilter, matched: number): string[] {
+    const out = filter.warnings();
+    const zone = this.opts.zone ?? 'local';
+    if (filter.active && matched === 0) out.push(...explainEmpty(filter, summarize(this.path, this.opts.processes !== false), zone));
+    return out;
+  }
+
+  private *events(p: {t: OpenedTrace; filter: EventFilter}, marks: boolean): Generator<TraceEvent | typeof CHUNK_END> {
+    const {t: {reader, decoder}, filter} = p;
     const test = filter.active ? filter.test : null;
     const ready: TraceEvent[] = [];
     const emit = (e: unknown): void => {
@@ -176,7 +325,8 @@ export function openTrace(path: string, opts: OpenTraceOptions = {}): Trace {
   return new Trace(path, opts);
 }
 
-function specOf(o: OpenTraceOptions): FilterSpec {
+/** The filters of openTrace's options as the filter compiler takes them. */
+export function specOf(o: OpenTraceOptions): FilterSpec {
   const spec: FilterSpec = {};
   if (o.where !== undefined) spec.where = typeof o.where === 'string' ? [o.where] : [...o.where];
   if (o.pid?.length) spec.pid = [...o.pid];

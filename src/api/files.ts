@@ -1,0 +1,42 @@
+// The commands that write a new trace file, for programs: filterTrace is `filter -o`,
+// recoverTrace is `recover`. Offline, on any OS with Node; no addon.
+
+import {Decoder, decodeMeta} from '../decode';
+import {compileFilter, explainEmpty, filterFile, type FilterFileReport, summarize} from '../filter';
+import {TraceReader} from '../format';
+import {specOf, type OpenTraceOptions} from './trace';
+
+export {recoverFile as recoverTrace, type RecoverOptions, type RecoverReport} from '../recover';
+export type {FilterFileReport} from '../filter';
+
+/** openTrace's filters, and how to write the new file. */
+export interface FilterTraceOptions extends OpenTraceOptions {
+  /** Replace the output file if it exists. */
+  force?: boolean;
+  /** zstd level for the chunks written anew (chunks kept whole keep their stored bytes). */
+  level?: number;
+}
+
+/**
+ * `exectrace filter INPUT -o OUTPUT`: writes the records behind the events the filters keep
+ * (with the context records they need, every loss record, a `filter` note and a trailer
+ * that keeps the source's kernel counters) to `output`, mode 0600. The report's `warnings`
+ * are the filters' warnings, then, when filters were given and nothing matched, why. Throws
+ * a one-line Error when it cannot write the file.
+ */
+export function filterTrace(input: string, output: string, o: FilterTraceOptions = {}): FilterFileReport {
+  const spec = specOf(o);
+  const zone = o.zone ?? 'local';
+  const processes = o.processes !== false;
+  const r = filterFile(input, output, spec, {force: o.force, level: o.level, processes, onProblem: o.onProblem, zone});
+  if (r.events - r.lost_markers + r.processes > 0) return r;
+  // The filter lived inside filterFile: it is compiled once more, only to say why nothing matched.
+  const reader = TraceReader.open(input);
+  let filter;
+  try {
+    filter = compileFilter(spec, {path: input, decoder: new Decoder(decodeMeta(reader.meta)), zone, meta: reader.meta as never});
+  } finally {
+    reader.close();
+  }
+  return filter.active ? {...r, warnings: [...r.warnings, ...explainEmpty(filter, summarize(input, processes), zone)]} : r;
+}
