@@ -119,9 +119,8 @@ What they leave out is counted as filtered, never as lost.`;
     // The command's status when it ended on its own; when record stopped it, record's own:
     // 128 + the signal record was given, 0 after --duration.
     const signals = os.constants.signals as {[name: string]: number};
-    const own_ = /^signal (SIG\w+)/.exec(summary.endReason)?.[1];
     if (summary.childStopped) {
-      process.exitCode = own_ ? 128 + (signals[own_] ?? 0) : 0;
+      process.exitCode = summary.stoppedBy ? 128 + (signals[summary.stoppedBy] ?? 0) : 0;
     } else if (summary.childExit) {
       if (summary.childExit.signal) process.exitCode = 128 + (signals[summary.childExit.signal] ?? 0);
       else process.exitCode = summary.childExit.code ?? 0;

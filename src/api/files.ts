@@ -1,9 +1,7 @@
 // The commands that write a new trace file, for programs: filterTrace is `filter -o`,
 // recoverTrace is `recover`. Offline, on any OS with Node; no addon.
 
-import {Decoder, decodeMeta} from '../decode';
-import {compileFilter, explainEmpty, filterFile, type FilterFileReport, summarize} from '../filter';
-import {TraceReader} from '../format';
+import {filterFile, type FilterFileReport} from '../filter';
 import {specOf, type OpenTraceOptions} from './trace';
 
 export {recoverFile as recoverTrace, type RecoverOptions, type RecoverReport} from '../recover';
@@ -25,18 +23,7 @@ export interface FilterTraceOptions extends OpenTraceOptions {
  * a one-line Error when it cannot write the file.
  */
 export function filterTrace(input: string, output: string, o: FilterTraceOptions = {}): FilterFileReport {
-  const spec = specOf(o);
-  const zone = o.zone ?? 'local';
-  const processes = o.processes !== false;
-  const r = filterFile(input, output, spec, {force: o.force, level: o.level, processes, onProblem: o.onProblem, zone});
-  if (r.events - r.lost_markers + r.processes > 0) return r;
-  // The filter lived inside filterFile: it is compiled once more, only to say why nothing matched.
-  const reader = TraceReader.open(input);
-  let filter;
-  try {
-    filter = compileFilter(spec, {path: input, decoder: new Decoder(decodeMeta(reader.meta)), zone, meta: reader.meta as never});
-  } finally {
-    reader.close();
-  }
-  return filter.active ? {...r, warnings: [...r.warnings, ...explainEmpty(filter, summarize(input, processes), zone)]} : r;
+  return filterFile(input, output, specOf(o), {
+    force: o.force, level: o.level, processes: o.processes !== false, onProblem: o.onProblem, zone: o.zone ?? 'local',
+  });
 }

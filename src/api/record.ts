@@ -28,5 +28,11 @@ export function record(opts: RecordInput): Promise<RecordSummary> {
   // loader, which the offline side of the front door (decode, stats, ...) must not pay for.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const {record: run} = require('../record/recorder') as typeof import('../record/recorder');
-  return run({...RECORD_DEFAULTS, ...opts});
+  // An option given as undefined takes its default too.
+  const d = RECORD_DEFAULTS;
+  return run({
+    ...opts,
+    maxArgs: opts.maxArgs ?? d.maxArgs, maxArgBytes: opts.maxArgBytes ?? d.maxArgBytes, ringBytes: opts.ringBytes ?? d.ringBytes,
+    chunkBytes: opts.chunkBytes ?? d.chunkBytes, flushMs: opts.flushMs ?? d.flushMs, level: opts.level ?? d.level,
+  });
 }

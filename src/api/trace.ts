@@ -128,11 +128,8 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     this.usable();
     const reader = TraceReader.open(this.path, {reuseBuffers: true});
     try {
-      const decoder = new Decoder(decodeMeta(reader.meta));
-      const stats = new StatsCollector(decoder.eventNames, decoder.clock);
-      collectStats({reader, decoder, onProblem: () => {}}, stats);
-      const report = stats.report(reader.trailer as never, null, 0, decoder.recordCounts());
-      return {complete: reader.complete, events: report.events, syscalls: report.syscalls};
+      const {summary} = this.summarize({reader, decoder: new Decoder(decodeMeta(reader.meta)), onProblem: () => {}}, null, 0);
+      return {complete: reader.complete, events: summary.events, syscalls: summary.syscalls};
     } finally {
       reader.close();
     }
@@ -178,33 +175,8 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   stats(o: {top?: number} = {}): {report: TraceStats} & PassReport {
     const p = this.begin();
     try {
-      const {t, filter} = p;
-      const stats = new StatsCollector(t.decoder.eventNames, t.decoder.clock);
-      let records: Record<string, number>;
-      let matched = 0;
-      if (filter.active) {
-        const kept: number[] = [];
-        selectTrace(t, filter.test, {event: (e) => {
-          if (e.type !== 'lost') matched++;
-          stats.add(e);
-        }, record: (_b, _o, _n, type, _ts, context) => {
-          if (!context) kept[type] = (kept[type] ?? 0) + 1;
-        }});
-        records = Object.fromEntries(t.decoder.eventNames.map((name, id) => [name, kept[id] ?? 0]).filter(([name]) => name));
-      } else {
-        collectStats(t, stats);
-        records = t.decoder.recordCounts();
-      }
-      const trailer = t.reader.trailer as (StatsTrailer & {clock_end?: {boot_ns: number | bigint}}) | null;
-      const meta = this.meta as {clock?: {start?: {boot_ns: number | bigint}}};
-      let span = null;
-      if (trailer?.clock_end && meta.clock?.start) {
-        const start = Number(meta.clock.start.boot_ns);
-        const end = Number(trailer.clock_end.boot_ns);
-        span = {start, end, startTime: t.decoder.clock.rfc3339(start), endTime: t.decoder.clock.rfc3339(end)};
-      }
-      const summary = stats.report(trailer, span, o.top ?? 10, records);
-      summary.filter = filter.active ? filter.describe() : null;
+      const {summary, matched} = this.summarize(p.t, p.filter.active ? p.filter : null, o.top ?? 10);
+      summary.filter = p.filter.active ? p.filter.describe() : null;
       const note = (this.meta as {filter?: {applied?: unknown; source?: {file?: unknown}}}).filter;
       summary.filtered_from = note && typeof note === 'object'
         ? {file: String(note.source?.file ?? '?'), filter: describeSpec((note.applied ?? {}) as never)}
@@ -214,6 +186,38 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     } finally {
       p.end();
     }
+  }
+
+  /**
+   * The stats summary of one pass: of the events `filter` keeps, with RECORDED counting the
+   * records behind them (as `filter -o` would keep them); without a filter, of every event.
+   */
+  private summarize(t: OpenedTrace, filter: EventFilter | null, top: number): {summary: StatsReport; matched: number} {
+    const stats = new StatsCollector(t.decoder.eventNames, t.decoder.clock);
+    let records: Record<string, number>;
+    let matched = 0;
+    if (filter) {
+      const kept: number[] = [];
+      selectTrace(t, filter.test, {event: (e) => {
+        if (e.type !== 'lost') matched++;
+        stats.add(e);
+      }, record: (_b, _o, _n, type, _ts, context) => {
+        if (!context) kept[type] = (kept[type] ?? 0) + 1;
+      }});
+      records = Object.fromEntries(t.decoder.eventNames.map((name, id) => [name, kept[id] ?? 0]).filter(([name]) => name));
+    } else {
+      collectStats(t, stats);
+      records = t.decoder.recordCounts();
+    }
+    const trailer = t.reader.trailer as (StatsTrailer & {clock_end?: {boot_ns: number | bigint}}) | null;
+    const meta = this.meta as {clock?: {start?: {boot_ns: number | bigint}}};
+    let span = null;
+    if (trailer?.clock_end && meta.clock?.start) {
+      const start = Number(meta.clock.start.boot_ns);
+      const end = Number(trailer.clock_end.boot_ns);
+      span = {start, end, startTime: t.decoder.clock.rfc3339(start), endTime: t.decoder.clock.rfc3339(end)};
+    }
+    return {summary: stats.report(trailer, span, top, records), matched};
   }
 
   private passReport(p: {t: OpenedTrace; filter: EventFilter}, matched: number): PassReport {

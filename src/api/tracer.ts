@@ -5,7 +5,7 @@
 // dropped and counted as lost, per type with its time window, exactly as the kernel's own
 // losses are, and handed to the consumer as `lost` events (queue: true) when it catches up.
 
-import {Decoder, humanLine} from '../decode';
+import {humanLine} from '../decode';
 import {LiveDecoder} from '../decode/live';
 import {toJson} from '../util/json';
 import {HumanTime, type Zone} from '../util/time';
@@ -88,7 +88,6 @@ export class Tracer implements AsyncIterable<TraceEvent> {
   /** Resolves with record's summary when the recording ends (close, the command's exit, a duration, a signal). */
   readonly done: Promise<RecordSummary>;
   private live: LiveDecoder | null = null;
-  private decoder: Decoder | null = null;
   private readonly queue: TraceEvent[] = [];
   private head = 0;
   /** Events spliced off the queue's front: queue[i] is stream position shifted + i. */
@@ -116,17 +115,11 @@ export class Tracer implements AsyncIterable<TraceEvent> {
     const input: RecordInput = {
       output: opts.output, force: opts.force, command: opts.command, durationMs: opts.durationMs, killAfterMs: opts.killAfterMs,
       filters, syscalls: opts.syscalls, bytes: opts.bytes, log: opts.log, verbose: opts.verbose, object: opts.object,
-      signal: this.abort.signal,
-      ...(opts.maxArgs !== undefined && {maxArgs: opts.maxArgs}),
-      ...(opts.maxArgBytes !== undefined && {maxArgBytes: opts.maxArgBytes}),
-      ...(opts.ringBytes !== undefined && {ringBytes: opts.ringBytes}),
-      ...(opts.chunkBytes !== undefined && {chunkBytes: opts.chunkBytes}),
-      ...(opts.flushMs !== undefined && {flushMs: opts.flushMs}),
-      ...(opts.level !== undefined && {level: opts.level}),
+      signal: this.abort.signal, maxArgs: opts.maxArgs, maxArgBytes: opts.maxArgBytes, ringBytes: opts.ringBytes,
+      chunkBytes: opts.chunkBytes, flushMs: opts.flushMs, level: opts.level,
       onStart: (meta) => {
         this.meta = meta;
         this.live = new LiveDecoder(meta, this.take);
-        this.decoder = this.live.decoder;
         started();
       },
       onBatch: (frames) => this.live?.feed(frames),
@@ -216,7 +209,7 @@ export class Tracer implements AsyncIterable<TraceEvent> {
 
   /** An event as decode writes it: a human line, or (json) its NDJSON line, without the newline. */
   line(e: TraceEvent, opts: LineOptions = {}): string {
-    const d = this.decoder;
+    const d = this.live?.decoder;
     if (!d) throw new Error('tracer: no event yet');
     if (opts.json) return toJson(e as never);
     const zone = opts.zone ?? 'local';
@@ -269,9 +262,9 @@ export class Tracer implements AsyncIterable<TraceEvent> {
   private lostEvent(): LostEvent | null {
     if (this.pendingLost.length) return this.pendingLost.shift() as LostEvent;
     const run = this.runs[0];
-    if (!run || !this.decoder || run.at > this.shifted + this.head) return null;
+    if (!run || !this.live || run.at > this.shifted + this.head) return null;
     this.runs.shift();
-    const clock = this.decoder.clock;
+    const clock = this.live.decoder.clock;
     for (const [type, d] of run.byType) {
       this.pendingLost.push({
         type: 'lost', time: clock.rfc3339(d.lastNs), ts_ns: d.lastNs, cpu: -1, event: type, nr: 0, count: d.count,

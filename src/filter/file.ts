@@ -17,6 +17,7 @@ import {
 } from '../format';
 import {appliedSpec, compileFilter, type EventFilter, type FilterSpec} from './compile';
 import {Selector} from './select';
+import {explainEmpty, summarize} from './explain';
 import {sameFile} from '../util/files';
 
 /**
@@ -66,6 +67,7 @@ export interface FilterFileReport {
   problems: number;
   /** The input had a readable trailer (its kernel counters were carried over). */
   source_trailer: boolean;
+  /** The filter's warnings, then, when it was given and nothing matched, why (one line each). */
   warnings: string[];
 }
 
@@ -216,12 +218,16 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
     };
     const stats = w.close(trailer);
     const counts = selector.counts;
+    const warnings = filter.warnings();
+    if (filter.active && counts.matched - lostMarkers + shown.length === 0) {
+      warnings.push(...explainEmpty(filter, summarize(input, opts.processes !== false), opts.zone ?? 'utc'));
+    }
     return {
       input, output, input_sha256: sha256, filter: filter.describe(),
       records_in: counts.records, records_out: stats.records, kept: keptByName, context: counts.context,
       events: counts.matched, lost_markers: lostMarkers, processes: shown.length, undecodable: counts.unknown + counts.malformed,
       chunks: stats.chunks, copied, bytes: stats.bytes, chain_head: w.chainHead,
-      problems, source_trailer: source !== null, warnings: filter.warnings(),
+      problems, source_trailer: source !== null, warnings,
     };
   } catch (err) {
     writer?.discard();

@@ -30,7 +30,7 @@ import {prepareObject} from './object';
 import {Drain} from './drain';
 import {ChunkWriter} from './chunks';
 import {LossCounter} from './counters';
-import {StopControl, statusOf, stopSequence, syscallTotals, typeTotals, writeTrailer, type Stopped, type TypeTotals} from './stop';
+import {StopControl, statusOf, stopSequence, syscallTotals, typeTotals, writeTrailer, type ChildExit, type Stopped, type TypeTotals} from './stop';
 
 export type {TypeTotals};
 
@@ -89,9 +89,11 @@ export interface RecordSummary {
   totals: Record<string, TypeTotals>;
   endReason: string;
   /** How the command ended (signal: its name, e.g. SIGTERM). */
-  childExit?: {code: number | null; signal: string | null; core?: boolean};
+  childExit?: ChildExit;
   /** The signal record sent the command to stop it, when record stopped first (its exit is in the file). */
   childStopped?: 'SIGTERM' | 'SIGKILL';
+  /** The signal that stopped the recording (SIGINT, SIGTERM, SIGHUP), when one did. */
+  stoppedBy?: NodeJS.Signals;
   /** Processes --follow could not add (the kernel's set was full): their events are missing. */
   followOverflow: number;
 }
@@ -129,11 +131,6 @@ export function printableArg(b: Buffer): string {
   return displayText(decodeText(b, 0, b.length));
 }
 
-/** The command as the metadata keeps it: strings where UTF-8, the exact bytes otherwise. */
-function commandMeta(command: Buffer[]): (string | Uint8Array)[] {
-  return command.map(textOrBytes);
-}
-
 interface ClaimedOutput {
   path: string;
   fd: number;
@@ -153,14 +150,12 @@ function busy(file: string, holder: number): UserError {
  * with --force, a file another recorder is still writing is left alone instead of removed.
  */
 function claimOutput(file: string, force: boolean, native: NativeBinding): ClaimedOutput {
-  const lstat = (): fs.Stats | undefined => {
-    try {
-      return fs.lstatSync(file);
-    } catch {
-      return undefined;
-    }
-  };
-  const old = lstat();
+  let old: fs.Stats | undefined;
+  try {
+    old = fs.lstatSync(file);
+  } catch {
+    // absent (or not ours to look at: creating it says why)
+  }
   if (old?.isFile()) {
     if (claimed.has(`${old.dev}:${old.ino}`)) throw busy(file, process.pid);
     let fd: number | undefined;
@@ -312,7 +307,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         chunk_bytes: opts.chunkBytes,
         flush_ms: opts.flushMs,
         zstd_level: opts.level,
-        command: command ? commandMeta(command) : null,
+        // Strings where UTF-8, the exact bytes otherwise.
+        command: command ? command.map(textOrBytes) : null,
         duration_ms: opts.durationMs ?? null,
         object: path.basename(obj.path),
         object_sha256: createHash('sha256').update(obj.bytes).digest('hex'),
@@ -430,6 +426,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     endReason,
     childExit,
     ...(childStopped && {childStopped}),
+    ...(control.bySignal && {stoppedBy: control.bySignal}),
     followOverflow,
   };
 }

@@ -86,6 +86,8 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 export class StopControl {
   /** The end reason, once asked to stop. */
   reason: string | undefined;
+  /** The signal that asked, when one did first. */
+  bySignal: NodeJS.Signals | undefined;
   /** Resolves once asked to stop. */
   readonly stopped: Promise<void>;
   private wake: () => void = () => {};
@@ -94,6 +96,7 @@ export class StopControl {
   private durationTimer: NodeJS.Timeout | undefined;
   private readonly onSignal = (sig: NodeJS.Signals): void => {
     if (this.reason) this.hurry();
+    else this.bySignal = sig;
     this.stop(`signal ${sig}`);
   };
   private readonly onAbort = (): void => this.stop(String(this.signal?.reason ?? 'stopped by the caller'));
@@ -171,7 +174,7 @@ export async function stopSequence(p: StopParts): Promise<Stopped> {
   let childStopped: Stopped['childStopped'];
   const c = p.command;
   if (c && !c.ended()) {
-    childStopped = await stopCommand(c.pid, c.done, p.control.reason === 'signal SIGINT', c.killAfterMs, (f) => p.control.onHurry(f));
+    childStopped = await stopCommand(c.pid, c.done, p.control.bySignal === 'SIGINT', c.killAfterMs, (f) => p.control.onHurry(f));
   }
   p.chunks.stopInterval();
   p.control.close();
