@@ -71,7 +71,8 @@ struct {
  * allows). Tracepoint handlers run with preemption disabled and these
  * tracepoints never fire from interrupt context, so no two programs use the
  * slots of one CPU at the same time.
- *   SLOT_REC   fixed record part at 0, path segment A at PATH_A, B at PATH_B
+ *   SLOT_REC   fixed record part at 0, path segments A at PATH_A, B at PATH_B,
+ *              C at PATH_C (an exec's cwd components)
  *   SLOT_STR   one piece of one argv string of a failed exec
  *   SLOT_ARGS.. argv bytes, contiguous across the slots: byte i of the argv
  *              area is byte i % SLOT_SIZE of slot SLOT_ARGS + i / SLOT_SIZE
@@ -80,6 +81,7 @@ struct {
 #define ARGS_SLOTS (ET_ARGS_MAX / SLOT_SIZE)
 #define PATH_A 256
 #define PATH_B (PATH_A + ET_PATH_MAX)
+#define PATH_C (PATH_B + ET_PATH_MAX)
 
 enum { SLOT_REC, SLOT_STR, SLOT_ARGS, SLOT_COUNT = SLOT_ARGS + ARGS_SLOTS };
 
@@ -90,7 +92,7 @@ struct slot {
 _Static_assert(ET_ARGS_MAX % SLOT_SIZE == 0, "argv area is whole slots");
 _Static_assert(sizeof(struct et_exec) <= PATH_A && sizeof(struct et_exec_failed) <= PATH_A,
 	       "fixed record part fits before the paths");
-_Static_assert(PATH_B + ET_PATH_MAX <= SLOT_SIZE, "both paths fit in SLOT_REC");
+_Static_assert(PATH_C + ET_PATH_MAX <= SLOT_SIZE, "the three paths fit in SLOT_REC");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -239,10 +241,15 @@ __attribute__((noinline)) enum et_type btf_anchor(struct et_exec *exec, struct e
 }
 
 /* The same for the syscall records; et_sysdesc, et_argdesc, et_counter and
- * et_sys_stash also come with their maps. */
+ * et_sys_stash also come with their maps; et_snap is what snapshot_tasks writes. */
 __attribute__((noinline)) enum et_type btf_anchor_sys(struct et_sys_enter *enter, struct et_sys_exit *exit,
 						       struct et_task_ctx *task, struct et_sysdesc *desc,
 						       struct et_argdesc *arg)
+{
+	return ET_TASK;
+}
+
+__attribute__((noinline)) enum et_type btf_anchor_snap(struct et_snap *snap)
 {
 	return ET_TASK;
 }
@@ -464,6 +471,12 @@ static __always_inline void fill_task(struct et_task *t, struct task_struct *tas
 	}
 	t->_pad0 = 0;
 	t->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	/* The leader's: a thread's own start is its clone's, and the thread
+	 * that execs takes the leader's start_boottime in de_thread(). */
+	t->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	t->exec_seq = BPF_CORE_READ(task, group_leader, self_exec_id);
+	t->parent_start_ns = BPF_CORE_READ(task, real_parent, group_leader, start_boottime);
+	t->parent_exec_seq = BPF_CORE_READ(task, real_parent, group_leader, self_exec_id);
 	/* The namespace the task's pids live in: task_active_pid_ns(). */
 	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);
 	t->ns_pid = BPF_CORE_READ(upid.ns, ns.inum);
@@ -484,7 +497,7 @@ static __always_inline void fill_task(struct et_task *t, struct task_struct *tas
  * hdr.size the caller has set to the total), path segments A and B from
  * SLOT_REC, then args_len bytes of the argv area.
  */
-static __always_inline long emit(void *rec, __u64 rec_size, __u64 a_len, __u64 b_len, __u64 args_len)
+static __always_inline long emit(void *rec, __u64 rec_size, __u64 a_len, __u64 b_len, __u64 args_len, __u64 c_len)
 {
 	__u8 *paths = rec;
 	struct bpf_dynptr d;
@@ -492,9 +505,9 @@ static __always_inline long emit(void *rec, __u64 rec_size, __u64 a_len, __u64 b
 	__u64 off, done = 0;
 	long err;
 
-	if (a_len > ET_PATH_MAX || b_len > ET_PATH_MAX || args_len > ET_ARGS_MAX)
+	if (a_len > ET_PATH_MAX || b_len > ET_PATH_MAX || args_len > ET_ARGS_MAX || c_len > ET_PATH_MAX)
 		return -1;
-	err = bpf_ringbuf_reserve_dynptr(&events, rec_size + a_len + b_len + args_len, 0, &d);
+	err = bpf_ringbuf_reserve_dynptr(&events, rec_size + a_len + b_len + args_len + c_len, 0, &d);
 	if (err) {
 		bpf_ringbuf_discard_dynptr(&d, 0);
 		return err;
@@ -521,13 +534,178 @@ static __always_inline long emit(void *rec, __u64 rec_size, __u64 a_len, __u64 b
 		err |= bpf_dynptr_write(&d, off + done, src, len, 0);
 		done += len;
 	}
+	if (c_len)
+		err |= bpf_dynptr_write(&d, off + args_len, paths + PATH_C, c_len, 0);
 	if (err) {
 		/* Cannot happen with the bounds above; never submit garbage. */
 		bpf_ringbuf_discard_dynptr(&d, 0);
 		return err;
 	}
-	bpf_ringbuf_submit_dynptr(&d, wakeup_flags(rec_size + a_len + b_len + args_len));
+	bpf_ringbuf_submit_dynptr(&d, wakeup_flags(rec_size + a_len + b_len + args_len + c_len));
 	return 0;
+}
+
+/* include/uapi/linux/stat.h */
+#define S_ISUID 04000
+#define S_ISGID 02000
+
+/* The memfd's dentry name: "memfd:" and the name given to memfd_create. */
+#define MEMFD_PREFIX 0x3a64666d656dULL /* "memfd:" little-endian, 6 bytes */
+
+/* Multigrain timestamps (6.13+) keep a flag in bit 31 of i_ctime_nsec; a
+ * nanosecond count never reaches it. */
+#define NSEC_MASK 0x3fffffffu
+
+static __always_inline __u64 inode_time(struct inode *inode, bool ctime)
+{
+	if (bpf_core_field_exists(inode->i_mtime_sec)) {
+		if (ctime)
+			return BPF_CORE_READ(inode, i_ctime_sec) * 1000000000ULL + (BPF_CORE_READ(inode, i_ctime_nsec) & NSEC_MASK);
+		return BPF_CORE_READ(inode, i_mtime_sec) * 1000000000ULL + BPF_CORE_READ(inode, i_mtime_nsec);
+	}
+	struct inode___timespec *ts = (void *)inode;
+	if (bpf_core_field_exists(ts->__i_mtime)) {
+		if (ctime)
+			return BPF_CORE_READ(ts, __i_ctime.tv_sec) * 1000000000ULL + BPF_CORE_READ(ts, __i_ctime.tv_nsec);
+		return BPF_CORE_READ(ts, __i_mtime.tv_sec) * 1000000000ULL + BPF_CORE_READ(ts, __i_mtime.tv_nsec);
+	}
+	struct inode___old *old = (void *)inode;
+	if (ctime)
+		return BPF_CORE_READ(old, i_ctime.tv_sec) * 1000000000ULL + BPF_CORE_READ(old, i_ctime.tv_nsec);
+	return BPF_CORE_READ(old, i_mtime.tv_sec) * 1000000000ULL + BPF_CORE_READ(old, i_mtime.tv_nsec);
+}
+
+/* The image's file as its inode has it now, at the end of a successful exec:
+ * what a later stat() of the same file must agree with. Returns ET_EXEC_*. */
+static __always_inline __u32 exec_file(struct et_file *f, struct linux_binprm *bprm)
+{
+	struct file *file = BPF_CORE_READ(bprm, file);
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	__u32 kdev = BPF_CORE_READ(inode, i_sb, s_dev);
+	__u32 major = kdev >> 20, minor = kdev & 0xfffff;
+	__u64 name = 0;
+	__u32 flags = 0;
+
+	f->ino = BPF_CORE_READ(inode, i_ino);
+	f->size = BPF_CORE_READ(inode, i_size);
+	f->mtime_ns = inode_time(inode, false);
+	f->ctime_ns = inode_time(inode, true);
+	/* new_encode_dev(): what stat(2) puts in st_dev. */
+	f->dev = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+	f->mode = BPF_CORE_READ(inode, i_mode);
+	f->uid = BPF_CORE_READ(inode, i_uid.val);
+	f->gid = BPF_CORE_READ(inode, i_gid.val);
+	f->nlink = BPF_CORE_READ(inode, __i_nlink);
+	f->_pad0 = 0;
+
+	if (f->nlink == 0) {
+		/* memfd_create's files are born unlinked (shmem, "memfd:<name>"). */
+		bpf_probe_read_kernel(&name, 6, BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		flags |= name == MEMFD_PREFIX ? ET_EXEC_MEMFD : ET_EXEC_DELETED;
+	}
+	if (f->mode & S_ISUID)
+		flags |= ET_EXEC_SETUID;
+	if (f->mode & S_ISGID)
+		flags |= ET_EXEC_SETGID;
+	if (BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
+		flags |= ET_EXEC_PRIVILEGED;
+	return flags;
+}
+
+/*
+ * The process's cwd as getcwd() would give it (below its own root), written
+ * as NUL-separated components from the cwd upward at PATH_C of SLOT_REC: at
+ * most ET_CWD_DEPTH components and ET_PATH_MAX bytes, else
+ * ET_EXEC_CWD_TRUNCATED (the components nearest the root are the ones left
+ * out). Crosses mounts through struct mount. One step per bpf_loop callback,
+ * verified once: the pointers are kept as numbers and read with CO-RE probes.
+ */
+struct cwd_walk {
+	__u64 dentry;   /* struct dentry * of the next component */
+	__u64 mnt;      /* struct mount * it is on */
+	__u64 root;     /* the process's root dentry and mount */
+	__u64 root_mnt;
+	__u64 off;      /* bytes written */
+	__u32 flags;    /* ET_EXEC_CWD, ET_EXEC_CWD_TRUNCATED */
+	__u32 _pad0;
+};
+
+static long cwd_step(__u32 i, void *ctx)
+{
+	/* The walk's state lives in SLOT_STR, not on the stack: the verifier
+	 * then sees each step once, not once per value of the counters. */
+	struct cwd_walk *w = slot(SLOT_STR);
+	struct dentry *d;
+	struct mount *mnt;
+	struct vfsmount *vmnt;
+	struct dentry *parent;
+	__u8 *buf;
+	__u64 off;
+	__u32 len;
+	long n;
+
+	if (!w)
+		return 1;
+	d = (void *)w->dentry;
+	mnt = (void *)w->mnt;
+	vmnt = (void *)(w->mnt + bpf_core_field_offset(struct mount, mnt));
+	off = w->off;
+
+	if (w->dentry == w->root && (__u64)vmnt == w->root_mnt)
+		goto done;
+	if (d == BPF_CORE_READ(vmnt, mnt_root)) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (up == mnt || !up)
+			goto done; /* the top of the mount tree */
+		w->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = (__u64)up;
+		return 0;
+	}
+	parent = BPF_CORE_READ(d, d_parent);
+	if (parent == d || !parent)
+		goto done; /* a disconnected dentry */
+	len = BPF_CORE_READ(d, d_name.len);
+	buf = slot(SLOT_REC);
+	if (!buf || len > 255 || off > ET_PATH_MAX - 256) {
+		w->flags |= ET_EXEC_CWD | ET_EXEC_CWD_TRUNCATED;
+		return 1;
+	}
+	n = bpf_probe_read_kernel_str(buf + PATH_C + off, 256, BPF_CORE_READ(d, d_name.name));
+	if (n <= 0) {
+		w->flags |= ET_EXEC_CWD | ET_EXEC_CWD_TRUNCATED;
+		return 1;
+	}
+	w->off = off + n;
+	w->dentry = (__u64)parent;
+	if (i == ET_CWD_DEPTH - 1)
+		w->flags |= ET_EXEC_CWD | ET_EXEC_CWD_TRUNCATED;
+	return 0;
+done:
+	w->flags |= ET_EXEC_CWD;
+	return 1;
+}
+
+static __always_inline __u64 cwd_walk(struct task_struct *p, __u32 *flags)
+{
+	struct fs_struct *fs = BPF_CORE_READ(p, fs);
+	struct cwd_walk *w = slot(SLOT_STR);
+	__u64 off;
+
+	if (!fs || !w)
+		return 0;
+	w->dentry = (__u64)BPF_CORE_READ(fs, pwd.dentry);
+	w->mnt = (__u64)BPF_CORE_READ(fs, pwd.mnt) - bpf_core_field_offset(struct mount, mnt);
+	w->root = (__u64)BPF_CORE_READ(fs, root.dentry);
+	w->root_mnt = (__u64)BPF_CORE_READ(fs, root.mnt);
+	w->off = 0;
+	w->flags = 0;
+	if (!w->dentry)
+		return 0;
+	bpf_loop(ET_CWD_DEPTH, cwd_step, NULL, 0);
+	*flags |= w->flags;
+	off = w->off;
+	return off > ET_PATH_MAX ? 0 : off;
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -542,6 +720,8 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 	struct et_exec *e;
 	__u8 *rec;
 	long n, a_len, b_len, err;
+	__u64 c_len;
+	__u32 exec_flags;
 
 	/* This exec succeeded: sys_exit will run under the leader's tid, so
 	 * the caller's pending entry must go now (a no-op for a leader). */
@@ -567,6 +747,9 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 	if (!rec)
 		return 0;
 	e = (struct et_exec *)rec;
+
+	exec_flags = exec_file(&e->file, bprm);
+	c_len = cwd_walk(p, &exec_flags);
 
 	n = bpf_probe_read_kernel_str(rec + PATH_A, ET_PATH_MAX, BPF_CORE_READ(bprm, filename));
 	a_len = n > 0 ? n : 0;
@@ -601,7 +784,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 		got += len;
 	}
 
-	fill_header(&e->hdr, ET_EXEC, flags, sizeof(*e) + a_len + b_len + got, now,
+	fill_header(&e->hdr, ET_EXEC, flags, sizeof(*e) + a_len + b_len + got + c_len, now,
 		    BPF_CORE_READ(p, tgid), BPF_CORE_READ(p, pid));
 	fill_task(&e->task, p);
 	BPF_CORE_READ_INTO(&e->parent_comm, p, real_parent, comm);
@@ -611,8 +794,10 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 	e->filename_len = a_len;
 	e->interp_len = b_len;
 	e->args_len = got;
+	e->exec_flags = exec_flags;
+	e->cwd_len = c_len;
 
-	err = emit(e, sizeof(*e), a_len, b_len, got);
+	err = emit(e, sizeof(*e), a_len, b_len, got, c_len);
 	count(ET_EXEC, err);
 	return 0;
 }
@@ -832,7 +1017,7 @@ static __always_inline int exit_exec(long ret)
 	f->args_len = w.total;
 	f->_pad0 = 0;
 
-	err = emit(f, sizeof(*f), a_len, 0, w.total);
+	err = emit(f, sizeof(*f), a_len, 0, w.total, 0);
 	count(ET_EXEC_FAILED, err);
 	return 0;
 }
@@ -1592,5 +1777,28 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	 * exit record, which the filter still kept. */
 	if (pid_filter_on && last)
 		bpf_map_delete_elem(&pids, &tgid);
+	return 0;
+}
+
+/*
+ * The processes alive when recording starts, with what their exec_id is made
+ * of: the recorder runs this once, beside its /proc snapshot. One et_snap per
+ * thread-group leader.
+ */
+SEC("iter/task")
+int snapshot_tasks(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct et_snap r;
+
+	if (!t || t->pid != t->tgid)
+		return 0;
+	r.pid = t->tgid;
+	r.ppid = BPF_CORE_READ(t, real_parent, tgid);
+	r.start_ns = t->start_boottime;
+	r.exec_seq = t->self_exec_id;
+	r.parent_start_ns = BPF_CORE_READ(t, real_parent, group_leader, start_boottime);
+	r.parent_exec_seq = BPF_CORE_READ(t, real_parent, group_leader, self_exec_id);
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

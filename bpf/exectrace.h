@@ -66,6 +66,13 @@ struct et_task {
 	__u32 sessionid; /* 4294967295 when unset */
 	__u32 _pad0;
 	__u64 cgroup_id; /* default hierarchy (cgroup v2) */
+	/* The identity of the image the process runs (formats/trace-format.md,
+	 * "exec_id"): its start and its exec count, read from the thread-group
+	 * leader, and the same two of the real parent's process. */
+	__u64 start_ns;        /* leader's start_boottime (boot clock) */
+	__u64 exec_seq;        /* leader's self_exec_id: +1 at each exec, inherited at fork */
+	__u64 parent_start_ns; /* real_parent's leader's start_boottime */
+	__u64 parent_exec_seq; /* real_parent's leader's self_exec_id, now */
 	__u32 ns_pid;    /* namespace inode numbers */
 	__u32 ns_mnt;
 	__u32 ns_net;
@@ -77,9 +84,36 @@ struct et_task {
 	char comm[ET_COMM_LEN];
 };
 
+/* et_exec.exec_flags */
+#define ET_EXEC_DELETED (1u << 0)        /* the image's file had no links left (run, then removed) */
+#define ET_EXEC_MEMFD (1u << 1)          /* the image is a memfd (memfd_create + fexecve) */
+#define ET_EXEC_SETUID (1u << 2)         /* the file's mode has S_ISUID */
+#define ET_EXEC_SETGID (1u << 3)         /* the file's mode has S_ISGID */
+#define ET_EXEC_PRIVILEGED (1u << 4)     /* the exec changed ids or gained capabilities (AT_SECURE) */
+#define ET_EXEC_CWD (1u << 5)            /* cwd was read (no components: the root) */
+#define ET_EXEC_CWD_TRUNCATED (1u << 6)  /* the cwd walk stopped at its limit: leading components are missing */
+
+#define ET_CWD_DEPTH 48  /* path components of cwd read at exec */
+
+/* The image's file, from its inode at exec (bprm->file: a script's interpreter). */
+struct et_file {
+	__u64 ino;
+	__u64 size;
+	__u64 mtime_ns; /* since the epoch */
+	__u64 ctime_ns;
+	__u32 dev;      /* st_dev as stat(2) encodes it */
+	__u32 mode;     /* st_mode */
+	__u32 uid;
+	__u32 gid;
+	__u32 nlink;
+	__u32 _pad0;
+};
+
 struct et_exec {
 	struct et_header hdr;
 	struct et_task task;
+	struct et_file file;
+	__u32 exec_flags;   /* ET_EXEC_* */
 	char parent_comm[ET_COMM_LEN];
 	__u32 old_tid;      /* the thread that called exec (differs for non-leaders) */
 	__u32 argc;         /* linux_binprm.argc: the real count, never truncated */
@@ -87,6 +121,8 @@ struct et_exec {
 	__u32 filename_len; /* tail segment: bprm->filename */
 	__u32 interp_len;   /* tail segment: bprm->interp (differs for scripts) */
 	__u32 args_len;     /* tail segment: NUL-separated argv from mm->arg_start */
+	__u32 cwd_len;      /* tail segment: cwd's components from the cwd up to the
+	                     * process's root, NUL-separated (ET_EXEC_CWD) */
 	__u8 tail[];
 };
 
@@ -209,6 +245,17 @@ struct et_task_ctx {
 	struct et_task task;
 };
 
+/* What the iter/task program writes for each process when recording starts,
+ * read by the recorder to give the snapshot's processes their exec_id. */
+struct et_snap {
+	__u32 pid;          /* tgid */
+	__u32 ppid;         /* real_parent's tgid */
+	__u64 start_ns;
+	__u64 exec_seq;
+	__u64 parent_start_ns;
+	__u64 parent_exec_seq;
+};
+
 /* C++ (the native addon) spells it static_assert; _Static_assert is C only. */
 #if defined(__cplusplus)
 #define ET_STATIC_ASSERT static_assert
@@ -217,17 +264,19 @@ struct et_task_ctx {
 #endif
 #ifdef ET_STATIC_ASSERT
 ET_STATIC_ASSERT(sizeof(struct et_header) == 32, "et_header size");
-ET_STATIC_ASSERT(sizeof(struct et_task) == 88, "et_task size");
-ET_STATIC_ASSERT(sizeof(struct et_exec) == 160, "et_exec size");
-ET_STATIC_ASSERT(sizeof(struct et_exec_failed) == 152, "et_exec_failed size");
-ET_STATIC_ASSERT(sizeof(struct et_fork) == 128, "et_fork size");
-ET_STATIC_ASSERT(sizeof(struct et_exit) == 136, "et_exit size");
+ET_STATIC_ASSERT(sizeof(struct et_task) == 120, "et_task size");
+ET_STATIC_ASSERT(sizeof(struct et_exec) == 256, "et_exec size");
+ET_STATIC_ASSERT(sizeof(struct et_exec_failed) == 184, "et_exec_failed size");
+ET_STATIC_ASSERT(sizeof(struct et_fork) == 160, "et_fork size");
+ET_STATIC_ASSERT(sizeof(struct et_exit) == 168, "et_exit size");
+ET_STATIC_ASSERT(sizeof(struct et_file) == 56, "et_file size");
+ET_STATIC_ASSERT(sizeof(struct et_snap) == 40, "et_snap size");
 ET_STATIC_ASSERT(sizeof(struct et_lost) == 64, "et_lost size");
 ET_STATIC_ASSERT(sizeof(struct et_counter) == 24, "et_counter size");
 ET_STATIC_ASSERT(sizeof(struct et_sysdesc) == 56, "et_sysdesc size");
 ET_STATIC_ASSERT(sizeof(struct et_sys_enter) == 112, "et_sys_enter size");
 ET_STATIC_ASSERT(sizeof(struct et_sys_exit) == 128, "et_sys_exit size");
-ET_STATIC_ASSERT(sizeof(struct et_task_ctx) == 120, "et_task_ctx size");
+ET_STATIC_ASSERT(sizeof(struct et_task_ctx) == 152, "et_task_ctx size");
 #undef ET_STATIC_ASSERT
 #endif
 

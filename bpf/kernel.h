@@ -202,10 +202,86 @@ struct mm_struct {
 	unsigned long arg_end;
 } __core;
 
+/* include/linux/fs.h, dcache.h, mount.h: what the exec's file and the cwd
+ * walk read. Inode times changed shape twice: 6.11+ keep seconds and
+ * nanoseconds apart (i_mtime_sec, i_mtime_nsec); 6.6-6.10 keep a timespec64
+ * named __i_mtime / __i_ctime; before, i_mtime / i_ctime. */
+struct timespec64 {
+	__s64 tv_sec;
+	long tv_nsec;
+};
+
+struct super_block {
+	__u32 s_dev; /* kernel encoding: major << 20 | minor */
+} __core;
+
+struct inode {
+	unsigned short i_mode;
+	kuid_t i_uid;
+	kgid_t i_gid;
+	struct super_block *i_sb;
+	unsigned long i_ino;
+	unsigned int __i_nlink;
+	__s64 i_size;
+	__s64 i_mtime_sec;
+	__s64 i_ctime_sec;
+	__u32 i_mtime_nsec;
+	__u32 i_ctime_nsec;
+} __core;
+
+struct inode___timespec {
+	struct timespec64 __i_mtime;
+	struct timespec64 __i_ctime;
+} __core;
+
+struct inode___old {
+	struct timespec64 i_mtime;
+	struct timespec64 i_ctime;
+} __core;
+
+struct qstr {
+	__u32 len;
+	const unsigned char *name;
+} __core;
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+	struct inode *d_inode;
+} __core;
+
+struct vfsmount {
+	struct dentry *mnt_root;
+} __core;
+
+/* fs/mount.h: a vfsmount is the `mnt` member of its struct mount. */
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+} __core;
+
+struct path {
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+} __core;
+
+struct fs_struct {
+	struct path root;
+	struct path pwd;
+} __core;
+
+struct file {
+	struct path f_path;
+	struct inode *f_inode;
+} __core;
+
 struct linux_binprm {
 	int argc;
 	const char *filename;
 	const char *interp;
+	struct file *file;          /* the image that runs: a script's interpreter */
+	unsigned int secureexec:1;  /* AT_SECURE: the exec changed ids or gained capabilities */
 } __core;
 
 /* arch/x86/include/asm/thread_info.h */
@@ -229,6 +305,9 @@ struct task_struct {
 	struct task_struct *group_leader;
 	struct pid *thread_pid;
 	__u64 start_boottime;
+	__u64 parent_exec_id; /* the parent's self_exec_id when this task was forked */
+	__u64 self_exec_id;   /* execs of this task and its ancestors: +1 at each exec */
+	struct fs_struct *fs;
 	const struct cred *real_cred;
 	const struct cred *cred;
 	char comm[16];
@@ -238,6 +317,18 @@ struct task_struct {
 	struct css_set *cgroups;
 	kuid_t loginuid;         /* CONFIG_AUDIT only */
 	unsigned int sessionid;  /* CONFIG_AUDIT only */
+} __core;
+
+/* include/linux/bpf.h: the context of an iter/task program. */
+struct seq_file;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+} __core;
+
+struct bpf_iter__task {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
 } __core;
 
 /* ---- tracepoint contexts ---- */

@@ -77,6 +77,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
                            InstanceMethod<&Tracer::MapDelete>("mapDelete"),
                            InstanceMethod<&Tracer::MapDump>("mapDump"),
                            InstanceMethod<&Tracer::TaskStorage>("taskStorage"),
+                           InstanceMethod<&Tracer::RunIter>("runIter"),
                            InstanceMethod<&Tracer::Close>("close"),
                        });
   }
@@ -290,6 +291,16 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     std::vector<uint32_t> tids(list.Data(), list.Data() + list.ElementLength());
     MapEntries entries = Guard(env, [&] { return loader.TaskStorageLookup(name.c_str(), tids); });
     return EntriesObject(env, entries);
+  }
+
+  // runIter(programName): Buffer, all the iterator program wrote in one run.
+  Napi::Value RunIter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Loader& loader = Open(env, "runIter");
+    if (info.Length() < 1 || !info[0].IsString()) TypeError(env, "runIter: expected a program name");
+    std::string name = info[0].As<Napi::String>().Utf8Value();
+    std::vector<uint8_t> out = Guard(env, [&] { return loader.RunIter(name.c_str()); });
+    return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
   }
 
   // { keys, values, count, keySize, valueSize } of mapDump and taskStorage.

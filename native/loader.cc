@@ -241,6 +241,7 @@ void Loader::Attach() {
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, obj_) {
     if (!bpf_program__autoload(prog) || !bpf_program__autoattach(prog)) continue;
+    if (IsIter(prog)) continue;  // run on demand by RunIter, never left attached
     struct bpf_link* link = bpf_program__attach(prog);
     if (link == nullptr) {
       int err = Err(0);
@@ -251,6 +252,42 @@ void Loader::Attach() {
     }
     links_.push_back(link);
   }
+}
+
+bool Loader::IsIter(const struct bpf_program* prog) {
+  return bpf_program__type(prog) == BPF_PROG_TYPE_TRACING &&
+         bpf_program__expected_attach_type(prog) == BPF_TRACE_ITER;
+}
+
+std::vector<uint8_t> Loader::RunIter(const char* name) const {
+  if (obj_ == nullptr) throw BpfError(std::string("iter ") + name + ": tracer is closed");
+  struct bpf_program* prog = bpf_object__find_program_by_name(obj_, name);
+  if (prog == nullptr || !IsIter(prog)) throw BpfError(std::string("object has no iterator program '") + name + "'");
+  struct bpf_link* link = bpf_program__attach_iter(prog, nullptr);
+  if (link == nullptr) Fail(std::string("attach iterator ") + name, Err(0));
+  int fd = bpf_iter_create(bpf_link__fd(link));
+  if (fd < 0) {
+    int err = -errno;
+    bpf_link__destroy(link);
+    Fail(std::string("create iterator ") + name, err);
+  }
+  std::vector<uint8_t> out;
+  uint8_t buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = -errno;
+      close(fd);
+      bpf_link__destroy(link);
+      Fail(std::string("read iterator ") + name, err);
+    }
+    if (n == 0) break;
+    out.insert(out.end(), buf, buf + n);
+  }
+  close(fd);
+  bpf_link__destroy(link);
+  return out;
 }
 
 void Loader::Detach() {

@@ -20,6 +20,7 @@
 struct bpf_object;
 struct bpf_link;
 struct bpf_map;
+struct bpf_program;
 
 namespace exectrace {
 
@@ -112,11 +113,16 @@ class Loader {
   // before that only thread-group leaders can be looked up.
   MapEntries TaskStorageLookup(const char* name, const std::vector<uint32_t>& tids) const;
 
+  // Main thread. Runs the iterator program `name` (SEC("iter/...")) once and returns
+  // everything it wrote. Attach() leaves iterator programs alone.
+  std::vector<uint8_t> RunIter(const char* name) const;
+
   // libbpf_num_possible_cpus(), fetched once at load.
   int NrCpus() const { return nrCpus_; }
 
  private:
   ::bpf_map* FindMap(const char* name) const;
+  static bool IsIter(const ::bpf_program* prog);
 
   bpf_object* obj_ = nullptr;
   std::vector<bpf_link*> links_;

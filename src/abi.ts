@@ -27,6 +27,22 @@ export const ET_F_NO_ENTER = 1 << 1;
 /** Written by the recorder: still in the call when recording stopped. */
 export const ET_F_INFLIGHT = 1 << 2;
 
+// et_exec.exec_flags, by the name the event model gives each (formats/trace-format.md §10.5).
+export const ET_EXEC_DELETED = 1 << 0;
+export const ET_EXEC_MEMFD = 1 << 1;
+export const ET_EXEC_SETUID = 1 << 2;
+export const ET_EXEC_SETGID = 1 << 3;
+export const ET_EXEC_PRIVILEGED = 1 << 4;
+export const ET_EXEC_CWD = 1 << 5;
+export const ET_EXEC_CWD_TRUNCATED = 1 << 6;
+/** The `exec_flags` metadata a recording writes: name → bit. */
+export const EXEC_FLAGS = {
+  deleted: ET_EXEC_DELETED, memfd: ET_EXEC_MEMFD, setuid: ET_EXEC_SETUID, setgid: ET_EXEC_SETGID,
+  privileged: ET_EXEC_PRIVILEGED, cwd: ET_EXEC_CWD, cwd_truncated: ET_EXEC_CWD_TRUNCATED,
+};
+/** Path components of cwd the kernel reads at exec. */
+export const ET_CWD_DEPTH = 48;
+
 /** Arguments per syscall in et_sysdesc.args, et_sys_enter.args, et_sys_exit.args. */
 export const ET_SYS_NARGS = 6;
 /** Syscall numbers 0 .. ET_SYSCALL_MAX-1 can be traced (entries of the `sys_descs` map). */

@@ -435,8 +435,8 @@ t.test('layout: bpf/exectrace.h structs agree with gcc offsetof', async (t) => {
     const gcc = gccLayout(ET_SRC, layouts, dir);
     t.same(ourLayout(layouts), gcc, 'every field offset and size agrees with gcc');
     t.same(layouts.map((l) => [l.name, l.size]), [
-      ['et_header', 32], ['et_task', 88], ['et_exec', 160], ['et_exec_failed', 152], ['et_fork', 128],
-      ['et_exit', 136], ['et_lost', 64], ['et_counter', 24],
+      ['et_header', 32], ['et_task', 120], ['et_exec', 256], ['et_exec_failed', 184], ['et_fork', 160],
+      ['et_exit', 168], ['et_lost', 64], ['et_counter', 24],
     ], 'sizes of the _Static_assert lines');
     const exec = layouts[2];
     t.same(table(exec), [
@@ -444,14 +444,18 @@ t.test('layout: bpf/exectrace.h structs agree with gcc offsetof', async (t) => {
       '20 hdr.tid uint 4', '24 hdr.cpu uint 4', '28 hdr._pad0 uint 4',
       '32 task.ppid uint 4', '36 task.uid uint 4', '40 task.gid uint 4', '44 task.euid uint 4', '48 task.egid uint 4',
       '52 task.loginuid uint 4', '56 task.sessionid uint 4', '60 task._pad0 uint 4', '64 task.cgroup_id uint 8',
-      '72 task.ns_pid uint 4', '76 task.ns_mnt uint 4', '80 task.ns_net uint 4', '84 task.ns_uts uint 4',
-      '88 task.ns_ipc uint 4', '92 task.ns_user uint 4', '96 task.ns_cgroup uint 4', '100 task._pad1 uint 4',
-      '104 task.comm char 16 [16 x 1]', '120 parent_comm char 16 [16 x 1]', '136 old_tid uint 4', '140 argc uint 4',
-      '144 args_size uint 4', '148 filename_len uint 4', '152 interp_len uint 4', '156 args_len uint 4', '160 <tail>',
+      '72 task.start_ns uint 8', '80 task.exec_seq uint 8', '88 task.parent_start_ns uint 8', '96 task.parent_exec_seq uint 8',
+      '104 task.ns_pid uint 4', '108 task.ns_mnt uint 4', '112 task.ns_net uint 4', '116 task.ns_uts uint 4',
+      '120 task.ns_ipc uint 4', '124 task.ns_user uint 4', '128 task.ns_cgroup uint 4', '132 task._pad1 uint 4',
+      '136 task.comm char 16 [16 x 1]', '152 file.ino uint 8', '160 file.size uint 8', '168 file.mtime_ns uint 8',
+      '176 file.ctime_ns uint 8', '184 file.dev uint 4', '188 file.mode uint 4', '192 file.uid uint 4', '196 file.gid uint 4',
+      '200 file.nlink uint 4', '204 file._pad0 uint 4', '208 exec_flags uint 4', '212 parent_comm char 16 [16 x 1]',
+      '228 old_tid uint 4', '232 argc uint 4', '236 args_size uint 4', '240 filename_len uint 4', '244 interp_len uint 4',
+      '248 args_len uint 4', '252 cwd_len uint 4', '256 <tail>',
     ], 'et_exec, field by field');
     const failed = layouts[3];
     t.same(failed.fields.filter((f) => f.kind === 'int').map((f) => f.name), ['error_code', 'dfd'], 'the __s32 fields are signed');
-    t.same(failed.tail, { offset: 152 });
+    t.same(failed.tail, { offset: 184 });
     t.equal(layouts.filter((l) => l.tail).length, 2, 'only et_exec and et_exec_failed have tails');
   });
 });

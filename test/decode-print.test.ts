@@ -127,7 +127,7 @@ t.test('representative lines, exactly', async (t) => {
   t.equal(json[81],
     '{"type":"syscall","time":"2026-11-23T19:02:40.962218493Z","ts_ns":4336952759030,"pid":1677,"tid":1677,"ppid":22168,' +
     '"uid":0,"gid":0,"comm":"measure","euid":0,"egid":0,"loginuid":4294967295,"sessionid":4294967295,"cgroup_id":1,' +
-    '"cgroup":"/","ns":{"pid":4026531836,"mnt":4026531832,"net":4026531833,"uts":4026531838,"ipc":4026531839,' +
+    '"cgroup":"/","container_id":null,"ns":{"pid":4026531836,"mnt":4026531832,"net":4026531833,"uts":4026531838,"ipc":4026531839,' +
     '"user":4026531837,"cgroup":4026531835},"cpu":1,"syscall":"openat","nr":257,' +
     '"args":{"dfd":-100,"filename":"/proc/1678/status","flags":0,"mode":0},"ret":3,"duration_ns":26199}');
   t.equal(json[82].slice(json[82].indexOf('"cpu"')),

@@ -232,8 +232,8 @@ t.test('openat: signed dfd, entry string, flags; paired into one event with its 
   const e = events[0];
   t.strictSame(ordered(e), {
     type: 'syscall', time: '2026-11-23T12:00:01.000000000Z', ts_ns: T(1), pid: 1000, tid: 1000, ppid: 500, uid: 1000,
-    gid: 1000, comm: 'cat', euid: 1000, egid: 1000, loginuid: 1000, sessionid: 3, cgroup_id: 4242,
-    cgroup: '/system.slice/cat.service',
+    gid: 1000, comm: 'cat', exec_id: null, parent_exec_id: null, euid: 1000, egid: 1000, loginuid: 1000, sessionid: 3, cgroup_id: 4242,
+    cgroup: '/system.slice/cat.service', container_id: null,
     ns: {pid: 4026531836, mnt: 4026531841, net: 0, uts: 0, ipc: 0, user: 0, cgroup: 0},
     cpu: 1, syscall: 'openat', nr: 257,
     args: {dfd: -100, filename: '/etc/hosts', flags: 524288, mode: 0},

@@ -8,7 +8,9 @@
 import {decodeText, sameText, type Text} from './text';
 import {errnoName} from '../util/errno';
 import {ET_F_INFLIGHT} from '../abi';
-import {WallClock} from '../util/time';
+import {epochRfc3339, WallClock} from '../util/time';
+import {Identities} from './identity';
+import {containerIdOf} from './container';
 import {checkLayout, checkRecordTypes, RecordLayout, RecordType} from './layout';
 import {compileType, CompiledType, EVENT_ORDER, RawEvent} from './records';
 import {ArgInfo, SyscallDecoder, SyscallParts, SyscallSink, TaskContext} from './syscalls';
@@ -21,6 +23,9 @@ export interface DecodeMeta {
   record_types: RecordType[];
   clock: {start: {boot_ns: number | bigint; realtime_ns: number | bigint}};
   options?: {max_args?: number};
+  host?: {boot_id?: string};
+  /** et_exec.exec_flags: name → bit (formats/trace-format.md §10.5). */
+  exec_flags?: Record<string, number>;
   flags?: {truncated?: number; no_enter?: number; in_flight?: number; inflight?: number; context?: number};
   cgroups?: Record<string, string>;
   processes?: SnapshotProcess[];
@@ -37,7 +42,7 @@ export interface DecodeMeta {
  */
 export function decodeMeta(meta: Readonly<Record<string, unknown>>): DecodeMeta {
   const isMap = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
-  for (const k of ['options', 'flags', 'cgroups', 'filter']) {
+  for (const k of ['options', 'flags', 'cgroups', 'filter', 'exec_flags', 'host']) {
     if (meta[k] !== undefined && meta[k] !== null && !isMap(meta[k])) throw new Error(`bad metadata: ${k} is not a map`);
   }
   const ps = meta.processes;
@@ -94,6 +99,9 @@ export class Decoder {
   private readonly known = new Map<number, Known>();
   private readonly enums = new Map<string, Map<string, Record<string, string>>>();
   private readonly snapshotBootNs: number;
+  /** exec_id and parent_exec_id (identity.ts). */
+  readonly ids: Identities;
+  private readonly execFlags: [string, number][];
   private readonly sys: SyscallDecoder | null = null;
   private last: TraceEvent | null = null;
   private withTimes = true;
@@ -132,19 +140,23 @@ export class Decoder {
     const ma = meta.options?.max_args;
     this.maxArgs = typeof ma === 'number' && ma > 0 ? ma : Infinity;
     this.cgroups = new Map(Object.entries(meta.cgroups ?? {}).map(([k, v]) => [Number(k), String(v)]));
+    this.ids = new Identities(meta.host?.boot_id);
+    this.execFlags = Object.entries(meta.exec_flags ?? {}).filter(([k, v]) => EXEC_FLAG_NAMES.has(k) && typeof v === 'number') as [string, number][];
     for (const p of meta.processes ?? []) this.known.set(p.pid, {filename: p.filename, argv: p.argv});
     if (sysTypes.size || meta.syscalls !== undefined) {
       const snapshot = new Map<number, TaskContext>();
       for (const p of meta.processes ?? []) {
         snapshot.set(p.pid, {
+          ...this.ids.ofSnapshot(p),
           ppid: p.ppid, uid: p.uid as number, gid: p.gid as number, comm: p.comm, euid: p.euid as number,
           egid: p.egid as number, loginuid: p.loginuid as number, sessionid: p.sessionid as number,
           cgroup: typeof p.cgroup === 'string' ? p.cgroup : undefined, ns: p.ns as Record<string, number> | undefined,
+          container_id: typeof p.cgroup === 'string' ? containerIdOf(p.cgroup) : undefined,
         });
       }
       const fl = meta.flags ?? {};
       this.sys = new SyscallDecoder({
-        header, meta: meta.syscalls, clock: this.clock, cgroups: this.cgroups, snapshot,
+        header, meta: meta.syscalls, clock: this.clock, cgroups: this.cgroups, snapshot, ids: this.ids,
         enter: sysTypes.get('sys_enter'), exit: sysTypes.get('sys_exit'), task: sysTypes.get('task'),
         flags: {
           noEnter: Number(fl.no_enter ?? 0) >>> 0,
@@ -217,7 +229,9 @@ export class Decoder {
     for (const p of this.meta.processes ?? []) {
       if (only && !only.has(p.pid)) continue;
       const e: Record<string, unknown> = {type: 'process', time: this.clock.rfc3339(this.snapshotBootNs), ts_ns: this.snapshotBootNs};
-      for (const [k, v] of Object.entries(p)) if (k !== 'start_time_ns') e[k] = k === 'filename' || k === 'argv' ? snapshotText(v) : v;
+      for (const [k, v] of Object.entries(p)) if (!SNAPSHOT_RAW.has(k)) e[k] = k === 'filename' || k === 'argv' ? snapshotText(v) : v;
+      if (this.ids.boot !== null) Object.assign(e, this.ids.ofSnapshot(p));
+      if (typeof p.cgroup === 'string') e.container_id = containerIdOf(p.cgroup);
       if (typeof p.start_time_ns === 'number') e.start_time = this.clock.rfc3339(p.start_time_ns);
       out.push(ordered(e) as TraceEvent);
     }
@@ -310,6 +324,33 @@ export class Decoder {
   }
 
   /**
+   * An exec's file and flags as the event model has them: `file` {dev, ino, mode, uid, gid,
+   * size, mtime, ctime, nlink}, a boolean per flag, and `cwd` as a path (the kernel gives
+   * its components from the cwd up), with `cwd_truncated` when leading ones are missing.
+   */
+  private execFile(e: TraceEvent): void {
+    const bits = Number(e.exec_flags) >>> 0;
+    delete e.exec_flags;
+    const f = e.file as Record<string, number | bigint> | undefined;
+    if (f) {
+      e.file = {
+        dev: f.dev, ino: f.ino, mode: f.mode, uid: f.uid, gid: f.gid, size: f.size,
+        mtime: epochRfc3339(f.mtime_ns), ctime: epochRfc3339(f.ctime_ns), nlink: f.nlink,
+      };
+    }
+    let cwdRead = false;
+    for (const [name, bit] of this.execFlags) {
+      const on = (bits & bit) !== 0;
+      if (name === 'cwd') cwdRead = on;
+      else if (name === 'cwd_truncated') {
+        if (on) e.cwd_truncated = true;
+      } else e[name] = on;
+    }
+    const parts = e.cwd as Text[] | undefined;
+    if (parts !== undefined) e.cwd = cwdRead ? joinCwd(parts, e.cwd_truncated === true) : null;
+  }
+
+  /**
    * One record → its event, for callers that go record by record: the last event the
    * record completed, or null. Events it settled besides (calls that never returned) are
    * only seen through feed().
@@ -321,9 +362,13 @@ export class Decoder {
   }
 
   private finish(e: TraceEvent, emit: Emit): void {
+    if (e.exec_id !== undefined) this.ids.stamp(e);
     e.time = this.withTimes ? this.clock.rfc3339(e.ts_ns) : '';
     const cg = e.cgroup_id;
-    if (typeof cg === 'number' && this.cgroups.has(cg)) e.cgroup = this.cgroups.get(cg);
+    if (typeof cg === 'number' && this.cgroups.has(cg)) {
+      e.cgroup = this.cgroups.get(cg);
+      e.container_id = containerIdOf(e.cgroup as string);
+    }
     const en = this.enums.get(e.type);
     if (en) for (const [k, names] of en) if (e[k] !== undefined && names[String(e[k])]) e[k] = names[String(e[k])];
     switch (e.type) {
@@ -335,6 +380,7 @@ export class Decoder {
         }
         if (argv && typeof e.argc === 'number' && argv.length < e.argc) e.truncated = true;
         if (e.interp !== undefined && sameText(e.interp, e.filename)) delete e.interp;
+        if (e.exec_flags !== undefined) this.execFile(e);
         this.known.set(e.pid as number, {filename: e.filename as Text, argv});
         this.sys?.onExec(e, emit);
         break;
@@ -378,6 +424,12 @@ export class Decoder {
   }
 }
 
+/** The exec_flags a reader shows (as booleans); cwd and cwd_truncated describe `cwd`. */
+const EXEC_FLAG_NAMES = new Set(['deleted', 'memfd', 'setuid', 'setgid', 'privileged', 'cwd', 'cwd_truncated']);
+
+/** Snapshot keys that are not fields of the process event (start_time_ns is shown as start_time). */
+const SNAPSHOT_RAW = new Set(['start_time_ns', 'start_ns', 'exec_seq', 'parent_start_ns', 'parent_exec_seq']);
+
 /**
  * Puts the common keys first, in the event model's order, for readable JSON. Events from
  * records are built in that order already; this is for the few built from other data.
@@ -400,4 +452,15 @@ function snapshotText(v: unknown): unknown {
   }
   if (Array.isArray(v)) return v.map(snapshotText);
   return v;
+}
+
+/** cwd components, from the cwd up, as one path; one that is not UTF-8 as its bytes in base64. */
+function joinCwd(parts: Text[], truncated: boolean): Text {
+  const up = [...parts].reverse();
+  const lead = truncated ? '' : '/';
+  if (up.every((p) => typeof p === 'string')) return lead + (up as string[]).join('/');
+  const bytes = up.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p.base64, 'base64')));
+  const out: Buffer[] = [];
+  bytes.forEach((b, i) => out.push(Buffer.from(i === 0 ? lead : '/'), b));
+  return {base64: Buffer.concat(out).toString('base64')};
 }

@@ -37,6 +37,9 @@ const hexByte = (c: number) => '\\x' + c.toString(16).padStart(2, '0');
  * Quotes one argument for a POSIX shell; control bytes, and bytes that are not UTF-8
  * (a RawText, text.ts), use bash's $'…' form, which writes them back exactly.
  */
+/** The exec flags a human line shows, when set (the event model's booleans). */
+const EXEC_MARKS = ['memfd', 'deleted', 'setuid', 'setgid', 'privileged'];
+
 export function shellQuote(s: Text): string {
   if (typeof s !== 'string') {
     if (!isRawText(s)) return shellQuote(String(s));
@@ -78,6 +81,8 @@ export function humanLine(e: TraceEvent, clock: WallClock, ctx?: HumanContext, t
       if (e.filename && (!argv || !sameText(argv[0], e.filename))) s += `  (${displayText(e.filename)})`;
       if (e.interp) s += `  interp=${displayText(e.interp)}`;
       if (e.truncated) s += `  [truncated: argc=${e.argc}]`;
+      const marks = EXEC_MARKS.filter((k) => e[k] === true);
+      if (marks.length) s += `  [${marks.join(' ')}]`;
       return s;
     }
     case 'exec_failed':

@@ -17,7 +17,7 @@ import type {TraceEvent} from './events';
 import type {SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
 
 /** The context keys of a syscall event, in its key order (SyscallDecoder.event). */
-const CONTEXT_KEYS = ['ppid', 'uid', 'gid', 'comm', 'euid', 'egid', 'loginuid', 'sessionid', 'cgroup_id', 'cgroup', 'ns'] as const;
+const CONTEXT_KEYS = ['ppid', 'uid', 'gid', 'comm', 'exec_id', 'parent_exec_id', 'euid', 'egid', 'loginuid', 'sessionid', 'cgroup_id', 'cgroup', 'container_id', 'ns'] as const;
 
 /** Deeper than this, a value is left to toJson (which has its own limit). */
 const MAX_DEPTH = 32;

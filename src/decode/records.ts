@@ -14,7 +14,23 @@ export type RawEvent = Record<string, unknown> & {type: string; ts_ns: number};
 
 export type RecordReader = (b: Buffer, o: number, n: number) => RawEvent;
 
+/**
+ * The et_task identity fields (start_ns, exec_seq, parent_start_ns, parent_exec_seq) of the
+ * record a generated reader read last: they become exec_id and parent_exec_id (identity.ts),
+ * not fields of their own. Readers are called one at a time, so one array serves them all.
+ */
+export const lastIds: [number | bigint, number | bigint, number | bigint, number | bigint] = [0, 0, 0, 0];
+
+/** The field names that make up lastIds, in its order. */
+export const ID_FIELDS = ['start_ns', 'exec_seq', 'parent_start_ns', 'parent_exec_seq'];
+
 export const helpers = {
+  ids(b: Buffer, o: number, a: number, c: number, d: number, f: number): void {
+    lastIds[0] = helpers.u64(b, o + a);
+    lastIds[1] = helpers.u64(b, o + c);
+    lastIds[2] = helpers.u64(b, o + d);
+    lastIds[3] = helpers.u64(b, o + f);
+  },
   u64(b: Buffer, o: number): number | bigint {
     const lo = b.readUInt32LE(o);
     const hi = b.readUInt32LE(o + 4);
@@ -98,7 +114,7 @@ export interface CompiledType {
 const CONSUMED_HEADER = new Set(['type', 'size', 'flags']);
 
 /** The event model's common keys, in the order JSON output shows them. */
-export const EVENT_ORDER = ['type', 'time', 'ts_ns', 'pid', 'tid', 'ppid', 'uid', 'gid', 'comm'];
+export const EVENT_ORDER = ['type', 'time', 'ts_ns', 'pid', 'tid', 'ppid', 'uid', 'gid', 'comm', 'exec_id', 'parent_exec_id', 'prev_exec_id'];
 
 function outputName(f: FieldLayout): string | null {
   const parts = f.name.split('.');
@@ -141,6 +157,8 @@ export function compileType(rt: RecordType, header: RecordLayout, truncatedBit: 
   const lines: string[] = [];
   const props: string[] = [`type: ${JSON.stringify(rt.event)}`];
   const ns: string[] = [];
+  const file: string[] = [];
+  const idAt = new Map<string, number>();
   const tailLens = new Set((rt.tail ?? []).map((s) => s.len_field));
   const flagsField = header.fields.find((f) => f.name === 'flags');
   const lenVar = new Map<string, string>();
@@ -157,12 +175,24 @@ export function compileType(rt: RecordType, header: RecordLayout, truncatedBit: 
     if (consumed.has(`${f.offset}:${f.size}`) && f.offset < header.size) continue;
     const name = outputName(f);
     if (name === null) continue;
+    if (ID_FIELDS.includes(name) && f.kind === 'uint' && f.size === 8) {
+      idAt.set(name, f.offset);
+      continue;
+    }
     let expr = scalar(f, `o + ${f.offset}`);
     if (expr === null) expr = `h.bytes(b, o + ${f.offset}, ${f.size})`;
+    const parts = f.name.split('.');
     if (name.startsWith('ns_') && name.length > 3) ns.push(`${JSON.stringify(name.slice(3))}: ${expr}`);
+    else if (parts.length > 1 && parts[parts.length - 2] === 'file') file.push(`${JSON.stringify(name)}: ${expr}`);
     else props.push(`${JSON.stringify(name)}: ${expr}`);
   }
   if (ns.length) props.push(`ns: {${ns.join(', ')}}`);
+  if (file.length) props.push(`file: {${file.join(', ')}}`);
+  if (idAt.size === ID_FIELDS.length) {
+    lines.push(`h.ids(b, o, ${ID_FIELDS.map((k) => idAt.get(k)).join(', ')});`);
+    props.push('exec_id: null', 'parent_exec_id: null');
+    if (rt.event === 'exec') props.push('prev_exec_id: null');
+  }
   if (flagsField && flagsField.size <= 4 && truncatedBit) {
     const fl = scalar(flagsField, `o + ${flagsField.offset}`);
     props.push(`truncated: (${fl} & ${truncatedBit}) !== 0`);

@@ -19,6 +19,8 @@ import {errnoName} from '../util/errno';
 import {WallClock} from '../util/time';
 import {checkLayout, FieldLayout, RecordLayout, RecordType} from './layout';
 import {compileStruct, compileType, CompiledType, helpers as h, RawEvent, StructReader} from './records';
+import type {Identities} from './identity';
+import {containerIdOf} from './container';
 
 // One argument's description is the recorder's own type (plain data, no record-side code).
 import type {ArgInfo, ArgKind} from '../syscalls/meta';
@@ -56,6 +58,9 @@ export interface TaskContext {
   cgroup_id?: number | bigint;
   cgroup?: string;
   ns?: Record<string, number>;
+  exec_id?: string | null;
+  parent_exec_id?: string | null;
+  container_id?: string | null;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -333,6 +338,7 @@ export interface SyscallDecoderOptions {
   clock: WallClock;
   cgroups: Map<number, string>;
   snapshot: Map<number, TaskContext>;
+  ids: Identities;
 }
 
 const NO_CONTEXT: TaskContext = {};
@@ -370,6 +376,7 @@ export class SyscallDecoder {
   private readonly clock: WallClock;
   private readonly cgroups: Map<number, string>;
   private readonly snapshot: Map<number, TaskContext>;
+  private readonly ids: Identities;
   /** Set by captures(): a segment ran past its record. */
   private malformed = false;
   /** Whether built events get their time string (Decoder.times). */
@@ -401,6 +408,7 @@ export class SyscallDecoder {
     this.clock = o.clock;
     this.cgroups = o.cgroups;
     this.snapshot = o.snapshot;
+    this.ids = o.ids;
   }
 
   /** The argument descriptions of syscall nr (for human output). */
@@ -567,6 +575,7 @@ export class SyscallDecoder {
   /** An et_task_ctx record: remembered, never shown. */
   taskRecord(b: Buffer, o: number, n: number): void {
     const e = (this.task as CompiledType).read(b, o, n);
+    if (e.exec_id !== undefined) this.ids.stamp(e);
     this.setContext(e.pid as number, e.tid as number, e);
   }
 
@@ -626,7 +635,9 @@ export class SyscallDecoder {
       ppid: e.ppid as number, uid: e.uid as number, gid: e.gid as number, comm: e.comm as string,
       euid: e.euid as number, egid: e.egid as number, loginuid: e.loginuid as number,
       sessionid: e.sessionid as number, cgroup_id: e.cgroup_id as number, cgroup: cg,
+      container_id: cg === undefined ? undefined : containerIdOf(cg),
       ns: e.ns as Record<string, number> | undefined,
+      exec_id: e.exec_id as string | null | undefined, parent_exec_id: e.parent_exec_id as string | null | undefined,
     };
   }
 
@@ -742,8 +753,8 @@ export class SyscallDecoder {
     // toJson leaves out; the optional keys below are rare and added only when they apply.
     const e: RawEvent & {time: string} = {
       type: 'syscall', time: times ? this.clock.rfc3339(q.ts_ns) : '', ts_ns: q.ts_ns, pid: q.pid, tid: q.tid,
-      ppid: c.ppid, uid: c.uid, gid: c.gid, comm: c.comm, euid: c.euid, egid: c.egid,
-      loginuid: c.loginuid, sessionid: c.sessionid, cgroup_id: c.cgroup_id, cgroup: c.cgroup, ns: c.ns,
+      ppid: c.ppid, uid: c.uid, gid: c.gid, comm: c.comm, exec_id: c.exec_id, parent_exec_id: c.parent_exec_id, euid: c.euid, egid: c.egid,
+      loginuid: c.loginuid, sessionid: c.sessionid, cgroup_id: c.cgroup_id, cgroup: c.cgroup, container_id: c.container_id, ns: c.ns,
       cpu: q.cpu, syscall: q.syscall, nr: q.nr, args: q.args === NO_ARGS ? {} : q.args, ret: q.ret, duration_ns: q.duration_ns,
     };
     if (q.errno !== undefined) e.errno = q.errno;

@@ -103,6 +103,11 @@ export class Drain {
   }
 
   /** The raw values of a per-CPU counter map. */
+  /** What the iterator program `name` writes in one run (snapshot_tasks: et_snap per process). */
+  runIter(name: string): Buffer {
+    return this.tracer.runIter(name);
+  }
+
   counters(map: string): Buffer {
     return this.tracer.counters(map);
   }

@@ -151,6 +151,8 @@ export interface NativeTracer {
    * that only thread-group leaders are found.
    */
   taskStorage(mapName: string, tids: Uint32Array): MapDump;
+  /** Runs the iterator program `name` (SEC("iter/…")) once: the bytes it wrote. attach() leaves it alone. */
+  runIter(name: string): Buffer;
   /**
    * Destroys links, then the object. Idempotent. Never waits on JS: a running
    * drain is stopped at once and batches not yet delivered are dropped (await
@@ -395,6 +397,11 @@ class CheckedTracer implements NativeTracer {
     checkMapName('taskStorage', mapName);
     if (!(tids instanceof Uint32Array)) throw new TypeError(`taskStorage ${mapName}: tids must be a Uint32Array`);
     return this.#native.taskStorage(mapName, tids);
+  }
+
+  runIter(name: string): Buffer {
+    if (typeof name !== 'string' || name === '') throw new TypeError('runIter: expected a program name');
+    return this.#native.runIter(name);
   }
 
   close(): void {

@@ -83,6 +83,39 @@ export interface ProcSnapshot {
   cgroup: string | null;
   ns: Record<string, number>;
   start_time_ns: number;
+  /** What exec_id is made of (formats/trace-format.md §10.10), from the kernel's task iterator. */
+  start_ns?: number | bigint;
+  exec_seq?: number | bigint;
+  parent_start_ns?: number | bigint;
+  parent_exec_seq?: number | bigint;
+}
+
+/** One et_snap, as the snapshot_tasks iterator writes it. */
+export interface TaskIdentity {
+  ppid: number;
+  start_ns: number | bigint;
+  exec_seq: number | bigint;
+  parent_start_ns: number | bigint;
+  parent_exec_seq: number | bigint;
+}
+
+/**
+ * Gives each snapshot process the kernel's identity of it (exact start, exec count, and the
+ * parent's). A process whose pid the iterator saw with another start (it ended and the pid
+ * was reused in between) or another parent gets none: never someone else's.
+ */
+export function addIdentities(processes: ProcSnapshot[], ids: Map<number, TaskIdentity>, clkTck: number): void {
+  for (const p of processes) {
+    const id = ids.get(p.pid);
+    if (!id || id.ppid !== p.ppid) continue;
+    // /proc's start is in clock ticks: the kernel's, truncated to them, must agree.
+    const ticks = Math.floor((Number(id.start_ns) * clkTck) / 1e9);
+    if (Math.abs(ticks - Math.round((p.start_time_ns * clkTck) / 1e9)) > 1) continue;
+    p.start_ns = id.start_ns;
+    p.exec_seq = id.exec_seq;
+    p.parent_start_ns = id.parent_start_ns;
+    p.parent_exec_seq = id.parent_exec_seq;
+  }
 }
 
 const NAMESPACES = ['pid', 'mnt', 'net', 'uts', 'ipc', 'user', 'cgroup'];

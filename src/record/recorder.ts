@@ -18,13 +18,15 @@ import * as os from 'node:os';
 import {createHash} from 'node:crypto';
 import {createExclusive, removeForOverwrite, TraceWriter} from '../format';
 import {loadNative, NativeBinding, packageRoot} from './native';
-import {cgroupPaths, hostInfo, snapshotProcesses} from './procfs';
+import {addIdentities, cgroupPaths, hostInfo, snapshotProcesses, type TaskIdentity} from './procfs';
 import {textOrBytes} from '../util/bytes';
 import {decodeText, displayText} from '../decode/text';
 import {checkBtf, checkKernel, checkRoot, ensureTracefs} from './preflight';
 import {UserError} from '../util/errors';
-import {RECORD_TYPES} from './types';
-import {ET_F_INFLIGHT, ET_F_NO_ENTER, ET_F_TRUNCATED, ET_LOST, ET_SYS_EXIT} from '../abi';
+import {RECORD_TYPES, SNAP_PROGRAM, SNAP_STRUCT} from './types';
+import {helpers} from '../decode/records';
+import type {RecordLayout} from '../btf';
+import {ET_F_INFLIGHT, ET_F_NO_ENTER, ET_F_TRUNCATED, ET_LOST, ET_SYS_EXIT, EXEC_FLAGS} from '../abi';
 import {describeFilters, filterMeta, FilterOptions, PIDS_MAX, resolveFilters} from './filters';
 import {prepareObject} from './object';
 import {Drain} from './drain';
@@ -295,6 +297,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     // The snapshot is taken after attach: a process started in between shows up twice
     // (snapshot and exec), never not at all.
     const processes = snapshotProcesses(host.clk_tck);
+    addIdentities(processes, taskIdentities(drain.runIter(SNAP_PROGRAM), layouts[SNAP_STRUCT]), host.clk_tck);
     const meta = {
       exectrace: version(),
       format: FORMAT_VERSION,
@@ -315,6 +318,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         filters: filterMeta(filters),
       },
       flags: {truncated: ET_F_TRUNCATED, no_enter: ET_F_NO_ENTER, inflight: ET_F_INFLIGHT},
+      exec_flags: EXEC_FLAGS,
       record_header: layouts.et_header,
       record_types: RECORD_TYPES.map((t) => ({...t, layout: layouts[t.struct]})),
       syscalls: plan ? plan.meta : null,
@@ -429,4 +433,25 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     ...(control.bySignal && {stoppedBy: control.bySignal}),
     followOverflow,
   };
+}
+
+/** The et_snap records of one snapshot_tasks run, by pid (offsets from the object's BTF). */
+function taskIdentities(b: Buffer, l: RecordLayout): Map<number, TaskIdentity> {
+  const at = (name: string): number => {
+    const f = l.fields.find((x) => x.name === name);
+    if (!f) throw new Error(`bpf object: ${l.name} has no field ${name}`);
+    return f.offset;
+  };
+  const [pid, ppid, start, seq, pstart, pseq] = ['pid', 'ppid', 'start_ns', 'exec_seq', 'parent_start_ns', 'parent_exec_seq'].map(at);
+  const out = new Map<number, TaskIdentity>();
+  for (let o = 0; o + l.size <= b.length; o += l.size) {
+    out.set(b.readUInt32LE(o + pid), {
+      ppid: b.readUInt32LE(o + ppid),
+      start_ns: helpers.u64(b, o + start),
+      exec_seq: helpers.u64(b, o + seq),
+      parent_start_ns: helpers.u64(b, o + pstart),
+      parent_exec_seq: helpers.u64(b, o + pseq),
+    });
+  }
+  return out;
 }

@@ -28,6 +28,7 @@ export const RECORD_TYPES: RecordTypeInfo[] = [
       {name: 'filename', len_field: 'filename_len', kind: 'string'},
       {name: 'interp', len_field: 'interp_len', kind: 'string'},
       {name: 'argv', len_field: 'args_len', kind: 'strings'},
+      {name: 'cwd', len_field: 'cwd_len', kind: 'strings'},
     ],
   },
   {
@@ -51,7 +52,11 @@ export const RECORD_TYPES: RecordTypeInfo[] = [
 export const STASH_STRUCT = 'et_sys_stash';
 export const STASH_CALL = 1;
 
-export const STRUCTS = ['et_header', 'et_counter', ...RECORD_TYPES.map((t) => t.struct)];
+/** What the snapshot_tasks iterator writes per process (bpf/exectrace.h). */
+export const SNAP_STRUCT = 'et_snap';
+export const SNAP_PROGRAM = 'snapshot_tasks';
+
+export const STRUCTS = ['et_header', 'et_counter', SNAP_STRUCT, ...RECORD_TYPES.map((t) => t.struct)];
 
 /** BPF program names of the syscall path: not loaded at all unless syscalls are recorded. */
 export const SYSCALL_PROGRAMS = ['sys_enter', 'sys_exit'];

@@ -69,6 +69,14 @@ export class WallClock {
   }
 }
 
+/** RFC 3339, UTC, nanoseconds, of a Unix time in ns (a file's mtime). */
+export function epochRfc3339(ns: number | bigint): string {
+  const v = BigInt(ns);
+  const sec = v / NS;
+  const nsec = v % NS;
+  return new Date(Number(sec) * 1000).toISOString().slice(0, 19) + '.' + String(nsec).padStart(9, '0') + 'Z';
+}
+
 /** Nanoseconds as a short human duration: 812ns, 4.21µs, 12.3ms, 1.52s, 2m03s */
 export function formatDuration(ns: number): string {
   if (ns < 1e3) return `${Math.round(ns)}ns`;
