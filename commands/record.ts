@@ -60,6 +60,7 @@ What they leave out is counted as filtered, never as lost.`;
     follow: Flags.boolean({description: 'with the command after -- (from its first event) and the --pid processes, every process they fork, and so on down', helpGroup: 'FILTERS'}),
     pidns: Flags.string({description: 'only tasks in this PID namespace or one below it (its inode number, as `lsns -t pid` shows, or /proc/PID/ns/pid)', helpGroup: 'FILTERS'}),
     cgroup: Flags.string({description: 'only tasks in this cgroup v2 directory or one below it', helpGroup: 'FILTERS'}),
+    container: Flags.string({description: 'only tasks of this container (docker, containerd, cri-o, podman): its id or a prefix of it, resolved to its cgroup at start', helpGroup: 'FILTERS'}),
     uid: Flags.string({description: 'only tasks with this real uid (a number or a user name; repeatable)', multiple: true, multipleNonGreedy: true, helpGroup: 'FILTERS'}),
     bytes: Flags.integer({description: 'bytes kept of each buffer argument (read/write data …)', default: 64, min: 0, max: 4096, helpGroup: 'SYSCALLS'}),
     verbose: Flags.boolean({char: 'v', description: 'also say what is the same on every run on this kernel (syscalls without a tracepoint)'}),
@@ -102,7 +103,7 @@ What they leave out is counted as filtered, never as lost.`;
       verbose: flags.verbose,
       log: (line: string) => process.stderr.write(`exectrace: ${line}\n`),
     };
-    const filters = {pid: flags.pid, follow: flags.follow, cgroup: flags.cgroup, uid: flags.uid, comm: flags.comm};
+    const filters = {pid: flags.pid, follow: flags.follow, cgroup: flags.cgroup, container: flags.container, uid: flags.uid, comm: flags.comm};
     const summary = flags.stdout
       ? await live({...options, ...filters, pidNs: flags.pidns}, flags.json, flags.utc ? 'utc' : 'local')
       : await record({...options, filters: {...filters, pidns: flags.pidns}});

@@ -127,3 +127,39 @@ kernelTest(t, 'kernel: exec_id, the exec file and its flags, cwd', async (t) => 
     t.ok(execs.every((e) => e.cwd_truncated === undefined), 'none cut');
   });
 });
+
+kernelTest(t, 'kernel: container_id, record --container and --where container_id', async (t) => {
+  const mount = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')).find((f) => f[2] === 'cgroup2')?.[1];
+  if (!mount) {
+    t.fail('no cgroup2 mount');
+    return;
+  }
+  const id = spawnSync('sh', ['-c', 'head -c 32 /dev/urandom | od -An -tx1 | tr -d " \\n"'], {encoding: 'utf8'}).stdout;
+  t.match(id, /^[0-9a-f]{64}$/);
+  const rel = `/system.slice/docker-${id}.scope`;
+  const cg = path.join(mount, rel);
+  fs.mkdirSync(cg, {recursive: true});
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-ct-'));
+  t.teardown(() => {
+    fs.rmSync(dir, {recursive: true, force: true});
+    fs.rmdirSync(cg);
+  });
+  const file = path.join(dir, 'c.bin');
+  // Only what runs in the container's cgroup is recorded: the shell moves itself in first.
+  const r = cli(['record', '-o', file, '--container', id.slice(0, 12), '--', 'sh', '-c', `echo $$ > '${cg}/cgroup.procs' && /bin/true`]);
+  t.equal(r.status, 0, `record: ${r.stderr}`);
+  t.match(r.stderr, `recording only: cgroup ${cg}`, 'the prefix resolved to the docker-style cgroup');
+  const evs = events(file);
+  t.same(evs.map((e) => e.type), ['fork', 'exec', 'exit', 'exit'], 'the moved shell and its true, nothing before the move');
+  t.ok(evs.every((e) => e.container_id === id && e.cgroup === rel), 'container_id and cgroup on every event');
+  const where = cli(['decode', file, '--json', '--no-processes', '--where', `container_id == "${id}"`]);
+  t.equal(where.stdout.split('\n').filter(Boolean).length, evs.length, '--where container_id keeps them all');
+  const none = cli(['record', '-o', path.join(dir, 'x.bin'), '--container', 'ffff0000ffff0000', '--', 'true']);
+  t.equal(none.status, 2, 'an unknown container is a usage error');
+  t.equal(none.stderr.trim().split('\n').length, 1, 'one line');
+  t.match(none.stderr, /--container ffff0000ffff0000: no container with such an id/);
+  t.notOk(fs.existsSync(path.join(dir, 'x.bin')), 'no file left');
+  const bad = cli(['record', '-o', path.join(dir, 'y.bin'), '--container', 'not-hex', '--', 'true']);
+  t.equal(bad.status, 2);
+  t.match(bad.stderr, /--container not-hex: expected a container id/);
+});

@@ -23,6 +23,8 @@ export interface TracerOptions {
   follow?: boolean;
   pidNs?: string | number;
   cgroup?: string;
+  /** A container id or a prefix of one (--container). */
+  container?: string;
   uid?: (number | string)[];
   comm?: string[];
   /** Syscalls to record: 'all' or names; none by default (exec, fork, exit only). */
@@ -109,7 +111,7 @@ export class Tracer implements AsyncIterable<TraceEvent> {
     this.limit = Math.max(1, opts.queue ?? DEFAULT_QUEUE);
     this.wanted = opts.events?.length ? new Set(opts.events) : null;
     const filters: FilterOptions = {
-      pid: opts.pid, follow: opts.follow, cgroup: opts.cgroup, comm: opts.comm,
+      pid: opts.pid, follow: opts.follow, cgroup: opts.cgroup, container: opts.container, comm: opts.comm,
       uid: opts.uid?.map(String), pidns: opts.pidNs === undefined ? undefined : String(opts.pidNs),
     };
     const input: RecordInput = {

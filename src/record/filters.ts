@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import {UserError} from '../util/errors';
 import {UsageError} from '../util/errors';
 import {resolveUid} from '../util/users';
-import {processIds, readText, splitStat, tgidOf} from './procfs';
+import {cgroup2Mount, cgroupPaths, processIds, readText, splitStat, tgidOf} from './procfs';
+import {containerOf} from '../decode/container';
 import type {NativeTracer} from './native';
 import {rodataVariables} from '../btf';
 
@@ -28,6 +29,8 @@ export interface FilterOptions {
   follow?: boolean;
   pidns?: string;
   cgroup?: string;
+  /** --container: a container id or a prefix of one, resolved to its cgroup at start. */
+  container?: string;
   uid?: string[];
   comm?: string[];
   /** --syscall names: which syscalls are recorded (kept for the metadata). */
@@ -154,7 +157,8 @@ export function resolveFilters(opts: FilterOptions, hasCommand: boolean, selfPid
       throw new UsageError(`--pidns ${pidns}: no process is in that PID namespace (list them with \`lsns -t pid\`)`);
     }
   }
-  const cgroup = opts.cgroup !== undefined ? resolveCgroup(opts.cgroup) : null;
+  if (opts.cgroup !== undefined && opts.container !== undefined) throw new UsageError('--cgroup and --container: give one of them');
+  const cgroup = opts.cgroup !== undefined ? resolveCgroup(opts.cgroup) : opts.container !== undefined ? resolveCgroup(containerCgroup(opts.container)) : null;
   const uid: number[] = [];
   for (const u of opts.uid ?? []) {
     const n = resolveUid(u);
@@ -301,4 +305,29 @@ export function pidsFull(tracer: NativeTracer): number {
   let n = 0;
   for (let o = 0; o + 8 <= raw.length; o += 8) n += Number(raw.readBigUInt64LE(o));
   return n;
+}
+
+/**
+ * The cgroup v2 directory of the container whose id starts with `prefix` (docker, containerd,
+ * cri-o and podman layouts: src/decode/container.ts): the outermost directory that names it,
+ * so that the container's own sub-cgroups are below it. One line, exit 2, when no container
+ * or more than one has such an id.
+ */
+export function containerCgroup(prefix: string): string {
+  const want = prefix.toLowerCase();
+  if (!/^[0-9a-f]{1,64}$/.test(want)) throw new UsageError(`--container ${prefix}: expected a container id or a prefix of one (hex digits)`);
+  const root = cgroup2Mount();
+  if (!root) throw new UsageError(`--container ${prefix}: no cgroup v2 hierarchy is mounted`);
+  const found = new Map<string, string>();
+  for (const rel of Object.values(cgroupPaths(root))) {
+    const c = containerOf(rel);
+    if (!c || !c.id.startsWith(want)) continue;
+    const had = found.get(c.id);
+    if (had === undefined || rel.length < had.length) found.set(c.id, rel);
+  }
+  if (found.size === 0) throw new UsageError(`--container ${prefix}: no container with such an id has a cgroup under ${root}`);
+  if (found.size > 1) {
+    throw new UsageError(`--container ${prefix}: ${found.size} containers have ids starting so (${[...found.keys()].map((k) => k.slice(0, 12)).join(', ')}): give more of the id`);
+  }
+  return path.join(root, [...found.values()][0]);
 }
