@@ -136,6 +136,7 @@ fixtures: build progs fixtures/sysdesc_layouts.bpf.o
 	./bin/exectrace record --force -o fixtures/syscalls-cat.bin --syscall openat --syscall read --syscall close -- cat /etc/hostname
 	./bin/exectrace record --force -o fixtures/exec-lossy.bin --ring-size 4096 --flush-interval 2s -- \
 	  bash -c 'for i in $$(seq 400); do /bin/true & done; wait'
+	PATH=/usr/bin:/bin ./bin/exectrace record --force -o fixtures/exec-tree.bin --follow -- sh test/progs/tree-workload.sh
 	node scripts/make-damaged-fixtures.js
 
 damaged-fixtures: build
