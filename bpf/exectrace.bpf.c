@@ -36,6 +36,7 @@ const volatile __u32 trace_syscalls = 0;    /* 1: sys_enter/sys_exit record the 
 const volatile __u32 max_str = ET_STR_MAX;  /* bytes of one captured string, NUL included, <= ET_STR_MAX */
 const volatile __u32 max_bytes = 64;        /* bytes of one captured buffer, <= ET_BYTES_MAX */
 const volatile __u32 self_tgid = 0;         /* the recorder's process: its syscalls are never recorded */
+const volatile __u32 wake_exec = 0;         /* 1: every exec record wakes the drain (the recorder hashes the exec's file) */
 const volatile __u32 exit_group_dead = 0;   /* 1: sched_process_exit's second argument is group_dead (6.16+) */
 
 /*
@@ -252,6 +253,12 @@ __attribute__((noinline)) enum et_type btf_anchor_sys(struct et_sys_enter *enter
 __attribute__((noinline)) enum et_type btf_anchor_snap(struct et_snap *snap)
 {
 	return ET_TASK;
+}
+
+/* et_hash (only the recorder writes it) and its status names. */
+__attribute__((noinline)) enum et_hash_status btf_anchor_hash(struct et_hash *hash)
+{
+	return ET_HASH_OK;
 }
 
 static __always_inline void *slot(__u32 key)
@@ -495,9 +502,12 @@ static __always_inline void fill_task(struct et_task *t, struct task_struct *tas
 /*
  * Copies a record built in scratch into the ring: the fixed part (rec, whose
  * hdr.size the caller has set to the total), path segments A and B from
- * SLOT_REC, then args_len bytes of the argv area.
+ * SLOT_REC, then args_len bytes of the argv area. `wake`: wake the drain now
+ * (an exec whose file the recorder will open through /proc/PID/exe while the
+ * process, often short-lived, still runs), whatever the ring holds.
  */
-static __always_inline long emit(void *rec, __u64 rec_size, __u64 a_len, __u64 b_len, __u64 args_len, __u64 c_len)
+static __always_inline long emit(void *rec, __u64 rec_size, __u64 a_len, __u64 b_len, __u64 args_len, __u64 c_len,
+				 bool wake)
 {
 	__u8 *paths = rec;
 	struct bpf_dynptr d;
@@ -541,7 +551,7 @@ static __always_inline long emit(void *rec, __u64 rec_size, __u64 a_len, __u64 b
 		bpf_ringbuf_discard_dynptr(&d, 0);
 		return err;
 	}
-	bpf_ringbuf_submit_dynptr(&d, wakeup_flags(rec_size + a_len + b_len + args_len + c_len));
+	bpf_ringbuf_submit_dynptr(&d, wake ? BPF_RB_FORCE_WAKEUP : wakeup_flags(rec_size + a_len + b_len + args_len + c_len));
 	return 0;
 }
 
@@ -797,7 +807,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 	e->exec_flags = exec_flags;
 	e->cwd_len = c_len;
 
-	err = emit(e, sizeof(*e), a_len, b_len, got, c_len);
+	err = emit(e, sizeof(*e), a_len, b_len, got, c_len, wake_exec);
 	count(ET_EXEC, err);
 	return 0;
 }
@@ -1017,7 +1027,7 @@ static __always_inline int exit_exec(long ret)
 	f->args_len = w.total;
 	f->_pad0 = 0;
 
-	err = emit(f, sizeof(*f), a_len, 0, w.total, 0);
+	err = emit(f, sizeof(*f), a_len, 0, w.total, 0, false);
 	count(ET_EXEC_FAILED, err);
 	return 0;
 }

@@ -32,7 +32,8 @@ enum et_type {
 	ET_SYS_ENTER = 6,   /* syscall entry: only for calls with entry captures or no return */
 	ET_SYS_EXIT = 7,    /* syscall exit: args, ret, duration, output captures */
 	ET_TASK = 8,        /* a task's context: when first seen, and after it may have changed */
-	ET_TYPE_MAX = 9,
+	ET_HASH = 9,        /* written by the recorder, never by BPF: an exec's file's SHA-256 */
+	ET_TYPE_MAX = 10,
 };
 
 /* et_header.flags */
@@ -169,6 +170,31 @@ struct et_lost {
 	__u64 window_end_ns;    /* and before this one */
 };
 
+/* et_hash.status: why an exec has no digest (0: it has one). */
+enum et_hash_status {
+	ET_HASH_OK = 0,
+	ET_HASH_REPLACED = 1,   /* a file was found, but not the one that ran, and the process was gone */
+	ET_HASH_GONE = 2,       /* neither the process nor the path could be opened */
+	ET_HASH_TOO_LARGE = 3,  /* larger than the recorder's --hash-max */
+	ET_HASH_BACKLOG = 4,    /* the recorder's queue of files to hash was full */
+	ET_HASH_LATE = 5,       /* not hashed by the time its chunk had to be written */
+	ET_HASH_CHANGED = 6,    /* the file changed while it was being read */
+	ET_HASH_UNREADABLE = 7, /* an I/O or permission error */
+};
+
+/* Written by the recorder just before the exec record it describes, in the
+ * same chunk: the SHA-256 of the file the exec ran (et_exec.file), read from
+ * a descriptor whose fstat matched what the kernel recorded. The header is
+ * the exec's (ts_ns, pid, tid, cpu). */
+struct et_hash {
+	struct et_header hdr;
+	__u64 start_ns;  /* the exec's task.start_ns and task.exec_seq: which exec */
+	__u64 exec_seq;
+	__u32 status;    /* enum et_hash_status */
+	__u32 _pad0;
+	__u8 sha256[32]; /* zero unless status is ET_HASH_OK */
+};
+
 /* Value of the per-CPU arrays `counters` (indexed by enum et_type) and
  * `sys_counters` (indexed by syscall number; counts sys_exit records). */
 struct et_counter {
@@ -272,6 +298,7 @@ ET_STATIC_ASSERT(sizeof(struct et_exit) == 168, "et_exit size");
 ET_STATIC_ASSERT(sizeof(struct et_file) == 56, "et_file size");
 ET_STATIC_ASSERT(sizeof(struct et_snap) == 40, "et_snap size");
 ET_STATIC_ASSERT(sizeof(struct et_lost) == 64, "et_lost size");
+ET_STATIC_ASSERT(sizeof(struct et_hash) == 88, "et_hash size");
 ET_STATIC_ASSERT(sizeof(struct et_counter) == 24, "et_counter size");
 ET_STATIC_ASSERT(sizeof(struct et_sysdesc) == 56, "et_sysdesc size");
 ET_STATIC_ASSERT(sizeof(struct et_sys_enter) == 112, "et_sys_enter size");

@@ -63,6 +63,8 @@ What they leave out is counted as filtered, never as lost.`;
     container: Flags.string({description: 'only tasks of this container (docker, containerd, cri-o, podman): its id or a prefix of it, resolved to its cgroup at start', helpGroup: 'FILTERS'}),
     uid: Flags.string({description: 'only tasks with this real uid (a number or a user name; repeatable)', multiple: true, multipleNonGreedy: true, helpGroup: 'FILTERS'}),
     bytes: Flags.integer({description: 'bytes kept of each buffer argument (read/write data …)', default: 64, min: 0, max: 4096, helpGroup: 'SYSCALLS'}),
+    hash: Flags.boolean({description: 'hash the file each exec ran (SHA-256, read in the background, never a file other than the one that ran); --no-hash: do not', default: true, allowNo: true}),
+    'hash-max': Flags.string({description: 'files larger than this are not hashed (sha256_error "too_large")', default: '256M'}),
     verbose: Flags.boolean({char: 'v', description: 'also say what is the same on every run on this kernel (syscalls without a tracepoint)'}),
     object: Flags.string({description: 'BPF object to load (for development)', hidden: true}),
   };
@@ -100,6 +102,8 @@ What they leave out is counted as filtered, never as lost.`;
       object: flags.object,
       syscalls: flags.syscalls ? ('all' as const) : flags.syscall,
       bytes: flags.bytes,
+      hash: flags.hash,
+      hashMaxBytes: parseSize(flags['hash-max'], 'hash-max'),
       verbose: flags.verbose,
       log: (line: string) => process.stderr.write(`exectrace: ${line}\n`),
     };
@@ -113,9 +117,12 @@ What they leave out is counted as filtered, never as lost.`;
     const lost = Object.values(summary.totals).reduce((a, t) => a + t.lost, 0);
     const filtered = Object.values(summary.totals).reduce((a, t) => a + t.filtered, 0);
     const where = summary.output ? `${summary.output}: ${summary.bytes} bytes in ${summary.chunks} chunks` : 'no file';
+    const h = summary.hashes;
+    const missed = h ? Object.entries(h.errors).map(([k, n]) => `${k} ${n}`).join(', ') : '';
+    const hashed = h && h.execs ? `; sha256 of ${h.execs - Object.values(h.errors).reduce((a, n) => a + n, 0)} of ${h.execs} execs${missed ? ` (${missed})` : ''}` : '';
     process.stderr.write(
       `exectrace: recorded ${summary.records} events in ${(summary.durationNs / 1e9).toFixed(2)}s ` +
-        `(${parts.join(', ') || 'none'}); lost ${lost}${filtered ? `; filtered ${filtered}` : ''}; ${where} (${summary.endReason})\n`,
+        `(${parts.join(', ') || 'none'}); lost ${lost}${filtered ? `; filtered ${filtered}` : ''}${hashed}; ${where} (${summary.endReason})\n`,
     );
     // The command's status when it ended on its own; when record stopped it, record's own:
     // 128 + the signal record was given, 0 after --duration.

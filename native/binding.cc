@@ -174,11 +174,13 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     loader.Detach();
   }
 
-  // start(onBatch, { batchBytes, flushMs, header?, summary?, pool? }): starts
-  // the drain thread. header { size, typeOffset, typeSize, tsOffset, types }
-  // turns on batch summaries, written to `summary` (a Buffer) before each
-  // call; `pool` is an array of Buffers the batches are built in. onBatch is
-  // called as (buffer | null, slot, size): see Drain::Start.
+  // start(onBatch, { batchBytes, flushMs, header?, summary?, pool?, openExeType? }):
+  // starts the drain thread. header { size, typeOffset, typeSize, tsOffset,
+  // pidOffset?, types } turns on batch summaries, written to `summary` (a
+  // Buffer) before each call; `pool` is an array of Buffers the batches are
+  // built in; openExeType (with header.pidOffset) opens /proc/PID/exe for each
+  // record of that type. onBatch is called as (buffer | null, slot, size,
+  // exe?): see Drain::Start.
   void Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Loader& loader = Open(env, "start");
@@ -201,11 +203,19 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       if (l.typeSize != 2 && l.typeSize != 4) TypeError(env, "header.typeSize: expected 2 or 4");
       l.typeOffset = uint32_t(Integer(env, h.Get("typeOffset"), "header.typeOffset", 0, l.size - l.typeSize));
       l.tsOffset = uint32_t(Integer(env, h.Get("tsOffset"), "header.tsOffset", 0, l.size - 8));
+      if (!h.Get("pidOffset").IsUndefined()) {
+        l.pidOffset = uint32_t(Integer(env, h.Get("pidOffset"), "header.pidOffset", 0, l.size - 4));
+      }
       l.types = uint32_t(Integer(env, h.Get("types"), "header.types", 1, kSummaryTypes));
       Napi::Value out = options.Get("summary");
       if (!out.IsBuffer()) TypeError(env, "summary: expected a Buffer");
       summary = out.As<Napi::Buffer<uint8_t>>();
       if (summary.Length() < kSummaryHeadBytes + 4 * size_t(l.types)) TypeError(env, "summary: Buffer too small");
+    }
+    Napi::Value openExe = options.Get("openExeType");
+    if (!openExe.IsUndefined()) {
+      if (drain.header.size == 0) TypeError(env, "openExeType: needs a header");
+      drain.openExeType = uint32_t(Integer(env, openExe, "openExeType", 1, drain.header.types - 1));
     }
     std::vector<Napi::Buffer<uint8_t>> pool;
     Napi::Value slots = options.Get("pool");

@@ -3,6 +3,7 @@
 
 #include <bpf/libbpf.h>
 #include <endian.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -10,6 +11,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -170,6 +172,7 @@ void Drain::Finalize(Napi::Env env, void* /*unused*/, Holder* holder) {
 // still queued (after Abort, or at env teardown): just free them.
 void Drain::CallJs(Napi::Env env, Napi::Function onBatch, Holder* holder, Batch* batch) {
   if (holder == nullptr) {
+    CloseExe(batch);
     if (batch->slot < 0) free(batch->data);  // a slot's memory is its Buffer's
     delete batch;
     return;
@@ -182,13 +185,21 @@ void Drain::CallJs(Napi::Env env, Napi::Function onBatch, Holder* holder, Batch*
   if (self->summaryOut_ != nullptr) {
     memcpy(self->summaryOut_, &batch->summary, kSummaryHeadBytes + 4 * size_t(self->options_.header.types));
   }
+  // From here on the descriptors are JS's to close.
+  Napi::Value exe = env.Undefined();
+  if (!batch->exe.empty()) {
+    Napi::Int32Array pairs = Napi::Int32Array::New(env, batch->exe.size());
+    memcpy(pairs.Data(), batch->exe.data(), batch->exe.size() * sizeof(int32_t));
+    batch->exe.clear();
+    exe = pairs;
+  }
   if (batch->slot >= 0) {
     // Pooled: JS reads pool[slot] during the call; the slot is free once it returns.
     const int slot = batch->slot;
     const size_t size = batch->size;
     delete batch;
     try {
-      onBatch.Call({env.Null(), Napi::Number::New(env, slot), Napi::Number::New(env, double(size))});
+      onBatch.Call({env.Null(), Napi::Number::New(env, slot), Napi::Number::New(env, double(size)), exe});
     } catch (const Napi::Error& e) {
       self->FreeSlot(slot);
       napi_fatal_exception(env, e.Value());
@@ -210,7 +221,7 @@ void Drain::CallJs(Napi::Env env, Napi::Function onBatch, Holder* holder, Batch*
     throw;
   }
   try {
-    onBatch.Call({buffer, Napi::Number::New(env, -1), Napi::Number::New(env, double(size))});
+    onBatch.Call({buffer, Napi::Number::New(env, -1), Napi::Number::New(env, double(size)), exe});
   } catch (const Napi::Error& e) {
     // A throw from onBatch is an uncaught exception, as for any callback (by
     // default Node-API 8 would only print a warning and carry on). Where JS
@@ -292,7 +303,8 @@ int Drain::OnRecord(void* ctx, void* data, size_t size) {
   frame[3] = uint8_t(length >> 24);
   memcpy(frame + 4, data, size);
   // From the copy, not the ring: the summary describes exactly the bytes JS gets.
-  self->Summarize(batch, frame + 4, size);
+  const uint32_t type = self->Summarize(batch, frame + 4, size);
+  if (type != 0 && type == self->options_.openExeType) self->OpenExe(batch, batch->size, frame + 4);
   batch->size += need;
   if (batch->size >= self->options_.batchBytes) {
     self->batchFull_ = true;
@@ -339,15 +351,16 @@ bool Drain::Grow(Batch* batch, size_t need) {
 // Drain thread, per record. The same reading of a header as the JS scan it
 // replaces: little-endian fields at the offsets BTF gave (memcpy: unaligned
 // loads, one instruction each; a byte-by-byte loop here was a quarter of the
-// drain thread's CPU).
-void Drain::Summarize(Batch* batch, const uint8_t* record, size_t size) {
+// drain thread's CPU). Returns the record's type id; 0 (no record type) for a
+// record without a whole header, or without a header layout.
+uint32_t Drain::Summarize(Batch* batch, const uint8_t* record, size_t size) {
   const HeaderLayout& h = options_.header;
   BatchSummary& s = batch->summary;
   s.records++;
-  if (h.size == 0) return;
+  if (h.size == 0) return 0;
   if (size < h.size) {
     s.other++;
-    return;
+    return 0;
   }
   uint32_t type;
   if (h.typeSize == 2) {
@@ -369,6 +382,35 @@ void Drain::Summarize(Batch* batch, const uint8_t* record, size_t size) {
   if (s.stamped == 0 || ts < s.firstTs) s.firstTs = ts;
   if (ts > s.lastTs) s.lastTs = ts;
   s.stamped++;
+  return type;
+}
+
+// Drain thread, for an exec record at `frame` in the batch: the exec woke us
+// (BPF forces a wakeup for exec records when the recorder hashes them), so the
+// process has most likely not exited yet. The descriptor names the image the
+// process runs when it is opened: the recorder checks it against the inode the
+// kernel recorded, since the process may have exec'd again in between.
+void Drain::OpenExe(Batch* batch, size_t frame, const uint8_t* record) {
+  uint32_t pid;
+  memcpy(&pid, record + options_.header.pidOffset, 4);
+  pid = le32toh(pid);
+  int32_t fd = -EMFILE;
+  if (batch->exe.size() / 2 < kMaxExePerBatch) {
+    char path[32];
+    snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+    int opened = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    fd = opened >= 0 ? opened : -errno;
+  }
+  batch->exe.push_back(int32_t(frame));
+  batch->exe.push_back(fd);
+}
+
+// Any thread: the descriptors of a batch JS never got.
+void Drain::CloseExe(Batch* batch) {
+  for (size_t i = 1; i < batch->exe.size(); i += 2) {
+    if (batch->exe[i] >= 0) close(batch->exe[i]);
+  }
+  batch->exe.clear();
 }
 
 // Any thread.
@@ -423,6 +465,7 @@ void Drain::Wake() {
 // Any thread.
 void Drain::FreeBatch(Batch* batch) {
   if (batch == nullptr) return;
+  CloseExe(batch);
   if (batch->slot >= 0) {
     FreeSlot(batch->slot);
   } else {

@@ -51,6 +51,7 @@ struct HeaderLayout {
   uint32_t typeOffset = 0;
   uint32_t typeSize = 2;  // 2 or 4
   uint32_t tsOffset = 0;  // a u64
+  uint32_t pidOffset = 0; // a u32: the thread-group id
   uint32_t types = 0;     // counts kept for type ids below this (at most kSummaryTypes)
 };
 
@@ -58,7 +59,17 @@ struct DrainOptions {
   size_t batchBytes;  // hand a batch over once it holds this many bytes
   int flushMs;        // or once this long has passed since the last hand-over
   HeaderLayout header;
+  // Records of this type id (exec records; 0: none) get /proc/PID/exe opened
+  // as the drain copies them: the recorder hashes the file an exec ran, and
+  // an open descriptor keeps that very file (a deleted or memfd image
+  // included) after a short-lived process is gone. Needs a header layout.
+  uint32_t openExeType = 0;
 };
+
+// Descriptors one batch may carry; an exec beyond them gets -EMFILE, and the
+// recorder falls back to the path. With kQueueBatches batches queued, at most
+// 16 × 1024 descriptors wait for JS, who closes each as it takes the batch.
+static constexpr size_t kMaxExePerBatch = 1024;
 
 // What the drain knows of one batch, written to JS's summary buffer (laid out
 // as below, little-endian) just before the batch's onBatch call. Frames the
@@ -86,6 +97,9 @@ class Drain {
     size_t capacity = 0;
     int slot = -1;
     BatchSummary summary;
+    // openExeType: per exec frame, its offset in the batch and the descriptor
+    // of /proc/PID/exe (or -errno). Closed here unless JS took them.
+    std::vector<int32_t> exe;
   };
 
   // Main thread. Opens a reader on the ring-buffer map `ringFd`, creates the
@@ -95,7 +109,10 @@ class Drain {
   // kSummaryHeadBytes + 4 * header.types bytes, or empty) receives each
   // batch's summary. onBatch is called as (buffer, slot, size): a malloc'd
   // batch is `buffer` (JS owns it, slot -1); a pooled one is null and the
-  // first `size` bytes of pool[slot], until the call returns. Throws
+  // first `size` bytes of pool[slot], until the call returns; with
+  // openExeType a fourth argument, an Int32Array of (frame offset, fd or
+  // -errno) pairs, is given when the batch has exec frames: JS owns (and
+  // must close) those descriptors. Throws
   // Napi::Error.
   static std::shared_ptr<Drain> Start(Napi::Env env, Napi::Object owner, int ringFd, Napi::Function onBatch,
                                       const DrainOptions& options, const std::vector<Napi::Buffer<uint8_t>>& pool,
@@ -131,7 +148,9 @@ class Drain {
   bool Deliver();                                              // drain thread
   Batch* NewBatch();                                           // drain thread
   bool Grow(Batch* batch, size_t need);                        // drain thread
-  void Summarize(Batch* batch, const uint8_t* record, size_t size);  // drain thread
+  uint32_t Summarize(Batch* batch, const uint8_t* record, size_t size);  // drain thread
+  void OpenExe(Batch* batch, size_t frame, const uint8_t* record);  // drain thread
+  static void CloseExe(Batch* batch);                          // any thread
   void FreeSlot(int slot);                                     // any thread
   void ReleaseJs();                                            // main thread
   void Wait(int timeoutMs);                                    // drain thread

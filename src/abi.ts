@@ -16,8 +16,10 @@ export const ET_LOST = 5;
 export const ET_SYS_ENTER = 6;
 export const ET_SYS_EXIT = 7;
 export const ET_TASK = 8;
+/** Written by the recorder, never by BPF: the SHA-256 of an exec's file, just before the exec. */
+export const ET_HASH = 9;
 /** One past the largest type id: the entries of the `counters` map. */
-export const ET_TYPE_MAX = 9;
+export const ET_TYPE_MAX = 10;
 
 // et_header.flags
 /** A tail segment was cut at its limit. */
@@ -40,6 +42,21 @@ export const EXEC_FLAGS = {
   deleted: ET_EXEC_DELETED, memfd: ET_EXEC_MEMFD, setuid: ET_EXEC_SETUID, setgid: ET_EXEC_SETGID,
   privileged: ET_EXEC_PRIVILEGED, cwd: ET_EXEC_CWD, cwd_truncated: ET_EXEC_CWD_TRUNCATED,
 };
+// enum et_hash_status: et_hash.status, by the name the event model gives each (sha256_error).
+export const ET_HASH_OK = 0;
+export const ET_HASH_REPLACED = 1;
+export const ET_HASH_GONE = 2;
+export const ET_HASH_TOO_LARGE = 3;
+export const ET_HASH_BACKLOG = 4;
+export const ET_HASH_LATE = 5;
+export const ET_HASH_CHANGED = 6;
+export const ET_HASH_UNREADABLE = 7;
+/** The `enums.status` of the hash record type: value → name. */
+export const HASH_STATUS: Record<number, string> = {
+  [ET_HASH_OK]: 'ok', [ET_HASH_REPLACED]: 'replaced', [ET_HASH_GONE]: 'gone', [ET_HASH_TOO_LARGE]: 'too_large',
+  [ET_HASH_BACKLOG]: 'backlog', [ET_HASH_LATE]: 'late', [ET_HASH_CHANGED]: 'changed', [ET_HASH_UNREADABLE]: 'unreadable',
+};
+
 /** Path components of cwd the kernel reads at exec. */
 export const ET_CWD_DEPTH = 48;
 

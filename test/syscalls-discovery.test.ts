@@ -132,10 +132,17 @@ t.test('abi: the record type ids are enum et_type of bpf/exectrace.bpf.o, and re
   const et = btfFromElf(readFileSync(REAL_OBJ)).find('enum', 'et_type');
   if (!et || et.kind !== 'enum') throw new Error('bpf/exectrace.bpf.o: no enum et_type in its BTF');
   const inObject = Object.fromEntries(et.values.map((v) => [v.name, v.value]));
-  const ours = Object.fromEntries(Object.entries(abi).filter(([k]) => /^ET_(EXEC|EXEC_FAILED|FORK|EXIT|LOST|SYS_ENTER|SYS_EXIT|TASK|TYPE_MAX)$/.test(k)));
+  const ours = Object.fromEntries(Object.entries(abi).filter(([k]) => /^ET_(EXEC|EXEC_FAILED|FORK|EXIT|LOST|SYS_ENTER|SYS_EXIT|TASK|HASH|TYPE_MAX)$/.test(k)));
   t.same(ours, inObject, 'src/abi.ts has every et_type value, and only those, as the object has them');
   t.same(RECORD_TYPES.map((r) => r.id), et.values.filter((v) => v.name !== 'ET_TYPE_MAX').map((v) => v.value),
     'src/record/types.ts describes every record type, in id order');
+  // The hash record's status names: the object's enum et_hash_status, as src/abi.ts and the metadata name them.
+  const st = btfFromElf(readFileSync(REAL_OBJ)).find('enum', 'et_hash_status');
+  if (!st || st.kind !== 'enum') throw new Error('bpf/exectrace.bpf.o: no enum et_hash_status in its BTF');
+  t.same(Object.fromEntries(st.values.map((v) => [v.value, v.name.replace(/^ET_HASH_/, '').toLowerCase()])), abi.HASH_STATUS,
+    'HASH_STATUS names every et_hash_status value as the enum does');
+  t.same(RECORD_TYPES.find((r) => r.id === abi.ET_HASH)?.enums?.status, Object.fromEntries(Object.entries(abi.HASH_STATUS)),
+    'the hash record type carries those names in its enums');
 });
 
 // --- format files ------------------------------------------------------------------------

@@ -31,6 +31,13 @@ export interface TracerOptions {
   syscalls?: 'all' | string[];
   /** Bytes kept of each buffer argument (--bytes). */
   bytes?: number;
+  /**
+   * With `output`: hash the file each exec ran into it (default true; --no-hash). Live
+   * events have no `sha256`: the digest comes after the event.
+   */
+  hash?: boolean;
+  /** Files larger than this are not hashed (--hash-max, default 256 MiB). */
+  hashMaxBytes?: number;
   maxArgs?: number;
   maxArgBytes?: number;
   ringBytes?: number;
@@ -116,7 +123,7 @@ export class Tracer implements AsyncIterable<TraceEvent> {
     };
     const input: RecordInput = {
       output: opts.output, force: opts.force, command: opts.command, durationMs: opts.durationMs, killAfterMs: opts.killAfterMs,
-      filters, syscalls: opts.syscalls, bytes: opts.bytes, log: opts.log, verbose: opts.verbose, object: opts.object,
+      filters, syscalls: opts.syscalls, bytes: opts.bytes, hash: opts.hash, hashMaxBytes: opts.hashMaxBytes, log: opts.log, verbose: opts.verbose, object: opts.object,
       signal: this.abort.signal, maxArgs: opts.maxArgs, maxArgBytes: opts.maxArgBytes, ringBytes: opts.ringBytes,
       chunkBytes: opts.chunkBytes, flushMs: opts.flushMs, level: opts.level,
       onStart: (meta) => {

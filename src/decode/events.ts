@@ -12,7 +12,8 @@ import {epochRfc3339, WallClock} from '../util/time';
 import {Identities} from './identity';
 import {containerIdOf} from './container';
 import {checkLayout, checkRecordTypes, RecordLayout, RecordType} from './layout';
-import {compileType, CompiledType, EVENT_ORDER, RawEvent} from './records';
+import {compileType, CompiledType, EVENT_ORDER, lastIds, RawEvent} from './records';
+import {ExecHashes} from './hashes';
 import {ArgInfo, SyscallDecoder, SyscallParts, SyscallSink, TaskContext} from './syscalls';
 
 export type TraceEvent = RawEvent & {time: string};
@@ -22,7 +23,7 @@ export interface DecodeMeta {
   record_header: RecordLayout;
   record_types: RecordType[];
   clock: {start: {boot_ns: number | bigint; realtime_ns: number | bigint}};
-  options?: {max_args?: number};
+  options?: {max_args?: number; hash?: unknown};
   host?: {boot_id?: string};
   /** et_exec.exec_flags: name → bit (formats/trace-format.md §10.5). */
   exec_flags?: Record<string, number>;
@@ -101,6 +102,8 @@ export class Decoder {
   private readonly snapshotBootNs: number;
   /** exec_id and parent_exec_id (identity.ts). */
   readonly ids: Identities;
+  /** An exec's sha256 from the hash record before it (hashes.ts); null when the file has none. */
+  private readonly hashes: ExecHashes | null = null;
   private readonly execFlags: [string, number][];
   private readonly sys: SyscallDecoder | null = null;
   private last: TraceEvent | null = null;
@@ -130,8 +133,13 @@ export class Decoder {
         sysTypes.set(rt.event, rt);
         continue;
       }
-      this.types.set(rt.id, compileType(rt, header, truncatedBit));
       const en = (meta.record_types.find((r) => r.id === rt.id) as unknown as {enums?: unknown}).enums;
+      if (rt.event === 'hash') {
+        const names = en && typeof en === 'object' ? (en as Record<string, unknown>).status : undefined;
+        this.hashes = new ExecHashes(rt, header, names, meta.options?.hash != null);
+        continue;
+      }
+      this.types.set(rt.id, compileType(rt, header, truncatedBit));
       if (en && typeof en === 'object') this.enums.set(rt.event, new Map(Object.entries(en as Record<string, Record<string, string>>)));
     }
     if (!meta.clock || !meta.clock.start) throw new Error('bad metadata: no clock');
@@ -280,6 +288,17 @@ export class Decoder {
     }
     const t = this.types.get(id);
     if (!t) {
+      if (this.hashes !== null && id === this.hashes.id) {
+        // Not an event: what it says goes on the exec that follows.
+        if (n < this.hashes.minSize) {
+          this.counts.malformed++;
+          return;
+        }
+        this.hashes.take(b, o);
+        this.counts.decoded++;
+        this.byType[id] = (this.byType[id] ?? 0) + 1;
+        return;
+      }
       this.counts.unknownType++;
       return;
     }
@@ -381,6 +400,8 @@ export class Decoder {
         if (argv && typeof e.argc === 'number' && argv.length < e.argc) e.truncated = true;
         if (e.interp !== undefined && sameText(e.interp, e.filename)) delete e.interp;
         if (e.exec_flags !== undefined) this.execFile(e);
+        // lastIds: this record's process start and exec count, read with it.
+        if (this.hashes !== null) this.hashes.stamp(e, lastIds[0], lastIds[1]);
         this.known.set(e.pid as number, {filename: e.filename as Text, argv});
         this.sys?.onExec(e, emit);
         break;

@@ -191,6 +191,7 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
       if (name && kept.has(id)) keptByName[name] = kept.get(id) as number;
       if (name && context.has(id)) contextByName[name] = context.get(id) as number;
     });
+    names.delete('hash'); // not events (formats/trace-format.md §10.16)
     for (const name of names) {
       const s = srcTotals[name] ?? {};
       const t: TypeTotals = {

@@ -91,6 +91,7 @@ export class Selector {
   private readonly exitId: number;
   private readonly taskId: number;
   private readonly lostId: number;
+  private readonly hashId: number;
   private readonly pidAt: number;
   private readonly tidAt: number;
   private readonly tsAt: number;
@@ -99,6 +100,8 @@ export class Selector {
   private readonly tasks = new Map<number, HeldTask>();
   private readonly threads = new Map<number, number[]>();
   private readonly images = new Map<number, Image>();
+  /** The latest hash record of each pid, held for its exec (formats/trace-format.md §10.16). */
+  private readonly hashes = new Map<number, Held>();
   private viewOf: Buffer | null = null;
   private view: DataView = new DataView(new ArrayBuffer(0));
   /** Held entries still pointing into the current chunk. */
@@ -142,6 +145,7 @@ export class Selector {
     this.exitId = id('sys_exit');
     this.taskId = id('task');
     this.lostId = id('lost');
+    this.hashId = id('hash');
     const field = (name: string, size: number): number => {
       const f = decoder.header.fields.find((x) => x.name === name);
       if (!f || f.size !== size || f.count !== undefined) throw new Error(`bad metadata: record_header has no ${size}-byte ${name} field`);
@@ -199,6 +203,12 @@ export class Selector {
     }
     if (type === this.taskId) {
       this.holdTask(b, o, n, type);
+      return;
+    }
+    if (type === this.hashId) {
+      // Not an event: written just before its exec when that is kept, else dropped with it.
+      const h = this.copy(b, o, n, type);
+      this.hashes.set(h.pid, h);
       return;
     }
     if (type === this.enterId) {
@@ -285,6 +295,10 @@ export class Selector {
     if (entry) {
       this.write(entry.buf, entry.off, entry.len, entry.type, false);
       if (entry.exec) this.write(entry.exec.buf, entry.exec.off, entry.exec.len, entry.exec.type, true);
+    }
+    if (own && e.type === 'exec') {
+      const h = this.hashes.get(pid);
+      if (h) this.write(h.buf, h.off, h.len, h.type, false);
     }
     if (own) this.write(own, o, n, type, false);
     return true;
@@ -394,6 +408,7 @@ export class Selector {
           const h = this.held.get(caller);
           if (h !== undefined && h.pid === pid) h.exec = this.copy(b, o, n, type);
         }
+        this.hashes.delete(pid);
         const img = this.image(pid);
         img.version++;
         img.inOut = kept;

@@ -7,11 +7,20 @@
 // The hot path never builds an object per record: a batch the drain summarized (frames
 // per type, time span) is taken as it is, and only a batch it could not summarize, or one
 // the recorder made itself (lost and in-flight records), is scanned here.
+//
+// With a hasher, every exec record gets an et_hash record just before it in its chunk
+// (formats/trace-format.md §10.16). The drain says where the exec frames of a batch are
+// (with the descriptors it opened for them); a chunk that is due while some of its execs
+// wait for their digest is parked, and written, in order, once they have arrived or
+// `waitMs` later (then those execs are `late`). The drain never waits for it: the next
+// chunk fills meanwhile in another buffer.
 
 import type {RecordLayout} from '../btf';
 import type {TraceWriter} from '../format';
-import type {BatchSummary} from './native';
+import * as fs from 'node:fs';
+import type {BatchSummary, ExeDescriptors} from './native';
 import {pos} from './counters';
+import type {Hasher, PendingHash} from './hasher';
 
 /** Where every record's header keeps its type and timestamp (from the object's BTF). */
 export interface FrameHeader {
@@ -47,7 +56,32 @@ export interface ChunkOptions {
   onBatch?: (frames: Buffer) => void;
   /** The first write that failed; no chunk is written after it. */
   onWriteError?: (err: Error) => void;
+  /** Hashes the file of every exec (none: record --no-hash, or no file). */
+  hasher?: Hasher;
+  /** How long a due chunk waits for the digests of its execs. */
+  hashWaitMs?: number;
 }
+
+/** An exec frame at byte `at` of the pending chunk, and its digest to come. */
+interface Mark {
+  at: number;
+  p: PendingHash;
+}
+
+/** A chunk that was due while digests of its execs were still to come. */
+interface Parked {
+  buffer: Buffer;
+  bytes: number;
+  records: number;
+  first: bigint;
+  last: bigint;
+  marks: Mark[];
+  /** Date.now() when it was due. */
+  due: number;
+}
+
+/** Parked chunks are written anyway, digests or not, beyond this many bytes. */
+const PARKED_MAX_BYTES = 64 << 20;
 
 // A chunk overshoots chunkBytes by at most this much, as when batches were 1 MiB: a big
 // batch on top of a well-filled chunk goes into a chunk of its own.
@@ -58,13 +92,15 @@ export class ChunkWriter {
   written = 0;
   /** Records the recorder made that are not lost records (in-flight calls): in the file, not counted by type. */
   inflight = 0;
+  /** et_hash records written (formats/trace-format.md §10.16): in the file, not counted by type. */
+  hashRecords = 0;
   /** Why the file stopped taking chunks, if it did. */
   writeError: Error | undefined;
   private sink: ChunkSink | undefined;
   // The next chunk's frames, copied in batch by batch: one buffer reused for every chunk,
   // so the hot path neither allocates nor faults in fresh pages (the batch itself is freed
   // once copied). Grown, rarely, when a batch does not fit.
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
   private pendingBytes = 0;
   private pendingRecords = 0;
   private pendingStamped = false; // firstTs/lastTs hold a span
@@ -75,9 +111,16 @@ export class ChunkWriter {
   private readonly recordedSmall = new Float64Array(1 << 16);
   private readonly recordedLarge = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
+  private marks: Mark[] = [];
+  private readonly parked: Parked[] = [];
+  private parkedBytes = 0;
+  private readonly spare: Buffer[] = [];
+  private parkTimer: NodeJS.Timeout | undefined;
+  private settled: (() => void) | undefined;
 
   constructor(private readonly opts: ChunkOptions, sink?: ChunkSink) {
     if (sink) this.writeTo(sink);
+    if (opts.hasher) opts.hasher.onDone = () => this.writeParked(false);
   }
 
   /**
@@ -89,16 +132,20 @@ export class ChunkWriter {
     if (this.pending.length === 0) this.pending = Buffer.allocUnsafeSlow(this.opts.chunkBytes + (2 << 20));
   }
 
-  /** Takes a batch the drain summarized as it copied it; one it could not summarize is scanned here. */
-  summarized(batch: Buffer, summary?: BatchSummary): void {
+  /**
+   * Takes a batch the drain summarized as it copied it; one it could not summarize is
+   * scanned here. `exe`: where its exec frames are, with their descriptors (taken: closed
+   * here or by the hasher).
+   */
+  summarized(batch: Buffer, summary?: BatchSummary, exe?: ExeDescriptors): void {
     if (!summary || summary.frames[2] !== 0) {
-      this.frames(batch);
+      this.frames(batch, false, exe);
       return;
     }
     const counts = summary.counts;
     for (let t = 0; t < counts.length; t++) this.recordedSmall[t] += counts[t];
     const stamped = summary.frames[1] !== 0;
-    this.take(batch, summary.frames[0], stamped, stamped ? summary.ts[0] : 0n, stamped ? summary.ts[1] : 0n);
+    this.take(batch, summary.frames[0], stamped, stamped ? summary.ts[0] : 0n, stamped ? summary.ts[1] : 0n, exe);
   }
 
   /**
@@ -106,7 +153,7 @@ export class ChunkWriter {
    * them, or `synthesized` (lost and in-flight records the recorder writes itself), which
    * go into the file but, lost records aside, are not counted as records the kernel sent.
    */
-  frames(batch: Buffer, synthesized = false): void {
+  frames(batch: Buffer, synthesized = false, exe?: ExeDescriptors): void {
     const {size: headerSize, typeOffset, typeSize, tsOffset} = this.opts.header;
     const lostType = this.opts.lostType;
     // One pass over the frames: count per type and keep the time span of the batch.
@@ -135,18 +182,78 @@ export class ChunkWriter {
       records++;
       p = o + len;
     }
-    this.take(batch, records, stamped, first, last);
+    this.take(batch, records, stamped, first, last, exe);
   }
 
-  /** Writes what is pending as one chunk (on the flush interval, and at the end). */
+  /**
+   * Writes what is pending as one chunk (on the flush interval, and at the end); parks it
+   * instead while digests of its execs, or of an earlier parked chunk's, are still to come.
+   */
   flush(): void {
     if (!this.sink || this.pendingRecords === 0 || this.writeError) return;
-    this.write(this.pending.subarray(0, this.pendingBytes), this.pendingRecords, this.firstTs, this.lastTs);
+    if (this.marks.length === 0 && this.parked.length === 0) {
+      this.write(this.pending.subarray(0, this.pendingBytes), this.pendingRecords, this.firstTs, this.lastTs);
+    } else {
+      this.parked.push({
+        buffer: this.pending, bytes: this.pendingBytes, records: this.pendingRecords,
+        first: this.firstTs, last: this.lastTs, marks: this.marks, due: Date.now(),
+      });
+      this.parkedBytes += this.pendingBytes;
+      this.marks = [];
+      this.pending = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.pending.length);
+    }
     this.pendingBytes = 0;
     this.pendingRecords = 0;
     this.pendingStamped = false;
     this.firstTs = 0n;
     this.lastTs = 0n;
+    if (this.parked.length) this.writeParked(false);
+  }
+
+  /**
+   * Flushes, then resolves once every parked chunk is written: at the latest `hashWaitMs`
+   * after the last one was due.
+   */
+  settle(): Promise<void> {
+    this.flush();
+    if (this.parked.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.settled = resolve;
+      this.writeParked(false);
+    });
+  }
+
+  /**
+   * Writes the parked chunks that can go, in order: the first one whose digests are all
+   * there, or whose wait is over (`force`, or too many bytes parked), each exec with its
+   * et_hash record spliced in just before it.
+   */
+  private writeParked(force: boolean): void {
+    const wait = this.opts.hashWaitMs ?? 0;
+    while (this.parked.length) {
+      const h = this.parked[0];
+      const left = h.due + wait - Date.now();
+      if (!force && left > 0 && this.parkedBytes <= PARKED_MAX_BYTES && h.marks.some((m) => !m.p.done)) {
+        if (!this.parkTimer) {
+          this.parkTimer = setTimeout(() => {
+            this.parkTimer = undefined;
+            this.writeParked(false);
+          }, left);
+        }
+        return;
+      }
+      for (const m of h.marks) if (!m.p.done) this.opts.hasher?.giveUp(m.p);
+      this.parked.shift();
+      this.parkedBytes -= h.bytes;
+      this.write(spliced(h), h.records + h.marks.length, h.first, h.last);
+      this.hashRecords += h.marks.length;
+      if (this.spare.length < 2) this.spare.push(h.buffer);
+    }
+    if (this.parkTimer) clearTimeout(this.parkTimer);
+    this.parkTimer = undefined;
+    const done = this.settled;
+    this.settled = undefined;
+    done?.();
   }
 
   /**
@@ -178,18 +285,21 @@ export class ChunkWriter {
   }
 
   /** Queues a batch of `records` frames for the next chunk, or writes it as one when it is a chunk's worth. */
-  private take(batch: Buffer, records: number, stamped: boolean, first: bigint, last: bigint): void {
+  private take(batch: Buffer, records: number, stamped: boolean, first: bigint, last: bigint, exe?: ExeDescriptors): void {
     if (this.opts.onBatch) this.opts.onBatch(batch);
     // Without a file yet, nothing is pending: a chunk holds only frames taken after writeTo.
+    if (!this.sink || !this.opts.hasher) closeAll(exe);
     if (!this.sink) return;
+    const marks = exe && this.opts.hasher ? this.hashExecs(batch, exe, this.opts.hasher) : null;
     const chunkBytes = this.opts.chunkBytes;
     const n = batch.length;
     if (this.pendingBytes > 0 && this.pendingBytes + n > chunkBytes + OVERSHOOT) this.flush();
-    if (this.pendingBytes === 0 && n >= chunkBytes) {
+    if (this.pendingBytes === 0 && n >= chunkBytes && !marks && this.parked.length === 0) {
       // A full batch from the drain is a chunk already: no copy.
       this.write(batch, records, first, last);
       return;
     }
+    if (marks) for (const m of marks) this.marks.push({at: m.at + this.pendingBytes, p: m.p});
     if (this.pendingBytes + n > this.pending.length) {
       const grown = Buffer.allocUnsafeSlow(Math.max(this.pending.length * 2, this.pendingBytes + n));
       this.pending.copy(grown, 0, 0, this.pendingBytes);
@@ -206,6 +316,21 @@ export class ChunkWriter {
     if (this.pendingBytes >= chunkBytes) this.flush();
   }
 
+  /** The exec frames of a batch, each with its digest to come (exe: frame offset, descriptor pairs). */
+  private hashExecs(batch: Buffer, exe: ExeDescriptors, hasher: Hasher): Mark[] {
+    const marks: Mark[] = [];
+    for (let i = 0; i + 1 < exe.length; i += 2) {
+      const at = exe[i];
+      const len = at + 4 <= batch.length ? batch.readUInt32LE(at) : 0;
+      if (len === 0 || at + 4 + len > batch.length) {
+        closeAll(exe.subarray(i, i + 2));
+        continue;
+      }
+      marks.push({at, p: hasher.take(batch.subarray(at + 4, at + 4 + len), exe[i + 1])});
+    }
+    return marks;
+  }
+
   /** One chunk; its frames were counted as they arrived, so the writer need not count them again. */
   private write(frames: Buffer, records: number, first: bigint, last: bigint): void {
     if (!this.sink || records === 0 || this.writeError) return;
@@ -216,5 +341,35 @@ export class ChunkWriter {
       this.opts.onWriteError?.(err as Error);
     }
     this.written += records;
+  }
+}
+
+/** The frames of a parked chunk with each exec's et_hash frame just before it. */
+function spliced(h: Parked): Buffer {
+  if (h.marks.length === 0) return h.buffer.subarray(0, h.bytes);
+  let extra = 0;
+  for (const m of h.marks) extra += m.p.frame.length;
+  const out = Buffer.allocUnsafe(h.bytes + extra);
+  let from = 0;
+  let to = 0;
+  for (const m of h.marks) {
+    to += h.buffer.copy(out, to, from, m.at);
+    to += m.p.frame.copy(out, to);
+    from = m.at;
+  }
+  h.buffer.copy(out, to, from, h.bytes);
+  return out;
+}
+
+/** Closes the descriptors of (frame offset, fd) pairs. */
+function closeAll(exe: ExeDescriptors | undefined): void {
+  if (!exe) return;
+  for (let i = 1; i < exe.length; i += 2) {
+    if (exe[i] < 0) continue;
+    try {
+      fs.closeSync(exe[i]);
+    } catch {
+      // closed already
+    }
   }
 }

@@ -5,19 +5,22 @@
 
 import * as fs from 'node:fs';
 import {recordLayout} from '../btf';
-import {SUMMARY_TYPES, openTracer, type BatchSummary, type NativeBinding, type NativeTracer} from './native';
+import {SUMMARY_TYPES, openTracer, type BatchSummary, type ExeDescriptors, type NativeBinding, type NativeTracer} from './native';
 import {processIds, tgidOf} from './procfs';
 import {filterMapSizes, pidsFull, seedPids, type Filters} from './filters';
 import {pos, writeUint} from './counters';
 import {EXEC_SYSCALL_PROGRAMS, RECORD_TYPES, STASH_CALL, STASH_STRUCT, SYSCALL_PROGRAMS} from './types';
-import {ET_F_INFLIGHT, ET_SYS_ENTER} from '../abi';
+import {ET_EXEC, ET_F_INFLIGHT, ET_SYS_ENTER} from '../abi';
 import {frameHeader, type FrameHeader} from './chunks';
 import type {PreparedObject} from './object';
 
 /** Where the drain's batches go: ChunkWriter. */
 export interface BatchSink {
-  /** A batch the drain summarized as it copied it (no summary: the drain could not). */
-  summarized(batch: Buffer, summary?: BatchSummary): void;
+  /**
+   * A batch the drain summarized as it copied it (no summary: the drain could not); `exe`
+   * with DrainStart.openExe: its exec frames and their /proc/PID/exe descriptors, to close.
+   */
+  summarized(batch: Buffer, summary?: BatchSummary, exe?: ExeDescriptors): void;
 }
 
 export interface DrainStart {
@@ -25,6 +28,8 @@ export interface DrainStart {
   flushMs: number;
   /** Whether the sink may keep a batch past its call (a live consumer may): then no buffer is reused. */
   keepsBatches: boolean;
+  /** Open /proc/PID/exe of every exec as its record is drained (the recorder hashes exec files). */
+  openExe?: boolean;
 }
 
 /** Every thread alive now (/proc/PID/task/TID), but those of this process. */
@@ -88,7 +93,7 @@ export class Drain {
     // Type ids the drain counts; a batch holding any other (or a frame too short for a
     // header) is left for the sink to read.
     const types = Math.min(SUMMARY_TYPES, Math.max(...RECORD_TYPES.map((t) => t.id)) + 1);
-    this.tracer.start((batch, summary) => sink.summarized(batch, summary), {
+    this.tracer.start((batch, summary, exe) => sink.summarized(batch, summary, exe), {
       // A chunk's worth per batch (up to 4 MiB), so a full batch is written without a copy.
       // A live consumer gets smaller ones: the events of a batch live until it has taken
       // them, and a few thousand die young where a 4 MiB batch's outlive the collector's
@@ -96,8 +101,9 @@ export class Drain {
       // 4 MiB batches, 1.75 s with these).
       batchBytes: Math.min(o.chunkBytes, o.keepsBatches ? LIVE_BATCH_BYTES : 4 << 20),
       flushMs: Math.min(o.flushMs, 100),
-      header: {...this.header, types},
+      header: {...this.header, types, pidOffset: pos(this.obj.layouts.et_header, 'pid').offset},
       pool: o.keepsBatches ? 0 : 4,
+      ...(o.openExe && {openExeType: ET_EXEC}),
     });
     seedPids(this.tracer, this.filters);
   }

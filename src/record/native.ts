@@ -48,6 +48,8 @@ export interface HeaderLayout {
   typeSize: 2 | 4;
   /** A u64. */
   tsOffset: number;
+  /** A u32, the thread-group id: needed by openExeType. */
+  pidOffset?: number;
   /** Count frames per type id below this (at most {@link SUMMARY_TYPES}). */
   types: number;
 }
@@ -67,7 +69,21 @@ export interface DrainOptions {
    * handler's to keep.
    */
   pool?: number;
+  /**
+   * Records of this type id (exec records) get /proc/PID/exe opened by the drain thread as
+   * it copies them, and the handler gets those descriptors (see {@link ExeDescriptors}).
+   * Needs `header` with `pidOffset`.
+   */
+  openExeType?: number;
 }
+
+/**
+ * With {@link DrainOptions.openExeType}: for each record of that type in the batch, the
+ * byte offset of its frame and the descriptor of /proc/PID/exe opened as the drain copied
+ * it, or -errno when that failed (-EMFILE: the batch had too many). The handler owns the
+ * descriptors and must close every one.
+ */
+export type ExeDescriptors = Int32Array;
 
 /** Type ids {@link HeaderLayout.types} may cover. */
 export const SUMMARY_TYPES = 64;
@@ -95,17 +111,19 @@ export interface BatchSummary {
  * again. With a header, `summary` describes the batch. A throw from the handler
  * is an uncaught exception, as for any callback.
  */
-export type BatchHandler = (batch: Buffer, summary?: BatchSummary) => void;
+export type BatchHandler = (batch: Buffer, summary?: BatchSummary, exe?: ExeDescriptors) => void;
 
 /**
  * How the addon itself calls back: a malloc'd batch is `batch` (slot -1); a pooled one
  * is null, and the first `size` bytes of pool[slot], until the call returns.
  */
-export type AddonBatchHandler = (batch: Buffer | null, slot: number, size: number) => void;
+export type AddonBatchHandler = (batch: Buffer | null, slot: number, size: number, exe?: ExeDescriptors) => void;
 
 /** The addon's own tracer: {@link NativeTracer} but for start(). */
 export interface AddonTracer extends Omit<NativeTracer, 'start'> {
-  start(onBatch: AddonBatchHandler, options: {batchBytes: number; flushMs: number; header?: HeaderLayout; summary?: Buffer; pool?: Buffer[]}): void;
+  start(onBatch: AddonBatchHandler, options: {
+    batchBytes: number; flushMs: number; header?: HeaderLayout; summary?: Buffer; pool?: Buffer[]; openExeType?: number;
+  }): void;
 }
 
 /** One loaded BPF object. Use it from the thread that created it. */
@@ -313,6 +331,14 @@ export function checkDrainOptions(onBatch: unknown, options: DrainOptions): void
     if (!ok) {
       throw new TypeError(`start: header must be { size, typeOffset, typeSize: 2 | 4, tsOffset, types: 1..${SUMMARY_TYPES} } with both fields inside the header`);
     }
+    if (h.pidOffset !== undefined && !(Number.isSafeInteger(h.pidOffset) && h.pidOffset >= 0 && h.pidOffset + 4 <= h.size)) {
+      throw new TypeError('start: header.pidOffset must be inside the header');
+    }
+  }
+  if (options.openExeType !== undefined) {
+    if (!h || h.pidOffset === undefined || !isPositiveInteger(options.openExeType, h.types - 1)) {
+      throw new TypeError('start: openExeType needs a header with pidOffset, and a type id below header.types');
+    }
   }
 }
 
@@ -354,12 +380,13 @@ class CheckedTracer implements NativeTracer {
         counts: new Uint32Array(ab, summaryBytes.byteOffset + 32, options.header.types),
       };
     }
-    const handler: AddonBatchHandler = (batch, slot, size) => onBatch(batch ?? pool[slot].subarray(0, size), summary);
+    const handler: AddonBatchHandler = (batch, slot, size, exe) => onBatch(batch ?? pool[slot].subarray(0, size), summary, exe);
     this.#native.start(handler, {
       batchBytes: options.batchBytes,
       flushMs: options.flushMs,
       ...(options.header && {header: {...options.header}, summary: summaryBytes}),
       ...(pool.length && {pool}),
+      ...(options.openExeType !== undefined && {openExeType: options.openExeType}),
     });
   }
 

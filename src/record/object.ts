@@ -18,6 +18,8 @@ export interface ObjectOptions {
   bytes?: number;
   maxStr?: number;
   verbose?: boolean;
+  /** The recorder hashes exec files: every exec record wakes the drain, which opens /proc/PID/exe at once. */
+  hashExecs?: boolean;
 }
 
 export interface PreparedObject {
@@ -57,6 +59,7 @@ export function prepareObject(opts: ObjectOptions, filters: Filters, tracefs: st
     max_bytes: opts.bytes ?? 64,
     self_tgid: process.pid,
     exit_group_dead: exitHasGroupDead(tracefs) ? 1 : 0,
+    wake_exec: opts.hashExecs ? 1 : 0,
     ...filterRodata(filters),
   };
   const rodata = rodataImage(bytes, rodataValues);

@@ -26,15 +26,16 @@ import {UserError} from '../util/errors';
 import {RECORD_TYPES, SNAP_PROGRAM, SNAP_STRUCT} from './types';
 import {helpers} from '../decode/records';
 import type {RecordLayout} from '../btf';
-import {ET_F_INFLIGHT, ET_F_NO_ENTER, ET_F_TRUNCATED, ET_LOST, ET_SYS_EXIT, EXEC_FLAGS} from '../abi';
+import {ET_EXEC_CWD, ET_EXEC_CWD_TRUNCATED, ET_F_INFLIGHT, ET_F_NO_ENTER, ET_F_TRUNCATED, ET_LOST, ET_SYS_EXIT, EXEC_FLAGS} from '../abi';
 import {describeFilters, filterMeta, FilterOptions, PIDS_MAX, resolveFilters} from './filters';
 import {prepareObject} from './object';
 import {Drain} from './drain';
 import {ChunkWriter} from './chunks';
 import {LossCounter} from './counters';
 import {StopControl, statusOf, stopSequence, syscallTotals, typeTotals, writeTrailer, type ChildExit, type Stopped, type TypeTotals} from './stop';
+import {HASH_DEFAULTS, Hasher, type HashStats} from './hasher';
 
-export type {TypeTotals};
+export type {TypeTotals, HashStats};
 
 export const PACKAGE_ROOT = packageRoot();
 export const DEFAULT_OBJECT = path.join(PACKAGE_ROOT, 'bpf', 'exectrace.bpf.o');
@@ -68,6 +69,13 @@ export interface RecordOptions {
    * --cgroup, --uid, --comm; --syscall is `syscalls`). See src/record/filters.ts.
    */
   filters?: FilterOptions;
+  /**
+   * Hash the file each exec ran (default true; only with `output`): its SHA-256 goes into
+   * the file beside the exec (formats/trace-format.md §10.16).
+   */
+  hash?: boolean;
+  /** Files larger than this are not hashed (--hash-max; default 256 MiB). */
+  hashMaxBytes?: number;
   /** Bytes kept of a buffer argument (--bytes) and of a string argument. */
   bytes?: number;
   maxStr?: number;
@@ -98,6 +106,8 @@ export interface RecordSummary {
   stoppedBy?: NodeJS.Signals;
   /** Processes --follow could not add (the kernel's set was full): their events are missing. */
   followOverflow: number;
+  /** What was hashed, when exec files were (the trailer's `hashes`). */
+  hashes?: HashStats;
 }
 
 function version(): string {
@@ -229,6 +239,9 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const command = opts.command && opts.command.length ? opts.command.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(a))) : undefined;
   const program = command ? resolveCommand(command[0]) : undefined;
   const filters = resolveFilters({...opts.filters, syscall: opts.syscalls === 'all' ? [] : opts.syscalls}, command !== undefined);
+  // Digests go into the file: without one there is nothing to hash for.
+  const hashing = opts.hash !== false && opts.output !== undefined;
+  const hashMaxBytes = opts.hashMaxBytes ?? HASH_DEFAULTS.maxBytes;
   const obj = prepareObject({
     object: opts.object ?? DEFAULT_OBJECT,
     maxArgs: opts.maxArgs,
@@ -237,6 +250,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     bytes: opts.bytes,
     maxStr: opts.maxStr,
     verbose: opts.verbose,
+    hashExecs: hashing,
   }, filters, tracefs, log);
   const {layouts, plan} = obj;
 
@@ -266,7 +280,13 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const clockStart = native.clocks();
   const nrCpus = drain.nrCpus;
   const control = new StopControl(opts.signal);
+  const hasher = hashing ? new Hasher({maxBytes: hashMaxBytes, waitMs: HASH_DEFAULTS.waitMs}, {
+    exec: layouts.et_exec, hash: layouts.et_hash, headerSize: layouts.et_header.size,
+    cwdFlag: ET_EXEC_CWD, cwdTruncated: ET_EXEC_CWD_TRUNCATED,
+  }) : undefined;
   const chunks = new ChunkWriter({
+    hasher,
+    hashWaitMs: HASH_DEFAULTS.waitMs,
     chunkBytes: opts.chunkBytes,
     header: drain.header,
     lostType: ET_LOST,
@@ -293,7 +313,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   try {
     control.listen();
     // A live consumer may keep what it is given; the file alone never does.
-    drain.start(chunks, {chunkBytes: opts.chunkBytes, flushMs: opts.flushMs, keepsBatches: opts.onBatch !== undefined});
+    drain.start(chunks, {chunkBytes: opts.chunkBytes, flushMs: opts.flushMs, keepsBatches: opts.onBatch !== undefined, openExe: hashing});
     // The snapshot is taken after attach: a process started in between shows up twice
     // (snapshot and exec), never not at all.
     const processes = snapshotProcesses(host.clk_tck);
@@ -316,6 +336,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         object: path.basename(obj.path),
         object_sha256: createHash('sha256').update(obj.bytes).digest('hex'),
         filters: filterMeta(filters),
+        ...(hashing && {hash: {max_bytes: hashMaxBytes, wait_ms: HASH_DEFAULTS.waitMs}}),
       },
       flags: {truncated: ET_F_TRUNCATED, no_enter: ET_F_NO_ENTER, inflight: ET_F_INFLIGHT},
       exec_flags: EXEC_FLAGS,
@@ -326,7 +347,9 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       cgroups,
       processes,
     };
-    opts.onStart?.(meta);
+    // A live consumer gets each batch before the digests of its execs exist: its execs have
+    // none, and must not say `missing` as a file's would.
+    opts.onStart?.(hashing ? {...meta, options: {...meta.options, hash: undefined}} : meta);
     if (opts.output !== undefined) {
       writer = TraceWriter.create(opts.output, meta, {fd: (output as ClaimedOutput).fd, level: opts.level});
       chunks.writeTo(writer);
@@ -382,7 +405,9 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       },
     });
   }
-  chunks.flush();
+  // Execs still waiting for their digest hold their chunk back, for HASH_DEFAULTS.waitMs at most.
+  await chunks.settle();
+  await hasher?.close();
   const clockEnd = native.clocks();
   const recorded = chunks.recorded();
   const {childStopped, followOverflow} = stopped;
@@ -392,7 +417,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       'their events are missing; narrow --pid/--follow');
   }
   const endReason = (control.reason ?? 'stopped') + (childStopped ? `; the command was stopped with ${childStopped}` : '');
-  const records = [...recorded.values()].reduce((a, b) => a + b, 0) + chunks.inflight;
+  const records = [...recorded.values()].reduce((a, b) => a + b, 0) + chunks.inflight + chunks.hashRecords;
   let bytes = 0;
   let nChunks = 0;
   if (writer) {
@@ -407,6 +432,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         inflight_calls: plan ? chunks.inflight : undefined,
         end_reason: endReason,
         follow_overflow: filters.follow ? followOverflow : undefined,
+        hashes: hasher?.stats,
         unknown_types: [...recorded.keys()].filter((k) => !RECORD_TYPE_NAMES.has(k)),
       });
     } catch (err) {
@@ -432,6 +458,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     ...(childStopped && {childStopped}),
     ...(control.bySignal && {stoppedBy: control.bySignal}),
     followOverflow,
+    ...(hasher && {hashes: hasher.stats}),
   };
 }
 

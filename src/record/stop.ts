@@ -9,9 +9,10 @@ import type {SyscallPlan} from '../syscalls';
 import type {ChildStatus} from './native';
 import type {CounterSums, LossCounter} from './counters';
 import type {ChunkWriter} from './chunks';
+import type {HashStats} from './hasher';
 import type {Drain} from './drain';
 import {RECORD_TYPES} from './types';
-import {ET_LOST} from '../abi';
+import {ET_HASH, ET_LOST} from '../abi';
 
 export interface TypeTotals {
   sent: number;
@@ -193,6 +194,7 @@ export async function stopSequence(p: StopParts): Promise<Stopped> {
 export function typeTotals(recorded: Map<number, number>, end: EndCounters | undefined): Record<string, TypeTotals> {
   const totals: Record<string, TypeTotals> = {};
   for (const t of RECORD_TYPES) {
+    if (t.id === ET_HASH) continue; // not an event: the trailer's `hashes` counts them
     const c = end?.types;
     totals[t.event] = {
       sent: t.id === ET_LOST ? recorded.get(t.id) ?? 0 : c?.sent[t.id] ?? 0,
@@ -225,6 +227,8 @@ export interface Trailer {
   inflight_calls?: number;
   end_reason: string;
   follow_overflow?: number;
+  /** What the recorder hashed (formats/trace-format.md §10.16). */
+  hashes?: HashStats;
   unknown_types: number[];
 }
 

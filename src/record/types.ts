@@ -4,7 +4,7 @@
 // metadata, so the decoder needs none of it (formats/trace-format.md, `record_types`).
 
 import type {RecordLayout} from '../btf';
-import {ET_EXEC, ET_EXEC_FAILED, ET_EXIT, ET_FORK, ET_LOST, ET_SYS_ENTER, ET_SYS_EXIT, ET_TASK} from '../abi';
+import {ET_EXEC, ET_EXEC_FAILED, ET_EXIT, ET_FORK, ET_HASH, ET_LOST, ET_SYS_ENTER, ET_SYS_EXIT, ET_TASK, HASH_STATUS} from '../abi';
 
 export interface TailSegment {
   name: string;
@@ -46,6 +46,8 @@ export const RECORD_TYPES: RecordTypeInfo[] = [
   {id: ET_SYS_ENTER, event: 'sys_enter', struct: 'et_sys_enter'},
   {id: ET_SYS_EXIT, event: 'sys_exit', struct: 'et_sys_exit'},
   {id: ET_TASK, event: 'task', struct: 'et_task_ctx'},
+  // Written by the recorder just before an exec record when it hashes executables.
+  {id: ET_HASH, event: 'hash', struct: 'et_hash', enums: {status: Object.fromEntries(Object.entries(HASH_STATUS))}},
 ];
 
 /** struct et_sys_stash (bpf/exectrace.bpf.c): in_call == STASH_CALL means a call is open. */

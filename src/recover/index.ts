@@ -146,6 +146,7 @@ export function recoverFile(input: string, output: string, opts: RecoverOptions 
     const totals: Record<string, TypeTotals> = {};
     const names = [...(decoder?.eventNames.filter((n) => n) ?? []), ...recorded.keys(), ...lost.keys(), ...Object.keys(origTotals)];
     for (const name of new Set(names)) {
+      if (name === 'hash') continue; // not events (formats/trace-format.md §10.16)
       const o = origTotals[name] ?? {};
       // The kernel's own counters survive only in the original trailer; else the stream's lost records.
       const t: TypeTotals = {

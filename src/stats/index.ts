@@ -50,6 +50,11 @@ export interface StatsReport {
   top_executables: {filename: Text; count: number}[];
   failed_execs: {errno: string; count: number}[];
   exits: {total: number; nonzero: number; signaled: number};
+  /**
+   * Execs with a `sha256`, and why the others have none (`sha256_error` per name); null
+   * when the file has no digests (recorded with --no-hash, or by an older exectrace).
+   */
+  hashes: {execs: number; hashed: number; errors: Record<string, number>} | null;
   syscalls: SyscallRow[];
   complete: boolean;
   /** The filter flags given to stats: only matching events were summarized. */
@@ -88,6 +93,10 @@ export class StatsCollector implements SyscallSink {
   private exitTotal = 0;
   private exitNonzero = 0;
   private exitSignaled = 0;
+  private execCount = 0;
+  private hashed = 0;
+  private readonly hashErrors = new Map<string, number>();
+  private hashSeen = false;
   // The earliest and latest events: their ts_ns, and their time (null: a syscall event
   // counted without its object; its time is clock.rfc3339(ts_ns), made when reported).
   private seen = false;
@@ -158,6 +167,14 @@ export class StatsCollector implements SyscallSink {
         // Keyed by the exact text (a RawText too, text.ts): JSON shows it as decode --json does.
         const f = JSON.stringify(e.filename ?? '?');
         this.execs.set(f, (this.execs.get(f) ?? 0) + 1);
+        this.execCount++;
+        if (typeof e.sha256 === 'string') {
+          this.hashed++;
+          this.hashSeen = true;
+        } else if (typeof e.sha256_error === 'string') {
+          this.hashErrors.set(e.sha256_error, (this.hashErrors.get(e.sha256_error) ?? 0) + 1);
+          this.hashSeen = true;
+        }
         break;
       }
       case 'exec_failed': {
@@ -192,7 +209,9 @@ export class StatsCollector implements SyscallSink {
     const names = new Set<string>([...this.recorded.keys(), ...Object.keys(totals ?? {})]);
     const types: TypeRow[] = [];
     for (const name of names) {
-      if (name === 'lost') continue;
+      // Made by the recorder, not sent by the kernel: lost records are the LOST column, hash
+      // records the `hashes` line.
+      if (name === 'lost' || name === 'hash') continue;
       const t = totals?.[name];
       types.push({
         event: name,
@@ -224,6 +243,7 @@ export class StatsCollector implements SyscallSink {
       top_executables: sorted(this.execs).slice(0, top).map(([filename, count]) => ({filename: JSON.parse(filename) as Text, count})),
       failed_execs: sorted(this.failed).map(([errno, count]) => ({errno, count})),
       exits: {total: this.exitTotal, nonzero: this.exitNonzero, signaled: this.exitSignaled},
+      hashes: this.hashSeen ? {execs: this.execCount, hashed: this.hashed, errors: Object.fromEntries(sorted(this.hashErrors))} : null,
       syscalls,
       complete: totals !== null,
     };
@@ -355,6 +375,10 @@ export function formatStats(r: StatsReport, zone: Zone = 'utc'): string {
   out.push('');
   out.push(`exits      ${r.exits.total} (${r.exits.nonzero} non-zero, ${r.exits.signaled} killed by a signal)`);
   if (r.failed_execs.length) out.push(`failed     ${r.failed_execs.map((f) => `${f.errno} ×${f.count}`).join(', ')}`);
+  if (r.hashes) {
+    const why = Object.entries(r.hashes.errors).map(([k, n]) => `${k} ×${n}`).join(', ');
+    out.push(`sha256     ${r.hashes.hashed} of ${r.hashes.execs} exec${r.hashes.execs === 1 ? '' : 's'}${why ? ` (none: ${why})` : ''}`);
+  }
   if (r.top_executables.length) {
     out.push('');
     out.push(`${pad('EXECS', 8, true)}  EXECUTABLE`);
