@@ -47,6 +47,9 @@ kernelTest(t, 'kernel: make bench in smoke mode (BENCH_QUICK=1) runs end to end'
   const execs = row('exec storm', /^exectrace record$/)!;
   t.equal(execs.execs_full_argv, execs.expected_execs, 'every exec of the exec storm recorded with its full argv');
   t.equal(execs.lost, 0, 'no exec-storm event lost');
+  t.ok(typeof execs.execs_sha256 === 'number', 'how many execs of the storm got a digest (checked against sha256sum)');
+  const nohash = row('exec storm', /^exectrace record --no-hash$/)!;
+  t.ok(nohash && (nohash.time_s as number) > 0 && nohash.execs_sha256 === undefined, 'the storm without hashing, for comparison');
 
   const sys = row('syscall storm', /^exectrace record --syscalls$/)!;
   if (sys.na) {
