@@ -163,3 +163,22 @@ kernelTest(t, 'kernel: container_id, record --container and --where container_id
   t.equal(bad.status, 2);
   t.match(bad.stderr, /--container not-hex: expected a container id/);
 });
+
+kernelTest(t, 'kernel: in a new PID namespace (unshare --pid --fork), two processes given one namespace pid get two exec_ids', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-pidns-'));
+  t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
+  const file = path.join(dir, 'ns.bin');
+  // ns_last_pid is the namespace's own: fexec, its init, hands the same pid out twice in it.
+  const r = cli(['record', '-o', file, '--follow', '--', 'unshare', '--pid', '--fork', FEXEC, 'reuse', '/usr/bin/true']);
+  t.equal(r.status, 0, `record: ${r.stderr}`);
+  const nsPid = Number(r.stdout.trim()); // fexec prints the pid it saw twice
+  t.ok(nsPid > 1, `the namespace pid given twice: ${nsPid}`);
+  const evs = events(file);
+  const hostNs = fs.readlinkSync('/proc/self/ns/pid').replace(/\D/g, '');
+  const trues = evs.filter((e) => e.type === 'exec' && e.filename === '/usr/bin/true');
+  t.equal(trues.length, 2, 'two execs of true');
+  t.ok(trues.every((e) => String(e.ns.pid) !== hostNs && e.ns.pid === trues[0].ns.pid), 'both in the new namespace');
+  t.not(trues[0].exec_id, trues[1].exec_id, 'two exec_ids');
+  const exits = evs.filter((e) => e.type === 'exit' && trues.some((x) => x.pid === e.pid));
+  t.same(exits.map((e) => e.exec_id), trues.map((e) => e.exec_id), 'each exit names its own process');
+});
