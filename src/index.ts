@@ -7,7 +7,10 @@
 // happen, record() runs one as `exectrace record` does; both load the native addon on first
 // use and fail with one line where it or the kernel lacks something.
 
-export {openTrace, Trace, type OpenTraceOptions, type PassReport, type Totals, type TraceStats, type WriteOptions} from './api/trace';
+export {
+  openTrace, Trace, type GroupsOptions, type IntervalsOptions, type OpenTraceOptions, type PassReport, type Totals, type TraceGroups,
+  type TraceStats, type WriteOptions,
+} from './api/trace';
 export {filterTrace, recoverTrace, type FilterFileReport, type FilterTraceOptions, type RecoverOptions, type RecoverReport} from './api/files';
 export type {
   ArgValue, BufferValue, EventType, ExecEvent, ExecFailedEvent, ExitEvent, ForkEvent, LostEvent, Namespaces, ProcessEvent,
@@ -19,5 +22,9 @@ export {Tracer, type TracerOptions, type TracerTotals} from './api/tracer';
 export type {RecordOptions, RecordSummary, TypeTotals} from './record/recorder';
 export type {FilterOptions} from './record/filters';
 export {formatStats, type StatsReport, type SyscallRow, type TypeRow} from './stats';
+export {
+  IntervalTable, MAX_INTERVAL_ROWS, type IntervalCounts, type IntervalRow, type IntervalSummary,
+} from './stats/intervals';
+export {formatGroups, GROUP_KEYS, type GroupCounts, type GroupKey, type GroupReport, type GroupRow, type GroupValue} from './stats/groups';
 export {toJson} from './util/json';
 export {UsageError, UserError} from './util/errors';

@@ -24,11 +24,12 @@ import {toJson} from '../src/util/json';
 import {compileFilter, filterFile} from '../src/filter';
 import {recoverFile} from '../src/recover';
 import {readRecording, writeRecording} from './lib/files';
+import {openTrace as openLibraryTrace, UsageError} from '../src';
 
 const ROOT = path.resolve(__dirname, '..');
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 10);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const SEEDS = ['exec-scenarios.bin', 'exec-scenarios-4chunks.bin', 'damaged-no-trailer.bin', 'damaged-altered.bin', 'syscalls-cat.bin', 'exec-lossy.bin']
+const SEEDS = ['exec-scenarios.bin', 'exec-scenarios-4chunks.bin', 'damaged-no-trailer.bin', 'damaged-altered.bin', 'syscalls-cat.bin', 'exec-lossy.bin', 'exec-tree.bin']
   .map((n) => fs.readFileSync(path.join(ROOT, 'fixtures', n)));
 // The fixtures are format 1.0: two of them written again by today's writer bring the metadata copy in.
 {
@@ -237,6 +238,22 @@ function runAll(file: string): {errors: Error[]; problems: string[]} {
     }
   } catch (e) {
     errors.push(e as Error);
+  }
+  try { // stats --by and --interval, through the library as the CLI runs them
+    const tr = openLibraryTrace(file, {zone: 'utc'});
+    try {
+      tr.groups({by: ['exe', 'parent', 'user', 'cgroup', 'container']});
+      // Hourly: a forged time in a file without a trailer (whose end is unknown) may make
+      // as many rows as MAX_INTERVAL_ROWS allows, which takes longer than an input may here.
+      tr.intervals({every: '1h'}, () => {});
+    } finally {
+      tr.close();
+    }
+  } catch (e) {
+    // A file that cannot be opened at all is a one-line Error, as for decode; a trailer whose
+    // end makes --interval's rows too many, a one-line UsageError (exit 2).
+    if (!(e instanceof UsageError)) errors.push(e as Error);
+    else if (/\n/.test(e.message)) errors.push(e);
   }
   try { // verify
     const r = verifyFile(file);

@@ -6,8 +6,12 @@ import {forEachFrame, type MetaMap, type Problem, TraceReader} from '../format';
 import {Decoder, decodeMeta, type OpenedTrace, printEvents} from '../decode';
 import {compileFilter, describeSpec, type EventFilter, explainEmpty, type FilterSpec, recordingEnd, selectTrace, summarize} from '../filter';
 import {collectStats, StatsCollector, type StatsReport, type StatsTrailer, type SyscallRow, type TypeRow} from '../stats';
+import {collectGroups, GROUP_KEYS, GroupCollector, type GroupKey, type GroupReport} from '../stats/groups';
+import {collectIntervals, IntervalCollector, MAX_INTERVAL_ROWS, MIN_INTERVAL_NS, type IntervalRow, type IntervalSummary} from '../stats/intervals';
+import {parseDurationNs} from '../filter/time';
+import {UsageError} from '../util/errors';
 import {Output} from '../util/output';
-import {resolveUid} from '../util/users';
+import {passwdUsers, resolveUid} from '../util/users';
 import {HumanTime, type Zone} from '../util/time';
 import type {EventType, TraceEvent} from './events';
 
@@ -67,6 +71,25 @@ export interface PassReport {
 
 /** What `stats --json` prints: the file, its problems' messages, then the summary. */
 export type TraceStats = {file: string; problems: string[]} & StatsReport;
+
+/** How trace.groups() groups the events (stats --by, --top). */
+export interface GroupsOptions {
+  /** One key, or several: then a group per combination of values, as `sort | uniq -c` of several columns. */
+  by: GroupKey | GroupKey[];
+  /** How many groups to list, the most active first (default 10, as stats); `total` covers every group. */
+  top?: number;
+}
+
+/** What `stats --by KEY --json` prints: the file, its problems' messages, then the groups. */
+export type TraceGroups = {file: string; problems: string[]} & GroupReport;
+
+/** How trace.intervals() cuts the trace into intervals (stats --interval). */
+export interface IntervalsOptions {
+  /** The length of an interval: a duration as --interval takes it (`1s`, `500ms`, `1m`, `1m30s`), or milliseconds; at least 1 ms. */
+  every: string | number;
+  /** The zone intervals are aligned in (their starts are multiples of `every` there): default the trace's `zone`, else local. */
+  zone?: Zone;
+}
 
 /** A trace file, iterable (sync or async) as typed events in file order. */
 export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
@@ -183,6 +206,92 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
         : null;
       const report: TraceStats = {file: this.path, problems: this.problems.map((x) => x.message), ...summary};
       return {report, ...this.passReport(p, matched)};
+    } finally {
+      p.end();
+    }
+  }
+
+  /**
+   * stats --by: per group of `by` (exe, comm, uid, user, parent, cgroup, container), the
+   * execs, failed execs, non-zero exits and distinct processes of the events the filters
+   * keep (src/stats/groups.ts says which event counts where), the most active groups first.
+   * Names for `user` are the recording host's (the file's `users`, formats/trace-format.md
+   * §10.16); a file without them gets this machine's, and a warning that says so. Throws a
+   * UsageError for an unknown key.
+   */
+  groups(o: GroupsOptions): {report: TraceGroups} & PassReport {
+    const by = [...new Set(typeof o.by === 'string' ? [o.by] : o.by)];
+    const bad = by.find((k) => !(GROUP_KEYS as readonly string[]).includes(k));
+    if (bad !== undefined || by.length === 0) {
+      throw new UsageError(`--by: expected one of ${GROUP_KEYS.join(', ')}${bad !== undefined ? `, got ${JSON.stringify(bad)}` : ''}`);
+    }
+    const p = this.begin();
+    try {
+      const recorded = recordedUsers(this.meta);
+      const wantsUsers = by.includes('user');
+      const g = new GroupCollector(by, {users: recorded ?? (wantsUsers ? passwdUsers() : undefined)});
+      const matched = collectGroups(p.t, p.filter.active ? p.filter.test : null, g);
+      const report: TraceGroups = {
+        file: this.path, problems: this.problems.map((x) => x.message), ...g.report(o.top ?? 10),
+        ...(wantsUsers && {user_names: recorded ? 'recording' as const : 'local' as const}),
+        complete: p.t.reader.complete, filter: p.filter.active ? p.filter.describe() : null,
+      };
+      const pass = this.passReport(p, matched);
+      if (wantsUsers && !recorded) {
+        pass.warnings.unshift(`${this.path} has no user names (recorded before exectrace kept them): ` +
+          "--by user shows this machine's (/etc/passwd), which need not be the recording host's");
+      }
+      return {report, ...pass};
+    } finally {
+      p.end();
+    }
+  }
+
+  /**
+   * stats --interval: the events the filters keep, counted per interval of `every` (execs,
+   * failed execs, forks, exits, syscalls, lost), one row per interval from the first
+   * matching event's to the last's, empty ones included, each handed to `each` in time order
+   * as soon as it is complete (src/stats/intervals.ts says where each event counts, and how
+   * rows are aligned). Memory does not grow with the file. Throws a UsageError for an
+   * interval it cannot read, shorter than 1 ms, or that would cut the recording into more
+   * than MAX_INTERVAL_ROWS rows.
+   */
+  intervals(o: IntervalsOptions, each: (row: IntervalRow) => void): {summary: IntervalSummary} & PassReport {
+    const everyNs = typeof o.every === 'number' ? Math.round(o.every * 1e6) : parseDurationNs(o.every.trim());
+    if (everyNs === null || !Number.isFinite(everyNs)) {
+      throw new UsageError(`--interval: cannot read duration ${JSON.stringify(o.every)} (examples: 500ms, 1s, 1m, 1m30s)`);
+    }
+    if (everyNs < MIN_INTERVAL_NS) throw new UsageError(`--interval ${o.every}: at least 1ms`);
+    const meta = this.meta as {clock?: {start?: {boot_ns?: number | bigint; realtime_ns?: number | bigint}}};
+    const start = meta.clock?.start;
+    const end = recordingEnd(this.path);
+    if (start?.boot_ns !== undefined && end !== null && this.spec.since === undefined && this.spec.until === undefined) {
+      const rows = (Number(end) - Number(start.boot_ns)) / everyNs;
+      if (rows > MAX_INTERVAL_ROWS) {
+        throw new UsageError(`--interval ${o.every}: the recording would make ${Math.ceil(rows).toLocaleString('en-US')} intervals, ` +
+          `at most ${MAX_INTERVAL_ROWS.toLocaleString('en-US')}: give a longer interval, or a part of the recording with --since/--until`);
+      }
+    }
+    const p = this.begin();
+    try {
+      const clock = p.t.decoder.clock;
+      const c = new IntervalCollector({
+        everyNs, clock, zone: o.zone ?? this.opts.zone ?? 'local', emit: each,
+        startBootNs: Number(start?.boot_ns ?? 0), startRealNs: wholeNs(start?.realtime_ns),
+        endBootNs: end === null ? null : Number(end),
+      });
+      const matched = collectIntervals(p.t, p.filter.active ? p.filter.test : null, c);
+      const summary = c.end();
+      const pass = this.passReport(p, matched);
+      if (summary.outside) {
+        pass.warnings.push(`${summary.outside} event${summary.outside === 1 ? ' has a time' : 's have times'} outside the recording ` +
+          '(damaged timestamps): counted in no interval');
+      }
+      if (summary.late) {
+        pass.warnings.push(`${summary.late} event${summary.late === 1 ? '' : 's'} reached the file more than 10 s after later ones: ` +
+          'counted in the first interval still open, later than their time');
+      }
+      return {summary, ...pass};
     } finally {
       p.end();
     }
@@ -342,4 +451,19 @@ export function specOf(o: OpenTraceOptions): FilterSpec {
   if (o.until !== undefined) spec.until = o.until;
   if (o.tree !== undefined) spec.tree = o.tree;
   return spec;
+}
+
+/** The recording host's uid → name map (formats/trace-format.md §10.16), or null in a file without one. */
+function recordedUsers(meta: MetaMap): Record<string, string> | null {
+  const u = (meta as {users?: unknown}).users;
+  if (typeof u !== 'object' || u === null || Array.isArray(u)) return null;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(u as Record<string, unknown>)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/** A clock reading of the metadata as a bigint (0 when it is not a number: the decoder has said so). */
+function wholeNs(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  return typeof v === 'number' && Number.isFinite(v) ? BigInt(Math.trunc(v)) : 0n;
 }
