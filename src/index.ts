@@ -2,9 +2,11 @@
 //
 // Offline (any OS with Node, no addon): openTrace reads a trace file as typed events,
 // trace.write() prints its events as decode does, trace.stats() summarizes them as stats does,
-// filterTrace writes the matching records into a new file (filter -o), recoverTrace rewrites a
+// trace.groups() and trace.intervals() count them per group and per interval (stats --by,
+// stats --interval), filterTrace writes the matching records into a new file (filter -o), recoverTrace rewrites a
 // damaged one (recover), verifyTrace checks one. Live (Linux, root): Tracer gives a recording's events as they
-// happen, record() runs one as `exectrace record` does; both load the native addon on first
+// happen, record() runs one as `exectrace record` does, countExecs() counts execs per
+// process in the kernel as `record --stats-only` does; they load the native addon on first
 // use and fail with one line where it or the kernel lacks something.
 
 export {
@@ -17,7 +19,8 @@ export type {
   SyscallEvent, TaskFields, Text, TraceEvent, U64,
 } from './api/events';
 export {verifyFile as verifyTrace, type Finding, type FindingKind, type Problem, type VerifyOptions, type VerifyReport} from './format';
-export {record, RECORD_DEFAULTS, type RecordInput} from './api/record';
+export {countExecs, record, RECORD_DEFAULTS, type RecordInput} from './api/record';
+export type {ExecCount, ExecCountInterval, ExecCountOptions, ExecCountSummary} from './record/counts';
 export {Tracer, type TracerOptions, type TracerTotals} from './api/tracer';
 export type {RecordOptions, RecordSummary, TypeTotals} from './record/recorder';
 export type {FilterOptions} from './record/filters';

@@ -18,6 +18,8 @@ export interface ObjectOptions {
   bytes?: number;
   maxStr?: number;
   verbose?: boolean;
+  /** record --stats-only: the exec program counts execs in exec_counts and no program writes a record. */
+  statsOnly?: boolean;
 }
 
 export interface PreparedObject {
@@ -57,6 +59,7 @@ export function prepareObject(opts: ObjectOptions, filters: Filters, tracefs: st
     max_bytes: opts.bytes ?? 64,
     self_tgid: process.pid,
     exit_group_dead: exitHasGroupDead(tracefs) ? 1 : 0,
+    stats_only: opts.statsOnly ? 1 : 0,
     ...filterRodata(filters),
   };
   const rodata = rodataImage(bytes, rodataValues);
