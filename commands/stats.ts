@@ -5,7 +5,8 @@ import {printIntervals} from '../src/cli/intervals';
 import {formatGroups, formatStats, GROUP_KEYS, openTrace, type Problem, toJson} from '../src';
 
 export default class Stats extends BaseCommand {
-  static override summary = 'Summarize a trace file: Sent/Recorded/Lost per event type and per syscall, time per syscall, top executables.';
+  static override summary = 'Summarize a trace file: Sent/Recorded/Lost per event type and per syscall, time per syscall, top executables; ' +
+    'or counts per group (--by exe, user, …) or per interval (--interval 1s).';
   static override description = `Sent is what the kernel handed to the ring buffer, Recorded what the file holds, \
 Lost what the ring buffer refused (from the kernel's per-CPU counters), per event type: the syscall row counts \
 calls (Sent and Lost: their exit records), and a note says which records (sys_exit, sys_enter, task) make \
@@ -34,7 +35,7 @@ left out on purpose, never counted as lost). Works offline, without root.`;
     by: Flags.string({
       description: 'per group instead: execs, failed execs, non-zero exits and distinct processes by exe, comm, uid, user, ' +
         'parent (the parent\'s image), cgroup or container; several keys (--by uid,exe or repeated) group by each combination',
-      multiple: true, delimiter: ',', options: [...GROUP_KEYS],
+      multiple: true, multipleNonGreedy: true, delimiter: ',', options: [...GROUP_KEYS],
     }),
     interval: Flags.string({
       description: 'a time series instead: per interval (500ms, 1s, 1m, …; aligned on its multiples, as sar) the execs, ' +

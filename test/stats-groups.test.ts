@@ -228,6 +228,14 @@ t.test('usage: a key that does not exist, and --by with --interval', async (t) =
   t.throws(() => openTrace(TREE).groups({by: ['exe', 'nope' as never]}), {message: /--by: expected one of exe, .*got "nope"/});
 });
 
+t.test('--by before the file, repeated, or as a comma list: the same groups', async (t) => {
+  const a = await cli(['stats', '--by', 'uid', '--by', 'exe', TREE, '--top', '3']);
+  const b = await cli(['stats', TREE, '--by', 'uid,exe', '--top', '3']);
+  t.equal(a.status, 0, a.stderr);
+  t.equal(a.stdout, b.stdout);
+  t.equal(lines(a.stdout)[0], '   EXECS  FAILED  NONZERO  PROCESSES  UID  EXE');
+});
+
 t.test('library: trace.groups() is what stats --by --json prints', async (t) => {
   const trace = openTrace(TREE);
   try {
