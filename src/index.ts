@@ -10,7 +10,7 @@
 export {openTrace, Trace, type OpenTraceOptions, type PassReport, type Totals, type TraceStats, type WriteOptions} from './api/trace';
 export {filterTrace, recoverTrace, type FilterFileReport, type FilterTraceOptions, type RecoverOptions, type RecoverReport} from './api/files';
 export type {
-  ArgValue, BufferValue, EventType, ExecEvent, ExecFailedEvent, ExitEvent, ForkEvent, LostEvent, Namespaces, ProcessEvent,
+  Ancestor, ArgValue, BufferValue, EventType, ExecEvent, ExecFailedEvent, ExitEvent, ForkEvent, LostEvent, Namespaces, ProcessEvent,
   SyscallEvent, TaskFields, Text, TraceEvent, U64,
 } from './api/events';
 export {verifyFile as verifyTrace, type Finding, type FindingKind, type Problem, type VerifyOptions, type VerifyReport} from './format';
