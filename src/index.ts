@@ -3,7 +3,8 @@
 // Offline (any OS with Node, no addon): openTrace reads a trace file as typed events,
 // trace.write() prints its events as decode does, trace.stats() summarizes them as stats does,
 // filterTrace writes the matching records into a new file (filter -o), recoverTrace rewrites a
-// damaged one (recover), verifyTrace checks one. Live (Linux, root): Tracer gives a recording's events as they
+// damaged one (recover), verifyTrace checks one, processTree gives the process forest (tree) and
+// formatTree draws it. Live (Linux, root): Tracer gives a recording's events as they
 // happen, record() runs one as `exectrace record` does; both load the native addon on first
 // use and fail with one line where it or the kernel lacks something.
 
@@ -19,5 +20,9 @@ export {Tracer, type TracerOptions, type TracerTotals} from './api/tracer';
 export type {RecordOptions, RecordSummary, TypeTotals} from './record/recorder';
 export type {FilterOptions} from './record/filters';
 export {formatStats, type StatsReport, type SyscallRow, type TypeRow} from './stats';
+export {
+  formatTime, formatTree, processTree, type ProcessExit, type ProcessFailedExec, type ProcessForest, type ProcessImage, type ProcessNode,
+  type ProcessTreeOptions,
+} from './processes';
 export {toJson} from './util/json';
 export {UsageError, UserError} from './util/errors';
