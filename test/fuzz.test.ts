@@ -1,4 +1,5 @@
-// Fuzzing the offline entry points — what decode, stats, verify, filter -o and recover run — with mutations of
+// Fuzzing the offline entry points — what decode (with --ancestors and --tree too), tree, stats, verify, filter -o
+// and recover run — with mutations of
 // the committed fixtures: flipped bits, overwritten, inserted, deleted and repeated bytes,
 // cuts, splices between files, and "re-sealed" mutations (a chunk's or the metadata's
 // decompressed bytes changed, then compressed, checksummed and chained again, so the
@@ -23,6 +24,7 @@ import {Output} from '../src/util/output';
 import {toJson} from '../src/util/json';
 import {compileFilter, filterFile} from '../src/filter';
 import {recoverFile} from '../src/recover';
+import {formatTree, processTree} from '../src/processes';
 import {readRecording, writeRecording} from './lib/files';
 import {openTrace as openLibraryTrace, UsageError} from '../src';
 
@@ -227,6 +229,21 @@ function runAll(file: string): {errors: Error[]; problems: string[]} {
       errors.push(e as Error);
     }
   }
+  try { // tree (the process forest, every process kept, drawn) and decode --ancestors with --tree (the bounded table)
+    formatTree(processTree(file, {all: true, onProblem}));
+    const tr = openTrace(file, onProblem);
+    try {
+      tr.decoder.trackProcesses({ancestors: true});
+      const f = compileFilter({tree: 1}, {path: file, decoder: tr.decoder, meta: tr.reader.meta as never});
+      forEachEvent(tr, {processes: true}, (e) => {
+        if (f.test(e)) toJson(ordered(e));
+      });
+    } finally {
+      tr.reader.close();
+    }
+  } catch (e) {
+    errors.push(e as Error);
+  }
   try { // stats, as the CLI collects it (syscall events without objects)
     const tr = openTrace(file, onProblem);
     try {
@@ -304,7 +321,7 @@ function runAll(file: string): {errors: Error[]; problems: string[]} {
   return {errors, problems};
 }
 
-t.test(`fuzz: mutations of the fixtures through decode, stats, verify, filter and recover for ${SECONDS}s (FUZZ_SEED=${SEED})`, async (t) => {
+t.test(`fuzz: mutations of the fixtures through decode, tree, stats, verify, filter and recover for ${SECONDS}s (FUZZ_SEED=${SEED})`, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-fuzz-'));
   t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
   const file = path.join(dir, 'input.bin');

@@ -32,6 +32,11 @@ export interface OpenTraceOptions {
   tree?: number;
   /** The processes alive when recording started, as `process` events first (default true, as decode). */
   processes?: boolean;
+  /**
+   * Give exec and exec_failed events `ancestors`: the processes that forked the one below,
+   * from the parent upward, each with the image it ran then (decode --ancestors).
+   */
+  ancestors?: boolean;
   /** The zone a time of day given to since/until is in (default: local, as decode shows times). */
   zone?: Zone;
   /** Called for each problem (damage) as it is found; they are also kept in `problems`. */
@@ -116,7 +121,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     this.meta = this.reader.meta;
     try {
       // Bad filters fail here, at open, not half-way through a loop.
-      const decoder = new Decoder(decodeMeta(this.meta));
+      const decoder = this.decoder(this.meta);
       this.spare = {decoder, filter: compileFilter(this.spec, this.context(decoder))};
     } catch (err) {
       this.reader.close();
@@ -353,6 +358,13 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     this.opts.onProblem?.(p);
   }
 
+  /** A pass's decoder: with `ancestors`, it keeps the process table that gives them. */
+  private decoder(meta: MetaMap): Decoder {
+    const decoder = new Decoder(decodeMeta(meta));
+    if (this.opts.ancestors) decoder.trackProcesses({ancestors: true});
+    return decoder;
+  }
+
   private context(decoder: Decoder) {
     return {path: this.path, decoder, zone: this.opts.zone ?? 'local', meta: this.meta as never};
   }
@@ -386,7 +398,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     }
     const reader = TraceReader.open(this.path, {onProblem, reuseBuffers: true});
     try {
-      const decoder = new Decoder(decodeMeta(reader.meta));
+      const decoder = this.decoder(reader.meta);
       const filter = compileFilter(this.spec, this.context(decoder));
       this.last = reader;
       return {t: {reader, decoder, onProblem}, filter, end: () => reader.close()};
