@@ -121,7 +121,7 @@ t.test('--by uid, comm, cgroup and container', async (t) => {
   t.match(text, /^ +29 +1 +3 +26 {2}-$/m, 'no container: shown as -');
 });
 
-t.test('--by parent: the image of the parent, resolved through parent_exec_id', async (t) => {
+t.test('--by parent: the image the parent ran when it forked the process (who launched it)', async (t) => {
   const j = await groups([TREE, '--by', 'exe,parent', '--top', '100']);
   const of = (exe: string) => j.groups.filter((g) => g.exe === exe).map((g) => ({parent: g.parent, execs: g.execs, processes: g.processes}));
   t.same(of('/usr/bin/true'), [{parent: '/work/main/test/progs/fexec.out', execs: 2, processes: 2}], 'forked by fexec.out, twice');
@@ -130,15 +130,20 @@ t.test('--by parent: the image of the parent, resolved through parent_exec_id', 
   t.same(row(j, 'parent', '/usr/bin/node'), {exe: '/usr/bin/sh', parent: '/usr/bin/node', execs: 1, exec_failed: 0, nonzero_exits: 0, processes: 1});
   // env → true: the exec chain keeps the parent (the script's sh), not the image it replaced.
   t.same(of('/bin/true'), [{parent: '/usr/bin/sh', execs: 1, processes: 1}]);
-  // sleep 0.3 was orphaned before it exec'd: its parent is pid 1, whose image the snapshot does not know.
-  const orphan = j.groups.filter((g) => g.exe === '/usr/bin/sleep' && g.parent === null);
-  t.same(orphan.map((g) => [g.execs, g.processes]), [[1, 1]], 'the orphan: parent unknown (-)');
-  // A file without exec_id: the parent is the ppid's current image.
-  const old = await groups([OLD, '--by', 'parent']);
-  t.same(old.groups.map((g) => [g.parent, g.execs, g.exec_failed]), [
-    ['/usr/bin/node', 12, 1],
-    ['/work/main/test/progs/execer.out', 0, 0],
+  // sleep 0.3 was orphaned (reparented to pid 1) before it exec'd: its parent is still the
+  // sh -c that launched it, as exectrace tree shows it.
+  t.same(of('/usr/bin/sleep'), [{parent: '/usr/bin/sh', execs: 4, processes: 4}], 'the orphan too');
+  t.notOk(j.groups.some((g) => g.parent === null), 'every parent known');
+  const p = await groups([TREE, '--by', 'parent']);
+  t.same(p.groups.map((g) => [g.parent, g.execs, g.exec_failed, g.nonzero_exits, g.processes]), [
+    ['/usr/bin/sh', 26, 1, 3, 23], ['/work/main/test/progs/fexec.out', 2, 0, 0, 2], ['/usr/bin/node', 1, 0, 0, 1],
   ]);
+  // A file without exec_id: the parent that forked each process, found by pid and fork order.
+  const old = await groups([OLD, '--by', 'parent']);
+  t.same(old.groups.map((g) => [g.parent, g.execs, g.exec_failed, g.nonzero_exits]), [
+    ['/usr/bin/node', 12, 1, 3],
+    ['/work/main/test/progs/execer.out', 0, 0, 1],
+  ], 'execer.out fork 7: the child that exits 7 without exec\'ing');
 });
 
 t.test('filters apply: groups count only matching events', async (t) => {

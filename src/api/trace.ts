@@ -6,7 +6,7 @@ import {forEachFrame, type MetaMap, type Problem, TraceReader} from '../format';
 import {Decoder, decodeMeta, type OpenedTrace, printEvents} from '../decode';
 import {compileFilter, describeSpec, type EventFilter, explainEmpty, type FilterSpec, recordingEnd, selectTrace, summarize} from '../filter';
 import {collectStats, StatsCollector, type StatsReport, type StatsTrailer, type SyscallRow, type TypeRow} from '../stats';
-import {collectGroups, GROUP_KEYS, GroupCollector, type GroupKey, type GroupReport} from '../stats/groups';
+import {collectGroups, GROUP_KEYS, type GroupKey, type GroupReport} from '../stats/groups';
 import {collectIntervals, IntervalCollector, MAX_INTERVAL_ROWS, MIN_INTERVAL_NS, type IntervalRow, type IntervalSummary} from '../stats/intervals';
 import {parseDurationNs} from '../filter/time';
 import {UsageError} from '../util/errors';
@@ -234,8 +234,8 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     try {
       const recorded = recordedUsers(this.meta);
       const wantsUsers = by.includes('user');
-      const g = new GroupCollector(by, {users: recorded ?? (wantsUsers ? passwdUsers() : undefined)});
-      const matched = collectGroups(p.t, p.filter.active ? p.filter.test : null, g);
+      const {groups: g, matched} = collectGroups(p.t, p.filter.active ? p.filter.test : null, by,
+        {users: recorded ?? (wantsUsers ? passwdUsers() : undefined)});
       const report: TraceGroups = {
         file: this.path, problems: this.problems.map((x) => x.message), ...g.report(o.top ?? 10),
         ...(wantsUsers && {user_names: recorded ? 'recording' as const : 'local' as const}),

@@ -9,21 +9,25 @@
 //                executables, so /nonexistent/tool is a row with a failed exec and no exec
 //   exit         nonzero_exits += 1 when exit_code != 0 or a signal killed it, in the group
 //                of the process as it ended (exe: the last image it ran)
-//   processes    the distinct processes with an exec, exec_failed or exit in the group: a
-//                process is its pid and start (exec_id without its exec count), so a pid
-//                reused by another process counts twice; files without exec_id fall back
-//                to the pid, and a fork or an exit ends its process there too
+//   processes    the distinct processes with an exec, exec_failed or exit in the group, as
+//                the process table (src/processes/model.ts) tells processes apart: a pid
+//                and a start (exec_id without its exec count), so a pid reused by another
+//                process counts twice; in files without exec_id, a fork starts a new one
 // Forks, syscalls, lost markers and the processes alive at start place nothing in a group
-// (a fork names no image: its child's exec or exit does).
+// (a fork names no image: its child's exec or exit does). The parent key is the image the
+// process's parent ran when it forked the process (the table's parentImage): who launched
+// it, not the process it was reparented to when that parent died first — the same parent
+// `exectrace tree` and `decode --ancestors` show.
 //
-// Memory: per group, four numbers (the groups are the answer, so they are kept); per live
-// process, one small entry (the groups it was counted in, its current image, its parent's),
-// dropped at its exit or when its pid shows up as a new process. So memory follows the
-// processes alive at one time, not the file's length nor the processes it ever saw.
+// Memory: per group, four numbers (the groups are the answer, so they are kept); per process
+// the table knows, the list of groups it was counted in, in a WeakMap beside it: the table
+// lets exited processes go, and their lists with them. So memory follows the processes
+// alive at one time, not the file's length nor the processes it ever saw.
 
 import {forEachEvent, type OpenedTrace} from '../decode';
 import type {TraceEvent} from '../decode/events';
 import {displayText, type Text} from '../decode/text';
+import type {Process, ProcessTable} from '../processes';
 
 /** GROUP_KEYS lists what stats --by can group by. */
 export const GROUP_KEYS = ['exe', 'comm', 'uid', 'user', 'parent', 'cgroup', 'container'] as const;
@@ -68,135 +72,37 @@ export interface GroupReport {
   filter?: string | null;
 }
 
-/** A live process as the collector knows it (see the opening comment). */
-interface Proc {
-  /** The process's start (exec_id's second number), '' when the file has no exec_id. */
-  start: string;
-  /** Composite keys of the groups it was counted in, and whether it was counted in the total. */
-  groups: string[];
-  counted: boolean;
-  /** Its current image (exec_id and filename), for the children that name it as their parent. */
-  imageId: string | null;
-  image: Text | null;
-  /** Its parent's image as last resolved: parent_exec_id and filename. */
-  parentId: string | null;
-  parent: Text | null;
-}
-
 /** Where to find a user's name: the recording host's map, else this machine's. */
 export interface GroupOptions {
   /** uid (decimal string) → name. */
   users?: Record<string, string>;
 }
 
-const NO_TEXT = null;
-
-/** `<boot>:<pid>:<start>:<seq>` → `[pid, start]`, or null for a missing or malformed id. */
-function idParts(id: unknown): [number, string] | null {
-  if (typeof id !== 'string') return null;
-  const a = id.indexOf(':');
-  const b = id.indexOf(':', a + 1);
-  const c = id.indexOf(':', b + 1);
-  if (a < 0 || b < 0 || c < 0) return null;
-  return [Number(id.slice(a + 1, b)), id.slice(b + 1, c)];
-}
-
 function textOrNull(v: unknown): Text | null {
   if (typeof v === 'string') return v;
   if (typeof v === 'object' && v !== null && typeof (v as {base64?: unknown}).base64 === 'string') return v as Text;
-  return NO_TEXT;
+  return null;
 }
 
 /**
  * GroupCollector counts events per group of `by` (one key, or several: a group per
- * combination, as `sort | uniq -c` of several columns). see() every event in stream order,
- * the processes alive at start first, saying whether it matched the filters: only matching
- * events are counted, but every one keeps the process table right. Not thread-safe; one pass.
+ * combination, as `sort | uniq -c` of several columns). add() the exec, exec_failed and exit
+ * events that matched the filters, in stream order, each after `table` (the decoder's
+ * process table, Decoder.trackProcesses) has seen it; other events are ignored. Not
+ * thread-safe; one pass.
  */
 export class GroupCollector {
   private readonly groups = new Map<string, GroupRow>();
-  private readonly procs = new Map<number, Proc>();
+  /** Per process: the composite keys of the groups it was counted in. */
+  private readonly counted = new WeakMap<Process, string[]>();
   private readonly total: GroupCounts = {execs: 0, exec_failed: 0, nonzero_exits: 0, processes: 0};
   private readonly users: Map<number, string>;
 
-  constructor(readonly by: GroupKey[], o: GroupOptions = {}) {
+  constructor(readonly by: GroupKey[], private readonly table: ProcessTable, o: GroupOptions = {}) {
     this.users = new Map(Object.entries(o.users ?? {}).map(([k, v]) => [Number(k), String(v)]));
   }
 
-  /** Every event, in stream order; `matched`: it passed the filters, so it counts. */
-  see(e: TraceEvent, matched: boolean): void {
-    switch (e.type) {
-      case 'process':
-      case 'exec':
-      case 'fork':
-        this.track(e);
-        break;
-      case 'exec_failed':
-      case 'exit':
-        break;
-      default:
-        return;
-    }
-    if (matched && e.type !== 'process' && e.type !== 'fork') this.count(e);
-    if (e.type === 'exit') {
-      // Its last event: the pid is free for another process from now on.
-      const p = this.procs.get(e.pid as number);
-      if (p && p.start === startOf(e)) this.procs.delete(e.pid as number);
-    }
-  }
-
-  /** The process of e (made when first seen, or anew when its pid now names another process). */
-  private proc(e: TraceEvent): Proc {
-    const pid = e.pid as number;
-    const start = startOf(e);
-    let p = this.procs.get(pid);
-    // A fork is a new process; so is a known pid with another start.
-    if (!p || p.start !== start || e.type === 'fork') {
-      p = {start, groups: [], counted: false, imageId: null, image: NO_TEXT, parentId: null, parent: NO_TEXT};
-      this.procs.set(pid, p);
-    }
-    return p;
-  }
-
-  /** The images processes run: what the parent key names. */
-  private track(e: TraceEvent): void {
-    const p = this.proc(e);
-    if (e.type === 'fork') {
-      // The child runs its parent's image until it execs.
-      const parent = this.procs.get(e.ppid as number);
-      p.imageId = typeof e.exec_id === 'string' ? e.exec_id : null;
-      p.image = parent ? parent.image : NO_TEXT;
-    } else {
-      p.imageId = typeof e.exec_id === 'string' ? e.exec_id : null;
-      p.image = textOrNull(e.filename);
-    }
-    this.parentOf(e, p);
-  }
-
-  /**
-   * The filename of the image that e's parent ran (parent_exec_id, §10.14): the parent's
-   * current image when the id names it, kept with the child so that it outlives the parent.
-   * Without exec_ids, the current image of ppid.
-   */
-  private parentOf(e: TraceEvent, p: Proc): Text | null {
-    const id = typeof e.parent_exec_id === 'string' ? e.parent_exec_id : null;
-    if (id !== null) {
-      if (id === p.parentId) return p.parent;
-      const parts = idParts(id);
-      const q = parts ? this.procs.get(parts[0]) : undefined;
-      p.parentId = id;
-      p.parent = q && q.imageId === id ? q.image : NO_TEXT;
-      return p.parent;
-    }
-    if (e.exec_id === undefined || e.exec_id === null) {
-      // A file without identities: the parent process as the ppid names it now.
-      const q = this.procs.get(e.ppid as number);
-      if (q) p.parent = q.image;
-    }
-    return p.parent;
-  }
-
-  private value(k: GroupKey, e: TraceEvent, p: Proc): GroupValue {
+  private value(k: GroupKey, e: TraceEvent, p: Process | null): GroupValue {
     switch (k) {
       case 'exe':
         return textOrNull(e.filename);
@@ -209,7 +115,7 @@ export class GroupCollector {
         return this.users.get(e.uid) ?? String(e.uid);
       }
       case 'parent':
-        return this.parentOf(e, p);
+        return p?.parentImage?.filename ?? null;
       case 'cgroup': {
         if (typeof e.cgroup === 'string') return e.cgroup;
         const id = e.cgroup_id;
@@ -220,8 +126,14 @@ export class GroupCollector {
     }
   }
 
-  private count(e: TraceEvent): void {
-    const p = this.proc(e);
+  /** An event that matched the filters: counted when it is an exec, exec_failed or exit. */
+  add(e: TraceEvent): void {
+    let n: keyof GroupCounts | null;
+    if (e.type === 'exec') n = 'execs';
+    else if (e.type === 'exec_failed') n = 'exec_failed';
+    else if (e.type === 'exit') n = e.exit_code !== 0 || (e.signal !== null && e.signal !== undefined) ? 'nonzero_exits' : null;
+    else return;
+    const p = this.table.processOf(e);
     const values = this.by.map((k) => this.value(k, e, p));
     const key = JSON.stringify(values);
     let g = this.groups.get(key);
@@ -232,21 +144,20 @@ export class GroupCollector {
       g = Object.assign(row, {execs: 0, exec_failed: 0, nonzero_exits: 0, processes: 0});
       this.groups.set(key, g);
     }
-    let n: keyof GroupCounts | null = null;
-    if (e.type === 'exec') n = 'execs';
-    else if (e.type === 'exec_failed') n = 'exec_failed';
-    else if (e.type === 'exit' && (e.exit_code !== 0 || (e.signal !== null && e.signal !== undefined))) n = 'nonzero_exits';
     if (n !== null) {
       g[n]++;
       this.total[n]++;
     }
-    if (!p.groups.includes(key)) {
-      p.groups.push(key);
-      g.processes++;
-    }
-    if (!p.counted) {
-      p.counted = true;
+    // The table places every event of these three types; one it did not would count each time.
+    let seen = p ? this.counted.get(p) : undefined;
+    if (seen === undefined) {
+      seen = [];
+      if (p) this.counted.set(p, seen);
       this.total.processes++;
+    }
+    if (!seen.includes(key)) {
+      seen.push(key);
+      g.processes++;
     }
   }
 
@@ -256,12 +167,6 @@ export class GroupCollector {
     const shown = top === undefined ? rows : rows.slice(0, top);
     return {by: [...this.by], groups: shown, more: rows.length - shown.length, total: {...this.total}};
   }
-}
-
-/** exec_id's start (`<boot>:<pid>:<start>:<seq>`), or '' when the event has none. */
-function startOf(e: TraceEvent): string {
-  const parts = idParts(e.exec_id);
-  return parts ? parts[1] : '';
 }
 
 /** The order of rows: execs, failed execs, non-zero exits, processes (most first), then the values. */
@@ -317,21 +222,24 @@ export function formatGroups(r: Pick<GroupReport, 'by' | 'groups' | 'more' | 'to
 const SKIP_SYSCALLS = {syscall: (): boolean => true};
 
 /**
- * collectGroups runs one pass of the trace into g: every event, the processes alive at start
- * first, tested by `test` (null: no filter; then syscall events are not even built). Returns
- * how many events matched (lost markers left out), for the filters' "no event matched".
+ * collectGroups runs one pass of the trace into a new GroupCollector of `by`: every event,
+ * the processes alive at start first, tested by `test` (null: no filter; then syscall events
+ * are not even built), the decoder keeping its process table. Returns the collector and how
+ * many events matched (lost markers left out), for the filters' "no event matched".
  */
-export function collectGroups(t: OpenedTrace, test: ((e: TraceEvent) => boolean) | null, g: GroupCollector): number {
+export function collectGroups(t: OpenedTrace, test: ((e: TraceEvent) => boolean) | null, by: GroupKey[], o: GroupOptions = {}):
+  {groups: GroupCollector; matched: number} {
+  const g = new GroupCollector(by, t.decoder.trackProcesses(), o);
   let matched = 0;
   t.decoder.direct = test ? null : SKIP_SYSCALLS;
   try {
     forEachEvent(t, {processes: true}, (e) => {
-      const ok = test ? test(e) : true;
-      if (ok && e.type !== 'lost') matched++;
-      g.see(e, ok);
+      if (test && !test(e)) return;
+      if (e.type !== 'lost') matched++;
+      g.add(e);
     });
   } finally {
     t.decoder.direct = null;
   }
-  return matched;
+  return {groups: g, matched};
 }
