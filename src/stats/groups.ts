@@ -134,13 +134,16 @@ export class GroupCollector {
     else if (e.type === 'exit') n = e.exit_code !== 0 || (e.signal !== null && e.signal !== undefined) ? 'nonzero_exits' : null;
     else return;
     const p = this.table.processOf(e);
-    const values = this.by.map((k) => this.value(k, e, p));
-    const key = JSON.stringify(values);
+    // One key (the common case) needs no array and no JSON to name its group.
+    const one = this.by.length === 1 ? this.value(this.by[0], e, p) : undefined;
+    const values = one === undefined ? this.by.map((k) => this.value(k, e, p)) : null;
+    const key = values === null ? keyText(one as GroupValue) : JSON.stringify(values);
     let g = this.groups.get(key);
     if (g === undefined) {
       // The values first: JSON shows a row as {"exe": …, "execs": …}.
       const row: Partial<GroupRow> = {};
-      this.by.forEach((k, i) => (row[k] = values[i]));
+      if (values === null) row[this.by[0]] = one;
+      else this.by.forEach((k, i) => (row[k] = values[i]));
       g = Object.assign(row, {execs: 0, exec_failed: 0, nonzero_exits: 0, processes: 0});
       this.groups.set(key, g);
     }
@@ -167,6 +170,13 @@ export class GroupCollector {
     const shown = top === undefined ? rows : rows.slice(0, top);
     return {by: [...this.by], groups: shown, more: rows.length - shown.length, total: {...this.total}};
   }
+}
+
+/** A value as a Map key that no other value has: its type first. */
+function keyText(v: GroupValue): string {
+  if (typeof v === 'string') return `s${v}`;
+  if (typeof v === 'number') return `n${v}`;
+  return v === null ? '-' : `b${v.base64}`;
 }
 
 /** The order of rows: execs, failed execs, non-zero exits, processes (most first), then the values. */
