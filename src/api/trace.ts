@@ -77,7 +77,7 @@ export interface PassReport {
 /** What `stats --json` prints: the file, its problems' messages, then the summary. */
 export type TraceStats = {file: string; problems: string[]} & StatsReport;
 
-/** How trace.groups() groups the events (stats --by, --top). */
+/** GroupsOptions say how trace.groups() groups the events (stats --by, --top). */
 export interface GroupsOptions {
   /** One key, or several: then a group per combination of values, as `sort | uniq -c` of several columns. */
   by: GroupKey | GroupKey[];
@@ -85,10 +85,10 @@ export interface GroupsOptions {
   top?: number;
 }
 
-/** What `stats --by KEY --json` prints: the file, its problems' messages, then the groups. */
+/** TraceGroups is what `stats --by KEY --json` prints: the file, its problems' messages, then the groups. */
 export type TraceGroups = {file: string; problems: string[]} & GroupReport;
 
-/** How trace.intervals() cuts the trace into intervals (stats --interval). */
+/** IntervalsOptions say how trace.intervals() cuts the trace into intervals (stats --interval). */
 export interface IntervalsOptions {
   /** The length of an interval: a duration as --interval takes it (`1s`, `500ms`, `1m`, `1m30s`), or milliseconds; at least 1 ms. */
   every: string | number;
@@ -217,7 +217,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   }
 
   /**
-   * stats --by: per group of `by` (exe, comm, uid, user, parent, cgroup, container), the
+   * groups is stats --by: per group of `by` (exe, comm, uid, user, parent, cgroup, container), the
    * execs, failed execs, non-zero exits and distinct processes of the events the filters
    * keep (src/stats/groups.ts says which event counts where), the most active groups first.
    * Names for `user` are the recording host's (the file's `users`, formats/trace-format.md
@@ -253,7 +253,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   }
 
   /**
-   * stats --interval: the events the filters keep, counted per interval of `every` (execs,
+   * intervals is stats --interval: the events the filters keep, counted per interval of `every` (execs,
    * failed execs, forks, exits, syscalls, lost), one row per interval from the first
    * matching event's to the last's, empty ones included, each handed to `each` in time order
    * as soon as it is complete (src/stats/intervals.ts says where each event counts, and how

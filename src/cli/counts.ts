@@ -17,7 +17,7 @@ function clock(rfc3339: string, zone: Zone, withDate: boolean): string {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-/** One interval (or the totals) as lines for people. */
+/** formatExecCounts gives one interval (or the totals) as lines for people. */
 export function formatExecCounts(iv: ExecCountInterval, zone: Zone): string {
   const totals = iv.type === 'totals';
   const secs = (Date.parse(iv.end.replace(/(\.\d{3})\d*Z$/, '$1Z')) - Date.parse(iv.start.replace(/(\.\d{3})\d*Z$/, '$1Z'))) / 1000;
@@ -40,7 +40,7 @@ export function formatExecCounts(iv: ExecCountInterval, zone: Zone): string {
 }
 
 /**
- * Runs countExecs, printing each interval to stdout as it closes and the totals at the end:
+ * printExecCounts runs countExecs, printing each interval to stdout as it closes and the totals at the end:
  * NDJSON with `json`, else blocks of lines separated by a blank line. When stdout's reader
  * goes away (`| head`), counting stops as after a signal, with one line on stderr.
  */

@@ -9,7 +9,7 @@ import {Output} from '../util/output';
 import {HumanTime, WallClock, type Zone} from '../util/time';
 
 /**
- * Prints the intervals of `trace` to stdout (a reader that goes away ends the program
+ * printIntervals prints the intervals of `trace` to stdout (a reader that goes away ends the program
  * quietly, as decode does under `| head`); resolves with what the pass found besides.
  */
 export async function printIntervals(trace: Trace, o: {every: string; json: boolean; zone: Zone}): Promise<{summary: IntervalSummary} & PassReport> {

@@ -30,7 +30,7 @@ import {SYSCALL_PROGRAMS} from './types';
 
 /** EXEC_COUNT_ENTRIES is how many (pid, name) pairs the kernel counts in one interval by default. */
 export const EXEC_COUNT_ENTRIES = 16384;
-/** The totals keep this many (pid, name) pairs; execs of pairs beyond are in the total, not listed. */
+/** TOTAL_PAIRS_MAX is how many (pid, name) pairs the totals keep; execs of pairs beyond are in the total, not listed. */
 export const TOTAL_PAIRS_MAX = 65536;
 /** Without membarrier, how long to wait for the programs still counting into the old generation. */
 const GRACE_FALLBACK_MS = 100;

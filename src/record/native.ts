@@ -180,7 +180,7 @@ export interface NativeBinding {
   /** CLOCK_BOOTTIME, CLOCK_REALTIME and CLOCK_MONOTONIC, now. */
   clocks(): Clocks;
   /**
-   * Returns once every BPF program that was running anywhere when it was called has
+   * waitForPrograms returns once every BPF program that was running anywhere when it was called has
    * returned (an RCU grace period, through membarrier(MEMBARRIER_CMD_GLOBAL): a few ms, on
    * the calling thread); false when the kernel refuses it (no CONFIG_MEMBARRIER, nohz_full).
    */

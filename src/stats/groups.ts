@@ -72,7 +72,7 @@ export interface GroupReport {
   filter?: string | null;
 }
 
-/** Where to find a user's name: the recording host's map, else this machine's. */
+/** GroupOptions say where to find a user's name: the recording host's map, else this machine's. */
 export interface GroupOptions {
   /** uid (decimal string) → name. */
   users?: Record<string, string>;

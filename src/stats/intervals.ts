@@ -70,7 +70,7 @@ export const MIN_INTERVAL_NS = 1e6;
 
 const ZERO = (): IntervalCounts => ({execs: 0, exec_failed: 0, forks: 0, exits: 0, syscalls: 0, lost: 0});
 
-/** What IntervalCollector needs of the recording. */
+/** IntervalOptions are what an IntervalCollector needs of the recording. */
 export interface IntervalOptions {
   everyNs: number;
   clock: WallClock;

@@ -29,7 +29,7 @@ export function resolveUid(value: string, flag = 'uid', passwd = '/etc/passwd'):
   throw new UsageError(`--${flag}: no user ${JSON.stringify(value)} in ${passwd}: give a uid number or a user name`);
 }
 
-/** At most this many users go into a file's metadata (§10.16). */
+/** USERS_MAX is the most users that go into a file's metadata (§10.16). */
 export const USERS_MAX = 65536;
 
 /**
