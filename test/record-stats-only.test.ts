@@ -173,6 +173,19 @@ kernelTest(t, 'kernel: Ctrl+C prints the totals; --pid --follow counts a running
   t.same(fs.readdirSync(cwd), []);
 });
 
+kernelTest(t, 'kernel: --duration ends it with the totals; a --comm no process has counts nothing, and says so', async (t) => {
+  const cwd = workdir('duration');
+  const r = await record(['--stats-only', '--json', '--duration', '700ms', '--interval', '200ms', '--comm', 'no-such-comm'], cwd);
+  t.equal(r.status, 0, r.stderr);
+  const out = parse(r);
+  const tot = out.at(-1)!;
+  t.equal(tot.end_reason, 'duration reached');
+  t.ok(out.length >= 4, `three intervals of 200 ms and the last part, then the totals (${out.length})`);
+  t.same([tot.total, tot.failed, tot.overflow, tot.execs], [0, 0, 0, []]);
+  t.equal(tot.intervals, out.length - 1);
+  t.match(r.stderr, /^exectrace: counting only: comm no-such-comm$/m);
+});
+
 kernelTest(t, 'kernel: a recording keeps the host\'s user names (users) and says stats_only 0', async (t) => {
   const cwd = workdir('users');
   const r = await record(['-o', 't.bin', '--follow', '--', '/bin/true'], cwd);
