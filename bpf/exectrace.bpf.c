@@ -38,6 +38,7 @@ const volatile __u32 max_bytes = 64;        /* bytes of one captured buffer, <= 
 const volatile __u32 self_tgid = 0;         /* the recorder's process: its syscalls are never recorded */
 const volatile __u32 wake_exec = 0;         /* 1: every exec record wakes the drain (the recorder hashes the exec's file) */
 const volatile __u32 exit_group_dead = 0;   /* 1: sched_process_exit's second argument is group_dead (6.16+) */
+const volatile __u32 stats_only = 0;        /* 1: execs are counted in exec_counts, and no record is written */
 
 /*
  * Record-time filters (see wanted()). Each is off at 0; a filter that is off
@@ -415,6 +416,77 @@ static __always_inline bool wanted(struct task_struct *t, __u32 tgid)
 }
 
 /*
+ * record --stats-only: execs counted per process and image name in a hash map
+ * instead of records in the ring (execve-tracker's mode). The recorder reads
+ * the counts each interval without losing or doubling one, however the execs
+ * fall around the read: the programs count into generation `gen` (0 or 1, in
+ * exec_count_gen, part of the key); at the end of an interval the recorder
+ * flips it, waits until every program that may still have read the old value
+ * has returned (an RCU grace period: tracepoint programs run inside an RCU
+ * read-side section), then reads and deletes the old generation's entries,
+ * which nothing writes any more. The map is sized by the loader (one entry
+ * when unused, so a recording pays nothing for it); an exec that finds it full
+ * is counted in exec_counts_full[gen], never dropped silently.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* the loader sizes it for --stats-only */
+	__type(key, struct et_exec_count_key);
+	__type(value, struct et_exec_count);
+} exec_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__type(key, __u32);
+	__type(value, __u32); /* the generation execs are counted in; the recorder flips it */
+} exec_count_gen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2); /* per generation */
+	__type(key, __u32);
+	__type(value, __u64);
+} exec_counts_full SEC(".maps");
+
+static __always_inline void count_exec(struct task_struct *t, __u32 tgid, bool failed)
+{
+	struct et_exec_count_key k = {};
+	struct et_exec_count one = {}, *c;
+	__u32 zero = 0, *gen = bpf_map_lookup_elem(&exec_count_gen, &zero);
+
+	if (!gen)
+		return;
+	k.pid = tgid;
+	k.gen = *gen & 1;
+	BPF_CORE_READ_INTO(&k.comm, t, comm);
+	c = bpf_map_lookup_elem(&exec_counts, &k);
+	if (!c) {
+		if (failed)
+			one.failed = 1;
+		else
+			one.execs = 1;
+		if (!bpf_map_update_elem(&exec_counts, &k, &one, BPF_NOEXIST))
+			return;
+		/* Another CPU made the entry meanwhile, or the map is full. */
+		c = bpf_map_lookup_elem(&exec_counts, &k);
+		if (!c) {
+			__u32 g = k.gen;
+			__u64 *full = bpf_map_lookup_elem(&exec_counts_full, &g);
+
+			if (full)
+				(*full)++;
+			return;
+		}
+	}
+	if (failed)
+		__sync_fetch_and_add(&c->failed, 1);
+	else
+		__sync_fetch_and_add(&c->execs, 1);
+}
+
+/*
  * Wake the drain only when a quarter of the ring is pending; otherwise it
  * finds the records on its next timed poll. A wakeup is an interrupt (a
  * costly self-IPI in a VM), so one per record would cost far more than the
@@ -752,6 +824,10 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 		count_filtered_type(ET_EXEC);
 		return 0;
 	}
+	if (stats_only) {
+		count_exec(p, p->tgid, false);
+		return 0;
+	}
 
 	rec = slot(SLOT_REC);
 	if (!rec)
@@ -830,8 +906,8 @@ static __always_inline int enter_exec(__u64 filename, __u64 argv, __s32 dfd, __u
 SEC("tracepoint/syscalls/sys_enter_execve")
 int sys_enter_execve(struct syscall_trace_enter *ctx)
 {
-	if (trace_syscalls)
-		return 0; /* sys_enter does it (see exec_nr) */
+	if (trace_syscalls || stats_only)
+		return 0; /* sys_enter does it (see exec_nr); a count needs no arguments */
 	/* execve(filename, argv, envp) */
 	return enter_exec(ctx->args[0], ctx->args[1], -100 /* AT_FDCWD */, 0, ET_SYS_EXECVE);
 }
@@ -839,7 +915,7 @@ int sys_enter_execve(struct syscall_trace_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_execveat")
 int sys_enter_execveat(struct syscall_trace_enter *ctx)
 {
-	if (trace_syscalls)
+	if (trace_syscalls || stats_only)
 		return 0;
 	/* execveat(dfd, filename, argv, envp, flags) */
 	return enter_exec(ctx->args[1], ctx->args[2], (__s32)ctx->args[0], (__u32)ctx->args[4],
@@ -971,6 +1047,16 @@ static __always_inline int exit_exec(long ret)
 	__u8 *rec;
 	long n, a_len, err;
 
+	if (stats_only) {
+		/* Counted on the caller, as the record would be: its pid and comm. */
+		if (ret >= 0)
+			return 0;
+		if (wanted(bpf_get_current_task_btf(), id >> 32))
+			count_exec(bpf_get_current_task_btf(), id >> 32, true);
+		else
+			count_filtered_type(ET_EXEC_FAILED);
+		return 0;
+	}
 	pending = bpf_map_lookup_elem(&exec_calls, &tid);
 	if (!pending)
 		return 0;
@@ -1670,6 +1756,8 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 			}
 		}
 	}
+	if (stats_only)
+		return 0; /* --follow's set is kept above; no record */
 	/* The record is the child's: it is matched on the child's context. */
 	if (!wanted(child, tgid)) {
 		count_filtered_type(ET_FORK);
@@ -1776,7 +1864,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	/* A leader killed because another of its threads is exec'ing is not
 	 * the last: the exec'ing thread lives on as the leader. */
 	last = last_thread(p, leader, tgid, group_dead);
-	if (last) {
+	if (last && !stats_only) {
 		if (wanted(leader, tgid))
 			emit_exit(p, leader, now, tgid, pid);
 		else

@@ -282,6 +282,24 @@ struct et_snap {
 	__u64 parent_exec_seq;
 };
 
+/* ---- record --stats-only ---------------------------------------------- */
+
+/* Key of the hash map `exec_counts`: execs counted in the kernel, per process
+ * and the name of the image it runs, in place of exec records. gen is the
+ * interval's generation (exec_count_gen), so that the recorder reads and
+ * deletes a closed interval's entries while the programs count into the
+ * other one. */
+struct et_exec_count_key {
+	__u32 pid;              /* thread-group id */
+	__u32 gen;              /* 0 or 1 */
+	char comm[ET_COMM_LEN]; /* the new image's comm; the caller's for a failed exec */
+};
+
+struct et_exec_count {
+	__u64 execs;  /* successful execs */
+	__u64 failed; /* execs that returned an error */
+};
+
 /* C++ (the native addon) spells it static_assert; _Static_assert is C only. */
 #if defined(__cplusplus)
 #define ET_STATIC_ASSERT static_assert
@@ -304,6 +322,8 @@ ET_STATIC_ASSERT(sizeof(struct et_sysdesc) == 56, "et_sysdesc size");
 ET_STATIC_ASSERT(sizeof(struct et_sys_enter) == 112, "et_sys_enter size");
 ET_STATIC_ASSERT(sizeof(struct et_sys_exit) == 128, "et_sys_exit size");
 ET_STATIC_ASSERT(sizeof(struct et_task_ctx) == 152, "et_task_ctx size");
+ET_STATIC_ASSERT(sizeof(struct et_exec_count_key) == 24, "et_exec_count_key size");
+ET_STATIC_ASSERT(sizeof(struct et_exec_count) == 16, "et_exec_count size");
 #undef ET_STATIC_ASSERT
 #endif
 

@@ -17,6 +17,7 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
     '<%= config.bin %> decode trace.bin --no-processes',
     '<%= config.bin %> decode trace.bin --where \'syscall == "openat" and ret < 0\'',
     '<%= config.bin %> decode trace.bin --comm curl --since 10:42 --until 10:43',
+    '<%= config.bin %> decode trace.bin --ancestors --json --type exec | jq -c \'select(.comm == "curl") | [.argv, [.ancestors[].comm]]\'',
   ];
 
   static override args = {
@@ -27,12 +28,15 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
     ...filterFlags,
     json: Flags.boolean({description: 'one JSON object per line (NDJSON), field names as in the event model'}),
     processes: Flags.boolean({description: 'include the processes alive at start (type "process")', default: true, allowNo: true}),
+    ancestors: Flags.boolean({
+      description: 'give exec and exec_failed events their ancestors: who forked the process, from the parent upward (pid, exec_id, comm, uid, filename, argv), as far as the file and its snapshot know',
+    }),
   };
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Decode);
     const problems: Problem[] = [];
-    const trace = openTrace(args.file, {...traceOptions(flags), processes: flags.processes, onProblem: (p) => {
+    const trace = openTrace(args.file, {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors, onProblem: (p) => {
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
     }});

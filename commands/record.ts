@@ -1,8 +1,9 @@
 import * as os from 'node:os';
-import {Args, Flags} from '@oclif/core';
+import {Args, Flags, type Interfaces} from '@oclif/core';
 import {BaseCommand, EXIT, parseDuration, parseSize} from '../src/cli/base';
 import {record, RECORD_DEFAULTS} from '../src';
 import {splitCommand} from '../src/cli/command-line';
+import {printExecCounts} from '../src/cli/counts';
 import {live} from '../src/cli/live';
 
 export default class Record extends BaseCommand {
@@ -31,6 +32,8 @@ What they leave out is counted as filtered, never as lost.`;
     '<%= config.bin %> record --pid 1234 --follow -o t.bin               # a running process and its descendants',
     '<%= config.bin %> record --pidns 4026532198 -o t.bin                # a PID namespace and the ones below it',
     '<%= config.bin %> record --cgroup /sys/fs/cgroup/app --uid 1000 -o t.bin',
+    '<%= config.bin %> record --stats-only --interval 2s  # execs per pid and name every 2s, no file; totals on Ctrl+C',
+    '<%= config.bin %> record --stats-only --follow --json -- make -j2',
   ];
 
   static override strict = false;
@@ -41,8 +44,15 @@ What they leave out is counted as filtered, never as lost.`;
   static override flags = {
     output: Flags.string({char: 'o', description: 'trace file to write (required unless --stdout)'}),
     stdout: Flags.boolean({description: 'also decode live to stdout, as decode would (costs more CPU than recording alone)'}),
-    json: Flags.boolean({description: 'with --stdout: NDJSON instead of human lines', dependsOn: ['stdout']}),
-    utc: Flags.boolean({description: 'with --stdout: human times in UTC, not the local time zone (TZ)', dependsOn: ['stdout']}),
+    json: Flags.boolean({description: 'with --stdout: NDJSON instead of human lines; with --stats-only: one object per interval'}),
+    utc: Flags.boolean({description: 'with --stdout or --stats-only: human times in UTC, not the local time zone (TZ)'}),
+    'stats-only': Flags.boolean({
+      description: 'count execs (and failed execs) per pid and name in the kernel and print them every --interval, ' +
+        'totals at the end; no event is recorded, no file written (the in-kernel filters apply)',
+      helpGroup: 'STATS-ONLY',
+    }),
+    interval: Flags.string({description: 'with --stats-only: print the counts this often (default 2s)', helpGroup: 'STATS-ONLY'}),
+    'stats-entries': Flags.integer({description: '(pid, name) pairs the kernel counts per interval (for tests)', hidden: true, min: 1, max: 1 << 22}),
     force: Flags.boolean({char: 'f', description: 'overwrite the output file if it exists'}),
     raw: Flags.boolean({description: 'write raw ring-buffer records, decoded later (the default; kept for scripts)', default: true, allowNo: false}),
     duration: Flags.string({char: 'd', description: 'stop after this long (500ms, 30s, 5m, 1h)'}),
@@ -80,6 +90,15 @@ What they leave out is counted as filtered, never as lost.`;
         `'exectrace record -o t.bin -- ${(argv as string[]).join(' ')}'`, {exit: EXIT.usage});
     }
     if (flags.syscalls && flags.syscall) this.error('--syscalls records every syscall: drop --syscall, or drop --syscalls to record only the named ones', {exit: EXIT.usage});
+    if (flags['stats-only']) {
+      await this.countOnly(flags, command);
+      return;
+    }
+    if (flags.interval !== undefined) {
+      this.error('--interval goes with --stats-only (for a time series of a recording: exectrace stats FILE --interval 1s)', {exit: EXIT.usage});
+    }
+    if (flags.json && !flags.stdout) this.error('--json goes with --stdout (or --stats-only): the file is always the raw records', {exit: EXIT.usage});
+    if (flags.utc && !flags.stdout) this.error('--utc goes with --stdout (or --stats-only): the file keeps the clock, not a zone', {exit: EXIT.usage});
     if (!flags.output && !flags.stdout) this.error('give -o FILE to record into a file, or --stdout to watch live (or both)', {exit: EXIT.usage});
     const maxArgBytes = parseSize(flags['max-arg-bytes'], 'max-arg-bytes');
     if (maxArgBytes < 1 || maxArgBytes > 128 * 1024) this.error('--max-arg-bytes must be between 1 and 128K', {exit: EXIT.usage});
@@ -124,14 +143,42 @@ What they leave out is counted as filtered, never as lost.`;
       `exectrace: recorded ${summary.records} events in ${(summary.durationNs / 1e9).toFixed(2)}s ` +
         `(${parts.join(', ') || 'none'}); lost ${lost}${filtered ? `; filtered ${filtered}` : ''}${hashed}; ${where} (${summary.endReason})\n`,
     );
-    // The command's status when it ended on its own; when record stopped it, record's own:
-    // 128 + the signal record was given, 0 after --duration.
-    const signals = os.constants.signals as {[name: string]: number};
-    if (summary.childStopped) {
-      process.exitCode = summary.stoppedBy ? 128 + (signals[summary.stoppedBy] ?? 0) : 0;
-    } else if (summary.childExit) {
-      if (summary.childExit.signal) process.exitCode = 128 + (signals[summary.childExit.signal] ?? 0);
-      else process.exitCode = summary.childExit.code ?? 0;
-    }
+    exitLike(summary);
+  }
+
+  /**
+   * --stats-only: execs counted per pid and name in the kernel, printed every --interval,
+   * totals at the end. No file: -o, --stdout and the syscall flags are usage errors.
+   */
+  private async countOnly(flags: Interfaces.InferredFlags<typeof Record.flags>, command: Buffer[]): Promise<void> {
+    const no = (what: string, why: string) => this.error(`--stats-only and ${what}: ${why}`, {exit: EXIT.usage});
+    if (flags.output) no('-o', 'stats-only counts execs in the kernel and writes no file; record without --stats-only to keep the events');
+    if (flags.stdout) no('--stdout', 'stats-only prints counts, not events; drop --stdout');
+    if (flags.syscalls || flags.syscall) no('--syscalls', 'stats-only counts execs only; record with -o to keep syscalls');
+    const summary = await printExecCounts({
+      intervalMs: parseDuration(flags.interval ?? '2s', 'interval'),
+      command: command.length ? command : undefined,
+      durationMs: flags.duration !== undefined ? parseDuration(flags.duration, 'duration') : undefined,
+      killAfterMs: parseDuration(flags['kill-after'], 'kill-after'),
+      filters: {pid: flags.pid, follow: flags.follow, pidns: flags.pidns, cgroup: flags.cgroup, container: flags.container, uid: flags.uid, comm: flags.comm},
+      entries: flags['stats-entries'],
+      object: flags.object,
+      log: (line: string) => process.stderr.write(`exectrace: ${line}\n`),
+    }, flags.json, flags.utc ? 'utc' : 'local');
+    exitLike(summary);
+  }
+}
+
+/**
+ * The exit status: the command's when it ended on its own; when record stopped it, record's
+ * own: 128 + the signal record was given, 0 after --duration.
+ */
+function exitLike(summary: {childStopped?: string; stoppedBy?: NodeJS.Signals; childExit?: {code: number | null; signal: string | null}}): void {
+  const signals = os.constants.signals as {[name: string]: number};
+  if (summary.childStopped) {
+    process.exitCode = summary.stoppedBy ? 128 + (signals[summary.stoppedBy] ?? 0) : 0;
+  } else if (summary.childExit) {
+    if (summary.childExit.signal) process.exitCode = 128 + (signals[summary.childExit.signal] ?? 0);
+    else process.exitCode = summary.childExit.code ?? 0;
   }
 }

@@ -353,10 +353,17 @@ static Napi::Value ClocksNow(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// waitForPrograms(): boolean, once every BPF program running when it was called has
+// returned (loader.h); false when the kernel cannot say so.
+static Napi::Value WaitForPrograms(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), exectrace::WaitForPrograms());
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using exectrace::Tracer;
   exports.Set("Tracer", Tracer::Define(env));
   exports.Set("clocks", Napi::Function::New<ClocksNow>(env, "clocks"));
+  exports.Set("waitForPrograms", Napi::Function::New<WaitForPrograms>(env, "waitForPrograms"));
   exports.Set("pageSize", Napi::Number::New(env, double(sysconf(_SC_PAGESIZE))));
   exports.Set("libbpfVersion", Napi::String::New(env, libbpf_version_string()));
   exectrace::RegisterProcess(env, exports);

@@ -430,6 +430,15 @@ MapEntries Loader::MapDump(const char* name) const {
   return out;
 }
 
+bool WaitForPrograms() {
+#ifdef SYS_membarrier
+  constexpr int kMembarrierCmdGlobal = 1;  // MEMBARRIER_CMD_GLOBAL (linux/membarrier.h)
+  return syscall(SYS_membarrier, kMembarrierCmdGlobal, 0, 0) == 0;
+#else
+  return false;
+#endif
+}
+
 // pidfd_open(2) of one thread: PIDFD_THREAD (O_EXCL, Linux 6.9) for any
 // thread; without it (EINVAL on older kernels) only a leader has a pidfd.
 static int ThreadPidfd(uint32_t tid) {

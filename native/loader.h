@@ -59,6 +59,14 @@ struct MapEntries {
   size_t valueSize = 0;
 };
 
+// WaitForPrograms returns once every BPF program that was running anywhere when
+// it was called has returned: an RCU grace period, which membarrier's
+// MEMBARRIER_CMD_GLOBAL waits for with synchronize_rcu(), and tracepoint
+// programs run inside an RCU read-side section. A few milliseconds; main thread
+// (any thread would do). False when the kernel refuses (no CONFIG_MEMBARRIER,
+// or nohz_full CPUs).
+bool WaitForPrograms();
+
 class Loader {
  public:
   // Main thread. Opens, configures and loads; throws BpfError with nothing left allocated.

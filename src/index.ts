@@ -2,22 +2,38 @@
 //
 // Offline (any OS with Node, no addon): openTrace reads a trace file as typed events,
 // trace.write() prints its events as decode does, trace.stats() summarizes them as stats does,
-// filterTrace writes the matching records into a new file (filter -o), recoverTrace rewrites a
-// damaged one (recover), verifyTrace checks one. Live (Linux, root): Tracer gives a recording's events as they
-// happen, record() runs one as `exectrace record` does; both load the native addon on first
-// use and fail with one line where it or the kernel lacks something.
+// trace.groups() and trace.intervals() count them per group and per interval (stats --by,
+// stats --interval), filterTrace writes the matching records into a new file (filter -o),
+// recoverTrace rewrites a damaged one (recover), verifyTrace checks one, processTree gives the
+// process forest (tree) and formatTree draws it. Live (Linux, root): Tracer gives a
+// recording's events as they happen, record() runs one as `exectrace record` does,
+// countExecs() counts execs per process in the kernel as `record --stats-only` does; they
+// load the native addon on first use and fail with one line where it or the kernel lacks
+// something.
 
-export {openTrace, Trace, type OpenTraceOptions, type PassReport, type Totals, type TraceStats, type WriteOptions} from './api/trace';
+export {
+  openTrace, Trace, type GroupsOptions, type IntervalsOptions, type OpenTraceOptions, type PassReport, type Totals, type TraceGroups,
+  type TraceStats, type WriteOptions,
+} from './api/trace';
 export {filterTrace, recoverTrace, type FilterFileReport, type FilterTraceOptions, type RecoverOptions, type RecoverReport} from './api/files';
 export type {
-  ArgValue, BufferValue, EventType, ExecEvent, ExecFailedEvent, ExitEvent, ForkEvent, LostEvent, Namespaces, ProcessEvent,
+  Ancestor, ArgValue, BufferValue, EventType, ExecEvent, ExecFailedEvent, ExitEvent, ForkEvent, LostEvent, Namespaces, ProcessEvent,
   SyscallEvent, TaskFields, Text, TraceEvent, U64,
 } from './api/events';
 export {verifyFile as verifyTrace, type Finding, type FindingKind, type Problem, type VerifyOptions, type VerifyReport} from './format';
-export {record, RECORD_DEFAULTS, type RecordInput} from './api/record';
+export {countExecs, record, RECORD_DEFAULTS, type RecordInput} from './api/record';
+export type {ExecCount, ExecCountInterval, ExecCountOptions, ExecCountSummary} from './record/counts';
 export {Tracer, type TracerOptions, type TracerTotals} from './api/tracer';
 export type {RecordOptions, RecordSummary, TypeTotals} from './record/recorder';
 export type {FilterOptions} from './record/filters';
 export {formatStats, type StatsReport, type SyscallRow, type TypeRow} from './stats';
+export {
+  IntervalTable, MAX_INTERVAL_ROWS, type IntervalCounts, type IntervalRow, type IntervalSummary,
+} from './stats/intervals';
+export {formatGroups, GROUP_KEYS, type GroupCounts, type GroupKey, type GroupReport, type GroupRow, type GroupValue} from './stats/groups';
+export {
+  formatTime, formatTree, processTree, type ProcessExit, type ProcessFailedExec, type ProcessForest, type ProcessImage, type ProcessNode,
+  type ProcessTreeOptions,
+} from './processes';
 export {toJson} from './util/json';
 export {UsageError, UserError} from './util/errors';

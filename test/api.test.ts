@@ -1,7 +1,7 @@
 // The library's front door (src/index.ts, `require('exectrace')`): openTrace gives the same
 // events as `decode --json`, filtered the same way, typed as the event model says; it loads
-// no addon. The README's Library examples run here: the JavaScript one must print what the
-// README shows, the TypeScript one must type-check with --strict against the built types.
+// no addon. The README's Library examples run here: each JavaScript one must print what the
+// README shows, the TypeScript ones must type-check with --strict against the built types.
 
 import t, {type Test} from 'tap';
 import * as fs from 'node:fs';
@@ -257,15 +257,18 @@ function libraryBlocks(): {lang: string; body: string}[] {
   return [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({lang: m[1], body: m[2]}));
 }
 
-t.test('README: the JavaScript example prints what the README shows', async (t) => {
+t.test('README: each JavaScript example prints what the README shows', async (t) => {
   const blocks = libraryBlocks();
-  const js = blocks.findIndex((b) => b.lang === 'js');
-  t.ok(js >= 0 && blocks[js + 1]?.lang === 'text', 'a js block followed by its output');
+  const js = blocks.flatMap((b, i) => (b.lang === 'js' ? [i] : []));
+  t.ok(js.length >= 2, `${js.length} js blocks`);
   const dir = consumer(t);
-  fs.writeFileSync(path.join(dir, 'example.js'), blocks[js].body);
-  const r = spawnSync(process.execPath, [path.join(dir, 'example.js')], {cwd: ROOT, encoding: 'utf8'});
-  t.equal(r.status, 0, r.stderr);
-  t.equal(r.stdout, blocks[js + 1].body);
+  for (const i of js) {
+    t.equal(blocks[i + 1]?.lang, 'text', 'a js block followed by its output');
+    fs.writeFileSync(path.join(dir, `example${i}.js`), blocks[i].body);
+    const r = spawnSync(process.execPath, [path.join(dir, `example${i}.js`)], {cwd: ROOT, encoding: 'utf8'});
+    t.equal(r.status, 0, r.stderr);
+    t.equal(r.stdout, blocks[i + 1].body);
+  }
 });
 
 t.test('README: the TypeScript examples type-check with --strict against the built types', async (t) => {

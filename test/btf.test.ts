@@ -28,7 +28,8 @@ const ROOT = resolve(__dirname, '..');
 const SAMPLE_SRC = join(ROOT, 'test/progs/btf_sample.bpf.c');
 const SAMPLE_OBJ = join(ROOT, 'fixtures/btf_sample.bpf.o');
 const ET_SRC = join(ROOT, 'test/progs/exectrace_layouts.bpf.c');
-const ET_STRUCTS = ['et_header', 'et_task', 'et_exec', 'et_exec_failed', 'et_fork', 'et_exit', 'et_lost', 'et_counter'];
+const ET_STRUCTS = ['et_header', 'et_task', 'et_exec', 'et_exec_failed', 'et_fork', 'et_exit', 'et_lost', 'et_counter',
+  'et_exec_count_key', 'et_exec_count'];
 const SAMPLE_STRUCTS = ['sample_rec', 'sample_hdr', 'sample_inner', 'sample_anon'];
 
 const sampleObj = readFileSync(SAMPLE_OBJ);
@@ -436,8 +437,11 @@ t.test('layout: bpf/exectrace.h structs agree with gcc offsetof', async (t) => {
     t.same(ourLayout(layouts), gcc, 'every field offset and size agrees with gcc');
     t.same(layouts.map((l) => [l.name, l.size]), [
       ['et_header', 32], ['et_task', 120], ['et_exec', 256], ['et_exec_failed', 184], ['et_fork', 160],
-      ['et_exit', 168], ['et_lost', 64], ['et_counter', 24],
+      ['et_exit', 168], ['et_lost', 64], ['et_counter', 24], ['et_exec_count_key', 24], ['et_exec_count', 16],
     ], 'sizes of the _Static_assert lines');
+    // record --stats-only reads the exec_counts map by these (src/record/counts.ts).
+    t.same(table(layouts[8]), ['0 pid uint 4', '4 gen uint 4', '8 comm char 16 [16 x 1]'], 'et_exec_count_key: no padding in a hash key');
+    t.same(table(layouts[9]), ['0 execs uint 8', '8 failed uint 8'], 'et_exec_count');
     const exec = layouts[2];
     t.same(table(exec), [
       '0 hdr.type uint 2', '2 hdr.flags uint 2', '4 hdr.size uint 4', '8 hdr.ts_ns uint 8', '16 hdr.pid uint 4',

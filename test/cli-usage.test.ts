@@ -18,7 +18,7 @@ function usage(t: Test, r: Run, want: RegExp): void {
 }
 
 t.test('-h is --help, for every command and at the top', async (t) => {
-  for (const cmd of ['decode', 'filter', 'stats', 'verify', 'recover', 'record']) {
+  for (const cmd of ['decode', 'tree', 'filter', 'stats', 'verify', 'recover', 'record']) {
     const long = await cli([cmd, '--help']);
     const short = await cli([cmd, '-h']);
     t.equal(short.status, 0, `${cmd} -h succeeds`);

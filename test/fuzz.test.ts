@@ -1,4 +1,5 @@
-// Fuzzing the offline entry points — what decode, stats, verify, filter -o and recover run — with mutations of
+// Fuzzing the offline entry points — what decode (with --ancestors and --tree too), tree, stats, verify, filter -o
+// and recover run — with mutations of
 // the committed fixtures: flipped bits, overwritten, inserted, deleted and repeated bytes,
 // cuts, splices between files, and "re-sealed" mutations (a chunk's or the metadata's
 // decompressed bytes changed, then compressed, checksummed and chained again, so the
@@ -23,12 +24,14 @@ import {Output} from '../src/util/output';
 import {toJson} from '../src/util/json';
 import {compileFilter, filterFile} from '../src/filter';
 import {recoverFile} from '../src/recover';
+import {formatTree, processTree} from '../src/processes';
 import {readRecording, writeRecording} from './lib/files';
+import {openTrace as openLibraryTrace, UsageError} from '../src';
 
 const ROOT = path.resolve(__dirname, '..');
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 10);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const SEEDS = ['exec-scenarios.bin', 'exec-scenarios-4chunks.bin', 'damaged-no-trailer.bin', 'damaged-altered.bin', 'syscalls-cat.bin', 'exec-lossy.bin']
+const SEEDS = ['exec-scenarios.bin', 'exec-scenarios-4chunks.bin', 'damaged-no-trailer.bin', 'damaged-altered.bin', 'syscalls-cat.bin', 'exec-lossy.bin', 'exec-tree.bin']
   .map((n) => fs.readFileSync(path.join(ROOT, 'fixtures', n)));
 // The fixtures are format 1.0: two of them written again by today's writer bring the metadata copy in.
 {
@@ -226,6 +229,21 @@ function runAll(file: string): {errors: Error[]; problems: string[]} {
       errors.push(e as Error);
     }
   }
+  try { // tree (the process forest, every process kept, drawn) and decode --ancestors with --tree (the bounded table)
+    formatTree(processTree(file, {all: true, onProblem}));
+    const tr = openTrace(file, onProblem);
+    try {
+      tr.decoder.trackProcesses({ancestors: true});
+      const f = compileFilter({tree: 1}, {path: file, decoder: tr.decoder, meta: tr.reader.meta as never});
+      forEachEvent(tr, {processes: true}, (e) => {
+        if (f.test(e)) toJson(ordered(e));
+      });
+    } finally {
+      tr.reader.close();
+    }
+  } catch (e) {
+    errors.push(e as Error);
+  }
   try { // stats, as the CLI collects it (syscall events without objects)
     const tr = openTrace(file, onProblem);
     try {
@@ -237,6 +255,22 @@ function runAll(file: string): {errors: Error[]; problems: string[]} {
     }
   } catch (e) {
     errors.push(e as Error);
+  }
+  try { // stats --by and --interval, through the library as the CLI runs them
+    const tr = openLibraryTrace(file, {zone: 'utc'});
+    try {
+      tr.groups({by: ['exe', 'parent', 'user', 'cgroup', 'container']});
+      // Hourly: a forged time in a file without a trailer (whose end is unknown) may make
+      // as many rows as MAX_INTERVAL_ROWS allows, which takes longer than an input may here.
+      tr.intervals({every: '1h'}, () => {});
+    } finally {
+      tr.close();
+    }
+  } catch (e) {
+    // A file that cannot be opened at all is a one-line Error, as for decode; a trailer whose
+    // end makes --interval's rows too many, a one-line UsageError (exit 2).
+    if (!(e instanceof UsageError)) errors.push(e as Error);
+    else if (/\n/.test(e.message)) errors.push(e);
   }
   try { // verify
     const r = verifyFile(file);
@@ -287,7 +321,7 @@ function runAll(file: string): {errors: Error[]; problems: string[]} {
   return {errors, problems};
 }
 
-t.test(`fuzz: mutations of the fixtures through decode, stats, verify, filter and recover for ${SECONDS}s (FUZZ_SEED=${SEED})`, async (t) => {
+t.test(`fuzz: mutations of the fixtures through decode, tree, stats, verify, filter and recover for ${SECONDS}s (FUZZ_SEED=${SEED})`, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-fuzz-'));
   t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
   const file = path.join(dir, 'input.bin');

@@ -7,6 +7,10 @@
 // common case costs no BigInt, and no value is ever rounded. `U64` says which fields can be
 // either.
 
+import type {Ancestor} from '../processes/model';
+
+export type {Ancestor};
+
 /** A 64-bit value: a number while exact (|v| < 2^53), else a bigint. */
 export type U64 = number | bigint;
 
@@ -79,6 +83,8 @@ export interface ExecEvent extends TaskFields {
   parent_comm: string;
   /** The thread that called exec (another thread's exec returns under the leader's tid). */
   old_tid: number;
+  /** With the `ancestors` option: who forked this process, from the parent upward. */
+  ancestors?: Ancestor[];
 }
 
 /** An exec that failed, with the argv it was given. */
@@ -93,6 +99,8 @@ export interface ExecFailedEvent extends TaskFields {
   syscall: 'execve' | 'execveat';
   dfd: number;
   at_flags: number;
+  /** With the `ancestors` option: who forked this process, from the parent upward. */
+  ancestors?: Ancestor[];
 }
 
 /** A new process or thread: pid/tid are the child's, ppid its parent's. */

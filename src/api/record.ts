@@ -1,9 +1,10 @@
-// record() for programs: what `exectrace record` runs, with its defaults. Linux and root only;
-// the native addon is loaded on first use and a missing piece (root, BTF, the addon) is one
+// record() and countExecs() for programs: what `exectrace record` and `record --stats-only`
+// run, with their defaults. Linux and root only; the native addon is loaded on first use and a missing piece (root, BTF, the addon) is one
 // line of error.
 
 import {DEFAULT_ZSTD_LEVEL} from '../format';
 import type {RecordOptions, RecordSummary} from '../record/recorder';
+import type {ExecCountOptions, ExecCountSummary} from '../record/counts';
 
 /** The options of `exectrace record`; those left out take its defaults. */
 export type RecordInput = Partial<Pick<RecordOptions, 'maxArgs' | 'maxArgBytes' | 'ringBytes' | 'chunkBytes' | 'flushMs' | 'level'>> &
@@ -35,4 +36,16 @@ export function record(opts: RecordInput): Promise<RecordSummary> {
     maxArgs: opts.maxArgs ?? d.maxArgs, maxArgBytes: opts.maxArgBytes ?? d.maxArgBytes, ringBytes: opts.ringBytes ?? d.ringBytes,
     chunkBytes: opts.chunkBytes ?? d.chunkBytes, flushMs: opts.flushMs ?? d.flushMs, level: opts.level ?? d.level,
   });
+}
+
+/**
+ * countExecs is `exectrace record --stats-only`: execs counted per process and name in the
+ * kernel, handed to `onInterval` every `intervalMs` (default 2000), no file written; resolves
+ * with the totals of the run when the command exits, `durationMs` passes, `signal` aborts,
+ * or SIGINT/SIGTERM arrive. Linux and root, as record(); loads the native addon on first use.
+ */
+export function countExecs(opts: ExecCountOptions): Promise<ExecCountSummary> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const {countExecs: run} = require('../record/counts') as typeof import('../record/counts');
+  return run(opts);
 }

@@ -6,8 +6,12 @@ import {forEachFrame, type MetaMap, type Problem, TraceReader} from '../format';
 import {Decoder, decodeMeta, type OpenedTrace, printEvents} from '../decode';
 import {compileFilter, describeSpec, type EventFilter, explainEmpty, type FilterSpec, recordingEnd, selectTrace, summarize} from '../filter';
 import {collectStats, StatsCollector, type StatsReport, type StatsTrailer, type SyscallRow, type TypeRow} from '../stats';
+import {collectGroups, GROUP_KEYS, type GroupKey, type GroupReport} from '../stats/groups';
+import {collectIntervals, IntervalCollector, MAX_INTERVAL_ROWS, MIN_INTERVAL_NS, type IntervalRow, type IntervalSummary} from '../stats/intervals';
+import {parseDurationNs} from '../filter/time';
+import {UsageError} from '../util/errors';
 import {Output} from '../util/output';
-import {resolveUid} from '../util/users';
+import {passwdUsers, resolveUid} from '../util/users';
 import {HumanTime, type Zone} from '../util/time';
 import type {EventType, TraceEvent} from './events';
 
@@ -28,6 +32,11 @@ export interface OpenTraceOptions {
   tree?: number;
   /** The processes alive when recording started, as `process` events first (default true, as decode). */
   processes?: boolean;
+  /**
+   * Give exec and exec_failed events `ancestors`: the processes that forked the one below,
+   * from the parent upward, each with the image it ran then (decode --ancestors).
+   */
+  ancestors?: boolean;
   /** The zone a time of day given to since/until is in (default: local, as decode shows times). */
   zone?: Zone;
   /** Called for each problem (damage) as it is found; they are also kept in `problems`. */
@@ -68,6 +77,25 @@ export interface PassReport {
 /** What `stats --json` prints: the file, its problems' messages, then the summary. */
 export type TraceStats = {file: string; problems: string[]} & StatsReport;
 
+/** GroupsOptions say how trace.groups() groups the events (stats --by, --top). */
+export interface GroupsOptions {
+  /** One key, or several: then a group per combination of values, as `sort | uniq -c` of several columns. */
+  by: GroupKey | GroupKey[];
+  /** How many groups to list, the most active first (default 10, as stats); `total` covers every group. */
+  top?: number;
+}
+
+/** TraceGroups is what `stats --by KEY --json` prints: the file, its problems' messages, then the groups. */
+export type TraceGroups = {file: string; problems: string[]} & GroupReport;
+
+/** IntervalsOptions say how trace.intervals() cuts the trace into intervals (stats --interval). */
+export interface IntervalsOptions {
+  /** The length of an interval: a duration as --interval takes it (`1s`, `500ms`, `1m`, `1m30s`), or milliseconds; at least 1 ms. */
+  every: string | number;
+  /** The zone intervals are aligned in (their starts are multiples of `every` there): default the trace's `zone`, else local. */
+  zone?: Zone;
+}
+
 /** A trace file, iterable (sync or async) as typed events in file order. */
 export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   /** The file's metadata: host, clocks, options and filters of the recording, layouts. */
@@ -93,7 +121,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     this.meta = this.reader.meta;
     try {
       // Bad filters fail here, at open, not half-way through a loop.
-      const decoder = new Decoder(decodeMeta(this.meta));
+      const decoder = this.decoder(this.meta);
       this.spare = {decoder, filter: compileFilter(this.spec, this.context(decoder))};
     } catch (err) {
       this.reader.close();
@@ -189,6 +217,92 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   }
 
   /**
+   * groups is stats --by: per group of `by` (exe, comm, uid, user, parent, cgroup, container), the
+   * execs, failed execs, non-zero exits and distinct processes of the events the filters
+   * keep (src/stats/groups.ts says which event counts where), the most active groups first.
+   * Names for `user` are the recording host's (the file's `users`, formats/trace-format.md
+   * §10.17); a file without them gets this machine's, and a warning that says so. Throws a
+   * UsageError for an unknown key.
+   */
+  groups(o: GroupsOptions): {report: TraceGroups} & PassReport {
+    const by = [...new Set(typeof o.by === 'string' ? [o.by] : o.by)];
+    const bad = by.find((k) => !(GROUP_KEYS as readonly string[]).includes(k));
+    if (bad !== undefined || by.length === 0) {
+      throw new UsageError(`--by: expected one of ${GROUP_KEYS.join(', ')}${bad !== undefined ? `, got ${JSON.stringify(bad)}` : ''}`);
+    }
+    const p = this.begin();
+    try {
+      const recorded = recordedUsers(this.meta);
+      const wantsUsers = by.includes('user');
+      const {groups: g, matched} = collectGroups(p.t, p.filter.active ? p.filter.test : null, by,
+        {users: recorded ?? (wantsUsers ? passwdUsers() : undefined)});
+      const report: TraceGroups = {
+        file: this.path, problems: this.problems.map((x) => x.message), ...g.report(o.top ?? 10),
+        ...(wantsUsers && {user_names: recorded ? 'recording' as const : 'local' as const}),
+        complete: p.t.reader.complete, filter: p.filter.active ? p.filter.describe() : null,
+      };
+      const pass = this.passReport(p, matched);
+      if (wantsUsers && !recorded) {
+        pass.warnings.unshift(`${this.path} has no user names (recorded before exectrace kept them): ` +
+          "--by user shows this machine's (/etc/passwd), which need not be the recording host's");
+      }
+      return {report, ...pass};
+    } finally {
+      p.end();
+    }
+  }
+
+  /**
+   * intervals is stats --interval: the events the filters keep, counted per interval of `every` (execs,
+   * failed execs, forks, exits, syscalls, lost), one row per interval from the first
+   * matching event's to the last's, empty ones included, each handed to `each` in time order
+   * as soon as it is complete (src/stats/intervals.ts says where each event counts, and how
+   * rows are aligned). Memory does not grow with the file. Throws a UsageError for an
+   * interval it cannot read, shorter than 1 ms, or that would cut the recording into more
+   * than MAX_INTERVAL_ROWS rows.
+   */
+  intervals(o: IntervalsOptions, each: (row: IntervalRow) => void): {summary: IntervalSummary} & PassReport {
+    const everyNs = typeof o.every === 'number' ? Math.round(o.every * 1e6) : parseDurationNs(o.every.trim());
+    if (everyNs === null || !Number.isFinite(everyNs)) {
+      throw new UsageError(`--interval: cannot read duration ${JSON.stringify(o.every)} (examples: 500ms, 1s, 1m, 1m30s)`);
+    }
+    if (everyNs < MIN_INTERVAL_NS) throw new UsageError(`--interval ${o.every}: at least 1ms`);
+    const meta = this.meta as {clock?: {start?: {boot_ns?: number | bigint; realtime_ns?: number | bigint}}};
+    const start = meta.clock?.start;
+    const end = recordingEnd(this.path);
+    if (start?.boot_ns !== undefined && end !== null && this.spec.since === undefined && this.spec.until === undefined) {
+      const rows = (Number(end) - Number(start.boot_ns)) / everyNs;
+      if (rows > MAX_INTERVAL_ROWS) {
+        throw new UsageError(`--interval ${o.every}: the recording would make ${Math.ceil(rows).toLocaleString('en-US')} intervals, ` +
+          `at most ${MAX_INTERVAL_ROWS.toLocaleString('en-US')}: give a longer interval, or a part of the recording with --since/--until`);
+      }
+    }
+    const p = this.begin();
+    try {
+      const clock = p.t.decoder.clock;
+      const c = new IntervalCollector({
+        everyNs, clock, zone: o.zone ?? this.opts.zone ?? 'local', emit: each,
+        startBootNs: Number(start?.boot_ns ?? 0), startRealNs: wholeNs(start?.realtime_ns),
+        endBootNs: end === null ? null : Number(end),
+      });
+      const matched = collectIntervals(p.t, p.filter.active ? p.filter.test : null, c);
+      const summary = c.end();
+      const pass = this.passReport(p, matched);
+      if (summary.outside) {
+        pass.warnings.push(`${summary.outside} event${summary.outside === 1 ? ' has a time' : 's have times'} outside the recording ` +
+          '(damaged timestamps): counted in no interval');
+      }
+      if (summary.late) {
+        pass.warnings.push(`${summary.late} event${summary.late === 1 ? '' : 's'} reached the file more than 10 s after later ones: ` +
+          'counted in the first interval still open, later than their time');
+      }
+      return {summary, ...pass};
+    } finally {
+      p.end();
+    }
+  }
+
+  /**
    * The stats summary of one pass: of the events `filter` keeps, with RECORDED counting the
    * records behind them (as `filter -o` would keep them); without a filter, of every event.
    */
@@ -244,6 +358,13 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     this.opts.onProblem?.(p);
   }
 
+  /** A pass's decoder: with `ancestors`, it keeps the process table that gives them. */
+  private decoder(meta: MetaMap): Decoder {
+    const decoder = new Decoder(decodeMeta(meta));
+    if (this.opts.ancestors) decoder.trackProcesses({ancestors: true});
+    return decoder;
+  }
+
   private context(decoder: Decoder) {
     return {path: this.path, decoder, zone: this.opts.zone ?? 'local', meta: this.meta as never};
   }
@@ -277,7 +398,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     }
     const reader = TraceReader.open(this.path, {onProblem, reuseBuffers: true});
     try {
-      const decoder = new Decoder(decodeMeta(reader.meta));
+      const decoder = this.decoder(reader.meta);
       const filter = compileFilter(this.spec, this.context(decoder));
       this.last = reader;
       return {t: {reader, decoder, onProblem}, filter, end: () => reader.close()};
@@ -342,4 +463,19 @@ export function specOf(o: OpenTraceOptions): FilterSpec {
   if (o.until !== undefined) spec.until = o.until;
   if (o.tree !== undefined) spec.tree = o.tree;
   return spec;
+}
+
+/** The recording host's uid → name map (formats/trace-format.md §10.17), or null in a file without one. */
+function recordedUsers(meta: MetaMap): Record<string, string> | null {
+  const u = (meta as {users?: unknown}).users;
+  if (typeof u !== 'object' || u === null || Array.isArray(u)) return null;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(u as Record<string, unknown>)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/** A clock reading of the metadata as a bigint (0 when it is not a number: the decoder has said so). */
+function wholeNs(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  return typeof v === 'number' && Number.isFinite(v) ? BigInt(Math.trunc(v)) : 0n;
 }

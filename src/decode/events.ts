@@ -15,6 +15,7 @@ import {checkLayout, checkRecordTypes, RecordLayout, RecordType} from './layout'
 import {compileType, CompiledType, EVENT_ORDER, lastIds, RawEvent} from './records';
 import {ExecHashes} from './hashes';
 import {ArgInfo, SyscallDecoder, SyscallParts, SyscallSink, TaskContext} from './syscalls';
+import {ProcessTable} from '../processes/model';
 
 export type TraceEvent = RawEvent & {time: string};
 
@@ -115,6 +116,10 @@ export class Decoder {
   private readonly keepLast: Emit = (e) => {
     this.last = e;
   };
+  /** The process table (src/processes) once trackProcesses() asked for one; null: none is kept, at no cost. */
+  private table: ProcessTable | null = null;
+  /** exec and exec_failed events get `ancestors` from the table. */
+  private withAncestors = false;
 
   constructor(private readonly meta: DecodeMeta) {
     const header = checkLayout(meta.record_header, 'record_header');
@@ -244,6 +249,19 @@ export class Decoder {
       out.push(ordered(e) as TraceEvent);
     }
     return out;
+  }
+
+  /**
+   * trackProcesses gives the process table (src/processes) this decoder keeps from now on, fed
+   * every process record it decodes (a filtered file's context records too) before the
+   * event is emitted, so any consumer of the events finds the table up to date with them.
+   * With `ancestors`, exec and exec_failed events get `ancestors` from it. One table per
+   * decoder: `--tree` and `--ancestors` read the same one. Call it before the first record.
+   */
+  trackProcesses(o: {ancestors?: boolean} = {}): ProcessTable {
+    this.table ??= new ProcessTable(this.meta.processes ?? [], {idsOf: (p) => this.ids.ofSnapshot(p), text: snapshotText});
+    if (o.ancestors) this.withAncestors = true;
+    return this.table;
   }
 
   /** The type id of a record, read through the header layout. */
@@ -442,6 +460,11 @@ export class Decoder {
         break;
       }
     }
+    const table = this.table;
+    if (table !== null && e.type !== 'lost') {
+      const p = table.step(e);
+      if (p !== null && this.withAncestors && (e.type === 'exec' || e.type === 'exec_failed')) e.ancestors = table.ancestors(p);
+    }
   }
 }
 
@@ -463,10 +486,10 @@ export function ordered(e: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
- * A snapshot's filename or argv as the event model has it: msgpack binaries (bytes read
+ * snapshotText gives a snapshot's filename or argv as the event model has it: msgpack binaries (bytes read
  * from /proc that are not UTF-8) become strings or RawText as record strings do (text.ts).
  */
-function snapshotText(v: unknown): unknown {
+export function snapshotText(v: unknown): unknown {
   if (v instanceof Uint8Array) {
     const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
     return decodeText(b, 0, b.length);

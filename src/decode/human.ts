@@ -62,6 +62,26 @@ export function commandLine(argv: readonly Text[] | undefined): string {
   return argv ? argv.map(shellQuote).join(' ') : '';
 }
 
+/** Ancestors a human line names in full; a longer chain shows its first ANCESTRY_HEAD and its root. */
+const ANCESTRY_SHOWN = 5;
+const ANCESTRY_HEAD = 3;
+
+/**
+ * ancestryText gives decode --ancestors' tail of a line: `  ← sh(18170) ← node(18158) ← …`,
+ * the parent first. A long chain keeps the nearest ancestors (who launched it) and the
+ * root (where the session began), and says how many it left out between them.
+ */
+export function ancestryText(ancestors: unknown): string {
+  if (!Array.isArray(ancestors)) return '';
+  if (ancestors.length === 0) return '  ← (no parent known)';
+  const one = (a: {pid?: unknown; comm?: unknown}) => `${typeof a.comm === 'string' ? a.comm : '?'}(${a.pid})`;
+  const all = ancestors as {pid?: unknown; comm?: unknown}[];
+  const shown = all.length <= ANCESTRY_SHOWN
+    ? all.map(one)
+    : [...all.slice(0, ANCESTRY_HEAD).map(one), `… ${all.length - ANCESTRY_HEAD - 1} more`, one(all[all.length - 1])];
+  return `  ← ${shown.join(' ← ')}`;
+}
+
 function who(e: TraceEvent): string {
   return `[${e.pid} ppid=${e.ppid} uid=${e.uid} comm=${JSON.stringify(e.comm ?? '')}]`;
 }
@@ -83,10 +103,10 @@ export function humanLine(e: TraceEvent, clock: WallClock, ctx?: HumanContext, t
       if (e.truncated) s += `  [truncated: argc=${e.argc}]`;
       const marks = EXEC_MARKS.filter((k) => e[k] === true);
       if (marks.length) s += `  [${marks.join(' ')}]`;
-      return s;
+      return s + ancestryText(e.ancestors);
     }
     case 'exec_failed':
-      return `${head} ${who(e)} ${shellQuote((e.filename ?? '') as Text)}: ${commandLine(e.argv as Text[])} = ${e.errno}`;
+      return `${head} ${who(e)} ${shellQuote((e.filename ?? '') as Text)}: ${commandLine(e.argv as Text[])} = ${e.errno}${ancestryText(e.ancestors)}`;
     case 'fork':
       return `${head} ${who(e)} child of ${e.ppid}`;
     case 'exit': {

@@ -136,7 +136,7 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
 
   // --tree goes first: it must see every event to follow forks and exits.
   let tree: ProcessTree | null = null;
-  if (spec.tree !== undefined) tree = new ProcessTree(spec.tree, ctx.meta.processes ?? []);
+  if (spec.tree !== undefined) tree = new ProcessTree(spec.tree, ctx.decoder.trackProcesses());
 
   if (spec.type?.length) {
     for (const t of spec.type) {
@@ -216,7 +216,7 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
   if (tree) {
     const t = tree;
     test = (e) => e.type === 'lost' || (t.step(e) && all(e));
-    if (parts) testSyscall = (p) => t.stepSyscall(p.pid) && parts(p);
+    if (parts) testSyscall = (p) => t.stepSyscall(p.pid, p.ctx as Record<string, unknown>, p.comm) && parts(p);
   } else {
     test = (e) => e.type === 'lost' || all(e);
   }

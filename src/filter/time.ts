@@ -46,11 +46,20 @@ const UNIT_NS: Record<string, number> = {ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s:
 
 /** "+10s", "1m30s", "1h2m3.5s", "250ms" from the start of the recording; null if not a duration. */
 function durationFromStart(text: string, span: Span): bigint | null {
-  const body = text.startsWith('+') ? text.slice(1) : text;
-  if (!/^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d))+$/.test(body)) return null;
+  const ns = parseDurationNs(text.startsWith('+') ? text.slice(1) : text);
+  return ns === null ? null : span.startRealNs + BigInt(ns);
+}
+
+/**
+ * parseDurationNs reads a duration as --since takes one after its `+` ("30s", "1m30s",
+ * "1h2m3.5s", "250ms"; units ns, us, µs, ms, s, m, h, d) and returns it in nanoseconds
+ * (rounded), or null when the text is not one. stats --interval reads its value with it.
+ */
+export function parseDurationNs(text: string): number | null {
+  if (!/^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d))+$/.test(text)) return null;
   let ns = 0;
-  for (const m of body.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/g)) ns += Number(m[1]) * UNIT_NS[m[2]];
-  return span.startRealNs + BigInt(Math.round(ns));
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/g)) ns += Number(m[1]) * UNIT_NS[m[2]];
+  return Math.round(ns);
 }
 
 /** Nanoseconds east of UTC of the zone at the instant `ns` (since the epoch). */

@@ -1,75 +1,62 @@
-// --tree PID: a process and all its descendants, reconstructed offline. The tree starts
-// from the processes alive at start (their ppid), then follows the stream: a fork whose
-// parent is in the tree adds the child; an exit takes the process out once its own exit
-// event has been kept. Membership is by lifetime, not by number: a pid reused after its
-// process exited joins only if its new parent is in the tree, and the root pid counts
-// once — the first process to have it, alive at start or created later.
+// --tree PID: a process and all its descendants, read from the process table
+// (src/processes) — the same table `exectrace tree` draws, so the two agree on who belongs.
+// The root is the first process to have the pid: the one alive at start, else the first
+// the stream introduces. A process belongs when the process that forked it does, so an
+// orphan stays in the tree of the process that forked it, and a later process given the
+// root's pid (pid reuse) belongs only if it descends from the root.
 
-import type {SnapshotProcess} from '../decode/events';
+import type {Process, ProcessTable} from '../processes/model';
 
+/** ProcessTree decides, event by event, whether an event belongs to the tree of one process. */
 export class ProcessTree {
-  private readonly live = new Set<number>();
-  /** The root was seen (alive at start or created): a later process reusing its pid is not the root. */
-  private rootSeen = false;
+  private root: Process | null;
+  /** Decided per process on first asking (the parent links it is decided by never change). */
+  private readonly members = new WeakMap<Process, boolean>();
 
-  constructor(readonly root: number, snapshot: readonly SnapshotProcess[] = []) {
-    const children = new Map<number, number[]>();
-    for (const p of Array.isArray(snapshot) ? snapshot : []) {
-      if (typeof p !== 'object' || p === null || typeof p.pid !== 'number') continue;
-      if (p.pid === root) this.rootSeen = true;
-      const list = children.get(p.ppid);
-      if (list) list.push(p.pid);
-      else children.set(p.ppid, [p.pid]);
-    }
-    if (!this.rootSeen) return;
-    const todo = [root];
-    while (todo.length) {
-      const pid = todo.pop() as number;
-      if (this.live.has(pid)) continue; // a cycle in a hostile snapshot
-      this.live.add(pid);
-      for (const c of children.get(pid) ?? []) todo.push(c);
+  constructor(readonly rootPid: number, private readonly table: ProcessTable) {
+    this.root = table.fromSnapshot(rootPid) ?? null;
+    if (this.root === null) {
+      table.listen((p) => {
+        if (this.root === null && p.pid === rootPid) this.root = p;
+      });
     }
   }
 
   /**
-   * Whether event e belongs to the tree, updating the tree as it goes: call it for every
-   * event, in stream order, whatever else the filter decides.
+   * step tells whether event e belongs to the tree. Call it for every event, in stream
+   * order, right after the decoder gave it (the table is then up to date with it).
    */
   step(e: Record<string, unknown>): boolean {
-    const pid = e.pid;
-    if (typeof pid !== 'number') return false;
-    if (e.type !== 'process') this.sight(pid);
-    switch (e.type) {
-      case 'fork':
-        // A new thread has the pid of its process: nothing changes.
-        if (!this.live.has(pid) && this.live.has(e.ppid as number)) this.live.add(pid);
-        return this.live.has(pid);
-      case 'exit': {
-        const member = this.live.has(pid);
-        this.live.delete(pid);
-        return member;
+    if (e.type === 'syscall' && typeof e.pid === 'number') return this.stepSyscall(e.pid, e, e.comm);
+    const p = this.table.processOf(e);
+    return p !== null && this.member(p);
+  }
+
+  /** stepSyscall is step() for a syscall of process pid, from its task context and comm (SyscallParts). */
+  stepSyscall(pid: number, ctx: Record<string, unknown>, comm?: unknown): boolean {
+    // A process known only by its calls is made now, as `tree` makes it: both see it.
+    const p = this.table.live(pid) ?? this.table.sight(pid, ctx, comm);
+    return this.member(p);
+  }
+
+  private member(p: Process): boolean {
+    const known = this.members.get(p);
+    if (known !== undefined) return known;
+    const path: Process[] = [];
+    let yes = false;
+    for (let a: Process | null = p; a !== null; a = a.parent) {
+      if (a === this.root) {
+        yes = true;
+        break;
       }
-      default:
-        return this.live.has(pid);
+      const k = this.members.get(a);
+      if (k !== undefined) {
+        yes = k;
+        break;
+      }
+      path.push(a);
     }
-  }
-
-  /** step() of a syscall event of process pid (which needs no more of it). */
-  stepSyscall(pid: number): boolean {
-    this.sight(pid);
-    return this.live.has(pid);
-  }
-
-  /** The root's first sighting: its fork, or (when that was not recorded) any later event. */
-  private sight(pid: number): void {
-    if (pid === this.root && !this.rootSeen) {
-      this.rootSeen = true;
-      this.live.add(pid);
-    }
-  }
-
-  /** Processes in the tree now. */
-  get size(): number {
-    return this.live.size;
+    for (const a of path) this.members.set(a, yes);
+    return yes;
   }
 }

@@ -197,6 +197,12 @@ export interface NativeBinding {
   Tracer: new (options: TracerOptions) => AddonTracer;
   /** CLOCK_BOOTTIME, CLOCK_REALTIME and CLOCK_MONOTONIC, now. */
   clocks(): Clocks;
+  /**
+   * waitForPrograms returns once every BPF program that was running anywhere when it was called has
+   * returned (an RCU grace period, through membarrier(MEMBARRIER_CMD_GLOBAL): a few ms, on
+   * the calling thread); false when the kernel refuses it (no CONFIG_MEMBARRIER, nohz_full).
+   */
+  waitForPrograms(): boolean;
   /** sysconf(_SC_PAGESIZE). */
   pageSize: number;
   /** libbpf_version_string(), e.g. "v1.1". */

@@ -20,6 +20,8 @@ export interface ObjectOptions {
   verbose?: boolean;
   /** The recorder hashes exec files: every exec record wakes the drain, which opens /proc/PID/exe at once. */
   hashExecs?: boolean;
+  /** record --stats-only: the exec program counts execs in exec_counts and no program writes a record. */
+  statsOnly?: boolean;
 }
 
 export interface PreparedObject {
@@ -60,6 +62,7 @@ export function prepareObject(opts: ObjectOptions, filters: Filters, tracefs: st
     self_tgid: process.pid,
     exit_group_dead: exitHasGroupDead(tracefs) ? 1 : 0,
     wake_exec: opts.hashExecs ? 1 : 0,
+    stats_only: opts.statsOnly ? 1 : 0,
     ...filterRodata(filters),
   };
   const rodata = rodataImage(bytes, rodataValues);

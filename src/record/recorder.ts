@@ -23,6 +23,7 @@ import {textOrBytes} from '../util/bytes';
 import {decodeText, displayText} from '../decode/text';
 import {checkBtf, checkKernel, checkRoot, ensureTracefs} from './preflight';
 import {UserError} from '../util/errors';
+import {passwdUsers} from '../util/users';
 import {RECORD_TYPES, SNAP_PROGRAM, SNAP_STRUCT} from './types';
 import {helpers} from '../decode/records';
 import type {RecordLayout} from '../btf';
@@ -345,6 +346,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       syscalls: plan ? plan.meta : null,
       counters: {struct: layouts.et_counter, types: Object.fromEntries(RECORD_TYPES.map((t) => [t.id, t.event]))},
       cgroups,
+      // The host's user names (§10.17): stats --by user shows them on any machine.
+      users: passwdUsers(),
       processes,
     };
     // A live consumer gets each batch before the digests of its execs exist: its execs have

@@ -1,5 +1,7 @@
-// User names for --uid: a number is a uid; a name is looked up in /etc/passwd, as id(1)
-// would on this machine (not the recording's: the file keeps uids, not names).
+// User names: for --uid, a number is a uid and a name is looked up in /etc/passwd, as id(1)
+// would on this machine; the recorder stores its host's uid → name map in the file
+// (formats/trace-format.md §10.17 `users`), so that stats --by user names the users the
+// recording host had, not the analyst's.
 
 import * as fs from 'node:fs';
 import {UsageError} from './errors';
@@ -25,4 +27,33 @@ export function resolveUid(value: string, flag = 'uid', passwd = '/etc/passwd'):
     if (f[0] === s && f.length >= 3 && /^\d+$/.test(f[2])) return Number(f[2]);
   }
   throw new UsageError(`--${flag}: no user ${JSON.stringify(value)} in ${passwd}: give a uid number or a user name`);
+}
+
+/** USERS_MAX is the most users that go into a file's metadata (§10.17). */
+export const USERS_MAX = 65536;
+
+/**
+ * passwdUsers returns the uid → name map of a passwd file (this host's /etc/passwd by
+ * default), uids as decimal strings, as the recorder stores it in the metadata: the first
+ * line of a uid wins, as getpwuid(3) gives it; at most USERS_MAX entries. An unreadable file
+ * gives an empty map (a container without one): the names are then unknown, not wrong.
+ */
+export function passwdUsers(passwd = '/etc/passwd'): Record<string, string> {
+  let text = '';
+  try {
+    text = fs.readFileSync(passwd, 'utf8');
+  } catch {
+    return {};
+  }
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f.length < 3 || f[0] === '' || !/^\d+$/.test(f[2]) || Number(f[2]) > MAX_UID) continue;
+    const uid = String(Number(f[2]));
+    if (uid in out) continue;
+    if (n++ >= USERS_MAX) break;
+    out[uid] = f[0];
+  }
+  return out;
 }

@@ -25,4 +25,6 @@ struct et_fork et_fork_var;
 struct et_exit et_exit_var;
 struct et_lost et_lost_var;
 struct et_counter et_counter_var;
+struct et_exec_count_key et_exec_count_key_var;
+struct et_exec_count et_exec_count_var;
 enum et_type et_type_var;
