@@ -67,7 +67,7 @@ t.test('tree: the forest of the recording, one line per process, pstree-like', a
     '1 ', '1163 └─ ', '1164    └─ ', '18114       └─ ', '18115          └─ ', '18158             └─ ',
     '18170                └─ ', '18171                   ├─ ', '18172                   │  └─ ', '18173                   ├─ ',
   ], 'the chain from init to the workload, then its children; dirname under the subshell that forked it');
-  t.match(out[1], /^19:02:33\.565852 {4}≥9m02s  running {9}0 {6}1  \/process_api --firecracker-init /, 'init: started before the recording, still running at its end');
+  t.match(out[1], /^19:02:33\.563626 {4}≥9m02s  running {9}0 {6}1  \/process_api --firecracker-init /, 'init: started before the recording, still running at its end');
   t.match(out[2], /' \(\/memfd:sealed-91173221a7ea \(deleted\)\)$/, 'argv[0] does not name the file: the file follows');
 });
 

@@ -20,12 +20,25 @@
 // flag: readers decode it for what it tells and do not show it (formats/trace-format.md
 // §10.5). Only records a kept event needs are written so, once per process image.
 //
+// Ancestry. A filtered file must still say who launched what it kept (decode --ancestors,
+// tree): when a process's first record is kept, the records that introduce its ancestors
+// the output lacks — each one's fork, the exec of the image that forked the one below, and
+// its exit when it has ended — are written before it as context records, top down, read
+// off the decoder's process table (src/processes). Never an image of a process older than
+// one the output already holds (that would give it a wrong command line), never a record
+// of a process whose pid another live process has now, never a fork whose parent's command
+// line in the output is not the one it inherited: there the chain stops, and the output
+// knows that ancestor by its pid and id only, as it would without these records.
+//
 // Memory: one held entry per thread inside a traced call, one context per live thread, one
-// held exec (or fork) record per live process: the decoder's own bounds. Nothing is
-// allocated per record beyond what decoding allocates, except copies of held records.
+// held exec (or fork) record per live process: the decoder's own bounds; and for ancestry
+// the fork, exec and exit records of the processes the table keeps (the live ones and
+// their ancestors), freed with them. Nothing is allocated per record beyond what decoding
+// allocates, except copies of held records.
 
 import type {OpenedTrace} from '../decode';
 import type {Decoder, TraceEvent} from '../decode/events';
+import {MAX_DEPTH, type Image as ProcessImage, type Process, type ProcessTable} from '../processes/model';
 import type {SyscallParts, SyscallSink} from '../decode/syscalls';
 import {helpers} from '../decode/records';
 import {forEachFrame} from '../format';
@@ -59,6 +72,8 @@ interface Held {
    * record comes between the entry and the exit. Written again there, as context.
    */
   exec?: Held;
+  /** The process (and the image, for a fork or exec) a held process record is of: ancestry. */
+  owner?: {process: Process; image: ProcessImage | null};
 }
 
 interface HeldTask extends Held {
@@ -126,6 +141,18 @@ export class Selector {
   private doneTid = -1;
   /** With a parts test: syscall events decided without their objects. */
   private readonly partsSink: SyscallSink | null = null;
+  /** The decoder's process table, when context records bring ancestry (writing, with context records). */
+  private readonly table: ProcessTable | null = null;
+  /** Processes the output holds a record of. */
+  private readonly inOutput = new WeakSet<Process>();
+  /** Processes whose ancestry was seen to (once each). */
+  private readonly ancestryDone = new WeakSet<Process>();
+  /** Images whose fork or exec record the output holds, and the latest such image of each process. */
+  private readonly written = new WeakSet<ProcessImage>();
+  private readonly outImage = new WeakMap<Process, ProcessImage>();
+  /** The fork or exec record that began an image, and the exit that ended a process, when they were not kept. */
+  private readonly heldImage = new WeakMap<ProcessImage, Held>();
+  private readonly heldExit = new WeakMap<Process, Held>();
 
   /**
    * `frames`: copy held records (to write them); without it the selector only counts
@@ -160,6 +187,7 @@ export class Selector {
       };
       decoder.direct = this.partsSink;
     }
+    if (frames && context) this.table = decoder.trackProcesses();
   }
 
   /** Appends an event to the batch; returns its index. */
@@ -271,6 +299,10 @@ export class Selector {
     if (parts ? !this.bMatch[i] : e.type !== 'lost' && !this.test(e)) return false;
     this.counts.matched++;
     if (!parts) this.sink.event?.(e);
+    if (this.table !== null && e.type !== 'lost') {
+      const p = parts || e.type === 'syscall' ? (pid !== this.donePid ? this.table.live(pid) : undefined) : this.table.processOf(e);
+      if (p !== undefined && p !== null && !this.ancestryDone.has(p)) this.ancestry(p);
+    }
     if (e.type === 'syscall') {
       // An exec filtered out also set the context its thread's next calls run in.
       if (pid !== this.donePid || tid !== this.doneTid || this.gen !== this.doneGen) {
@@ -284,7 +316,10 @@ export class Selector {
     else if (e.type === 'fork' && e.ppid !== e.pid) this.replay(e.ppid as number, 0);
     if (entry) {
       this.write(entry.buf, entry.off, entry.len, entry.type, false);
-      if (entry.exec) this.write(entry.exec.buf, entry.exec.off, entry.exec.len, entry.exec.type, true);
+      if (entry.exec) {
+        this.write(entry.exec.buf, entry.exec.off, entry.exec.len, entry.exec.type, true);
+        this.wrote(entry.exec.owner);
+      }
     }
     if (own) this.write(own, o, n, type, false);
     return true;
@@ -387,12 +422,16 @@ export class Selector {
   private track(e: TraceEvent, kept: boolean, b: Buffer, o: number, n: number, type: number): void {
     this.gen++;
     const pid = e.pid as number;
+    // The process and image this record is of, in the table (ancestry), when there is one.
+    const proc = this.table?.processOf(e) ?? null;
+    const owner = proc === null ? undefined : {process: proc, image: e.type === 'exit' || e.type === 'exec_failed' ? null : proc.image};
+    if (kept) this.wrote(owner);
     switch (e.type) {
       case 'exec': {
         const caller = e.old_tid;
         if (typeof caller === 'number' && caller !== pid) {
           const h = this.held.get(caller);
-          if (h !== undefined && h.pid === pid) h.exec = this.copy(b, o, n, type);
+          if (h !== undefined && h.pid === pid) h.exec = {...this.copy(b, o, n, type), owner};
         }
         const img = this.image(pid);
         img.version++;
@@ -400,23 +439,114 @@ export class Selector {
         img.rec = kept ? null : this.copy(b, o, n, type);
         img.parentImage = null;
         this.forgetTasks(pid);
+        this.holdImage(img.rec, owner);
         break;
       }
       case 'fork': {
         const ppid = e.ppid as number;
         if (ppid === pid) break; // a thread
         const parent = kept ? null : this.image(ppid);
+        const rec = kept ? null : this.copy(b, o, n, type);
         this.images.set(pid, {
-          inOut: kept, version: 0, rec: kept ? null : this.copy(b, o, n, type),
-          parent: ppid, parentImage: parent, parentVersion: parent ? parent.version : 0,
+          inOut: kept, version: 0, rec, parent: ppid, parentImage: parent, parentVersion: parent ? parent.version : 0,
         });
+        this.holdImage(rec, owner);
         break;
       }
       case 'exit':
         this.images.delete(pid);
         this.forgetTasks(pid);
+        if (!kept && owner !== undefined && this.frames) this.heldExit.set(owner.process, {...this.copy(b, o, n, type), owner});
         break;
     }
+  }
+
+  /** Keeps the record that began an image (not kept), for the ancestry of its descendants. */
+  private holdImage(rec: Held | null, owner: Held['owner']): void {
+    if (rec === null || owner === undefined || owner.image === null) return;
+    rec.owner = owner;
+    this.heldImage.set(owner.image, rec);
+  }
+
+  /** A record of a process went into the output (kept, or as context): what its decoder now knows. */
+  private wrote(w: Held['owner']): void {
+    if (w === undefined) return;
+    this.inOutput.add(w.process);
+    if (w.image !== null) {
+      this.written.add(w.image);
+      this.outImage.set(w.process, w.image);
+    }
+  }
+
+  /** The image the output's decoder takes as p's command line now: the latest written, else the snapshot's. */
+  private outImageOf(p: Process): ProcessImage | null {
+    return this.outImage.get(p) ?? (p.origin === 'snapshot' ? p.images[0] : null);
+  }
+
+  /**
+   * Writes, as context records, what introduces p's ancestors to the output, top down: for
+   * each ancestor it lacks, its fork (after its parent's), the exec of the image that forked
+   * the next one down, then the exits of those that have ended. Stops where that would
+   * mislead the output's decoder (see the top of this file).
+   */
+  private ancestry(p: Process): void {
+    this.ancestryDone.add(p);
+    const t = this.table as ProcessTable;
+    const chain: {q: Process; img: ProcessImage | null}[] = [];
+    let img = p.parentImage;
+    for (let q = p.parent; q !== null && chain.length < MAX_DEPTH; img = q.parentImage, q = q.parent) {
+      if (img !== null && (this.written.has(img) || img.how === 'snapshot')) break;
+      if (this.inOutput.has(q)) break;
+      const now = t.live(q.pid);
+      if (now !== undefined && now !== q) break;
+      chain.push({q, img});
+      if (q.origin === 'snapshot') break;
+    }
+    const ended: Held[] = [];
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const {q, img} = chain[i];
+      this.ancestryDone.add(q);
+      const begun = img !== null && img.how === 'exec' ? this.heldImage.get(img) : undefined;
+      if (q.origin === 'fork') {
+        const fork = this.heldImage.get(q.images[0]);
+        // Until it execs, its command line in the output is its parent's there: the image that forked it, or stop.
+        if (fork === undefined || (q.parent !== null && this.outImageOf(q.parent) !== q.parentImage)) break;
+        this.writeContext(fork);
+      } else if (q.origin === 'unseen' && begun === undefined) {
+        break; // no record of its own to introduce it by
+      }
+      if (img !== null && img.how === 'exec' && !this.written.has(img)) {
+        if (begun === undefined) break;
+        this.writeContext(begun);
+        this.rewriteTasks(q.pid);
+      }
+      this.inOutput.add(q);
+      const st = t.live(q.pid) === q ? this.images.get(q.pid) : undefined;
+      // The output now knows this image: the process's current one, or an older one to be replayed over.
+      if (st !== undefined) st.inOut = q.image === img;
+      const x = this.heldExit.get(q);
+      if (x !== undefined) ended.push(x);
+    }
+    // p itself, when its first record alone would name another parent than the one that
+    // forked it (it was reparented) or another image of it (the parent exec'd since): its fork.
+    const first = p.images[0];
+    if (p.origin === 'fork' && !this.inOutput.has(p) && !this.written.has(first) && p.parent !== null &&
+      (p.reparented !== null || p.parent.image !== p.parentImage) && this.outImageOf(p.parent) === p.parentImage) {
+      const fork = this.heldImage.get(first);
+      if (fork !== undefined) {
+        this.writeContext(fork);
+        const st = t.live(p.pid) === p ? this.images.get(p.pid) : undefined;
+        if (st !== undefined) st.inOut = p.image === first;
+      }
+    }
+    // After the forks below them, so that the output's table finds each parent alive at its child's fork.
+    for (const x of ended) this.writeContext(x);
+    if (chain.length) this.gen++;
+  }
+
+  private writeContext(h: Held): void {
+    this.write(h.buf, h.off, h.len, h.type, true);
+    this.wrote(h.owner);
   }
 
   /** A process first seen alive (in the snapshot, or never introduced): the output's decoder knows as much as the source's. */
@@ -445,6 +575,7 @@ export class Selector {
     }
     const r = img.rec;
     this.write(r.buf, r.off, r.len, r.type, true);
+    this.wrote(r.owner);
     img.inOut = true;
     if (img.parentImage === null) this.rewriteTasks(pid); // it was an exec
     return true;

@@ -103,7 +103,11 @@ export interface ProcessNode {
   failed_execs: ProcessFailedExec[];
   failed_omitted: number;
   exit: ProcessExit | null;
-  /** `exited`, `killed` (by a signal), `running` at the end of the recording, or `unknown` (its end is not in the file). */
+  /**
+   * `exited`, `killed` (by a signal), `running` at the end of the recording, or `unknown`:
+   * its end is not in the file (a later process took its pid; or the file is a filtered one,
+   * which holds only the exits its filter kept).
+   */
   status: 'exited' | 'killed' | 'running' | 'unknown';
   /** A later event named another parent: its parent ended first. */
   reparented: {ppid: number; time: string; ts_ns: U64} | null;
@@ -259,7 +263,9 @@ export function processTree(path: string, o: ProcessTreeOptions = {}): ProcessFo
     const shown = new Set(selected);
     for (const p of selected) for (let a = p.parent; a !== null && !shown.has(a); a = a.parent) shown.add(a);
 
-    const node = (p: Process): ProcessNode => toNode(p, clock, !chosen.has(p));
+    // A filtered file (filter -o) holds the exits it kept only: one it lacks says nothing of the end.
+    const filtered = typeof reader.meta.filter === 'object' && reader.meta.filter !== null;
+    const node = (p: Process): ProcessNode => toNode(p, clock, !chosen.has(p), filtered);
     const build = (root: Process): ProcessNode => {
       // Depth first, without recursion: a chain may be MAX_DEPTH deep.
       const top = node(root);
@@ -331,10 +337,10 @@ function timeWindow(path: string, meta: Record<string, unknown>, o: ProcessTreeO
   return out;
 }
 
-function toNode(p: Process, clock: WallClock, context: boolean): ProcessNode {
+function toNode(p: Process, clock: WallClock, context: boolean, filtered: boolean): ProcessNode {
   const time = (ts: U64 | null): string | null => (ts === null ? null : clock.rfc3339(ts));
   const last = p.image;
-  const status: ProcessNode['status'] = p.exit ? (p.exit.signal !== null ? 'killed' : 'exited') : p.ended ? 'unknown' : 'running';
+  const status: ProcessNode['status'] = p.exit ? (p.exit.signal !== null ? 'killed' : 'exited') : p.ended || filtered ? 'unknown' : 'running';
   const n: ProcessNode = {
     pid: p.pid, ppid: p.ppid, exec_id: last?.exec_id ?? null, parent_exec_id: p.parentImage?.exec_id ?? null,
     comm: p.comm, uid: lastUid(p.images), start_time: time(p.start_ns), start_ns: p.start_ns, origin: p.origin,

@@ -22,7 +22,8 @@
 // child lists: those would keep every exited child of a long-lived parent). So memory
 // follows the processes alive at a time, not the length of the file. Bounds for a hostile
 // or pathological file: MAX_IMAGES images and MAX_FAILED failed execs per process (the
-// rest counted), and ancestry chains of at most MAX_DEPTH (a longer chain is cut).
+// rest counted), ancestry chains of at most MAX_DEPTH (a longer chain is cut), and the
+// RECENT_EXITS latest exited processes by id (for a filtered file's late fork records).
 //
 // Cost. Only process records (fork, exec, exec_failed, exit) change the table; a syscall
 // event never reaches it unless a consumer asks who made it (live(), sight()).
@@ -94,6 +95,11 @@ export const MAX_IMAGES = 64;
 export const MAX_FAILED = 64;
 /** The longest ancestry chain kept: a process forked deeper is cut from its ancestors MAX_DEPTH / 2 up. */
 export const MAX_DEPTH = 512;
+/**
+ * Exited processes kept by id besides (the latest ones): a filtered file may carry a fork as
+ * context after its parent's exit (src/filter/select.ts), and its parent is found here.
+ */
+export const RECENT_EXITS = 4096;
 
 /** One process: a pid from one start to its end. */
 export class Process {
@@ -233,6 +239,8 @@ export class ProcessTable {
   private leaving: Process | null = null;
   private serials = 0;
   private readonly listeners: ((p: Process) => void)[] = [];
+  /** The latest RECENT_EXITS exited processes, by key. */
+  private readonly exited = new Map<string, Process>();
 
   constructor(snapshot: readonly SnapshotEntry[], private readonly ctx: TableContext) {
     const entries = snapshot.filter((p) => typeof p === 'object' && p !== null && typeof p.pid === 'number');
@@ -350,6 +358,11 @@ export class ProcessTable {
         p.ended = true;
         this.settle();
         this.leaving = p;
+        if (p.key !== null) {
+          this.exited.delete(p.key);
+          this.exited.set(p.key, p);
+          if (this.exited.size > RECENT_EXITS) this.exited.delete(this.exited.keys().next().value as string);
+        }
         break;
       default:
         return null;
@@ -473,26 +486,25 @@ export class ProcessTable {
       q.ended = true;
       q = undefined;
     }
+    // A fork after its parent's exit: a filtered file's context record, written late.
+    if (q === undefined && key !== null) q = this.exited.get(key);
     if (q === undefined) {
       q = this.make(ppid, null, key, startOfKey(key), 'unseen');
       q.addImage({exec_id: id, how: 'unseen', ts_ns: null, filename: null, argv: null, comm, uid: null, euid: null});
       this.alive.set(ppid, q);
       return {process: q, image: q.image};
     }
-    if (q.key === null && key !== null) this.learnKey(q, key);
     if (id === null) return {process: q, image: q.image};
     let img = q.imageById(id);
     if (img === null) {
       const last = q.image;
-      if (last !== null && last.exec_id === null) {
-        // A snapshot entry without ids: now the image is named.
-        last.exec_id = id;
-        img = last;
-      } else {
-        // An exec of the parent the file does not hold (lost, filtered): known by its id only.
-        img = {exec_id: id, how: 'unseen', ts_ns: null, filename: null, argv: null, comm, uid: null, euid: null};
-        q.addImage(img);
-      }
+      // A snapshot entry without ids (the iterator saw its pid otherwise, §10.10) keeps none:
+      // learning one from a child's record would make the answers depend on which records a
+      // file holds (a filtered file lacks most), where they should be the same.
+      if (last !== null && last.exec_id === null && q.key === null) return {process: q, image: last};
+      // An exec of the parent the file does not hold (lost, filtered): known by its id only.
+      img = {exec_id: id, how: 'unseen', ts_ns: null, filename: null, argv: null, comm, uid: null, euid: null};
+      q.addImage(img);
     }
     return {process: q, image: img};
   }
@@ -530,17 +542,7 @@ export class ProcessTable {
     const ppid = e.ppid;
     if (typeof ppid !== 'number') return;
     if (p.ppid === null) p.ppid = ppid; // a placeholder learns its parent's pid
-    else if (ppid !== (p.reparented?.ppid ?? p.ppid)) {
-      p.reparented = {ppid, ts_ns: u64(e.ts_ns) ?? 0};
-      // The new parent's image id, for a snapshot entry that lacked it (pid 1, often).
-      const q = this.alive.get(ppid);
-      const id = typeof e.parent_exec_id === 'string' ? e.parent_exec_id : null;
-      const key = keyOf(id);
-      if (q !== undefined && q.key === null && key !== null && key.split(':')[1] === String(ppid)) {
-        this.learnKey(q, key);
-        if (q.image !== null && q.image.exec_id === null) q.image.exec_id = id;
-      }
-    }
+    else if (ppid !== (p.reparented?.ppid ?? p.ppid)) p.reparented = {ppid, ts_ns: u64(e.ts_ns) ?? 0};
   }
 }
 
