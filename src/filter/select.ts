@@ -76,6 +76,38 @@ interface Held {
   owner?: {process: Process; image: ProcessImage | null};
 }
 
+/** What the selector keeps on a process of the table (Process.out): what the output holds of it. */
+interface ProcOut {
+  /** The output holds a record of it. */
+  inOutput: boolean;
+  /** Its ancestry was seen to. */
+  done: boolean;
+  /** The latest image whose fork or exec record the output holds. */
+  image: ProcessImage | null;
+  /** Its exit, when it was not kept and the process forked (it may be an ancestor). */
+  exit: Held | null;
+}
+
+/** What the selector keeps on an image of the table (Image.out). */
+interface ImageOut {
+  /** The output holds the fork or exec record that began it. */
+  written: boolean;
+  /** That record, when it was not kept. */
+  held: Held | null;
+}
+
+function procOut(p: Process): ProcOut {
+  return (p.out ??= {inOutput: false, done: false, image: null, exit: null}) as ProcOut;
+}
+
+function imageOut(i: ProcessImage): ImageOut {
+  return (i.out ??= {written: false, held: null}) as ImageOut;
+}
+
+const isWritten = (i: ProcessImage): boolean => i.how === 'snapshot' || (i.out !== null && (i.out as ImageOut).written);
+const heldOf = (i: ProcessImage): Held | null => (i.out === null ? null : (i.out as ImageOut).held);
+const inOutput = (p: Process): boolean => p.out !== null && (p.out as ProcOut).inOutput;
+
 interface HeldTask extends Held {
   written: boolean;
 }
@@ -143,16 +175,6 @@ export class Selector {
   private readonly partsSink: SyscallSink | null = null;
   /** The decoder's process table, when context records bring ancestry (writing, with context records). */
   private readonly table: ProcessTable | null = null;
-  /** Processes the output holds a record of. */
-  private readonly inOutput = new WeakSet<Process>();
-  /** Processes whose ancestry was seen to (once each). */
-  private readonly ancestryDone = new WeakSet<Process>();
-  /** Images whose fork or exec record the output holds, and the latest such image of each process. */
-  private readonly written = new WeakSet<ProcessImage>();
-  private readonly outImage = new WeakMap<Process, ProcessImage>();
-  /** The fork or exec record that began an image, and the exit that ended a process, when they were not kept. */
-  private readonly heldImage = new WeakMap<ProcessImage, Held>();
-  private readonly heldExit = new WeakMap<Process, Held>();
 
   /**
    * `frames`: copy held records (to write them); without it the selector only counts
@@ -301,7 +323,7 @@ export class Selector {
     if (!parts) this.sink.event?.(e);
     if (this.table !== null && e.type !== 'lost') {
       const p = parts || e.type === 'syscall' ? (pid !== this.donePid ? this.table.live(pid) : undefined) : this.table.processOf(e);
-      if (p !== undefined && p !== null && !this.ancestryDone.has(p)) this.ancestry(p);
+      if (p !== undefined && p !== null && (p.out === null || !(p.out as ProcOut).done)) this.ancestry(p);
     }
     if (e.type === 'syscall') {
       // An exec filtered out also set the context its thread's next calls run in.
@@ -424,7 +446,9 @@ export class Selector {
     const pid = e.pid as number;
     // The process and image this record is of, in the table (ancestry), when there is one.
     const proc = this.table?.processOf(e) ?? null;
-    const owner = proc === null ? undefined : {process: proc, image: e.type === 'exit' || e.type === 'exec_failed' ? null : proc.image};
+    // (An exit not kept of a process that forked nothing is never needed: nobody's ancestor.)
+    const owner = proc === null || (!kept && e.type === 'exit' && proc.forks === 0) ? undefined
+      : {process: proc, image: e.type === 'exit' || e.type === 'exec_failed' ? null : proc.image};
     if (kept) this.wrote(owner);
     switch (e.type) {
       case 'exec': {
@@ -456,7 +480,8 @@ export class Selector {
       case 'exit':
         this.images.delete(pid);
         this.forgetTasks(pid);
-        if (!kept && owner !== undefined && this.frames) this.heldExit.set(owner.process, {...this.copy(b, o, n, type), owner});
+        // A process that forked may be an ancestor, whose exit a descendant's ancestry may need.
+        if (!kept && owner !== undefined) procOut(owner.process).exit = {...this.copy(b, o, n, type), owner};
         break;
     }
   }
@@ -465,22 +490,24 @@ export class Selector {
   private holdImage(rec: Held | null, owner: Held['owner']): void {
     if (rec === null || owner === undefined || owner.image === null) return;
     rec.owner = owner;
-    this.heldImage.set(owner.image, rec);
+    imageOut(owner.image).held = rec;
   }
 
   /** A record of a process went into the output (kept, or as context): what its decoder now knows. */
   private wrote(w: Held['owner']): void {
     if (w === undefined) return;
-    this.inOutput.add(w.process);
+    const po = procOut(w.process);
+    po.inOutput = true;
     if (w.image !== null) {
-      this.written.add(w.image);
-      this.outImage.set(w.process, w.image);
+      imageOut(w.image).written = true;
+      po.image = w.image;
     }
   }
 
   /** The image the output's decoder takes as p's command line now: the latest written, else the snapshot's. */
   private outImageOf(p: Process): ProcessImage | null {
-    return this.outImage.get(p) ?? (p.origin === 'snapshot' ? p.images[0] : null);
+    const written = p.out === null ? null : (p.out as ProcOut).image;
+    return written ?? (p.origin === 'snapshot' ? p.images[0] : null);
   }
 
   /**
@@ -490,58 +517,59 @@ export class Selector {
    * mislead the output's decoder (see the top of this file).
    */
   private ancestry(p: Process): void {
-    this.ancestryDone.add(p);
+    procOut(p).done = true;
     const t = this.table as ProcessTable;
-    const chain: {q: Process; img: ProcessImage | null}[] = [];
+    // Most processes have their parent's image in the output already: no chain, nothing allocated.
+    let chain: {q: Process; img: ProcessImage | null}[] | null = null;
     let img = p.parentImage;
-    for (let q = p.parent; q !== null && chain.length < MAX_DEPTH; img = q.parentImage, q = q.parent) {
-      if (img !== null && (this.written.has(img) || img.how === 'snapshot')) break;
-      if (this.inOutput.has(q)) break;
+    for (let q = p.parent; q !== null && (chain?.length ?? 0) < MAX_DEPTH; img = q.parentImage, q = q.parent) {
+      if (img !== null && isWritten(img)) break;
+      if (inOutput(q)) break;
       const now = t.live(q.pid);
       if (now !== undefined && now !== q) break;
-      chain.push({q, img});
+      (chain ??= []).push({q, img});
       if (q.origin === 'snapshot') break;
     }
-    const ended: Held[] = [];
-    for (let i = chain.length - 1; i >= 0; i--) {
-      const {q, img} = chain[i];
-      this.ancestryDone.add(q);
-      const begun = img !== null && img.how === 'exec' ? this.heldImage.get(img) : undefined;
+    let ended: Held[] | null = null;
+    for (let i = (chain?.length ?? 0) - 1; i >= 0; i--) {
+      const {q, img} = (chain as {q: Process; img: ProcessImage | null}[])[i];
+      const qo = procOut(q);
+      qo.done = true;
+      const begun = img !== null && img.how === 'exec' ? heldOf(img) : null;
       if (q.origin === 'fork') {
-        const fork = this.heldImage.get(q.images[0]);
+        const fork = heldOf(q.images[0]);
         // Until it execs, its command line in the output is its parent's there: the image that forked it, or stop.
-        if (fork === undefined || (q.parent !== null && this.outImageOf(q.parent) !== q.parentImage)) break;
+        if (fork === null || (q.parent !== null && this.outImageOf(q.parent) !== q.parentImage)) break;
         this.writeContext(fork);
-      } else if (q.origin === 'unseen' && begun === undefined) {
+      } else if (q.origin === 'unseen' && begun === null) {
         break; // no record of its own to introduce it by
       }
-      if (img !== null && img.how === 'exec' && !this.written.has(img)) {
-        if (begun === undefined) break;
+      if (img !== null && img.how === 'exec' && !isWritten(img)) {
+        if (begun === null) break;
         this.writeContext(begun);
         this.rewriteTasks(q.pid);
       }
-      this.inOutput.add(q);
+      qo.inOutput = true;
       const st = t.live(q.pid) === q ? this.images.get(q.pid) : undefined;
       // The output now knows this image: the process's current one, or an older one to be replayed over.
       if (st !== undefined) st.inOut = q.image === img;
-      const x = this.heldExit.get(q);
-      if (x !== undefined) ended.push(x);
+      if (qo.exit !== null) (ended ??= []).push(qo.exit);
     }
     // p itself, when its first record alone would name another parent than the one that
     // forked it (it was reparented) or another image of it (the parent exec'd since): its fork.
     const first = p.images[0];
-    if (p.origin === 'fork' && !this.inOutput.has(p) && !this.written.has(first) && p.parent !== null &&
+    if (p.origin === 'fork' && !inOutput(p) && !isWritten(first) && p.parent !== null &&
       (p.reparented !== null || p.parent.image !== p.parentImage) && this.outImageOf(p.parent) === p.parentImage) {
-      const fork = this.heldImage.get(first);
-      if (fork !== undefined) {
+      const fork = heldOf(first);
+      if (fork !== null) {
         this.writeContext(fork);
         const st = t.live(p.pid) === p ? this.images.get(p.pid) : undefined;
         if (st !== undefined) st.inOut = p.image === first;
       }
     }
     // After the forks below them, so that the output's table finds each parent alive at its child's fork.
-    for (const x of ended) this.writeContext(x);
-    if (chain.length) this.gen++;
+    for (const x of ended ?? []) this.writeContext(x);
+    if (chain !== null) this.gen++;
   }
 
   private writeContext(h: Held): void {

@@ -355,8 +355,12 @@ function toNode(p: Process, clock: WallClock, context: boolean, filtered: boolea
 }
 
 function imageNode(i: Image, time: (ts: U64 | null) => string | null): ProcessImage {
-  const {exec_id, how, ts_ns, comm, filename, argv, uid, euid, ...rest} = i;
-  return {exec_id, how, time: time(ts_ns), ts_ns, comm, filename, argv, uid, euid, ...rest};
+  const n: ProcessImage = {exec_id: i.exec_id, how: i.how, time: time(i.ts_ns), ts_ns: i.ts_ns, comm: i.comm, filename: i.filename, argv: i.argv, uid: i.uid, euid: i.euid};
+  if (i.interp !== undefined) n.interp = i.interp;
+  if (i.truncated) n.truncated = true;
+  if (i.flags) n.flags = i.flags;
+  if (i.thread !== undefined) n.thread = i.thread;
+  return n;
 }
 
 function lastUid(images: readonly Image[]): number | null {

@@ -61,6 +61,8 @@ export interface Image {
   flags?: string[];
   /** The thread that called exec, when it was not the thread-group leader. */
   thread?: number;
+  /** Kept for the one writer of a filtered file that reads the table (src/filter/select.ts); the table never reads it. */
+  out: unknown;
 }
 
 /** An exec that failed: the image that tried it keeps running. */
@@ -128,6 +130,14 @@ export class Process {
   active: boolean;
   /** Its ancestry was cut here (a chain deeper than MAX_DEPTH). */
   cut = false;
+  /** Children it forked that the table saw: one that forked none is nobody's ancestor. */
+  forks = 0;
+  /**
+   * Kept for the one writer of a filtered file that reads the table (src/filter/select.ts):
+   * on the process, not in a WeakMap beside it, because a weak map's entries cost the
+   * garbage collector on every process of a busy file. The table never reads it.
+   */
+  out: unknown = null;
   depth = 0;
 
   constructor(serial: number, readonly pid: number, ppid: number | null, key: string | null, start: U64 | null, readonly origin: ProcessOrigin) {
@@ -227,8 +237,13 @@ const argvOrNull = (v: unknown): Text[] | null => (Array.isArray(v) ? (v as Text
 export class ProcessTable {
   /** The processes alive when recording started, in start order. */
   readonly snapshot: Process[] = [];
-  /** The process an event of a process record belongs to (step() sets it). */
-  private readonly byEvent = new WeakMap<object, Process>();
+  /**
+   * The last event step() placed, and its process: processOf() is asked right after the
+   * decoder gives an event (by a filter, the selector), so one pair serves, where a map of
+   * every event would cost the garbage collector on every process record.
+   */
+  private lastEvent: object | null = null;
+  private lastProcess: Process | null = null;
   /** The process alive now under each pid. */
   private readonly alive = new Map<number, Process>();
   private readonly snapshotByPid = new Map<number, Process>();
@@ -239,10 +254,14 @@ export class ProcessTable {
   private leaving: Process | null = null;
   private serials = 0;
   private readonly listeners: ((p: Process) => void)[] = [];
-  /** The latest RECENT_EXITS exited processes, by key. */
+  /** The latest RECENT_EXITS exited processes, by key (only for a filtered file: `recentExits`). */
   private readonly exited = new Map<string, Process>();
 
-  constructor(snapshot: readonly SnapshotEntry[], private readonly ctx: TableContext) {
+  /**
+   * `recentExits`: keep the latest RECENT_EXITS exited processes by id, for a filtered file,
+   * whose context records may bring a fork after its parent's exit (src/filter/select.ts).
+   */
+  constructor(snapshot: readonly SnapshotEntry[], private readonly ctx: TableContext, private readonly recentExits = false) {
     const entries = snapshot.filter((p) => typeof p === 'object' && p !== null && typeof p.pid === 'number');
     // Start order (pid order among equals), so that siblings read oldest first.
     const startOf = (p: SnapshotEntry): number => Number(u64(p.start_ns) ?? u64(p.start_time_ns) ?? 0);
@@ -255,11 +274,8 @@ export class ProcessTable {
       const key = keyOf(id.exec_id);
       const p = new Process(this.serials++, s.pid, typeof s.ppid === 'number' ? s.ppid : 0, key,
         startOfKey(key) ?? u64(s.start_ns) ?? u64(s.start_time_ns), 'snapshot');
-      p.addImage({
-        exec_id: id.exec_id, how: 'snapshot', ts_ns: null,
-        filename: textOrNull(ctx.text(s.filename)), argv: argvOrNull(ctx.text(s.argv)),
-        comm: typeof s.comm === 'string' ? s.comm : '?', uid: num(s.uid), euid: num(s.euid),
-      });
+      p.addImage(image(id.exec_id, 'snapshot', null, textOrNull(ctx.text(s.filename)), argvOrNull(ctx.text(s.argv)),
+        typeof s.comm === 'string' ? s.comm : '?', num(s.uid), num(s.euid)));
       this.snapshot.push(p);
       this.snapshotByPid.set(s.pid, p);
       this.alive.set(s.pid, p);
@@ -302,8 +318,7 @@ export class ProcessTable {
    * event's (the snapshot), a syscall's (the process alive under its pid); null for others.
    */
   processOf(e: Ev): Process | null {
-    const p = this.byEvent.get(e);
-    if (p !== undefined) return p;
+    if (e === this.lastEvent) return this.lastProcess;
     if (typeof e.pid !== 'number') return null;
     if (e.type === 'process') return this.snapshotByPid.get(e.pid) ?? null;
     if (e.type === 'syscall') return this.alive.get(e.pid) ?? null;
@@ -326,15 +341,13 @@ export class ProcessTable {
         p = this.ownerOf(e, pid);
         this.noteParent(p, e);
         p.active = true;
-        p.addImage({
-          exec_id: typeof e.exec_id === 'string' ? e.exec_id : null, how: 'exec', ts_ns: u64(e.ts_ns),
-          filename: textOrNull(e.filename), argv: argvOrNull(e.argv), comm: String(e.comm ?? '?'),
-          uid: num(e.uid), euid: num(e.euid),
-          ...(e.interp !== undefined ? {interp: e.interp as Text} : {}),
-          ...(e.truncated === true ? {truncated: true} : {}),
-          ...flagsOf(e),
-          ...(typeof e.old_tid === 'number' && e.old_tid !== pid ? {thread: e.old_tid} : {}),
-        });
+        const img = image(typeof e.exec_id === 'string' ? e.exec_id : null, 'exec', u64(e.ts_ns), textOrNull(e.filename),
+          argvOrNull(e.argv), String(e.comm ?? '?'), num(e.uid), num(e.euid));
+        if (e.interp !== undefined) img.interp = e.interp as Text;
+        if (e.truncated === true) img.truncated = true;
+        for (const f of IMAGE_FLAGS) if (e[f] === true) (img.flags ??= []).push(f);
+        if (typeof e.old_tid === 'number' && e.old_tid !== pid) img.thread = e.old_tid;
+        p.addImage(img);
         break;
       case 'exec_failed':
         p = this.ownerOf(e, pid);
@@ -358,7 +371,7 @@ export class ProcessTable {
         p.ended = true;
         this.settle();
         this.leaving = p;
-        if (p.key !== null) {
+        if (this.recentExits && p.key !== null) {
           this.exited.delete(p.key);
           this.exited.set(p.key, p);
           if (this.exited.size > RECENT_EXITS) this.exited.delete(this.exited.keys().next().value as string);
@@ -367,7 +380,8 @@ export class ProcessTable {
       default:
         return null;
     }
-    this.byEvent.set(e, p);
+    this.lastEvent = e;
+    this.lastProcess = p;
     return p;
   }
 
@@ -430,11 +444,8 @@ export class ProcessTable {
     }
     // Until it execs, a child runs its parent's program.
     const from = parent?.image ?? null;
-    p.addImage({
-      exec_id: typeof e.exec_id === 'string' ? e.exec_id : null, how: 'fork', ts_ns: u64(e.ts_ns),
-      filename: from?.filename ?? null, argv: from?.argv ?? null, comm: String(e.comm ?? from?.comm ?? '?'),
-      uid: num(e.uid), euid: num(e.euid),
-    });
+    p.addImage(image(typeof e.exec_id === 'string' ? e.exec_id : null, 'fork', u64(e.ts_ns), from?.filename ?? null, from?.argv ?? null,
+      String(e.comm ?? from?.comm ?? '?'), num(e.uid), num(e.euid)));
     this.alive.set(pid, p);
     return p;
   }
@@ -463,11 +474,8 @@ export class ProcessTable {
     if (e.type !== 'exec') {
       // What it ran before this event, as far as the event tells (an exit carries the last
       // command line the decoder knew).
-      p.addImage({
-        exec_id: typeof e.exec_id === 'string' ? e.exec_id : null, how: 'unseen', ts_ns: null,
-        filename: e.type === 'exit' ? textOrNull(e.filename) : null, argv: e.type === 'exit' ? argvOrNull(e.argv) : null,
-        comm: String(e.comm ?? '?'), uid: num(e.uid), euid: num(e.euid),
-      });
+      p.addImage(image(typeof e.exec_id === 'string' ? e.exec_id : null, 'unseen', null, e.type === 'exit' ? textOrNull(e.filename) : null,
+        e.type === 'exit' ? argvOrNull(e.argv) : null, String(e.comm ?? '?'), num(e.uid), num(e.euid)));
     }
     this.alive.set(pid, p);
     return p;
@@ -490,7 +498,7 @@ export class ProcessTable {
     if (q === undefined && key !== null) q = this.exited.get(key);
     if (q === undefined) {
       q = this.make(ppid, null, key, startOfKey(key), 'unseen');
-      q.addImage({exec_id: id, how: 'unseen', ts_ns: null, filename: null, argv: null, comm, uid: null, euid: null});
+      q.addImage(image(id, 'unseen', null, null, null, comm, null, null));
       this.alive.set(ppid, q);
       return {process: q, image: q.image};
     }
@@ -503,7 +511,7 @@ export class ProcessTable {
       // file holds (a filtered file lacks most), where they should be the same.
       if (last !== null && last.exec_id === null && q.key === null) return {process: q, image: last};
       // An exec of the parent the file does not hold (lost, filtered): known by its id only.
-      img = {exec_id: id, how: 'unseen', ts_ns: null, filename: null, argv: null, comm, uid: null, euid: null};
+      img = image(id, 'unseen', null, null, null, comm, null, null);
       q.addImage(img);
     }
     return {process: q, image: img};
@@ -523,6 +531,7 @@ export class ProcessTable {
 
   private link(p: Process, parent: Process, image: Image | null): void {
     p.parent = parent;
+    parent.forks++;
     p.parentImage = image;
     p.depth = parent.depth + 1;
     if (p.depth > MAX_DEPTH) {
@@ -546,8 +555,7 @@ export class ProcessTable {
   }
 }
 
-function flagsOf(e: Ev): {flags?: string[]} {
-  let out: string[] | undefined;
-  for (const f of IMAGE_FLAGS) if (e[f] === true) (out ??= []).push(f);
-  return out ? {flags: out} : {};
+function image(exec_id: string | null, how: ImageOrigin, ts_ns: U64 | null, filename: Text | null, argv: Text[] | null,
+  comm: string, uid: number | null, euid: number | null): Image {
+  return {exec_id, how, ts_ns, filename, argv, comm, uid, euid, out: null};
 }
