@@ -23,7 +23,10 @@ export const filterFlags = {
     helpGroup: GROUP,
   }),
   until: Flags.string({description: 'only events before this time (same forms as --since)', helpGroup: GROUP}),
-  tree: Flags.integer({description: 'only events of this process and its descendants (followed through forks)', min: 0, helpGroup: GROUP}),
+  tree: Flags.integer({
+    description: 'only events of this process (the first to have the pid) and its descendants, by who forked whom, as `exectrace tree --pid` draws them',
+    min: 0, helpGroup: GROUP,
+  }),
   utc: Flags.boolean({
     description: 'times in UTC, not the local time zone (TZ): the times shown, and clock times given to --since/--until',
   }),

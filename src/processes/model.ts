@@ -33,10 +33,10 @@ import type {Text} from '../decode/text';
 /** A 64-bit value: a number while exact (|v| < 2^53), else a bigint. */
 type U64 = number | bigint;
 
-/** How the recording learned of an image. */
+/** ImageOrigin says how the recording learned of an image. */
 export type ImageOrigin = 'snapshot' | 'fork' | 'exec' | 'unseen';
 
-/** One program image of a process: what it ran from one exec (or its fork) to the next. */
+/** Image is one program image of a process: what it ran from one exec (or its fork) to the next. */
 export interface Image {
   /** `<boot>:<pid>:<start_ns>:<exec_seq>`; null in a file without ids. */
   exec_id: string | null;
@@ -65,7 +65,7 @@ export interface Image {
   out: unknown;
 }
 
-/** An exec that failed: the image that tried it keeps running. */
+/** FailedExec is an exec that failed: the image that tried it keeps running. */
 export interface FailedExec {
   ts_ns: U64;
   /** The image that called exec. */
@@ -76,7 +76,7 @@ export interface FailedExec {
   errno: string | null;
 }
 
-/** The end of a process, as its exit event says. */
+/** Exit is the end of a process, as its exit event says. */
 export interface Exit {
   ts_ns: U64;
   exit_code: number;
@@ -85,25 +85,25 @@ export interface Exit {
   running_time_ns: U64 | null;
 }
 
-/** How the recording learned of a process. */
+/** ProcessOrigin says how the recording learned of a process. */
 export type ProcessOrigin = 'snapshot' | 'fork' | 'unseen';
 
 /** The exec flags a process image keeps (the event model's booleans). */
 const IMAGE_FLAGS = ['memfd', 'deleted', 'setuid', 'setgid', 'privileged'];
 
-/** Images kept per process (the first and the latest); the others are counted in imagesOmitted. */
+/** MAX_IMAGES: images kept per process (the first and the latest); the others are counted in imagesOmitted. */
 export const MAX_IMAGES = 64;
-/** Failed execs kept per process (the first ones); the others are counted in failedOmitted. */
+/** MAX_FAILED: failed execs kept per process (the first ones); the others are counted in failedOmitted. */
 export const MAX_FAILED = 64;
-/** The longest ancestry chain kept: a process forked deeper is cut from its ancestors MAX_DEPTH / 2 up. */
+/** MAX_DEPTH: the longest ancestry chain kept; a process forked deeper is cut from its ancestors MAX_DEPTH / 2 up. */
 export const MAX_DEPTH = 512;
 /**
- * Exited processes kept by id besides (the latest ones): a filtered file may carry a fork as
+ * RECENT_EXITS: exited processes kept by id besides (the latest ones): a filtered file may carry a fork as
  * context after its parent's exit (src/filter/select.ts), and its parent is found here.
  */
 export const RECENT_EXITS = 4096;
 
-/** One process: a pid from one start to its end. */
+/** Process is one process: a pid from one start to its end. */
 export class Process {
   /** Creation order in the table: the snapshot first, then as the stream introduces them. */
   readonly serial: number;
@@ -175,7 +175,7 @@ export class Process {
   }
 }
 
-/** One ancestor of a process as `decode --ancestors` shows it: the image that forked the next one down. */
+/** Ancestor is one ancestor of a process as `decode --ancestors` shows it: the image that forked the next one down. */
 export interface Ancestor {
   pid: number;
   /** The image that forked the process below it (null in a file without ids). */
@@ -187,7 +187,7 @@ export interface Ancestor {
   argv: Text[] | null;
 }
 
-/** The parts of a snapshot process (metadata `processes`) the table reads. */
+/** SnapshotEntry holds the parts of a snapshot process (metadata `processes`) the table reads. */
 export interface SnapshotEntry {
   pid: number;
   ppid: number;
@@ -201,7 +201,7 @@ export interface SnapshotEntry {
   [k: string]: unknown;
 }
 
-/** What the table needs from the decoder: ids of snapshot processes, and strings as the event model has them. */
+/** TableContext is what the table needs from the decoder: ids of snapshot processes, and strings as the event model has them. */
 export interface TableContext {
   /** exec_id and parent_exec_id of a snapshot process (Identities.ofSnapshot). */
   idsOf(p: SnapshotEntry): {exec_id: string | null; parent_exec_id: string | null};
@@ -212,7 +212,7 @@ export interface TableContext {
 /** A process event as the table reads it (the decoder's event objects). */
 type Ev = Record<string, unknown>;
 
-/** `<boot>:<pid>:<start>` of an exec_id, or null. */
+/** keyOf gives the `<boot>:<pid>:<start>` of an exec_id (a process's identity), or null. */
 export function keyOf(execId: unknown): string | null {
   if (typeof execId !== 'string') return null;
   const i = execId.lastIndexOf(':');
@@ -233,7 +233,7 @@ const u64 = (v: unknown): U64 | null => (typeof v === 'number' || typeof v === '
 const textOrNull = (v: unknown): Text | null => (typeof v === 'string' || (typeof v === 'object' && v !== null && !Array.isArray(v)) ? (v as Text) : null);
 const argvOrNull = (v: unknown): Text[] | null => (Array.isArray(v) ? (v as Text[]) : null);
 
-/** The process table (see the top of this file). */
+/** ProcessTable is the process model (see the top of this file): one per decoder, fed in stream order. */
 export class ProcessTable {
   /** The processes alive when recording started, in start order. */
   readonly snapshot: Process[] = [];
@@ -314,8 +314,10 @@ export class ProcessTable {
   }
 
   /**
-   * The process an event belongs to: a process record's (as step() placed it), a `process`
-   * event's (the snapshot), a syscall's (the process alive under its pid); null for others.
+   * processOf gives the process an event belongs to: a process record's, when it is the last
+   * event step() placed (ask right after the decoder gives it, as filters and the selector
+   * do); a `process` event's (the snapshot's); a syscall's (the process alive under its pid
+   * now); null for others.
    */
   processOf(e: Ev): Process | null {
     if (e === this.lastEvent) return this.lastProcess;
