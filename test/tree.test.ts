@@ -8,6 +8,7 @@
 import t from 'tap';
 import * as path from 'node:path';
 import {openTrace, processTree, toJson, type ProcessNode} from '../src';
+import {TraceReader, TraceWriter} from '../src/format';
 import {cli, lines, ROOT} from './lib/cli';
 
 const TREE = 'fixtures/exec-tree.bin';
@@ -175,11 +176,31 @@ t.test('tree: one-line errors, exit 2 for what was asked wrongly, 1 for a file t
   }
 });
 
-t.test('tree on a damaged file: what survived, the damage on stderr, exit 3', async (t) => {
+t.test('tree on a damaged file: what survived, the damage on stderr as decode reports it, exit 3', async (t) => {
   const r = await cli(['tree', 'fixtures/damaged-flipped-byte.bin']);
   t.equal(r.status, 3);
   t.match(r.stderr, /^exectrace: fixtures\/damaged-flipped-byte\.bin: chunk seq 2 at offset 5239 \(9 records\) fails its checksum/);
   t.ok(lines(r.stdout).length > 10);
+  for (const f of ['damaged-truncated.bin', 'damaged-missing-chunk.bin', 'damaged-no-trailer.bin', 'damaged-reordered.bin']) {
+    const tree = await cli(['tree', `fixtures/${f}`]);
+    const decode = await cli(['decode', `fixtures/${f}`]);
+    const damage = (err: string) => lines(err).filter((l) => !/left out|no trailer/.test(l));
+    t.equal(tree.status, 3, `${f}: exit 3`);
+    t.same(damage(tree.stderr), damage(decode.stderr), `${f}: the same damage as decode reports`);
+  }
+  // Damage found only when the records are walked: a chunk whose header counts one record more than it holds.
+  const dir = t.testdir();
+  const bad = path.join(dir, 'miscounted.bin');
+  const rd = TraceReader.open(path.join(ROOT, TREE));
+  const w = TraceWriter.create(bad, rd.meta);
+  for (const c of rd.chunks()) w.writeChunk(Buffer.from(c.data), {records: c.records + 1, counted: true, firstTs: c.firstTs, lastTs: c.lastTs});
+  w.close({end_reason: 'test'});
+  rd.close();
+  const tree = await cli(['tree', bad]);
+  const decode = await cli(['decode', bad]);
+  t.equal(tree.status, 3);
+  t.match(lines(tree.stderr)[0], /^exectrace: .*miscounted\.bin: chunk seq 2 at offset \d+: holds 82 records, its header says 83$/);
+  t.same(lines(tree.stderr).filter((l) => !/left out/.test(l)), lines(decode.stderr));
 });
 
 t.test('exec-scenarios.bin (no exec ids): the forest by pid and fork order', async (t) => {

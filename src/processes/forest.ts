@@ -153,13 +153,11 @@ const EXEC_ID = /^[0-9a-f]{16}:\d{1,10}:\d{1,20}:\d{1,20}$/;
  */
 export function processTree(path: string, o: ProcessTreeOptions = {}): ProcessForest {
   const problems: Problem[] = [];
-  const reader = TraceReader.open(path, {
-    reuseBuffers: true,
-    onProblem: (p) => {
-      problems.push(p);
-      o.onProblem?.(p);
-    },
-  });
+  const onProblem = (p: Problem): void => {
+    problems.push(p);
+    o.onProblem?.(p);
+  };
+  const reader = TraceReader.open(path, {reuseBuffers: true, onProblem});
   try {
     const decoder = new Decoder(decodeMeta(reader.meta));
     for (const id of o.execId ?? []) {
@@ -185,7 +183,8 @@ export function processTree(path: string, o: ProcessTreeOptions = {}): ProcessFo
       },
     };
     try {
-      forEachEvent({reader, decoder, onProblem: () => {}}, {processes: false}, (e) => {
+      // Frame damage (a chunk cut short) is found here, past the reader's own checks.
+      forEachEvent({reader, decoder, onProblem}, {processes: false}, (e) => {
         if (e.type !== 'lost') seen(e.ts_ns);
       });
     } finally {

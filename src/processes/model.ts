@@ -266,11 +266,9 @@ export class ProcessTable {
     // Start order (pid order among equals), so that siblings read oldest first.
     const startOf = (p: SnapshotEntry): number => Number(u64(p.start_ns) ?? u64(p.start_time_ns) ?? 0);
     const sorted = [...entries].sort((a, b) => startOf(a) - startOf(b) || a.pid - b.pid);
-    const ids = new Map<SnapshotEntry, {exec_id: string | null; parent_exec_id: string | null}>();
     for (const s of sorted) {
       if (this.snapshotByPid.has(s.pid)) continue; // a hostile snapshot naming a pid twice
       const id = ctx.idsOf(s);
-      ids.set(s, id);
       const key = keyOf(id.exec_id);
       const p = new Process(this.serials++, s.pid, typeof s.ppid === 'number' ? s.ppid : 0, key,
         startOfKey(key) ?? u64(s.start_ns) ?? u64(s.start_time_ns), 'snapshot');
@@ -339,7 +337,7 @@ export class ProcessTable {
       case 'fork':
         p = this.fork(e, pid);
         break;
-      case 'exec':
+      case 'exec': {
         p = this.ownerOf(e, pid);
         this.noteParent(p, e);
         p.active = true;
@@ -351,6 +349,7 @@ export class ProcessTable {
         if (typeof e.old_tid === 'number' && e.old_tid !== pid) img.thread = e.old_tid;
         p.addImage(img);
         break;
+      }
       case 'exec_failed':
         p = this.ownerOf(e, pid);
         p.active = true;
