@@ -24,7 +24,7 @@ import {parseTimeBound, recordingEnd, type Span} from '../filter/time';
 import {UsageError} from '../util/errors';
 import {resolveUid} from '../util/users';
 import {WallClock, type Zone} from '../util/time';
-import type {Exit, FailedExec, Image, ImageOrigin, Process, ProcessOrigin} from './model';
+import {type Exit, type FailedExec, type Image, type ImageOrigin, keyOf, type Process, type ProcessOrigin} from './model';
 
 type U64 = number | bigint;
 
@@ -32,7 +32,7 @@ type U64 = number | bigint;
 export interface ProcessTreeOptions {
   /** The processes that had these pids, their ancestors and their subtrees (every process a reused pid named). */
   pid?: number[];
-  /** The processes that ran these images (any exec_id of a process's chain), their ancestors and subtrees. */
+  /** The processes these exec ids name (pid and start: any image of a process's chain), their ancestors and subtrees. */
   execId?: string[];
   /** Only processes that ran under one of these comms (any image), with their ancestors. */
   comm?: string[];
@@ -232,8 +232,10 @@ export function processTree(path: string, o: ProcessTreeOptions = {}): ProcessFo
       }
       for (const id of o.execId ?? []) {
         if (!ids) throw new UsageError(`--exec-id: ${path} has no exec ids (it was recorded before they existed): give --pid`);
-        const found = all.filter((p) => p.images.some((i) => i.exec_id === id));
-        if (!found.length) throw new UsageError(`--exec-id ${id}: no process of ${path} ran this image`);
+        // The process the id names: its pid and start, whichever of its images (as --tree-exec-id).
+        const key = keyOf(id);
+        const found = all.filter((p) => p.key === key);
+        if (!found.length) throw new UsageError(`--exec-id ${id}: no process of ${path} has this pid and start`);
         asked.push(...found);
       }
     }
