@@ -64,7 +64,7 @@ A time of day (and an RFC 3339 time without an offset) is in the local time zone
     const r = filterTrace(args.file, flags.output, {...options, force: flags.force, onProblem});
     for (const w of r.warnings) this.warnLine(w);
     const byType = Object.entries(r.kept).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-    const context = r.context ? `, plus ${r.context} context record${r.context === 1 ? '' : 's'} (execs and forks they rely on)` : '';
+    const context = r.context ? `, plus ${r.context} context record${r.context === 1 ? '' : 's'} (the execs, forks and exits their command lines and ancestry come from)` : '';
     const dropped = r.undecodable ? `; ${r.undecodable} undecodable record${r.undecodable === 1 ? '' : 's'} dropped` : '';
     process.stdout.write(
       `${r.output}: kept ${r.records_out - r.context} of ${r.records_in} records${byType ? ` (${byType})` : ''}${context}, ` +

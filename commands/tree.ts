@@ -29,7 +29,7 @@ Times are local (TZ), or UTC with --utc; --json prints the forest as one JSON ob
 
   static override flags = {
     pid: Flags.integer({description: 'the ancestry and subtree of the process(es) that had this pid (repeatable)', multiple: true, multipleNonGreedy: true, min: 0}),
-    'exec-id': Flags.string({description: 'the ancestry and subtree of the process that ran this image (any exec_id of its chain; repeatable)', multiple: true, multipleNonGreedy: true}),
+    'exec-id': Flags.string({description: 'the ancestry and subtree of the process this exec id names (any image of its chain; repeatable)', multiple: true, multipleNonGreedy: true}),
     comm: Flags.string({description: 'only processes that ran under this comm, with their ancestors (repeatable)', multiple: true, multipleNonGreedy: true}),
     uid: Flags.string({description: 'only processes of this real user id, a number or a user name, with their ancestors (repeatable)', multiple: true, multipleNonGreedy: true}),
     since: Flags.string({description: 'only processes alive at or after this time (forms as decode --since)'}),

@@ -5,6 +5,7 @@
 // filter, and from the library as from the CLI.
 
 import t from 'tap';
+import * as path from 'node:path';
 import {openTrace} from '../src';
 import {cli, lines} from './lib/cli';
 
@@ -93,6 +94,18 @@ t.test('the table sees every event: filters do not change the ancestors of what 
     t.ok(kept.length > 0, `${flags.join(' ')}: ${kept.length} execs`);
     t.same(kept.filter((e) => JSON.stringify(e.ancestors) !== byTime.get(e.ts_ns)).map((e) => e.pid), [], `${flags.join(' ')}: the same ancestors`);
   }
+});
+
+t.test('a file written by filter --comm true -o answers as its source does', async (t) => {
+  const dir = t.testdir();
+  const out = path.join(dir, 'true.bin');
+  const f = await cli(['filter', TREE, '--comm', 'true', '-o', out]);
+  t.equal(f.status, 0, f.stderr);
+  t.match(f.stdout, /kept 6 of 82 records \(exec 3, exit 3\), plus 4 context records/);
+  const fromFiltered = await cli(['decode', out, '--ancestors', '--json']);
+  const fromSource = await cli(['decode', TREE, '--ancestors', '--json', '--comm', 'true']);
+  t.equal(fromFiltered.stdout, fromSource.stdout, 'the same events, with the same ancestors');
+  t.same(events(fromFiltered.stdout).filter((e) => e.type === 'exec').map(pids), [[18170, ...RECORDER], [18188, 18170, ...RECORDER], [18188, 18170, ...RECORDER]]);
 });
 
 t.test('openTrace(file, {ancestors: true}) gives what decode --ancestors --json prints', async (t) => {

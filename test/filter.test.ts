@@ -19,13 +19,15 @@ const BIN = path.join(ROOT, 'bin', 'exectrace');
 const EXECS = path.join(ROOT, 'fixtures', 'exec-scenarios.bin');
 const CAT = path.join(ROOT, 'fixtures', 'syscalls-cat.bin');
 const LOSSY = path.join(ROOT, 'fixtures', 'exec-lossy.bin');
+const TREE = path.join(ROOT, 'fixtures', 'exec-tree.bin');
 const m = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'exec-scenarios.manifest.json'), 'utf8'));
 
 const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8', maxBuffer: 1 << 28});
 
 /** decode FILE with a filter, in-process: the events as decode --where --json would print them. */
-function decodeWith(file: string, spec: FilterSpec = {}, processes = true): TraceEvent[] {
+function decodeWith(file: string, spec: FilterSpec = {}, processes = true, ancestors = false): TraceEvent[] {
   const tr = openTrace(file);
+  if (ancestors) tr.decoder.trackProcesses({ancestors: true});
   const f = compileFilter(spec, {path: file, decoder: tr.decoder, meta: tr.reader.meta as never});
   const out: TraceEvent[] = [];
   forEachEvent(tr, {processes}, (e) => {
@@ -296,6 +298,71 @@ t.test('filter -o: the new file decodes exactly as decode with the same filter',
   }
 });
 
+t.test('filter -o keeps what ancestry needs: decode --ancestors of the new file is decode --ancestors of the source, filtered', async (t) => {
+  const dir = t.testdir();
+  const cases: [string, FilterSpec][] = [
+    [TREE, {comm: ['true']}], [TREE, {type: ['exit']}], [TREE, {type: ['exec']}], [TREE, {type: ['exec_failed']}],
+    [TREE, {pid: [18185]}], [TREE, {tree: 18188}], [TREE, {where: ['argv =~ /sleep/']}], [TREE, {since: '+0.6s'}],
+    [TREE, {uid: [65534]}], [TREE, {type: ['fork']}], [TREE, {comm: ['sh']}],
+    [EXECS, {type: ['exit']}], [EXECS, {comm: ['execer.out']}], [EXECS, {pid: [m.fork.child]}], [EXECS, {type: ['exec']}],
+  ];
+  let i = 0;
+  for (const [src, spec] of cases) {
+    const out = path.join(dir, `anc-${i++}.bin`);
+    const r = filterFile(src, out, spec);
+    const what = `${path.basename(src)} ${r.filter}`;
+    t.same(decodeWith(out, {}, true, true), decodeWith(src, spec, true, true), `${what}: the same events, the same ancestors`);
+    t.same(decodeWith(out), decodeWith(src, spec), `${what}: and the same without (context records are not shown)`);
+    // Filtered again: what the first filter kept as context serves the second.
+    const again = path.join(dir, `anc-${i++}.bin`);
+    filterFile(out, again, {type: ['exec', 'exec_failed']});
+    t.same(decodeWith(again, {}, true, true), decodeWith(src, spec, true, true).filter((e) => e.type === 'exec' || e.type === 'exec_failed'),
+      `${what}, then --type exec --type exec_failed`);
+  }
+  const r = filterFile(TREE, path.join(dir, 'true.bin'), {comm: ['true']});
+  t.equal(r.context, 4, 'the forks and execs of the shell and of fexec.out that launched them; the snapshot has the rest');
+});
+
+t.test('filter -o: an ancestor the output holds a newer image of is known by its id only (the limit, stated)', async (t) => {
+  const dir = t.testdir();
+  // With exec ids: the layouts of exec-tree.bin; snapshot: init (1) and a bash (100).
+  const boot = '512ae60198224a37';
+  const snap = (pid: number, ppid: number, comm: string, start: number) => ({
+    pid, tid: pid, ppid, uid: 0, gid: 0, euid: 0, egid: 0, loginuid: 0, sessionid: 1, comm, filename: `/bin/${comm}`, argv: [comm],
+    cgroup: '/', ns: {}, start_time_ns: start, start_ns: start, exec_seq: 1, parent_start_ns: ppid ? 1000 : 0, parent_exec_seq: 1,
+  });
+  const s = new Synth(TREE, {processes: [snap(1, 0, 'init', 1000), snap(100, 1, 'bash', 2000)]});
+  const ids = (start: number, seq: number, pstart: number, pseq: number) => ({'task.start_ns': start, 'task.exec_seq': seq, 'task.parent_start_ns': pstart, 'task.parent_exec_seq': pseq});
+  const t0 = s.at(1);
+  const file = path.join(dir, 'newer.bin');
+  s.write(file, [[
+    // bash 100 forks 200; 200 forks 300, then execs make; 300 execs curl; all exit.
+    s.record('fork', {ts: t0, pid: 200}, {'task.ppid': 100, 'task.comm': 'bash', parent_tid: 100, ...ids(t0, 1, 2000, 1)}),
+    s.record('fork', {ts: t0 + 10, pid: 300}, {'task.ppid': 200, 'task.comm': 'bash', parent_tid: 200, ...ids(t0 + 10, 1, t0, 1)}),
+    s.record('exec', {ts: t0 + 20, pid: 200}, {'task.ppid': 100, 'task.comm': 'make', old_tid: 200, argc: 1, ...ids(t0, 2, 2000, 1)}, {filename: '/usr/bin/make', argv: ['make']}),
+    s.record('exec', {ts: t0 + 30, pid: 300}, {'task.ppid': 200, 'task.comm': 'curl', old_tid: 300, argc: 2, ...ids(t0 + 10, 2, t0, 1)}, {filename: '/usr/bin/curl', argv: ['curl', 'x']}),
+    s.record('exit', {ts: t0 + 40, pid: 300}, {'task.ppid': 200, 'task.comm': 'curl', nr_threads: 1, ...ids(t0 + 10, 2, t0, 1)}),
+    s.record('exit', {ts: t0 + 50, pid: 200}, {'task.ppid': 100, 'task.comm': 'make', nr_threads: 1, ...ids(t0, 2, 2000, 1)}),
+  ]]);
+  const curlOf = (f: string, spec: FilterSpec = {}) => decodeWith(f, spec, false, true).find((e) => e.comm === 'curl' && e.type === 'exec')!.ancestors as any[];
+  const whole = curlOf(file);
+  t.same(whole.map((a) => [a.pid, a.exec_id, a.argv]), [
+    [200, `${boot}:200:${t0}:1`, ['bash']], [100, `${boot}:100:2000:1`, ['bash']], [1, `${boot}:1:1000:1`, ['init']],
+  ], 'curl was forked by 200 while it still ran bash');
+  // Keeping curl alone: 200's fork is written as context, its command line the snapshot's bash.
+  const alone = path.join(dir, 'curl.bin');
+  filterFile(file, alone, {comm: ['curl']});
+  t.same(curlOf(alone), whole);
+  // Keeping make too: the output holds 200's newer image (make) before curl's exec, so 200's
+  // older one is not written (it would give 200 a wrong command line): known by its id.
+  const both = path.join(dir, 'both.bin');
+  filterFile(file, both, {comm: ['curl', 'make']});
+  t.same(decodeWith(both), decodeWith(file, {comm: ['curl', 'make']}), 'the events as the source gives them');
+  t.same(curlOf(both).map((a) => [a.pid, a.exec_id, a.argv]), [
+    [200, `${boot}:200:${t0}:1`, null], [100, `${boot}:100:2000:1`, ['bash']], [1, `${boot}:1:1000:1`, ['init']],
+  ]);
+});
+
 t.test('filter -o: syscalls keep their pairing and context — exec from a thread, a call that never returns', async (t) => {
   const dir = t.testdir();
   const s = new Synth(CAT, {processes: [{
@@ -361,10 +428,11 @@ t.test('filter -o: what the file holds — metadata note, context records, trail
   t.equal(tr.end_reason, 'filtered');
   t.equal(tr.original_end_reason, 'command exited');
   t.same(tr.totals.exit, {lost: 0, recorded: exits, sent: src.totals.exit.sent});
-  // Context records: the execs (and the fork of the child that never exec'd) the exits' command lines come from.
+  // Context records: the execs (and the fork of the child that never exec'd) the exits' command lines come from,
+  // and what introduces their ancestors: the forks of the driver (22408) and of the parent of that child (22420).
   t.same(tr.totals.exec, {lost: 0, recorded: 0, sent: src.totals.exec.sent, context: tr.totals.exec.context});
   t.ok(tr.totals.exec.context >= 10);
-  t.equal(tr.totals.fork.context, 1);
+  t.equal(tr.totals.fork.context, 3);
   t.equal(tr.totals.exec.context + tr.totals.fork.context, r.context);
   t.same(tr.filtered_from, {file: 'exec-scenarios.bin', sha256: sha(EXECS), chunks: src.chunks, records: src.records, trailer: true, problems: 0});
   t.ok(tr.clock_end, 'the source trailer\'s other keys are kept');

@@ -8,6 +8,7 @@
 import t from 'tap';
 import * as path from 'node:path';
 import {openTrace, processTree, toJson, type ProcessNode} from '../src';
+import {TraceReader, TraceWriter} from '../src/format';
 import {cli, lines, ROOT} from './lib/cli';
 
 const TREE = 'fixtures/exec-tree.bin';
@@ -67,7 +68,7 @@ t.test('tree: the forest of the recording, one line per process, pstree-like', a
     '1 ', '1163 └─ ', '1164    └─ ', '18114       └─ ', '18115          └─ ', '18158             └─ ',
     '18170                └─ ', '18171                   ├─ ', '18172                   │  └─ ', '18173                   ├─ ',
   ], 'the chain from init to the workload, then its children; dirname under the subshell that forked it');
-  t.match(out[1], /^19:02:33\.565852 {4}≥9m02s  running {9}0 {6}1  \/process_api --firecracker-init /, 'init: started before the recording, still running at its end');
+  t.match(out[1], /^19:02:33\.563626 {4}≥9m02s  running {9}0 {6}1  \/process_api --firecracker-init /, 'init: started before the recording, still running at its end');
   t.match(out[2], /' \(\/memfd:sealed-91173221a7ea \(deleted\)\)$/, 'argv[0] does not name the file: the file follows');
 });
 
@@ -160,7 +161,7 @@ t.test('tree: one-line errors, exit 2 for what was asked wrongly, 1 for a file t
   const cases: [string[], number, string][] = [
     [['tree', TREE, '--pid', '99999'], 2, 'exectrace tree: --pid 99999: no process of fixtures/exec-tree.bin had this pid\n'],
     [['tree', TREE, '--exec-id', 'abc'], 2, 'exectrace tree: --exec-id: "abc" is not an exec id (<boot>:<pid>:<start_ns>:<exec_seq>, as decode --json shows it)\n'],
-    [['tree', TREE, '--exec-id', '512ae60198224a37:18189:1:7'], 2, 'exectrace tree: --exec-id 512ae60198224a37:18189:1:7: no process of fixtures/exec-tree.bin ran this image\n'],
+    [['tree', TREE, '--exec-id', '512ae60198224a37:18189:1:7'], 2, 'exectrace tree: --exec-id 512ae60198224a37:18189:1:7: no process of fixtures/exec-tree.bin has this pid and start\n'],
     [['tree', EXECS, '--exec-id', '512ae60198224a37:18189:1:7'], 2, 'exectrace tree: --exec-id: fixtures/exec-scenarios.bin has no exec ids (it was recorded before they existed): give --pid\n'],
     [['tree', TREE, '--since', 'soon'], 2, 'exectrace tree: --since: cannot read time "soon" (examples: 2026-11-23T10:42:00Z, 10:42, 10:42:05.25, +30s, 1m30s)\n'],
     [['tree', TREE, '--pid', 'x'], 2, 'exectrace tree: --pid: expected an integer, got "x" (see exectrace tree --help)\n'],
@@ -175,11 +176,31 @@ t.test('tree: one-line errors, exit 2 for what was asked wrongly, 1 for a file t
   }
 });
 
-t.test('tree on a damaged file: what survived, the damage on stderr, exit 3', async (t) => {
+t.test('tree on a damaged file: what survived, the damage on stderr as decode reports it, exit 3', async (t) => {
   const r = await cli(['tree', 'fixtures/damaged-flipped-byte.bin']);
   t.equal(r.status, 3);
   t.match(r.stderr, /^exectrace: fixtures\/damaged-flipped-byte\.bin: chunk seq 2 at offset 5239 \(9 records\) fails its checksum/);
   t.ok(lines(r.stdout).length > 10);
+  for (const f of ['damaged-truncated.bin', 'damaged-missing-chunk.bin', 'damaged-no-trailer.bin', 'damaged-reordered.bin']) {
+    const tree = await cli(['tree', `fixtures/${f}`]);
+    const decode = await cli(['decode', `fixtures/${f}`]);
+    const damage = (err: string) => lines(err).filter((l) => !/left out|no trailer/.test(l));
+    t.equal(tree.status, 3, `${f}: exit 3`);
+    t.same(damage(tree.stderr), damage(decode.stderr), `${f}: the same damage as decode reports`);
+  }
+  // Damage found only when the records are walked: a chunk whose header counts one record more than it holds.
+  const dir = t.testdir();
+  const bad = path.join(dir, 'miscounted.bin');
+  const rd = TraceReader.open(path.join(ROOT, TREE));
+  const w = TraceWriter.create(bad, rd.meta);
+  for (const c of rd.chunks()) w.writeChunk(Buffer.from(c.data), {records: c.records + 1, counted: true, firstTs: c.firstTs, lastTs: c.lastTs});
+  w.close({end_reason: 'test'});
+  rd.close();
+  const tree = await cli(['tree', bad]);
+  const decode = await cli(['decode', bad]);
+  t.equal(tree.status, 3);
+  t.match(lines(tree.stderr)[0], /^exectrace: .*miscounted\.bin: chunk seq 2 at offset \d+: holds 82 records, its header says 83$/);
+  t.same(lines(tree.stderr).filter((l) => !/left out/.test(l)), lines(decode.stderr));
 });
 
 t.test('exec-scenarios.bin (no exec ids): the forest by pid and fork order', async (t) => {
@@ -243,6 +264,46 @@ for (const file of [TREE, EXECS]) {
     t.same(differ, [], 'the same processes for every pid');
   });
 }
+
+t.test(`${TREE}: --tree-exec-id ID keeps the events of exactly the processes tree --exec-id ID shows, for every process`, async (t) => {
+  const full = path.join(ROOT, TREE);
+  const every = nodes(processTree(full, {all: true}).roots);
+  const starts = new Map<number, number[]>();
+  for (const n of every) starts.set(n.pid, [...(starts.get(n.pid) ?? []), Number(n.start_ns)].sort((a, b) => a - b));
+  const differ: string[] = [];
+  let asked = 0;
+  for (const n of every) {
+    // Any image of the process names it: the last one here, the first below.
+    for (const id of new Set([n.images[n.images.length - 1].exec_id, n.images[0].exec_id])) {
+      if (id === null) continue; // pid 1: the snapshot has no ids for it
+      asked++;
+      const f = processTree(full, {execId: [id]});
+      const root = nodes(f.roots).find((x) => !x.context)!;
+      const a = new Set(nodes([root]).map((x) => `${x.pid}@${x.start_ns}`));
+      const b = new Set<string>();
+      for (const e of openTrace(full, {treeExecId: id})) {
+        if (e.type === 'lost') continue;
+        const list = starts.get(e.pid)!;
+        const start = e.type === 'process' ? list[0] : [...list].reverse().find((x) => x <= Number(e.ts_ns)) ?? list[0];
+        b.add(`${e.pid}@${start}`);
+      }
+      if ([...a].some((k) => !b.has(k)) || [...b].some((k) => !a.has(k))) differ.push(`${id}: tree ${[...a].join(',')}; filter ${[...b].join(',')}`);
+    }
+  }
+  t.ok(asked > 90, `${asked} exec ids`);
+  t.same(differ, [], 'the same processes for every exec id');
+});
+
+t.test('--tree-exec-id: the second process given pid 18189; a bad or unknown id', async (t) => {
+  const r = await cli(['decode', TREE, '--json', '--tree-exec-id', '512ae60198224a37:18189:542129626473:8']);
+  t.same(lines(r.stdout).map((l) => JSON.parse(l)).map((e) => `${e.type} ${e.exec_id}`), [
+    'fork 512ae60198224a37:18189:542129626473:7', 'exec 512ae60198224a37:18189:542129626473:8', 'exit 512ae60198224a37:18189:542129626473:8',
+  ]);
+  const unknown = await cli(['decode', TREE, '--tree-exec-id', '512ae60198224a37:18189:1:7']);
+  t.same([unknown.status, unknown.stdout, unknown.stderr], [0, '', 'exectrace: no event matched: --tree-exec-id 512ae60198224a37:18189:1:7: no such process in this file\n']);
+  const bad = await cli(['stats', TREE, '--tree-exec-id', '18189']);
+  t.same([bad.status, bad.stderr], [2, 'exectrace stats: --tree-exec-id: "18189" is not an exec id (<boot>:<pid>:<start_ns>:<exec_seq>, as decode --json shows it)\n']);
+});
 
 t.test('--tree 18188 keeps both processes given pid 18189; --tree 18189 the first only', async (t) => {
   const ids = (args: string[]) => cli(['decode', TREE, '--json', ...args]).then((r) => lines(r.stdout).map((l) => JSON.parse(l)).filter((e) => e.pid === 18189).map((e) => `${e.type} ${e.exec_id}`));

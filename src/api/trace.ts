@@ -28,8 +28,10 @@ export interface OpenTraceOptions {
   /** RFC 3339, a time of day (in `zone`), or a duration from the start (`+30s`). */
   since?: string;
   until?: string;
-  /** A process and its descendants, followed through forks. */
+  /** A process (the first to have the pid) and its descendants, by who forked whom (`exectrace tree --pid`). */
   tree?: number;
+  /** The process an exec id names (any image of it) and its descendants: one of several processes given one pid. */
+  treeExecId?: string;
   /** The processes alive when recording started, as `process` events first (default true, as decode). */
   processes?: boolean;
   /**
@@ -462,6 +464,7 @@ export function specOf(o: OpenTraceOptions): FilterSpec {
   if (o.since !== undefined) spec.since = o.since;
   if (o.until !== undefined) spec.until = o.until;
   if (o.tree !== undefined) spec.tree = o.tree;
+  if (o.treeExecId !== undefined) spec.tree_exec_id = o.treeExecId;
   return spec;
 }
 

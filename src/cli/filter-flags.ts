@@ -23,7 +23,14 @@ export const filterFlags = {
     helpGroup: GROUP,
   }),
   until: Flags.string({description: 'only events before this time (same forms as --since)', helpGroup: GROUP}),
-  tree: Flags.integer({description: 'only events of this process and its descendants (followed through forks)', min: 0, helpGroup: GROUP}),
+  tree: Flags.integer({
+    description: 'only events of this process (the first to have the pid) and its descendants, by who forked whom, as `exectrace tree --pid` draws them',
+    min: 0, helpGroup: GROUP,
+  }),
+  'tree-exec-id': Flags.string({
+    description: 'only events of the process this exec id names (any image of it: one of several processes given one pid) and its descendants',
+    helpGroup: GROUP,
+  }),
   utc: Flags.boolean({
     description: 'times in UTC, not the local time zone (TZ): the times shown, and clock times given to --since/--until',
   }),
@@ -37,12 +44,12 @@ export const filterFlags = {
 /** The filter flags of a parsed command line (and --utc) as openTrace's options. */
 export function traceOptions(flags: {
   pid?: number[]; comm?: string[]; type?: string[]; syscall?: string[]; uid?: number[];
-  since?: string; until?: string; tree?: number; where?: string[]; utc?: boolean;
+  since?: string; until?: string; tree?: number; 'tree-exec-id'?: string; where?: string[]; utc?: boolean;
 }): OpenTraceOptions {
   return {
     // --type is checked against EVENT_TYPES by its flag's options.
     pid: flags.pid, comm: flags.comm, type: flags.type as EventType[] | undefined, syscall: flags.syscall, uid: flags.uid,
-    since: flags.since, until: flags.until, tree: flags.tree, where: flags.where, zone: zoneOf(flags),
+    since: flags.since, until: flags.until, tree: flags.tree, treeExecId: flags['tree-exec-id'], where: flags.where, zone: zoneOf(flags),
   };
 }
 

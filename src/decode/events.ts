@@ -259,7 +259,8 @@ export class Decoder {
    * decoder: `--tree` and `--ancestors` read the same one. Call it before the first record.
    */
   trackProcesses(o: {ancestors?: boolean} = {}): ProcessTable {
-    this.table ??= new ProcessTable(this.meta.processes ?? [], {idsOf: (p) => this.ids.ofSnapshot(p), text: snapshotText});
+    // A filtered file's context records may bring a fork after its parent's exit: the table keeps recent exits for it.
+    this.table ??= new ProcessTable(this.meta.processes ?? [], {idsOf: (p) => this.ids.ofSnapshot(p), text: snapshotText}, this.contextBit !== 0);
     if (o.ancestors) this.withAncestors = true;
     return this.table;
   }

@@ -10,6 +10,9 @@ import {parseTimeBound, recordingEnd, type TimeBound} from './time';
 import {ProcessTree} from './tree';
 
 
+/** What an exec id looks like (formats/trace-format.md §10.14). */
+const EXEC_ID = /^[0-9a-f]{16}:\d{1,10}:\d{1,20}:\d{1,20}$/;
+
 /** Event types the --type flag (and `type == ...`) can name. */
 export const EVENT_TYPES = ['exec', 'exec_failed', 'fork', 'exit', 'syscall', 'lost', 'process'] as const;
 
@@ -24,6 +27,8 @@ export interface FilterSpec {
   until?: string;
   where?: string[];
   tree?: number;
+  /** The process an exec id names (`<boot>:<pid>:<start_ns>:<exec_seq>`) and its descendants. */
+  tree_exec_id?: string;
 }
 
 /** What compiling a filter needs from the file. */
@@ -41,6 +46,12 @@ export interface FilterContext {
 }
 
 type Test = (e: Record<string, unknown>) => boolean;
+
+/** What --tree and --tree-exec-id ask of each event: whether it belongs (ProcessTree). */
+interface Membership {
+  step(e: Record<string, unknown>): boolean;
+  stepSyscall(pid: number, ctx: Record<string, unknown>, comm?: unknown): boolean;
+}
 type PartsTest = (p: SyscallParts) => boolean;
 
 export class EventFilter {
@@ -101,6 +112,7 @@ export function describeSpec(s: FilterSpec): string {
     for (const v of list) parts.push(`--${flag} ${shellQuote(String(v))}`);
   };
   add('tree', s.tree);
+  add('tree-exec-id', s.tree_exec_id);
   add('pid', s.pid);
   add('comm', s.comm);
   add('type', s.type);
@@ -135,8 +147,23 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
   const bounds: {since?: number | bigint; until?: number | bigint} = {};
 
   // --tree goes first: it must see every event to follow forks and exits.
-  let tree: ProcessTree | null = null;
+  let tree: Membership | null = null;
   if (spec.tree !== undefined) tree = new ProcessTree(spec.tree, ctx.decoder.trackProcesses());
+  if (spec.tree_exec_id !== undefined) {
+    if (!EXEC_ID.test(spec.tree_exec_id)) {
+      throw new UsageError(`--tree-exec-id: ${JSON.stringify(spec.tree_exec_id)} is not an exec id (<boot>:<pid>:<start_ns>:<exec_seq>, as decode --json shows it)`);
+    }
+    const byId = new ProcessTree(spec.tree_exec_id, ctx.decoder.trackProcesses());
+    if (tree === null) tree = byId;
+    else {
+      // Both given: an event must be in both trees.
+      const byPid = tree;
+      tree = {
+        step: (e) => byPid.step(e) && byId.step(e),
+        stepSyscall: (pid, c, comm) => byPid.stepSyscall(pid, c, comm) && byId.stepSyscall(pid, c, comm),
+      };
+    }
+  }
 
   if (spec.type?.length) {
     for (const t of spec.type) {

@@ -15,6 +15,8 @@ import type {EventFilter} from './compile';
 export interface FileSummary {
   events: number;
   pids: Set<number>;
+  /** The processes by identity (`<boot>:<pid>:<start>`, the exec_id without its exec_seq). */
+  keys: Set<string>;
   uids: Set<number>;
   comms: Set<string>;
   types: Set<string>;
@@ -28,7 +30,7 @@ export interface FileSummary {
 export function summarize(path: string, processes: boolean): FileSummary {
   const t = openTrace(path);
   const s: FileSummary = {
-    events: 0, pids: new Set(), uids: new Set(), comms: new Set(), types: new Set(), syscalls: new Set(),
+    events: 0, pids: new Set(), keys: new Set(), uids: new Set(), comms: new Set(), types: new Set(), syscalls: new Set(),
     first: null, last: null, clock: t.decoder.clock,
   };
   const see = (type: string, pid: unknown, uid: unknown, comm: unknown, ts: unknown) => {
@@ -53,6 +55,7 @@ export function summarize(path: string, processes: boolean): FileSummary {
   try {
     forEachEvent(t, {processes}, (e: TraceEvent) => {
       see(e.type, e.pid, e.uid, e.comm, e.ts_ns);
+      if (typeof e.exec_id === 'string') s.keys.add(e.exec_id.slice(0, e.exec_id.lastIndexOf(':')));
       if (e.type === 'syscall' && typeof e.syscall === 'string') s.syscalls.add(e.syscall);
     });
   } finally {
@@ -86,6 +89,9 @@ export function explainEmpty(filter: EventFilter, s: FileSummary, zone: Zone): s
   if (s.events === 0) return ['no event matched: the file holds no events'];
   const flag = (name: string, v: unknown) => `--${name} ${shellQuote(String(v))}`;
   if (spec.tree !== undefined && !s.pids.has(spec.tree)) why.push(`${flag('tree', spec.tree)}: no such process in this file`);
+  if (spec.tree_exec_id !== undefined && !s.keys.has(spec.tree_exec_id.slice(0, spec.tree_exec_id.lastIndexOf(':')))) {
+    why.push(`${flag('tree-exec-id', spec.tree_exec_id)}: no such process in this file`);
+  }
   if (spec.pid?.length && !spec.pid.some((p) => s.pids.has(p))) {
     why.push(`${spec.pid.map((p) => flag('pid', p)).join(' ')}: no such process in this file`);
   }

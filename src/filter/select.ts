@@ -20,12 +20,25 @@
 // flag: readers decode it for what it tells and do not show it (formats/trace-format.md
 // §10.5). Only records a kept event needs are written so, once per process image.
 //
+// Ancestry. A filtered file must still say who launched what it kept (decode --ancestors,
+// tree): when a process's first record is kept, the records that introduce its ancestors
+// the output lacks — each one's fork, the exec of the image that forked the one below, and
+// its exit when it has ended — are written before it as context records, top down, read
+// off the decoder's process table (src/processes). Never an image of a process older than
+// one the output already holds (that would give it a wrong command line), never a record
+// of a process whose pid another live process has now, never a fork whose parent's command
+// line in the output is not the one it inherited: there the chain stops, and the output
+// knows that ancestor by its pid and id only, as it would without these records.
+//
 // Memory: one held entry per thread inside a traced call, one context per live thread, one
-// held exec (or fork) record per live process: the decoder's own bounds. Nothing is
-// allocated per record beyond what decoding allocates, except copies of held records.
+// held exec (or fork) record per live process: the decoder's own bounds; and for ancestry
+// the fork, exec and exit records of the processes the table keeps (the live ones and
+// their ancestors), freed with them. Nothing is allocated per record beyond what decoding
+// allocates, except copies of held records.
 
 import type {OpenedTrace} from '../decode';
 import type {Decoder, TraceEvent} from '../decode/events';
+import {MAX_DEPTH, type Image as ProcessImage, type Process, type ProcessTable} from '../processes/model';
 import type {SyscallParts, SyscallSink} from '../decode/syscalls';
 import {helpers} from '../decode/records';
 import {forEachFrame} from '../format';
@@ -59,7 +72,41 @@ interface Held {
    * record comes between the entry and the exit. Written again there, as context.
    */
   exec?: Held;
+  /** The process (and the image, for a fork or exec) a held process record is of: ancestry. */
+  owner?: {process: Process; image: ProcessImage | null};
 }
+
+/** What the selector keeps on a process of the table (Process.out): what the output holds of it. */
+interface ProcOut {
+  /** The output holds a record of it. */
+  inOutput: boolean;
+  /** Its ancestry was seen to. */
+  done: boolean;
+  /** The latest image whose fork or exec record the output holds. */
+  image: ProcessImage | null;
+  /** Its exit, when it was not kept and the process forked (it may be an ancestor). */
+  exit: Held | null;
+}
+
+/** What the selector keeps on an image of the table (Image.out). */
+interface ImageOut {
+  /** The output holds the fork or exec record that began it. */
+  written: boolean;
+  /** That record, when it was not kept. */
+  held: Held | null;
+}
+
+function procOut(p: Process): ProcOut {
+  return (p.out ??= {inOutput: false, done: false, image: null, exit: null}) as ProcOut;
+}
+
+function imageOut(i: ProcessImage): ImageOut {
+  return (i.out ??= {written: false, held: null}) as ImageOut;
+}
+
+const isWritten = (i: ProcessImage): boolean => i.how === 'snapshot' || (i.out !== null && (i.out as ImageOut).written);
+const heldOf = (i: ProcessImage): Held | null => (i.out === null ? null : (i.out as ImageOut).held);
+const inOutput = (p: Process): boolean => p.out !== null && (p.out as ProcOut).inOutput;
 
 interface HeldTask extends Held {
   written: boolean;
@@ -129,6 +176,8 @@ export class Selector {
   private doneTid = -1;
   /** With a parts test: syscall events decided without their objects. */
   private readonly partsSink: SyscallSink | null = null;
+  /** The decoder's process table, when context records bring ancestry (writing, with context records). */
+  private readonly table: ProcessTable | null = null;
 
   /**
    * `frames`: copy held records (to write them); without it the selector only counts
@@ -164,6 +213,7 @@ export class Selector {
       };
       decoder.direct = this.partsSink;
     }
+    if (frames && context) this.table = decoder.trackProcesses();
   }
 
   /** Appends an event to the batch; returns its index. */
@@ -281,6 +331,10 @@ export class Selector {
     if (parts ? !this.bMatch[i] : e.type !== 'lost' && !this.test(e)) return false;
     this.counts.matched++;
     if (!parts) this.sink.event?.(e);
+    if (this.table !== null && e.type !== 'lost') {
+      const p = parts || e.type === 'syscall' ? (pid !== this.donePid ? this.table.live(pid) : undefined) : this.table.processOf(e);
+      if (p !== undefined && p !== null && (p.out === null || !(p.out as ProcOut).done)) this.ancestry(p);
+    }
     if (e.type === 'syscall') {
       // An exec filtered out also set the context its thread's next calls run in.
       if (pid !== this.donePid || tid !== this.doneTid || this.gen !== this.doneGen) {
@@ -294,7 +348,10 @@ export class Selector {
     else if (e.type === 'fork' && e.ppid !== e.pid) this.replay(e.ppid as number, 0);
     if (entry) {
       this.write(entry.buf, entry.off, entry.len, entry.type, false);
-      if (entry.exec) this.write(entry.exec.buf, entry.exec.off, entry.exec.len, entry.exec.type, true);
+      if (entry.exec) {
+        this.write(entry.exec.buf, entry.exec.off, entry.exec.len, entry.exec.type, true);
+        this.wrote(entry.exec.owner);
+      }
     }
     if (own && e.type === 'exec') {
       const h = this.hashes.get(pid);
@@ -401,12 +458,18 @@ export class Selector {
   private track(e: TraceEvent, kept: boolean, b: Buffer, o: number, n: number, type: number): void {
     this.gen++;
     const pid = e.pid as number;
+    // The process and image this record is of, in the table (ancestry), when there is one.
+    const proc = this.table?.processOf(e) ?? null;
+    // (An exit not kept of a process that forked nothing is never needed: nobody's ancestor.)
+    const owner = proc === null || (!kept && e.type === 'exit' && proc.forks === 0) ? undefined
+      : {process: proc, image: e.type === 'exit' || e.type === 'exec_failed' ? null : proc.image};
+    if (kept) this.wrote(owner);
     switch (e.type) {
       case 'exec': {
         const caller = e.old_tid;
         if (typeof caller === 'number' && caller !== pid) {
           const h = this.held.get(caller);
-          if (h !== undefined && h.pid === pid) h.exec = this.copy(b, o, n, type);
+          if (h !== undefined && h.pid === pid) h.exec = {...this.copy(b, o, n, type), owner};
         }
         this.hashes.delete(pid);
         const img = this.image(pid);
@@ -415,23 +478,118 @@ export class Selector {
         img.rec = kept ? null : this.copy(b, o, n, type);
         img.parentImage = null;
         this.forgetTasks(pid);
+        this.holdImage(img.rec, owner);
         break;
       }
       case 'fork': {
         const ppid = e.ppid as number;
         if (ppid === pid) break; // a thread
         const parent = kept ? null : this.image(ppid);
+        const rec = kept ? null : this.copy(b, o, n, type);
         this.images.set(pid, {
-          inOut: kept, version: 0, rec: kept ? null : this.copy(b, o, n, type),
-          parent: ppid, parentImage: parent, parentVersion: parent ? parent.version : 0,
+          inOut: kept, version: 0, rec, parent: ppid, parentImage: parent, parentVersion: parent ? parent.version : 0,
         });
+        this.holdImage(rec, owner);
         break;
       }
       case 'exit':
         this.images.delete(pid);
         this.forgetTasks(pid);
+        // A process that forked may be an ancestor, whose exit a descendant's ancestry may need.
+        if (!kept && owner !== undefined) procOut(owner.process).exit = {...this.copy(b, o, n, type), owner};
         break;
     }
+  }
+
+  /** Keeps the record that began an image (not kept), for the ancestry of its descendants. */
+  private holdImage(rec: Held | null, owner: Held['owner']): void {
+    if (rec === null || owner === undefined || owner.image === null) return;
+    rec.owner = owner;
+    imageOut(owner.image).held = rec;
+  }
+
+  /** A record of a process went into the output (kept, or as context): what its decoder now knows. */
+  private wrote(w: Held['owner']): void {
+    if (w === undefined) return;
+    const po = procOut(w.process);
+    po.inOutput = true;
+    if (w.image !== null) {
+      imageOut(w.image).written = true;
+      po.image = w.image;
+    }
+  }
+
+  /** The image the output's decoder takes as p's command line now: the latest written, else the snapshot's. */
+  private outImageOf(p: Process): ProcessImage | null {
+    const written = p.out === null ? null : (p.out as ProcOut).image;
+    return written ?? (p.origin === 'snapshot' ? p.images[0] : null);
+  }
+
+  /**
+   * Writes, as context records, what introduces p's ancestors to the output, top down: for
+   * each ancestor it lacks, its fork (after its parent's), the exec of the image that forked
+   * the next one down, then the exits of those that have ended. Stops where that would
+   * mislead the output's decoder (see the top of this file).
+   */
+  private ancestry(p: Process): void {
+    procOut(p).done = true;
+    const t = this.table as ProcessTable;
+    // Most processes have their parent's image in the output already: no chain, nothing allocated.
+    let chain: {q: Process; img: ProcessImage | null}[] | null = null;
+    let img = p.parentImage;
+    for (let q = p.parent; q !== null && (chain?.length ?? 0) < MAX_DEPTH; img = q.parentImage, q = q.parent) {
+      if (img !== null && isWritten(img)) break;
+      if (inOutput(q)) break;
+      const now = t.live(q.pid);
+      if (now !== undefined && now !== q) break;
+      (chain ??= []).push({q, img});
+      if (q.origin === 'snapshot') break;
+    }
+    let ended: Held[] | null = null;
+    for (let i = (chain?.length ?? 0) - 1; i >= 0; i--) {
+      const {q, img} = (chain as {q: Process; img: ProcessImage | null}[])[i];
+      const qo = procOut(q);
+      qo.done = true;
+      const begun = img !== null && img.how === 'exec' ? heldOf(img) : null;
+      if (q.origin === 'fork') {
+        const fork = heldOf(q.images[0]);
+        // Until it execs, its command line in the output is its parent's there: the image that forked it, or stop.
+        if (fork === null || (q.parent !== null && this.outImageOf(q.parent) !== q.parentImage)) break;
+        this.writeContext(fork);
+      } else if (q.origin === 'unseen' && begun === null) {
+        break; // no record of its own to introduce it by
+      }
+      if (img !== null && img.how === 'exec' && !isWritten(img)) {
+        if (begun === null) break;
+        this.writeContext(begun);
+        this.rewriteTasks(q.pid);
+      }
+      qo.inOutput = true;
+      const st = t.live(q.pid) === q ? this.images.get(q.pid) : undefined;
+      // The output now knows this image: the process's current one, or an older one to be replayed over.
+      if (st !== undefined) st.inOut = q.image === img;
+      if (qo.exit !== null) (ended ??= []).push(qo.exit);
+    }
+    // p itself, when its first record alone would name another parent than the one that
+    // forked it (it was reparented) or another image of it (the parent exec'd since): its fork.
+    const first = p.images[0];
+    if (p.origin === 'fork' && !inOutput(p) && !isWritten(first) && p.parent !== null &&
+      (p.reparented !== null || p.parent.image !== p.parentImage) && this.outImageOf(p.parent) === p.parentImage) {
+      const fork = heldOf(first);
+      if (fork !== null) {
+        this.writeContext(fork);
+        const st = t.live(p.pid) === p ? this.images.get(p.pid) : undefined;
+        if (st !== undefined) st.inOut = p.image === first;
+      }
+    }
+    // After the forks below them, so that the output's table finds each parent alive at its child's fork.
+    for (const x of ended ?? []) this.writeContext(x);
+    if (chain !== null) this.gen++;
+  }
+
+  private writeContext(h: Held): void {
+    this.write(h.buf, h.off, h.len, h.type, true);
+    this.wrote(h.owner);
   }
 
   /** A process first seen alive (in the snapshot, or never introduced): the output's decoder knows as much as the source's. */
@@ -460,6 +618,7 @@ export class Selector {
     }
     const r = img.rec;
     this.write(r.buf, r.off, r.len, r.type, true);
+    this.wrote(r.owner);
     img.inOut = true;
     if (img.parentImage === null) this.rewriteTasks(pid); // it was an exec
     return true;

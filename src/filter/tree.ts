@@ -3,21 +3,29 @@
 // The root is the first process to have the pid: the one alive at start, else the first
 // the stream introduces. A process belongs when the process that forked it does, so an
 // orphan stays in the tree of the process that forked it, and a later process given the
-// root's pid (pid reuse) belongs only if it descends from the root.
+// root's pid (pid reuse) belongs only if it descends from the root. --tree-exec-id ID
+// roots the tree at the process an exec id names (its pid and start, whichever image of it
+// the id names), for the one of several processes with a pid that --tree would not pick.
 
-import type {Process, ProcessTable} from '../processes/model';
+import {keyOf, type Process, type ProcessTable} from '../processes/model';
 
 /** ProcessTree decides, event by event, whether an event belongs to the tree of one process. */
 export class ProcessTree {
-  private root: Process | null;
+  /** The root process, once the table has it. */
+  private top: Process | null;
   /** Decided per process on first asking (the parent links it is decided by never change). */
   private readonly members = new WeakMap<Process, boolean>();
 
-  constructor(readonly rootPid: number, private readonly table: ProcessTable) {
-    this.root = table.fromSnapshot(rootPid) ?? null;
-    if (this.root === null) {
+  /** `root`: a pid (the first process to have it), or an exec id (the process it names). */
+  constructor(readonly root: number | string, private readonly table: ProcessTable) {
+    const key = typeof root === 'string' ? keyOf(root) : null;
+    const pid = typeof root === 'number' ? root : Number(root.split(':')[1]);
+    const fits = (p: Process) => p.pid === pid && (key === null || p.key === key);
+    const first = table.fromSnapshot(pid);
+    this.top = first !== undefined && fits(first) ? first : null;
+    if (this.top === null) {
       table.listen((p) => {
-        if (this.root === null && p.pid === rootPid) this.root = p;
+        if (this.top === null && fits(p)) this.top = p;
       });
     }
   }
@@ -45,7 +53,7 @@ export class ProcessTree {
     const path: Process[] = [];
     let yes = false;
     for (let a: Process | null = p; a !== null; a = a.parent) {
-      if (a === this.root) {
+      if (a === this.top) {
         yes = true;
         break;
       }

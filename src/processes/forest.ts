@@ -24,7 +24,7 @@ import {parseTimeBound, recordingEnd, type Span} from '../filter/time';
 import {UsageError} from '../util/errors';
 import {resolveUid} from '../util/users';
 import {WallClock, type Zone} from '../util/time';
-import type {Exit, FailedExec, Image, ImageOrigin, Process, ProcessOrigin} from './model';
+import {type Exit, type FailedExec, type Image, type ImageOrigin, keyOf, type Process, type ProcessOrigin} from './model';
 
 type U64 = number | bigint;
 
@@ -32,7 +32,7 @@ type U64 = number | bigint;
 export interface ProcessTreeOptions {
   /** The processes that had these pids, their ancestors and their subtrees (every process a reused pid named). */
   pid?: number[];
-  /** The processes that ran these images (any exec_id of a process's chain), their ancestors and subtrees. */
+  /** The processes these exec ids name (pid and start: any image of a process's chain), their ancestors and subtrees. */
   execId?: string[];
   /** Only processes that ran under one of these comms (any image), with their ancestors. */
   comm?: string[];
@@ -103,7 +103,11 @@ export interface ProcessNode {
   failed_execs: ProcessFailedExec[];
   failed_omitted: number;
   exit: ProcessExit | null;
-  /** `exited`, `killed` (by a signal), `running` at the end of the recording, or `unknown` (its end is not in the file). */
+  /**
+   * `exited`, `killed` (by a signal), `running` at the end of the recording, or `unknown`:
+   * its end is not in the file (a later process took its pid; or the file is a filtered one,
+   * which holds only the exits its filter kept).
+   */
   status: 'exited' | 'killed' | 'running' | 'unknown';
   /** A later event named another parent: its parent ended first. */
   reparented: {ppid: number; time: string; ts_ns: U64} | null;
@@ -149,13 +153,11 @@ const EXEC_ID = /^[0-9a-f]{16}:\d{1,10}:\d{1,20}:\d{1,20}$/;
  */
 export function processTree(path: string, o: ProcessTreeOptions = {}): ProcessForest {
   const problems: Problem[] = [];
-  const reader = TraceReader.open(path, {
-    reuseBuffers: true,
-    onProblem: (p) => {
-      problems.push(p);
-      o.onProblem?.(p);
-    },
-  });
+  const onProblem = (p: Problem): void => {
+    problems.push(p);
+    o.onProblem?.(p);
+  };
+  const reader = TraceReader.open(path, {reuseBuffers: true, onProblem});
   try {
     const decoder = new Decoder(decodeMeta(reader.meta));
     for (const id of o.execId ?? []) {
@@ -181,7 +183,8 @@ export function processTree(path: string, o: ProcessTreeOptions = {}): ProcessFo
       },
     };
     try {
-      forEachEvent({reader, decoder, onProblem: () => {}}, {processes: false}, (e) => {
+      // Frame damage (a chunk cut short) is found here, past the reader's own checks.
+      forEachEvent({reader, decoder, onProblem}, {processes: false}, (e) => {
         if (e.type !== 'lost') seen(e.ts_ns);
       });
     } finally {
@@ -229,8 +232,10 @@ export function processTree(path: string, o: ProcessTreeOptions = {}): ProcessFo
       }
       for (const id of o.execId ?? []) {
         if (!ids) throw new UsageError(`--exec-id: ${path} has no exec ids (it was recorded before they existed): give --pid`);
-        const found = all.filter((p) => p.images.some((i) => i.exec_id === id));
-        if (!found.length) throw new UsageError(`--exec-id ${id}: no process of ${path} ran this image`);
+        // The process the id names: its pid and start, whichever of its images (as --tree-exec-id).
+        const key = keyOf(id);
+        const found = all.filter((p) => p.key === key);
+        if (!found.length) throw new UsageError(`--exec-id ${id}: no process of ${path} has this pid and start`);
         asked.push(...found);
       }
     }
@@ -259,7 +264,9 @@ export function processTree(path: string, o: ProcessTreeOptions = {}): ProcessFo
     const shown = new Set(selected);
     for (const p of selected) for (let a = p.parent; a !== null && !shown.has(a); a = a.parent) shown.add(a);
 
-    const node = (p: Process): ProcessNode => toNode(p, clock, !chosen.has(p));
+    // A filtered file (filter -o) holds the exits it kept only: one it lacks says nothing of the end.
+    const filtered = typeof reader.meta.filter === 'object' && reader.meta.filter !== null;
+    const node = (p: Process): ProcessNode => toNode(p, clock, !chosen.has(p), filtered);
     const build = (root: Process): ProcessNode => {
       // Depth first, without recursion: a chain may be MAX_DEPTH deep.
       const top = node(root);
@@ -331,10 +338,10 @@ function timeWindow(path: string, meta: Record<string, unknown>, o: ProcessTreeO
   return out;
 }
 
-function toNode(p: Process, clock: WallClock, context: boolean): ProcessNode {
+function toNode(p: Process, clock: WallClock, context: boolean, filtered: boolean): ProcessNode {
   const time = (ts: U64 | null): string | null => (ts === null ? null : clock.rfc3339(ts));
   const last = p.image;
-  const status: ProcessNode['status'] = p.exit ? (p.exit.signal !== null ? 'killed' : 'exited') : p.ended ? 'unknown' : 'running';
+  const status: ProcessNode['status'] = p.exit ? (p.exit.signal !== null ? 'killed' : 'exited') : p.ended || filtered ? 'unknown' : 'running';
   const n: ProcessNode = {
     pid: p.pid, ppid: p.ppid, exec_id: last?.exec_id ?? null, parent_exec_id: p.parentImage?.exec_id ?? null,
     comm: p.comm, uid: lastUid(p.images), start_time: time(p.start_ns), start_ns: p.start_ns, origin: p.origin,
@@ -349,8 +356,12 @@ function toNode(p: Process, clock: WallClock, context: boolean): ProcessNode {
 }
 
 function imageNode(i: Image, time: (ts: U64 | null) => string | null): ProcessImage {
-  const {exec_id, how, ts_ns, comm, filename, argv, uid, euid, ...rest} = i;
-  return {exec_id, how, time: time(ts_ns), ts_ns, comm, filename, argv, uid, euid, ...rest};
+  const n: ProcessImage = {exec_id: i.exec_id, how: i.how, time: time(i.ts_ns), ts_ns: i.ts_ns, comm: i.comm, filename: i.filename, argv: i.argv, uid: i.uid, euid: i.euid};
+  if (i.interp !== undefined) n.interp = i.interp;
+  if (i.truncated) n.truncated = true;
+  if (i.flags) n.flags = i.flags;
+  if (i.thread !== undefined) n.thread = i.thread;
+  return n;
 }
 
 function lastUid(images: readonly Image[]): number | null {

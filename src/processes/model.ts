@@ -22,7 +22,8 @@
 // child lists: those would keep every exited child of a long-lived parent). So memory
 // follows the processes alive at a time, not the length of the file. Bounds for a hostile
 // or pathological file: MAX_IMAGES images and MAX_FAILED failed execs per process (the
-// rest counted), and ancestry chains of at most MAX_DEPTH (a longer chain is cut).
+// rest counted), ancestry chains of at most MAX_DEPTH (a longer chain is cut), and the
+// RECENT_EXITS latest exited processes by id (for a filtered file's late fork records).
 //
 // Cost. Only process records (fork, exec, exec_failed, exit) change the table; a syscall
 // event never reaches it unless a consumer asks who made it (live(), sight()).
@@ -32,10 +33,10 @@ import type {Text} from '../decode/text';
 /** A 64-bit value: a number while exact (|v| < 2^53), else a bigint. */
 type U64 = number | bigint;
 
-/** How the recording learned of an image. */
+/** ImageOrigin says how the recording learned of an image. */
 export type ImageOrigin = 'snapshot' | 'fork' | 'exec' | 'unseen';
 
-/** One program image of a process: what it ran from one exec (or its fork) to the next. */
+/** Image is one program image of a process: what it ran from one exec (or its fork) to the next. */
 export interface Image {
   /** `<boot>:<pid>:<start_ns>:<exec_seq>`; null in a file without ids. */
   exec_id: string | null;
@@ -60,9 +61,11 @@ export interface Image {
   flags?: string[];
   /** The thread that called exec, when it was not the thread-group leader. */
   thread?: number;
+  /** Kept for the one writer of a filtered file that reads the table (src/filter/select.ts); the table never reads it. */
+  out: unknown;
 }
 
-/** An exec that failed: the image that tried it keeps running. */
+/** FailedExec is an exec that failed: the image that tried it keeps running. */
 export interface FailedExec {
   ts_ns: U64;
   /** The image that called exec. */
@@ -73,7 +76,7 @@ export interface FailedExec {
   errno: string | null;
 }
 
-/** The end of a process, as its exit event says. */
+/** Exit is the end of a process, as its exit event says. */
 export interface Exit {
   ts_ns: U64;
   exit_code: number;
@@ -82,20 +85,25 @@ export interface Exit {
   running_time_ns: U64 | null;
 }
 
-/** How the recording learned of a process. */
+/** ProcessOrigin says how the recording learned of a process. */
 export type ProcessOrigin = 'snapshot' | 'fork' | 'unseen';
 
 /** The exec flags a process image keeps (the event model's booleans). */
 const IMAGE_FLAGS = ['memfd', 'deleted', 'setuid', 'setgid', 'privileged'];
 
-/** Images kept per process (the first and the latest); the others are counted in imagesOmitted. */
+/** MAX_IMAGES: images kept per process (the first and the latest); the others are counted in imagesOmitted. */
 export const MAX_IMAGES = 64;
-/** Failed execs kept per process (the first ones); the others are counted in failedOmitted. */
+/** MAX_FAILED: failed execs kept per process (the first ones); the others are counted in failedOmitted. */
 export const MAX_FAILED = 64;
-/** The longest ancestry chain kept: a process forked deeper is cut from its ancestors MAX_DEPTH / 2 up. */
+/** MAX_DEPTH: the longest ancestry chain kept; a process forked deeper is cut from its ancestors MAX_DEPTH / 2 up. */
 export const MAX_DEPTH = 512;
+/**
+ * RECENT_EXITS: exited processes kept by id besides (the latest ones): a filtered file may carry a fork as
+ * context after its parent's exit (src/filter/select.ts), and its parent is found here.
+ */
+export const RECENT_EXITS = 4096;
 
-/** One process: a pid from one start to its end. */
+/** Process is one process: a pid from one start to its end. */
 export class Process {
   /** Creation order in the table: the snapshot first, then as the stream introduces them. */
   readonly serial: number;
@@ -122,6 +130,14 @@ export class Process {
   active: boolean;
   /** Its ancestry was cut here (a chain deeper than MAX_DEPTH). */
   cut = false;
+  /** Children it forked that the table saw: one that forked none is nobody's ancestor. */
+  forks = 0;
+  /**
+   * Kept for the one writer of a filtered file that reads the table (src/filter/select.ts):
+   * on the process, not in a WeakMap beside it, because a weak map's entries cost the
+   * garbage collector on every process of a busy file. The table never reads it.
+   */
+  out: unknown = null;
   depth = 0;
 
   constructor(serial: number, readonly pid: number, ppid: number | null, key: string | null, start: U64 | null, readonly origin: ProcessOrigin) {
@@ -159,7 +175,7 @@ export class Process {
   }
 }
 
-/** One ancestor of a process as `decode --ancestors` shows it: the image that forked the next one down. */
+/** Ancestor is one ancestor of a process as `decode --ancestors` shows it: the image that forked the next one down. */
 export interface Ancestor {
   pid: number;
   /** The image that forked the process below it (null in a file without ids). */
@@ -171,7 +187,7 @@ export interface Ancestor {
   argv: Text[] | null;
 }
 
-/** The parts of a snapshot process (metadata `processes`) the table reads. */
+/** SnapshotEntry holds the parts of a snapshot process (metadata `processes`) the table reads. */
 export interface SnapshotEntry {
   pid: number;
   ppid: number;
@@ -185,7 +201,7 @@ export interface SnapshotEntry {
   [k: string]: unknown;
 }
 
-/** What the table needs from the decoder: ids of snapshot processes, and strings as the event model has them. */
+/** TableContext is what the table needs from the decoder: ids of snapshot processes, and strings as the event model has them. */
 export interface TableContext {
   /** exec_id and parent_exec_id of a snapshot process (Identities.ofSnapshot). */
   idsOf(p: SnapshotEntry): {exec_id: string | null; parent_exec_id: string | null};
@@ -196,7 +212,7 @@ export interface TableContext {
 /** A process event as the table reads it (the decoder's event objects). */
 type Ev = Record<string, unknown>;
 
-/** `<boot>:<pid>:<start>` of an exec_id, or null. */
+/** keyOf gives the `<boot>:<pid>:<start>` of an exec_id (a process's identity), or null. */
 export function keyOf(execId: unknown): string | null {
   if (typeof execId !== 'string') return null;
   const i = execId.lastIndexOf(':');
@@ -217,12 +233,17 @@ const u64 = (v: unknown): U64 | null => (typeof v === 'number' || typeof v === '
 const textOrNull = (v: unknown): Text | null => (typeof v === 'string' || (typeof v === 'object' && v !== null && !Array.isArray(v)) ? (v as Text) : null);
 const argvOrNull = (v: unknown): Text[] | null => (Array.isArray(v) ? (v as Text[]) : null);
 
-/** The process table (see the top of this file). */
+/** ProcessTable is the process model (see the top of this file): one per decoder, fed in stream order. */
 export class ProcessTable {
   /** The processes alive when recording started, in start order. */
   readonly snapshot: Process[] = [];
-  /** The process an event of a process record belongs to (step() sets it). */
-  private readonly byEvent = new WeakMap<object, Process>();
+  /**
+   * The last event step() placed, and its process: processOf() is asked right after the
+   * decoder gives an event (by a filter, the selector), so one pair serves, where a map of
+   * every event would cost the garbage collector on every process record.
+   */
+  private lastEvent: object | null = null;
+  private lastProcess: Process | null = null;
   /** The process alive now under each pid. */
   private readonly alive = new Map<number, Process>();
   private readonly snapshotByPid = new Map<number, Process>();
@@ -233,25 +254,26 @@ export class ProcessTable {
   private leaving: Process | null = null;
   private serials = 0;
   private readonly listeners: ((p: Process) => void)[] = [];
+  /** The latest RECENT_EXITS exited processes, by key (only for a filtered file: `recentExits`). */
+  private readonly exited = new Map<string, Process>();
 
-  constructor(snapshot: readonly SnapshotEntry[], private readonly ctx: TableContext) {
+  /**
+   * `recentExits`: keep the latest RECENT_EXITS exited processes by id, for a filtered file,
+   * whose context records may bring a fork after its parent's exit (src/filter/select.ts).
+   */
+  constructor(snapshot: readonly SnapshotEntry[], private readonly ctx: TableContext, private readonly recentExits = false) {
     const entries = snapshot.filter((p) => typeof p === 'object' && p !== null && typeof p.pid === 'number');
     // Start order (pid order among equals), so that siblings read oldest first.
     const startOf = (p: SnapshotEntry): number => Number(u64(p.start_ns) ?? u64(p.start_time_ns) ?? 0);
     const sorted = [...entries].sort((a, b) => startOf(a) - startOf(b) || a.pid - b.pid);
-    const ids = new Map<SnapshotEntry, {exec_id: string | null; parent_exec_id: string | null}>();
     for (const s of sorted) {
       if (this.snapshotByPid.has(s.pid)) continue; // a hostile snapshot naming a pid twice
       const id = ctx.idsOf(s);
-      ids.set(s, id);
       const key = keyOf(id.exec_id);
       const p = new Process(this.serials++, s.pid, typeof s.ppid === 'number' ? s.ppid : 0, key,
         startOfKey(key) ?? u64(s.start_ns) ?? u64(s.start_time_ns), 'snapshot');
-      p.addImage({
-        exec_id: id.exec_id, how: 'snapshot', ts_ns: null,
-        filename: textOrNull(ctx.text(s.filename)), argv: argvOrNull(ctx.text(s.argv)),
-        comm: typeof s.comm === 'string' ? s.comm : '?', uid: num(s.uid), euid: num(s.euid),
-      });
+      p.addImage(image(id.exec_id, 'snapshot', null, textOrNull(ctx.text(s.filename)), argvOrNull(ctx.text(s.argv)),
+        typeof s.comm === 'string' ? s.comm : '?', num(s.uid), num(s.euid)));
       this.snapshot.push(p);
       this.snapshotByPid.set(s.pid, p);
       this.alive.set(s.pid, p);
@@ -290,12 +312,13 @@ export class ProcessTable {
   }
 
   /**
-   * The process an event belongs to: a process record's (as step() placed it), a `process`
-   * event's (the snapshot), a syscall's (the process alive under its pid); null for others.
+   * processOf gives the process an event belongs to: a process record's, when it is the last
+   * event step() placed (ask right after the decoder gives it, as filters and the selector
+   * do); a `process` event's (the snapshot's); a syscall's (the process alive under its pid
+   * now); null for others.
    */
   processOf(e: Ev): Process | null {
-    const p = this.byEvent.get(e);
-    if (p !== undefined) return p;
+    if (e === this.lastEvent) return this.lastProcess;
     if (typeof e.pid !== 'number') return null;
     if (e.type === 'process') return this.snapshotByPid.get(e.pid) ?? null;
     if (e.type === 'syscall') return this.alive.get(e.pid) ?? null;
@@ -314,20 +337,19 @@ export class ProcessTable {
       case 'fork':
         p = this.fork(e, pid);
         break;
-      case 'exec':
+      case 'exec': {
         p = this.ownerOf(e, pid);
         this.noteParent(p, e);
         p.active = true;
-        p.addImage({
-          exec_id: typeof e.exec_id === 'string' ? e.exec_id : null, how: 'exec', ts_ns: u64(e.ts_ns),
-          filename: textOrNull(e.filename), argv: argvOrNull(e.argv), comm: String(e.comm ?? '?'),
-          uid: num(e.uid), euid: num(e.euid),
-          ...(e.interp !== undefined ? {interp: e.interp as Text} : {}),
-          ...(e.truncated === true ? {truncated: true} : {}),
-          ...flagsOf(e),
-          ...(typeof e.old_tid === 'number' && e.old_tid !== pid ? {thread: e.old_tid} : {}),
-        });
+        const img = image(typeof e.exec_id === 'string' ? e.exec_id : null, 'exec', u64(e.ts_ns), textOrNull(e.filename),
+          argvOrNull(e.argv), String(e.comm ?? '?'), num(e.uid), num(e.euid));
+        if (e.interp !== undefined) img.interp = e.interp as Text;
+        if (e.truncated === true) img.truncated = true;
+        for (const f of IMAGE_FLAGS) if (e[f] === true) (img.flags ??= []).push(f);
+        if (typeof e.old_tid === 'number' && e.old_tid !== pid) img.thread = e.old_tid;
+        p.addImage(img);
         break;
+      }
       case 'exec_failed':
         p = this.ownerOf(e, pid);
         p.active = true;
@@ -350,11 +372,17 @@ export class ProcessTable {
         p.ended = true;
         this.settle();
         this.leaving = p;
+        if (this.recentExits && p.key !== null) {
+          this.exited.delete(p.key);
+          this.exited.set(p.key, p);
+          if (this.exited.size > RECENT_EXITS) this.exited.delete(this.exited.keys().next().value as string);
+        }
         break;
       default:
         return null;
     }
-    this.byEvent.set(e, p);
+    this.lastEvent = e;
+    this.lastProcess = p;
     return p;
   }
 
@@ -417,11 +445,8 @@ export class ProcessTable {
     }
     // Until it execs, a child runs its parent's program.
     const from = parent?.image ?? null;
-    p.addImage({
-      exec_id: typeof e.exec_id === 'string' ? e.exec_id : null, how: 'fork', ts_ns: u64(e.ts_ns),
-      filename: from?.filename ?? null, argv: from?.argv ?? null, comm: String(e.comm ?? from?.comm ?? '?'),
-      uid: num(e.uid), euid: num(e.euid),
-    });
+    p.addImage(image(typeof e.exec_id === 'string' ? e.exec_id : null, 'fork', u64(e.ts_ns), from?.filename ?? null, from?.argv ?? null,
+      String(e.comm ?? from?.comm ?? '?'), num(e.uid), num(e.euid)));
     this.alive.set(pid, p);
     return p;
   }
@@ -450,11 +475,8 @@ export class ProcessTable {
     if (e.type !== 'exec') {
       // What it ran before this event, as far as the event tells (an exit carries the last
       // command line the decoder knew).
-      p.addImage({
-        exec_id: typeof e.exec_id === 'string' ? e.exec_id : null, how: 'unseen', ts_ns: null,
-        filename: e.type === 'exit' ? textOrNull(e.filename) : null, argv: e.type === 'exit' ? argvOrNull(e.argv) : null,
-        comm: String(e.comm ?? '?'), uid: num(e.uid), euid: num(e.euid),
-      });
+      p.addImage(image(typeof e.exec_id === 'string' ? e.exec_id : null, 'unseen', null, e.type === 'exit' ? textOrNull(e.filename) : null,
+        e.type === 'exit' ? argvOrNull(e.argv) : null, String(e.comm ?? '?'), num(e.uid), num(e.euid)));
     }
     this.alive.set(pid, p);
     return p;
@@ -473,26 +495,25 @@ export class ProcessTable {
       q.ended = true;
       q = undefined;
     }
+    // A fork after its parent's exit: a filtered file's context record, written late.
+    if (q === undefined && key !== null) q = this.exited.get(key);
     if (q === undefined) {
       q = this.make(ppid, null, key, startOfKey(key), 'unseen');
-      q.addImage({exec_id: id, how: 'unseen', ts_ns: null, filename: null, argv: null, comm, uid: null, euid: null});
+      q.addImage(image(id, 'unseen', null, null, null, comm, null, null));
       this.alive.set(ppid, q);
       return {process: q, image: q.image};
     }
-    if (q.key === null && key !== null) this.learnKey(q, key);
     if (id === null) return {process: q, image: q.image};
     let img = q.imageById(id);
     if (img === null) {
       const last = q.image;
-      if (last !== null && last.exec_id === null) {
-        // A snapshot entry without ids: now the image is named.
-        last.exec_id = id;
-        img = last;
-      } else {
-        // An exec of the parent the file does not hold (lost, filtered): known by its id only.
-        img = {exec_id: id, how: 'unseen', ts_ns: null, filename: null, argv: null, comm, uid: null, euid: null};
-        q.addImage(img);
-      }
+      // A snapshot entry without ids (the iterator saw its pid otherwise, §10.10) keeps none:
+      // learning one from a child's record would make the answers depend on which records a
+      // file holds (a filtered file lacks most), where they should be the same.
+      if (last !== null && last.exec_id === null && q.key === null) return {process: q, image: last};
+      // An exec of the parent the file does not hold (lost, filtered): known by its id only.
+      img = image(id, 'unseen', null, null, null, comm, null, null);
+      q.addImage(img);
     }
     return {process: q, image: img};
   }
@@ -511,6 +532,7 @@ export class ProcessTable {
 
   private link(p: Process, parent: Process, image: Image | null): void {
     p.parent = parent;
+    parent.forks++;
     p.parentImage = image;
     p.depth = parent.depth + 1;
     if (p.depth > MAX_DEPTH) {
@@ -530,22 +552,11 @@ export class ProcessTable {
     const ppid = e.ppid;
     if (typeof ppid !== 'number') return;
     if (p.ppid === null) p.ppid = ppid; // a placeholder learns its parent's pid
-    else if (ppid !== (p.reparented?.ppid ?? p.ppid)) {
-      p.reparented = {ppid, ts_ns: u64(e.ts_ns) ?? 0};
-      // The new parent's image id, for a snapshot entry that lacked it (pid 1, often).
-      const q = this.alive.get(ppid);
-      const id = typeof e.parent_exec_id === 'string' ? e.parent_exec_id : null;
-      const key = keyOf(id);
-      if (q !== undefined && q.key === null && key !== null && key.split(':')[1] === String(ppid)) {
-        this.learnKey(q, key);
-        if (q.image !== null && q.image.exec_id === null) q.image.exec_id = id;
-      }
-    }
+    else if (ppid !== (p.reparented?.ppid ?? p.ppid)) p.reparented = {ppid, ts_ns: u64(e.ts_ns) ?? 0};
   }
 }
 
-function flagsOf(e: Ev): {flags?: string[]} {
-  let out: string[] | undefined;
-  for (const f of IMAGE_FLAGS) if (e[f] === true) (out ??= []).push(f);
-  return out ? {flags: out} : {};
+function image(exec_id: string | null, how: ImageOrigin, ts_ns: U64 | null, filename: Text | null, argv: Text[] | null,
+  comm: string, uid: number | null, euid: number | null): Image {
+  return {exec_id, how, ts_ns, filename, argv, comm, uid, euid, out: null};
 }
