@@ -6,6 +6,8 @@
 // `tree --pid` on every pid of both files.
 
 import t from 'tap';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {openTrace, processTree, toJson, type ProcessNode} from '../src';
 import {TraceReader, TraceWriter} from '../src/format';
@@ -112,6 +114,28 @@ t.test('tree --comm, --uid, --since/--until: the processes that match, under the
   t.equal(none.stderr, 'exectrace: no process matched --comm nosuch\n', 'an empty answer says so');
 });
 
+t.test('tree names users as the recording host did when the file has its users; --uid takes those names', async (t) => {
+  // exec-tree.bin predates the `users` key: the same records with a users map of a host
+  // where 65534 is called "guest", which this machine's /etc/passwd does not know.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-tree-users-'));
+  t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
+  const named = path.join(dir, 'named.bin');
+  const rd = TraceReader.open(path.join(ROOT, TREE));
+  const w = TraceWriter.create(named, {...rd.meta, users: {0: 'root', 65534: 'guest'}});
+  for (const c of rd.chunks()) w.writeChunk(c.data, {records: c.records, firstTs: c.firstTs, lastTs: c.lastTs});
+  w.close(rd.trailer ?? {});
+  rd.close();
+  const out = await cli(['tree', named, '--uid', 'guest']);
+  t.equal(out.status, 0, out.stderr);
+  const [head, ...rows] = lines(out.stdout);
+  t.match(head, /STATUS +USER +PID +COMMAND/, 'a USER column');
+  t.match(rows[rows.length - 1], /exit 0 +root→guest +18187 /, 'the setpriv process: root, then guest');
+  t.match(rows[0], / root +1 /);
+  const json = JSON.parse((await cli(['tree', named, '--json', '--pid', '18187'])).stdout);
+  t.same(json.users, {0: 'root', 65534: 'guest'}, 'JSON: the names of the uids shown');
+  t.match(lines((await cli(['tree', TREE, '--uid', '65534'])).stdout)[0], /STATUS +UID +PID/, 'a file without users: uids');
+});
+
 t.test('tree --all: every process; processTree() gives the same forest as tree --json', async (t) => {
   const r = await cli(['tree', TREE, '--all']);
   t.equal(lines(r.stdout).length, 1 + 73 + 26, 'the 73 processes alive at start and the 26 forked');
@@ -126,7 +150,8 @@ t.test('tree --json: nested nodes, an exec_id for every image, RFC 3339 times, 6
   t.equal(r.status, 0);
   t.match(r.stdout, /"clock":\{"boot_ns":541450992521,"realtime_ns":1796584294764619458\}/, 'a value beyond 2^53, exact');
   const f = JSON.parse(r.stdout);
-  t.same(Object.keys(f), ['file', 'roots', 'selection', 'matched', 'idle', 'reused', 'ids', 'recording', 'clock', 'complete', 'problems']);
+  t.same(Object.keys(f), ['file', 'roots', 'selection', 'matched', 'idle', 'reused', 'ids', 'recording', 'clock', 'complete', 'problems', 'users']);
+  t.equal(f.users, null, 'no user names in a file recorded before they were kept');
   t.equal(f.selection, '--pid 18179');
   t.same(f.recording, {start_time: '2026-12-06T19:11:34.764619458Z', start_ns: 541450992521, end_time: '2026-12-06T19:11:35.765734230Z', end_ns: 542452107293});
   const all = nodes(f.roots);

@@ -11,7 +11,7 @@ import {collectIntervals, IntervalCollector, MAX_INTERVAL_ROWS, MIN_INTERVAL_NS,
 import {parseDurationNs} from '../filter/time';
 import {UsageError} from '../util/errors';
 import {Output} from '../util/output';
-import {passwdUsers, resolveUid} from '../util/users';
+import {passwdUsers, recordedUsers, resolveUid} from '../util/users';
 import {HumanTime, type Zone} from '../util/time';
 import type {EventType, TraceEvent} from './events';
 
@@ -466,15 +466,6 @@ export function specOf(o: OpenTraceOptions): FilterSpec {
   if (o.tree !== undefined) spec.tree = o.tree;
   if (o.treeExecId !== undefined) spec.tree_exec_id = o.treeExecId;
   return spec;
-}
-
-/** The recording host's uid → name map (formats/trace-format.md §10.17), or null in a file without one. */
-function recordedUsers(meta: MetaMap): Record<string, string> | null {
-  const u = (meta as {users?: unknown}).users;
-  if (typeof u !== 'object' || u === null || Array.isArray(u)) return null;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(u as Record<string, unknown>)) if (typeof v === 'string') out[k] = v;
-  return out;
 }
 
 /** A clock reading of the metadata as a bigint (0 when it is not a number: the decoder has said so). */

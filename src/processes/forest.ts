@@ -22,7 +22,7 @@ import type {Text} from '../decode/text';
 import {type Problem, TraceReader} from '../format';
 import {parseTimeBound, recordingEnd, type Span} from '../filter/time';
 import {UsageError} from '../util/errors';
-import {resolveUid} from '../util/users';
+import {recordedUsers, resolveUid} from '../util/users';
 import {WallClock, type Zone} from '../util/time';
 import {type Exit, type FailedExec, type Image, type ImageOrigin, keyOf, type Process, type ProcessOrigin} from './model';
 
@@ -141,6 +141,11 @@ export interface ProcessForest {
   complete: boolean;
   /** Damage found by the pass (one line each); the intact chunks were read. */
   problems: string[];
+  /**
+   * The recording host's names of the uids shown (from the file's `users`,
+   * formats/trace-format.md §10.17); null in a file recorded without them.
+   */
+  users: Record<string, string> | null;
 }
 
 const EXEC_ID = /^[0-9a-f]{16}:\d{1,10}:\d{1,20}:\d{1,20}$/;
@@ -163,7 +168,10 @@ export function processTree(path: string, o: ProcessTreeOptions = {}): ProcessFo
     for (const id of o.execId ?? []) {
       if (!EXEC_ID.test(id)) throw new UsageError(`--exec-id: ${JSON.stringify(id)} is not an exec id (<boot>:<pid>:<start_ns>:<exec_seq>, as decode --json shows it)`);
     }
-    const uids = new Set((o.uid ?? []).map((u) => (typeof u === 'number' ? u : resolveUid(u))));
+    // A name is the recording host's when the file has its users, else this machine's.
+    const users = recordedUsers(reader.meta);
+    const byName = new Map(Object.entries(users ?? {}).map(([uid, name]) => [name, Number(uid)]));
+    const uids = new Set((o.uid ?? []).map((u) => (typeof u === 'number' ? u : byName.get(u) ?? resolveUid(u))));
     const window = timeWindow(path, reader.meta, o);
     // Nothing is printed from the events themselves: no time strings.
     decoder.times = false;
@@ -290,11 +298,24 @@ export function processTree(path: string, o: ProcessTreeOptions = {}): ProcessFo
         end_time: end === null ? null : clock.rfc3339(end), end_ns: end,
       },
       clock: {boot_ns: clockStart.boot_ns, realtime_ns: clockStart.realtime_ns},
-      complete: reader.complete, problems: problems.map((p) => p.message),
+      complete: reader.complete, problems: problems.map((p) => p.message), users: usersOf(roots, users),
     };
   } finally {
     reader.close();
   }
+}
+
+/** The names of the uids the shown processes ran as (the file's map can hold a whole passwd). */
+function usersOf(roots: ProcessNode[], users: Record<string, string> | null): Record<string, string> | null {
+  if (users === null) return null;
+  const out: Record<string, string> = {};
+  const todo = [...roots];
+  while (todo.length) {
+    const n = todo.pop() as ProcessNode;
+    for (const i of n.images) if (i.uid !== null && users[String(i.uid)] !== undefined) out[String(i.uid)] = users[String(i.uid)];
+    todo.push(...n.children);
+  }
+  return out;
 }
 
 /** The options as the flags of `tree` that give them. */

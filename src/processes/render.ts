@@ -20,10 +20,10 @@ export function formatTree(f: ProcessForest, o: {zone?: Zone} = {}): string {
   if (f.roots.length === 0) return '';
   const clock = new WallClock(f.clock);
   const times = HumanTime.forRecording(clock, o.zone ?? 'local', f.recording.start_ns, f.recording.end_ns);
-  const rows: string[][] = [['START', 'LIFETIME', 'STATUS', 'UID', 'PID', 'COMMAND']];
+  const rows: string[][] = [['START', 'LIFETIME', 'STATUS', f.users ? 'USER' : 'UID', 'PID', 'COMMAND']];
   const walk = (n: ProcessNode, lead: string, guide: string): void => {
     rows.push([
-      n.start_ns === null ? '?' : times.format(n.start_ns), lifetime(n, f.recording.end_ns), statusText(n), uidText(n),
+      n.start_ns === null ? '?' : times.format(n.start_ns), lifetime(n, f.recording.end_ns), statusText(n), uidText(n, f.users),
       String(n.pid), guide + processText(n),
     ]);
     n.children.forEach((c, i) => {
@@ -63,11 +63,14 @@ function lifetime(n: ProcessNode, end: U64 | null): string {
   return '';
 }
 
-/** The uids its images ran as, in order (`0→65534` after a setuid program). */
-function uidText(n: ProcessNode): string {
+/**
+ * The users its images ran as, in order (`root→nobody`, `0→65534` after a setuid program):
+ * by the recording host's names when the file has them, as ps shows them, else by uid.
+ */
+function uidText(n: ProcessNode, users: Record<string, string> | null): string {
   const seq: number[] = [];
   for (const i of n.images) if (i.uid !== null && seq[seq.length - 1] !== i.uid) seq.push(i.uid);
-  return seq.length ? seq.join('→') : '?';
+  return seq.length ? seq.map((u) => users?.[String(u)] ?? String(u)).join('→') : '?';
 }
 
 const base = (t: Text): string => {

@@ -57,3 +57,15 @@ export function passwdUsers(passwd = '/etc/passwd'): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * recordedUsers returns the recording host's uid → name map a file's metadata holds (its
+ * `users` key, formats/trace-format.md §10.17), or null in a file recorded without one.
+ */
+export function recordedUsers(meta: Readonly<Record<string, unknown>>): Record<string, string> | null {
+  const u = meta.users;
+  if (typeof u !== 'object' || u === null || Array.isArray(u)) return null;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(u as Record<string, unknown>)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
