@@ -13,7 +13,6 @@
 //
 // Linux-only, like the rest of src/record: the offline side never imports this.
 
-import * as os from 'node:os';
 import {recordLayout, type RecordLayout} from '../btf';
 import {decodeText, type Text} from '../decode/text';
 import {UsageError} from '../util/errors';
@@ -24,8 +23,8 @@ import {describeFilters, filterMapSizes, pidsFull, PIDS_MAX, resolveFilters, see
 import {loadNative, openTracer, type NativeBinding, type NativeTracer} from './native';
 import {prepareObject} from './object';
 import {checkBtf, checkKernel, checkRoot, ensureTracefs} from './preflight';
-import {DEFAULT_OBJECT, printableArg, resolveCommand} from './recorder';
-import {StopControl, statusOf, stopCommand, type ChildExit} from './stop';
+import {DEFAULT_OBJECT, resolveCommand, startCommand, type RunningCommand} from './recorder';
+import {StopControl, stopCommand, type ChildExit} from './stop';
 import {SYSCALL_PROGRAMS} from './types';
 
 /** EXEC_COUNT_ENTRIES is how many (pid, name) pairs the kernel counts in one interval by default. */
@@ -255,9 +254,7 @@ export async function countExecs(o: ExecCountOptions): Promise<ExecCountSummary>
   const unlisted = {count: 0, failed: 0};
   let overflowTotal = 0;
   let intervals = 0;
-  let childPid: number | undefined;
-  let childDone: Promise<void> | undefined;
-  let childExit: ChildExit | undefined;
+  let child: RunningCommand | undefined;
   let childStopped: 'SIGTERM' | 'SIGKILL' | undefined;
   let timer: NodeJS.Timeout | undefined;
   let followOverflow = 0;
@@ -310,34 +307,12 @@ export async function countExecs(o: ExecCountOptions): Promise<ExecCountSummary>
       }, Math.max(0, t0 + k * intervalMs - Date.now()));
     };
     tick();
-    if (command && program) {
-      try {
-        childPid = native.spawn(program, command);
-      } catch (err) {
-        const errno = (err as {errno?: number}).errno;
-        childExit = {code: errno === os.constants.errno.ENOENT ? 127 : 126, signal: null};
-        log(`cannot run ${printableArg(command[0])}: ${(err as Error).message}`);
-        control.stop('command failed to start');
-      }
-      if (childPid !== undefined) {
-        childDone = native.wait(childPid).then(
-          (st) => {
-            childExit = statusOf(st);
-            control.stop('command exited');
-          },
-          (err) => {
-            log(`lost track of the command: ${(err as Error).message}`);
-            childExit = {code: null, signal: null};
-            control.stop('command lost');
-          },
-        );
-      }
-    }
+    if (command && program) child = startCommand(native, program, command, control, log);
     await control.stopped;
   } finally {
     // The command first, while counting goes on: its last execs belong in the totals.
-    if (childDone && childPid !== undefined && childExit === undefined) {
-      childStopped = await stopCommand(childPid, childDone, control.bySignal === 'SIGINT', o.killAfterMs ?? 2000, (f) => control.onHurry(f));
+    if (child?.done && child.pid !== undefined && child.exit === undefined) {
+      childStopped = await stopCommand(child.pid, child.done, control.bySignal === 'SIGINT', o.killAfterMs ?? 2000, (f) => control.onHurry(f));
     }
     if (timer) clearTimeout(timer);
     control.close();
@@ -368,6 +343,6 @@ export async function countExecs(o: ExecCountOptions): Promise<ExecCountSummary>
   t.failed += unlisted.failed;
   return {
     totals: {...t, intervals, unlisted: unlisted.count + unlisted.failed, filtered, end_reason: endReason},
-    endReason, childExit, ...(childStopped && {childStopped}), ...(control.bySignal && {stoppedBy: control.bySignal}), followOverflow,
+    endReason, childExit: child?.exit, ...(childStopped && {childStopped}), ...(control.bySignal && {stoppedBy: control.bySignal}), followOverflow,
   };
 }

@@ -144,6 +144,47 @@ export function printableArg(b: Buffer): string {
   return displayText(decodeText(b, 0, b.length));
 }
 
+/** The command after --, once started: it ends the recording when it exits. */
+export interface RunningCommand {
+  /** Its pid; undefined when it could not be started (then `exit` says 127 or 126). */
+  pid: number | undefined;
+  /** Resolves once it has exited and been waited for. */
+  done: Promise<void> | undefined;
+  /** How it ended, once it has. */
+  exit: ChildExit | undefined;
+}
+
+/**
+ * Starts the command (record's, or --stats-only's) and watches it: its exit, or a failure
+ * to start it (127 for a program that is not there, 126 for one that cannot run, as a
+ * shell says), stops the recording through `control`.
+ */
+export function startCommand(native: NativeBinding, program: Buffer, command: Buffer[], control: StopControl,
+  log: (line: string) => void): RunningCommand {
+  const run: RunningCommand = {pid: undefined, done: undefined, exit: undefined};
+  try {
+    run.pid = native.spawn(program, command);
+  } catch (err) {
+    const errno = (err as {errno?: number}).errno;
+    run.exit = {code: errno === os.constants.errno.ENOENT ? 127 : 126, signal: null};
+    log(`cannot run ${printableArg(command[0])}: ${(err as Error).message}`);
+    control.stop('command failed to start');
+    return run;
+  }
+  run.done = native.wait(run.pid).then(
+    (st) => {
+      run.exit = statusOf(st);
+      control.stop('command exited');
+    },
+    (err) => {
+      log(`lost track of the command: ${(err as Error).message}`);
+      run.exit = {code: null, signal: null};
+      control.stop('command lost');
+    },
+  );
+  return run;
+}
+
 interface ClaimedOutput {
   path: string;
   fd: number;
@@ -306,9 +347,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     emit: (frame) => chunks.frames(frame, true),
   });
   let writer: TraceWriter | undefined;
-  let childPid: number | undefined;
-  let childDone: Promise<void> | undefined;
-  let childExit: RecordSummary['childExit'];
+  let child: RunningCommand | undefined;
   let stopped: Stopped;
 
   try {
@@ -369,35 +408,13 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
 
     chunks.startInterval(opts.flushMs, () => losses.poll(plan !== undefined));
     if (opts.durationMs !== undefined) control.stopAfter(opts.durationMs);
-    if (command && program) {
-      try {
-        childPid = native.spawn(program, command);
-      } catch (err) {
-        const errno = (err as {errno?: number}).errno;
-        childExit = {code: errno === os.constants.errno.ENOENT ? 127 : 126, signal: null};
-        log(`cannot run ${printableArg(command[0])}: ${(err as Error).message}`);
-        control.stop('command failed to start');
-      }
-      if (childPid !== undefined) {
-        childDone = native.wait(childPid).then(
-          (st) => {
-            childExit = statusOf(st);
-            control.stop('command exited');
-          },
-          (err) => {
-            log(`lost track of the command: ${(err as Error).message}`);
-            childExit = {code: null, signal: null};
-            control.stop('command lost');
-          },
-        );
-      }
-    }
+    if (command && program) child = startCommand(native, program, command, control, log);
     await control.stopped;
   } finally {
     stopped = await stopSequence({
       control,
-      command: childDone && childPid !== undefined ?
-        {pid: childPid, done: childDone, ended: () => childExit !== undefined, killAfterMs: opts.killAfterMs ?? 2000} : undefined,
+      command: child?.done && child.pid !== undefined ?
+        {pid: child.pid, done: child.done, ended: () => child?.exit !== undefined, killAfterMs: opts.killAfterMs ?? 2000} : undefined,
       chunks,
       drain,
       losses,
@@ -457,7 +474,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     records,
     totals,
     endReason,
-    childExit,
+    childExit: child?.exit,
     ...(childStopped && {childStopped}),
     ...(control.bySignal && {stoppedBy: control.bySignal}),
     followOverflow,
