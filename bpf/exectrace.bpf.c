@@ -256,8 +256,22 @@ __attribute__((noinline)) enum et_type btf_anchor_snap(struct et_snap *snap)
 	return ET_TASK;
 }
 
+/*
+ * The file identities the recorder has hashed (it adds each one it has a
+ * digest for): an exec of one of them is marked ET_EXEC_KNOWN and does not
+ * wake the drain, which then opens no /proc/PID/exe for it. An exec storm of
+ * one binary costs one wakeup, not one per exec. LRU: a forgotten identity
+ * costs only a wakeup and an open again.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct et_file_key);
+	__type(value, __u8);
+} hashed_files SEC(".maps");
+
 /* et_hash (only the recorder writes it) and its status names. */
-__attribute__((noinline)) enum et_hash_status btf_anchor_hash(struct et_hash *hash)
+__attribute__((noinline)) enum et_hash_status btf_anchor_hash(struct et_hash *hash, struct et_file_key *key)
 {
 	return ET_HASH_OK;
 }
@@ -835,6 +849,15 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 	e = (struct et_exec *)rec;
 
 	exec_flags = exec_file(&e->file, bprm);
+	if (wake_exec) {
+		struct et_file_key k = {
+			.ino = e->file.ino, .size = e->file.size, .mtime_ns = e->file.mtime_ns,
+			.ctime_ns = e->file.ctime_ns, .dev = e->file.dev,
+		};
+
+		if (bpf_map_lookup_elem(&hashed_files, &k))
+			exec_flags |= ET_EXEC_KNOWN;
+	}
 	c_len = cwd_walk(p, &exec_flags);
 
 	n = bpf_probe_read_kernel_str(rec + PATH_A, ET_PATH_MAX, BPF_CORE_READ(bprm, filename));
@@ -883,7 +906,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 	e->exec_flags = exec_flags;
 	e->cwd_len = c_len;
 
-	err = emit(e, sizeof(*e), a_len, b_len, got, c_len, wake_exec);
+	err = emit(e, sizeof(*e), a_len, b_len, got, c_len, wake_exec && !(exec_flags & ET_EXEC_KNOWN));
 	count(ET_EXEC, err);
 	return 0;
 }

@@ -93,6 +93,7 @@ struct et_task {
 #define ET_EXEC_PRIVILEGED (1u << 4)     /* the exec changed ids or gained capabilities (AT_SECURE) */
 #define ET_EXEC_CWD (1u << 5)            /* cwd was read (no components: the root) */
 #define ET_EXEC_CWD_TRUNCATED (1u << 6)  /* the cwd walk stopped at its limit: leading components are missing */
+#define ET_EXEC_KNOWN (1u << 7)          /* the recorder had already hashed this file identity (hashed_files) */
 
 #define ET_CWD_DEPTH 48  /* path components of cwd read at exec */
 
@@ -180,6 +181,18 @@ enum et_hash_status {
 	ET_HASH_LATE = 5,       /* not hashed by the time its chunk had to be written */
 	ET_HASH_CHANGED = 6,    /* the file changed while it was being read */
 	ET_HASH_UNREADABLE = 7, /* an I/O or permission error */
+};
+
+/* Key of the map `hashed_files`: a file identity the recorder has hashed
+ * (et_file's dev, ino, size, mtime_ns, ctime_ns), so an exec of it needs
+ * neither an early wakeup nor /proc/PID/exe. */
+struct et_file_key {
+	__u64 ino;
+	__u64 size;
+	__u64 mtime_ns;
+	__u64 ctime_ns;
+	__u32 dev;
+	__u32 _pad0;
 };
 
 /* Written by the recorder just before the exec record it describes, in the
@@ -317,6 +330,7 @@ ET_STATIC_ASSERT(sizeof(struct et_file) == 56, "et_file size");
 ET_STATIC_ASSERT(sizeof(struct et_snap) == 40, "et_snap size");
 ET_STATIC_ASSERT(sizeof(struct et_lost) == 64, "et_lost size");
 ET_STATIC_ASSERT(sizeof(struct et_hash) == 88, "et_hash size");
+ET_STATIC_ASSERT(sizeof(struct et_file_key) == 40, "et_file_key size");
 ET_STATIC_ASSERT(sizeof(struct et_counter) == 24, "et_counter size");
 ET_STATIC_ASSERT(sizeof(struct et_sysdesc) == 56, "et_sysdesc size");
 ET_STATIC_ASSERT(sizeof(struct et_sys_enter) == 112, "et_sys_enter size");

@@ -174,12 +174,13 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     loader.Detach();
   }
 
-  // start(onBatch, { batchBytes, flushMs, header?, summary?, pool?, openExeType? }):
+  // start(onBatch, { batchBytes, flushMs, header?, summary?, pool?, openExeType?, openExeSkip? }):
   // starts the drain thread. header { size, typeOffset, typeSize, tsOffset,
   // pidOffset?, types } turns on batch summaries, written to `summary` (a
   // Buffer) before each call; `pool` is an array of Buffers the batches are
   // built in; openExeType (with header.pidOffset) opens /proc/PID/exe for each
-  // record of that type. onBatch is called as (buffer | null, slot, size,
+  // record of that type, but for those with a bit of openExeSkip.mask in the
+  // u32 at openExeSkip.offset. onBatch is called as (buffer | null, slot, size,
   // exe?): see Drain::Start.
   void Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -216,6 +217,13 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     if (!openExe.IsUndefined()) {
       if (drain.header.size == 0) TypeError(env, "openExeType: needs a header");
       drain.openExeType = uint32_t(Integer(env, openExe, "openExeType", 1, drain.header.types - 1));
+      Napi::Value skip = options.Get("openExeSkip");
+      if (!skip.IsUndefined()) {
+        if (!skip.IsObject()) TypeError(env, "openExeSkip: expected { offset, mask }");
+        Napi::Object o = skip.As<Napi::Object>();
+        drain.openExeSkipOffset = uint32_t(Integer(env, o.Get("offset"), "openExeSkip.offset", 0, 1 << 16));
+        drain.openExeSkipMask = uint32_t(Integer(env, o.Get("mask"), "openExeSkip.mask", 1, UINT32_MAX));
+      }
     }
     std::vector<Napi::Buffer<uint8_t>> pool;
     Napi::Value slots = options.Get("pool");

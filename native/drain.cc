@@ -304,7 +304,7 @@ int Drain::OnRecord(void* ctx, void* data, size_t size) {
   memcpy(frame + 4, data, size);
   // From the copy, not the ring: the summary describes exactly the bytes JS gets.
   const uint32_t type = self->Summarize(batch, frame + 4, size);
-  if (type != 0 && type == self->options_.openExeType) self->OpenExe(batch, batch->size, frame + 4);
+  if (type != 0 && type == self->options_.openExeType) self->OpenExe(batch, batch->size, frame + 4, size);
   batch->size += need;
   if (batch->size >= self->options_.batchBytes) {
     self->batchFull_ = true;
@@ -390,12 +390,19 @@ uint32_t Drain::Summarize(Batch* batch, const uint8_t* record, size_t size) {
 // process has most likely not exited yet. The descriptor names the image the
 // process runs when it is opened: the recorder checks it against the inode the
 // kernel recorded, since the process may have exec'd again in between.
-void Drain::OpenExe(Batch* batch, size_t frame, const uint8_t* record) {
+void Drain::OpenExe(Batch* batch, size_t frame, const uint8_t* record, size_t size) {
   uint32_t pid;
   memcpy(&pid, record + options_.header.pidOffset, 4);
   pid = le32toh(pid);
+  uint32_t flags = 0;
+  if (options_.openExeSkipMask != 0 && size >= options_.openExeSkipOffset + 4) {
+    memcpy(&flags, record + options_.openExeSkipOffset, 4);
+    flags = le32toh(flags);
+  }
   int32_t fd = -EMFILE;
-  if (batch->exe.size() / 2 < kMaxExePerBatch) {
+  if (flags & options_.openExeSkipMask) {
+    fd = -EEXIST;  // hashed already: the recorder has its digest
+  } else if (batch->exe.size() / 2 < kMaxExePerBatch) {
     char path[32];
     snprintf(path, sizeof(path), "/proc/%u/exe", pid);
     int opened = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);

@@ -64,6 +64,11 @@ struct DrainOptions {
   // an open descriptor keeps that very file (a deleted or memfd image
   // included) after a short-lived process is gone. Needs a header layout.
   uint32_t openExeType = 0;
+  // An exec record with one of these bits in the u32 at this offset (et_exec's
+  // exec_flags: ET_EXEC_KNOWN, a file the recorder has hashed already) needs no
+  // descriptor: it gets -EEXIST instead. 0: open for every exec record.
+  uint32_t openExeSkipOffset = 0;
+  uint32_t openExeSkipMask = 0;
 };
 
 // Descriptors one batch may carry; an exec beyond them gets -EMFILE, and the
@@ -149,7 +154,7 @@ class Drain {
   Batch* NewBatch();                                           // drain thread
   bool Grow(Batch* batch, size_t need);                        // drain thread
   uint32_t Summarize(Batch* batch, const uint8_t* record, size_t size);  // drain thread
-  void OpenExe(Batch* batch, size_t frame, const uint8_t* record);  // drain thread
+  void OpenExe(Batch* batch, size_t frame, const uint8_t* record, size_t size);  // drain thread
   static void CloseExe(Batch* batch);                          // any thread
   void FreeSlot(int slot);                                     // any thread
   void ReleaseJs();                                            // main thread

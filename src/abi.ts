@@ -37,10 +37,12 @@ export const ET_EXEC_SETGID = 1 << 3;
 export const ET_EXEC_PRIVILEGED = 1 << 4;
 export const ET_EXEC_CWD = 1 << 5;
 export const ET_EXEC_CWD_TRUNCATED = 1 << 6;
+/** The recorder had already hashed the file identity when the exec ran (the `hashed_files` map). */
+export const ET_EXEC_KNOWN = 1 << 7;
 /** The `exec_flags` metadata a recording writes: name → bit. */
 export const EXEC_FLAGS = {
   deleted: ET_EXEC_DELETED, memfd: ET_EXEC_MEMFD, setuid: ET_EXEC_SETUID, setgid: ET_EXEC_SETGID,
-  privileged: ET_EXEC_PRIVILEGED, cwd: ET_EXEC_CWD, cwd_truncated: ET_EXEC_CWD_TRUNCATED,
+  privileged: ET_EXEC_PRIVILEGED, cwd: ET_EXEC_CWD, cwd_truncated: ET_EXEC_CWD_TRUNCATED, known: ET_EXEC_KNOWN,
 };
 // enum et_hash_status: et_hash.status, by the name the event model gives each (sha256_error).
 export const ET_HASH_OK = 0;

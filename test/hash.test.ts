@@ -104,7 +104,8 @@ function forkFrame(ts: number): Buffer {
 
 function hasher(maxBytes = 1 << 20): Hasher {
   return new Hasher({maxBytes, waitMs: 2000}, {
-    exec: execL, hash: hashL, headerSize: layouts.et_header.size, cwdFlag: ET_EXEC_CWD, cwdTruncated: ET_EXEC_CWD_TRUNCATED,
+    exec: execL, hash: hashL, fileKey: layouts.et_file_key, headerSize: layouts.et_header.size, cwdFlag: ET_EXEC_CWD,
+    cwdTruncated: ET_EXEC_CWD_TRUNCATED,
   });
 }
 
@@ -200,6 +201,8 @@ t.test('hasher: a relative filename is made absolute with the cwd; a script hash
 t.test('hasher: one digest per file identity; too large; the worker reads in the background', async (t) => {
   const h = hasher(4096);
   t.teardown(() => h.close());
+  const known: Buffer[] = [];
+  h.onKnown = (k) => known.push(k);
   const a = makeFile('same', 3000, 'q');
   const ps = [30, 31, 32].map((pid) => h.take(execFrame({pid, ts: pid, identity: a, filename: a}).subarray(4), -2));
   t.notOk(ps[0].done, 'not done at once: the worker reads it');
@@ -210,6 +213,18 @@ t.test('hasher: one digest per file identity; too large; the worker reads in the
   t.same(h.stats, {execs: 4, hashed: 1, cached: 3, errors: {}, backlog_max: 1});
   const big = makeFile('big', 5000);
   t.same(await hashOne(h, {pid: 34, ts: 34, identity: big, filename: big}), {status: 'too_large', sha256: null}, 'over maxBytes');
+  // The kernel learns each identity given a lasting answer, as struct et_file_key.
+  const keyOf = (f: string): Buffer => {
+    const st = fs.statSync(f, {bigint: true});
+    const k = Buffer.alloc(layouts.et_file_key.size);
+    writeUint(k, pos(layouts.et_file_key, 'dev'), Number(st.dev));
+    writeUint(k, pos(layouts.et_file_key, 'ino'), st.ino);
+    writeUint(k, pos(layouts.et_file_key, 'size'), st.size);
+    writeUint(k, pos(layouts.et_file_key, 'mtime_ns'), st.mtimeNs);
+    writeUint(k, pos(layouts.et_file_key, 'ctime_ns'), st.ctimeNs);
+    return k;
+  };
+  t.same(known, [keyOf(a), keyOf(big)], 'onKnown: the hashed file once, and the one too large');
 });
 
 // --- the chunk step ------------------------------------------------------------------

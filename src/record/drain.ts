@@ -10,7 +10,7 @@ import {processIds, tgidOf} from './procfs';
 import {filterMapSizes, pidsFull, seedPids, type Filters} from './filters';
 import {pos, writeUint} from './counters';
 import {EXEC_SYSCALL_PROGRAMS, RECORD_TYPES, STASH_CALL, STASH_STRUCT, SYSCALL_PROGRAMS} from './types';
-import {ET_EXEC, ET_F_INFLIGHT, ET_SYS_ENTER} from '../abi';
+import {ET_EXEC, ET_EXEC_KNOWN, ET_F_INFLIGHT, ET_SYS_ENTER} from '../abi';
 import {frameHeader, type FrameHeader} from './chunks';
 import type {PreparedObject} from './object';
 
@@ -47,6 +47,7 @@ function liveThreads(): Uint32Array {
 }
 
 const LIVE_BATCH_BYTES = 256 << 10;
+const ONE = Buffer.from([1]);
 
 export class Drain {
   readonly nrCpus: number;
@@ -103,7 +104,7 @@ export class Drain {
       flushMs: Math.min(o.flushMs, 100),
       header: {...this.header, types, pidOffset: pos(this.obj.layouts.et_header, 'pid').offset},
       pool: o.keepsBatches ? 0 : 4,
-      ...(o.openExe && {openExeType: ET_EXEC}),
+      ...(o.openExe && {openExeType: ET_EXEC, openExeSkip: {offset: pos(this.obj.layouts.et_exec, 'exec_flags').offset, mask: ET_EXEC_KNOWN}}),
     });
     seedPids(this.tracer, this.filters);
   }
@@ -112,6 +113,14 @@ export class Drain {
   /** What the iterator program `name` writes in one run (snapshot_tasks: et_snap per process). */
   runIter(name: string): Buffer {
     return this.tracer.runIter(name);
+  }
+
+  /**
+   * Tells the exec program that a file identity is hashed (the map `hashed_files`, key
+   * struct et_file_key): its later execs need no wakeup and no /proc/PID/exe.
+   */
+  markHashed(key: Buffer): void {
+    this.tracer.mapUpdate('hashed_files', key, ONE);
   }
 
   counters(map: string): Buffer {

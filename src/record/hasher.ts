@@ -97,14 +97,19 @@ interface ExecFile {
   ctimeNs: bigint;
   nlink: number;
   pid: number;
-  /** Absolute candidate paths, most likely first; none for deleted and memfd images. */
-  paths: string[];
+  /**
+   * The exec record, its paths read from it only when the file must be looked for: valid
+   * during take() only (the drain may reuse its batch once the batch is taken).
+   */
+  rec: Buffer;
+  flags: number;
 }
 
 /** What becomes of the descriptors of one file while the worker reads it. */
 interface Job {
   id: number;
   fd: number;
+  file: ExecFile;
   waiters: PendingHash[];
 }
 
@@ -117,6 +122,8 @@ interface Opened {
 export interface HasherParts {
   exec: RecordLayout;
   hash: RecordLayout;
+  /** struct et_file_key: how onKnown's keys are laid out. */
+  fileKey: RecordLayout;
   /** et_header's size: the hash record starts with a copy of the exec's header. */
   headerSize: number;
   cwdFlag: number;
@@ -133,8 +140,17 @@ export class Hasher {
   private worker: Worker | null = null;
   private readonly hashL: RecordLayout;
   private readonly headerSize: number;
+  /** et_hash's fields, found once: take() runs for every exec. */
+  private readonly h: {type: FieldPos; flags: FieldPos; size: FieldPos; start: FieldPos; seq: FieldPos; status: FieldPos; sha256: FieldPos};
+  private readonly keyL: RecordLayout;
   /** Called whenever an exec's digest (or its error) arrives. */
   onDone: () => void = () => {};
+  /**
+   * Called with the et_file_key of each file identity given a lasting answer (a digest, or
+   * too_large): the recorder puts it in the kernel's `hashed_files`, so that later execs of
+   * it neither wake the drain nor have /proc/PID/exe opened.
+   */
+  onKnown: (key: Buffer) => void = () => {};
 
   constructor(private readonly opts: HashOptions, parts: HasherParts) {
     const e = parts.exec;
@@ -148,6 +164,12 @@ export class Hasher {
     };
     this.hashL = parts.hash;
     this.headerSize = parts.headerSize;
+    const l = parts.hash;
+    this.h = {
+      type: pos(l, 'hdr.type'), flags: pos(l, 'hdr.flags'), size: pos(l, 'hdr.size'), start: pos(l, 'start_ns'),
+      seq: pos(l, 'exec_seq'), status: pos(l, 'status'), sha256: pos(l, 'sha256'),
+    };
+    this.keyL = parts.fileKey;
   }
 
   /**
@@ -187,7 +209,7 @@ export class Hasher {
     }
     if (file.size > BigInt(this.opts.maxBytes)) {
       closeQuietly(found.fd);
-      this.remember(file.key, {status: ET_HASH_TOO_LARGE});
+      this.remember(file, {status: ET_HASH_TOO_LARGE});
       this.finish(p, {status: ET_HASH_TOO_LARGE});
       return p;
     }
@@ -196,7 +218,7 @@ export class Hasher {
       this.finish(p, {status: ET_HASH_BACKLOG});
       return p;
     }
-    const job: Job = {id: this.nextId++, fd: found.fd, waiters: [p]};
+    const job: Job = {id: this.nextId++, fd: found.fd, file, waiters: [p]};
     this.jobs.set(job.id, job);
     this.inflight.set(file.key, job);
     this.stats.backlog_max = Math.max(this.stats.backlog_max, this.jobs.size);
@@ -227,17 +249,16 @@ export class Hasher {
   /** The et_hash frame of an exec record: its header, then which exec, status and digest once known. */
   private frameFor(rec: Buffer): Buffer {
     const l = this.hashL;
+    const h = this.h;
     const frame = Buffer.alloc(4 + l.size);
     frame.writeUInt32LE(l.size, 0);
     const out = frame.subarray(4);
     rec.copy(out, 0, 0, this.headerSize);
-    writeUint(out, pos(l, 'hdr.type'), ET_HASH);
-    writeUint(out, pos(l, 'hdr.flags'), 0);
-    writeUint(out, pos(l, 'hdr.size'), l.size);
-    const start = pos(l, 'start_ns');
-    const seq = pos(l, 'exec_seq');
-    rec.copy(out, start.offset, this.f.start.offset, this.f.start.offset + 8);
-    rec.copy(out, seq.offset, this.f.seq.offset, this.f.seq.offset + 8);
+    writeUint(out, h.type, ET_HASH);
+    writeUint(out, h.flags, 0);
+    writeUint(out, h.size, l.size);
+    rec.copy(out, h.start.offset, this.f.start.offset, this.f.start.offset + 8);
+    rec.copy(out, h.seq.offset, this.f.seq.offset, this.f.seq.offset + 8);
     return frame;
   }
 
@@ -245,22 +266,29 @@ export class Hasher {
   private finish(p: PendingHash, r: HashResult): void {
     if (p.done) return;
     p.result = r;
-    const l = this.hashL;
     const out = p.frame.subarray(4);
-    writeUint(out, pos(l, 'status'), r.status);
-    if (r.sha256) r.sha256.copy(out, pos(l, 'sha256').offset);
+    writeUint(out, this.h.status, r.status);
+    if (r.sha256) r.sha256.copy(out, this.h.sha256.offset);
     if (r.status !== ET_HASH_OK) {
       const name = HASH_STATUS[r.status] ?? String(r.status);
       this.stats.errors[name] = (this.stats.errors[name] ?? 0) + 1;
     }
   }
 
-  private remember(key: string, r: HashResult): void {
+  private remember(file: ExecFile, r: HashResult): void {
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(key, r);
+    this.cache.set(file.key, r);
+    const l = this.keyL;
+    const k = Buffer.alloc(l.size);
+    writeUint(k, pos(l, 'dev'), file.dev);
+    writeUint(k, pos(l, 'ino'), file.ino);
+    writeUint(k, pos(l, 'size'), file.size);
+    writeUint(k, pos(l, 'mtime_ns'), file.mtimeNs);
+    writeUint(k, pos(l, 'ctime_ns'), file.ctimeNs);
+    this.onKnown(k);
   }
 
-  /** The identity the kernel recorded, and the paths worth trying. */
+  /** The identity the kernel recorded (all most execs need: their digest is known by it). */
   private fileOf(rec: Buffer): ExecFile {
     const f = this.f;
     const u64 = (at: FieldPos): bigint => rec.readBigUInt64LE(at.offset);
@@ -270,8 +298,17 @@ export class Hasher {
     const size = u64(f.size);
     const mtimeNs = u64(f.mtime);
     const ctimeNs = u64(f.ctime);
-    const flags = u32(f.flags);
-    const pid = u32(f.pid);
+    return {
+      key: `${dev}:${ino}:${size}:${mtimeNs}:${ctimeNs}`, dev, ino, size, mtimeNs, ctimeNs, nlink: u32(f.nlink),
+      pid: u32(f.pid), rec, flags: u32(f.flags),
+    };
+  }
+
+  /** The paths worth trying, most likely first: none for a deleted or memfd image. */
+  private pathsOf(file: ExecFile): string[] {
+    const f = this.f;
+    const {rec, flags, pid} = file;
+    const u32 = (at: FieldPos): number => rec.readUInt32LE(at.offset);
     const paths: string[] = [];
     if (!(flags & (ET_EXEC_DELETED | ET_EXEC_MEMFD))) {
       let at = f.tail;
@@ -301,8 +338,7 @@ export class Hasher {
         paths.push(p, `/proc/${pid}/root${p}`);
       }
     }
-    const nlink = u32(f.nlink);
-    return {key: `${dev}:${ino}:${size}:${mtimeNs}:${ctimeNs}`, dev, ino, size, mtimeNs, ctimeNs, nlink, pid, paths};
+    return paths;
   }
 
   /**
@@ -318,7 +354,7 @@ export class Hasher {
       foundOther = true; // the process exec'd again since: /proc/PID/exe names its new image
       closeQuietly(fd);
     }
-    for (const p of file.paths) {
+    for (const p of this.pathsOf(file)) {
       let cand: number;
       try {
         // O_NONBLOCK: a FIFO put in the binary's place must not hang the recorder.
@@ -366,13 +402,8 @@ export class Hasher {
     this.jobs.delete(m.id);
     closeQuietly(job.fd);
     const r: HashResult = m.status === ET_HASH_OK && m.sha256 ? {status: ET_HASH_OK, sha256: Buffer.from(m.sha256)} : {status: m.status};
-    for (const [key, j] of this.inflight) {
-      if (j === job) {
-        this.inflight.delete(key);
-        if (r.status === ET_HASH_OK) this.remember(key, r);
-        break;
-      }
-    }
+    this.inflight.delete(job.file.key);
+    if (r.status === ET_HASH_OK) this.remember(job.file, r);
     if (r.status === ET_HASH_OK) {
       this.stats.hashed++;
       this.stats.cached += job.waiters.length - 1;

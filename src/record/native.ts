@@ -75,6 +75,11 @@ export interface DrainOptions {
    * Needs `header` with `pidOffset`.
    */
   openExeType?: number;
+  /**
+   * With openExeType: an exec record with a bit of `mask` in the u32 at `offset` (et_exec's
+   * exec_flags, ET_EXEC_KNOWN) gets -EEXIST instead of a descriptor: its file is hashed already.
+   */
+  openExeSkip?: {offset: number; mask: number};
 }
 
 /**
@@ -123,6 +128,7 @@ export type AddonBatchHandler = (batch: Buffer | null, slot: number, size: numbe
 export interface AddonTracer extends Omit<NativeTracer, 'start'> {
   start(onBatch: AddonBatchHandler, options: {
     batchBytes: number; flushMs: number; header?: HeaderLayout; summary?: Buffer; pool?: Buffer[]; openExeType?: number;
+    openExeSkip?: {offset: number; mask: number};
   }): void;
 }
 
@@ -346,6 +352,11 @@ export function checkDrainOptions(onBatch: unknown, options: DrainOptions): void
       throw new TypeError('start: openExeType needs a header with pidOffset, and a type id below header.types');
     }
   }
+  const k = options.openExeSkip;
+  if (k !== undefined && !(options.openExeType !== undefined && Number.isSafeInteger(k.offset) && k.offset >= 0 &&
+    k.offset <= 1 << 16 && isPositiveInteger(k.mask, 0xffffffff))) {
+    throw new TypeError('start: openExeSkip must be { offset, mask: 1..2^32-1 }, with openExeType');
+  }
 }
 
 /** The addon's tracer with its start() arguments checked and one stop() in flight at a time. */
@@ -393,6 +404,7 @@ class CheckedTracer implements NativeTracer {
       ...(options.header && {header: {...options.header}, summary: summaryBytes}),
       ...(pool.length && {pool}),
       ...(options.openExeType !== undefined && {openExeType: options.openExeType}),
+      ...(options.openExeSkip !== undefined && {openExeSkip: {...options.openExeSkip}}),
     });
   }
 

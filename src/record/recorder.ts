@@ -323,9 +323,11 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const nrCpus = drain.nrCpus;
   const control = new StopControl(opts.signal);
   const hasher = hashing ? new Hasher({maxBytes: hashMaxBytes, waitMs: HASH_DEFAULTS.waitMs}, {
-    exec: layouts.et_exec, hash: layouts.et_hash, headerSize: layouts.et_header.size,
+    exec: layouts.et_exec, hash: layouts.et_hash, fileKey: layouts.et_file_key, headerSize: layouts.et_header.size,
     cwdFlag: ET_EXEC_CWD, cwdTruncated: ET_EXEC_CWD_TRUNCATED,
   }) : undefined;
+  // Once a file is hashed, its next execs need no early wakeup and no descriptor.
+  if (hasher) hasher.onKnown = (key) => drain.markHashed(key);
   const chunks = new ChunkWriter({
     hasher,
     hashWaitMs: HASH_DEFAULTS.waitMs,

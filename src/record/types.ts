@@ -58,7 +58,10 @@ export const STASH_CALL = 1;
 export const SNAP_STRUCT = 'et_snap';
 export const SNAP_PROGRAM = 'snapshot_tasks';
 
-export const STRUCTS = ['et_header', 'et_counter', SNAP_STRUCT, ...RECORD_TYPES.map((t) => t.struct)];
+/** The key of the map `hashed_files`: a file identity the recorder has hashed. */
+export const FILE_KEY_STRUCT = 'et_file_key';
+
+export const STRUCTS = ['et_header', 'et_counter', SNAP_STRUCT, FILE_KEY_STRUCT, ...RECORD_TYPES.map((t) => t.struct)];
 
 /** BPF program names of the syscall path: not loaded at all unless syscalls are recorded. */
 export const SYSCALL_PROGRAMS = ['sys_enter', 'sys_exit'];
