@@ -86,6 +86,19 @@ kernelTest(t, 'kernel: sha256 of each exec equals sha256sum: program, interprete
   t.same(execs(kept).map((e) => e.sha256), [want.ls], 'filter -o keeps the digest with its exec');
 });
 
+kernelTest(t, 'kernel: a command that ends at once: its digest arrives after the programs are gone, and the recording ends cleanly', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-hash-'));
+  t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
+  // The first digest of a recording is read by the worker while record stops; telling the
+  // kernel about it then once crashed the recorder (the object was already closed).
+  for (let i = 0; i < 3; i++) {
+    const file = path.join(dir, `true-${i}.bin`);
+    const r = cli(['record', '-o', file, '--', '/bin/true']);
+    t.equal(r.status, 0, `record -- /bin/true, run ${i + 1}: ${r.stderr}`);
+    t.same(execs(file).map((e) => e.sha256), [sha256sum('/bin/true')]);
+  }
+});
+
 kernelTest(t, 'kernel: --no-hash records no digest; --hash-max leaves larger files out as too_large', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-hash-'));
   t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));

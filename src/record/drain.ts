@@ -52,6 +52,7 @@ const ONE = Buffer.from([1]);
 export class Drain {
   readonly nrCpus: number;
   readonly header: FrameHeader;
+  private closed = false;
 
   private constructor(private readonly tracer: NativeTracer, private readonly obj: PreparedObject, private readonly filters: Filters) {
     this.nrCpus = tracer.nrCpus;
@@ -120,6 +121,8 @@ export class Drain {
    * struct et_file_key): its later execs need no wakeup and no /proc/PID/exe.
    */
   markHashed(key: Buffer): void {
+    // A digest can arrive after the stop sequence closed the object: nothing is left to tell.
+    if (this.closed) return;
     this.tracer.mapUpdate('hashed_files', key, ONE);
   }
 
@@ -177,6 +180,7 @@ export class Drain {
 
   /** Frees the object, links and maps. Idempotent. */
   close(): void {
+    this.closed = true;
     this.tracer.close();
   }
 }
