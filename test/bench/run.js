@@ -595,10 +595,36 @@ async function execOnce() {
   return workloadLine(r.stdout, 'execstorm');
 }
 
+/** The files and command lines of the two traced exec-storm rows (with hashing, and --no-hash). */
+function execTraced(hash) {
+  const name = hash ? 'execstorm' : 'execstorm-nohash';
+  const flags = hash ? [] : ['--no-hash'];
+  const into = (file) => (...cmd) => [EXECTRACE, 'record', '--force', ...flags, '-o', file, '--', ...cmd];
+  const file = path.join(T, `${name}.bin`);
+  // The idle run writes a file of its own: the storm's is checked after it.
+  return {file, idleFor: into(path.join(T, `${name}-idle.bin`)), argv: into(file)(BIN.execstorm, String(OPTS.execN), MARK)};
+}
+
+// The runs of the exec-storm rows, taken in rounds: untraced, traced with hashing, traced
+// with --no-hash, again and again. A difference of a few per cent between the rows is
+// what they are for, and this VM drifts by more than that over the minute they take.
+const execRuns = {untraced: [], hash: [], nohash: []};
+
+async function execRounds() {
+  for (let i = 0; i < OPTS.repeat; i++) {
+    execRuns.untraced.push((await execOnce()).elapsed_ns);
+    if (!isRoot) continue;
+    for (const hash of [true, false]) {
+      const {argv} = execTraced(hash);
+      const r = check(await measured(argv), argv, 'exectrace record');
+      execRuns[hash ? 'hash' : 'nohash'].push({r, w: workloadLine(r.stdout, 'execstorm')});
+    }
+  }
+}
+
 async function execUntraced() {
   const argv = [BIN.execstorm, String(OPTS.execN), MARK];
-  const times = [];
-  for (let i = 0; i < OPTS.repeat; i++) times.push((await execOnce()).elapsed_ns);
+  const times = execRuns.untraced;
   execs.untraced = median(times);
   addRow({section: E, tool: 'untraced', command: show(argv), time_s: execs.untraced / 1e9, slowdown: 1, runs_s: times.map((t) => t / 1e9)});
 }
@@ -606,24 +632,18 @@ async function execUntraced() {
 const expectedArgv = (i) => ['/bin/true', MARK, String(i), 'two words', '--flag=value'];
 
 /**
- * exectrace record system-wide around the exec storm, `repeat` times (the median run is
- * the row: one run of 2,000 execs varies by several per cent here). `hash`: with the
- * SHA-256 of every exec's file (the default), or --no-hash. The last file is checked: every
- * exec of the workload with its argv exactly as passed, and how many have a digest.
+ * exectrace record system-wide around the exec storm (the median of execRounds' runs is the
+ * row: one run of 2,000 execs varies by several per cent here). `hash`: with the SHA-256 of
+ * every exec's file (the default), or --no-hash. The last file is checked: every exec of the
+ * workload with its argv exactly as passed, and how many have a digest.
  */
 async function execExectrace(hash) {
-  const file = path.join(T, hash ? 'execstorm.bin' : 'execstorm-nohash.bin');
-  const flags = hash ? [] : ['--no-hash'];
-  const argvFor = (...cmd) => [EXECTRACE, 'record', '--force', ...flags, '-o', file, '--', ...cmd];
-  const argv = argvFor(BIN.execstorm, String(OPTS.execN), MARK);
+  const {file, idleFor, argv} = execTraced(hash);
   const base = {section: E, tool: hash ? 'exectrace record' : 'exectrace record --no-hash', command: show(argv)};
   if (!isRoot) return addRow({...base, na: 'needs root'});
-  const idle = await idleCpu(argvFor);
-  const runs = [];
-  for (let i = 0; i < OPTS.repeat; i++) {
-    const r = check(await measured(argv), argv, 'exectrace record');
-    runs.push({r, w: workloadLine(r.stdout, 'execstorm')});
-  }
+  const runs = execRuns[hash ? 'hash' : 'nohash'];
+  if (!runs.length) throw new Error('no run of this row (execRounds failed)');
+  const idle = await idleCpu(idleFor);
   const {r, w} = runs.slice().sort((x, y) => x.w.elapsed_ns - y.w.elapsed_ns)[runs.length >> 1];
   const st = readStats(await exectraceStats(file));
   // Every exec of the workload, with its argv exactly as passed.
@@ -1042,6 +1062,7 @@ async function main() {
   await attempt({section: S, tool: 'bpftrace printf'}, stormBpftrace);
 
   log(`exec storm, N=${OPTS.execN}`);
+  await attempt({section: E, tool: 'rounds'}, execRounds);
   await attempt({section: E, tool: 'untraced'}, execUntraced);
   await attempt({section: E, tool: 'exectrace record'}, () => execExectrace(true));
   await attempt({section: E, tool: 'exectrace record --no-hash'}, () => execExectrace(false));
