@@ -129,7 +129,8 @@ t.test('representative lines, exactly', async (t) => {
     '"uid":0,"gid":0,"comm":"measure","euid":0,"egid":0,"loginuid":4294967295,"sessionid":4294967295,"cgroup_id":1,' +
     '"cgroup":"/","container_id":null,"ns":{"pid":4026531836,"mnt":4026531832,"net":4026531833,"uts":4026531838,"ipc":4026531839,' +
     '"user":4026531837,"cgroup":4026531835},"cpu":1,"syscall":"openat","nr":257,' +
-    '"args":{"dfd":-100,"filename":"/proc/1678/status","flags":0,"mode":0},"ret":3,"duration_ns":26199}');
+    '"args":{"dfd":-100,"filename":"/proc/1678/status","flags":0,"mode":0},"ret":3,"duration_ns":26199,' +
+    '"sym":{"dfd":"AT_FDCWD","flags":"O_RDONLY","mode":"0"}}');
   t.equal(json[82].slice(json[82].indexOf('"cpu"')),
     '"cpu":1,"syscall":"read","nr":0,"args":{"fd":3,"buf":{"text":"Name:\\tnode\\nUmask:\\t0022\\nState:\\tR (running)\\n' +
     'Tgid:\\t1678\\nNgid:\\t0\\nPid","len":1024,"truncated":true},"count":1024},"ret":1024,"duration_ns":19740,"cut":["buf"]}');

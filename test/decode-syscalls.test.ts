@@ -237,7 +237,7 @@ t.test('openat: signed dfd, entry string, flags; paired into one event with its 
     ns: {pid: 4026531836, mnt: 4026531841, net: 0, uts: 0, ipc: 0, user: 0, cgroup: 0},
     cpu: 1, syscall: 'openat', nr: 257,
     args: {dfd: -100, filename: '/etc/hosts', flags: 524288, mode: 0},
-    ret: 3, duration_ns: 12000,
+    ret: 3, duration_ns: 12000, sym: {dfd: 'AT_FDCWD', flags: 'O_RDONLY|O_CLOEXEC', mode: '0'},
   });
   t.equal(toJson(e.args), '{"dfd":-100,"filename":"/etc/hosts","flags":524288,"mode":0}', 'raw numbers in JSON');
   t.equal(human[0], '12:00:01.000000 cat(1000) openat(dfd=AT_FDCWD, filename="/etc/hosts", flags=O_RDONLY|O_CLOEXEC, mode=0) = 3 <0.000012>');

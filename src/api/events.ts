@@ -141,6 +141,12 @@ export interface SyscallEvent extends TaskFields {
   in_flight?: boolean;
   /** Arguments whose capture was cut at its limit. */
   cut?: string[];
+  /**
+   * The symbolic form of the arguments that have one, as human output shows them
+   * (`flags: 'O_WRONLY|O_CREAT|O_TRUNC'`, `dfd: 'AT_FDCWD'`, `mode: '0644'`); `args` keeps
+   * the numbers. Absent when no argument has one.
+   */
+  sym?: {[name: string]: string};
 }
 
 /** Records the ring buffer could not take: how many, of which type, and when. */

@@ -2,20 +2,7 @@
 // when it is near enough that the user plausibly meant it (a wild guess misleads more than
 // the plain list of commands).
 
-/** Levenshtein distance, with a transposition counted as one edit (`decdoe` → `decode`). */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = [];
-  for (let i = 0; i <= a.length; i++) d.push([i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 0; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
-}
+import {editDistance} from '../util/suggest';
 
 /** The name `typed` most likely stands for, or null when none is close. */
 export function closest(typed: string, names: readonly string[]): string | null {

@@ -221,3 +221,57 @@ export function formatStyled(style: ArgStyle, v: number | bigint, arch: Arch = '
     case 'whence': return typeof v === 'number' && SEEK[v] ? SEEK[v] : String(v);
   }
 }
+
+// ---- names as values, for --where (args.flags & O_CREAT, args.prot & PROT_EXEC) ----------
+
+/** Every name → value pair of the tables above for one architecture (a name with two values in it is dropped as ambiguous). */
+function namedValues(arch: Arch): Map<string, number | null> {
+  const arm = arch === 'aarch64' || arch === 'arm64';
+  const out = new Map<string, number | null>();
+  const add = (name: string, value: number): void => {
+    const had = out.get(name);
+    out.set(name, had === undefined || had === value ? value : null);
+  };
+  const bits = (t: Bits): void => {
+    for (const [v, n] of t) add(n, v);
+  };
+  const list = (names: readonly string[], from = 0): void => {
+    names.forEach((n, i) => {
+      if (/^[A-Z]/.test(n)) add(n, from + i);
+    });
+  };
+  bits(arm ? O_ARM64 : O_GENERIC);
+  list(O_ACCMODE.slice(0, 3));
+  add('O_ACCMODE', 3);
+  bits(arm ? PROT_ARM64 : PROT);
+  add('PROT_NONE', 0);
+  bits(arch === 'x86_64' ? MAP_X86 : MAP);
+  list(MAP_TYPES);
+  bits(AT);
+  bits(AT_UNLINK);
+  bits(AT_ACCESS);
+  add('AT_FDCWD', AT_FDCWD);
+  bits(RENAME);
+  bits(ACCESS);
+  add('F_OK', 0);
+  list(SEEK);
+  return out;
+}
+
+const named = new Map<Arch, Map<string, number | null>>();
+
+/**
+ * The value of a constant the decoder shows (`O_CREAT`, `PROT_EXEC`, `AT_FDCWD`) on `arch`;
+ * undefined for a name it does not know, null for one with two values (ambiguous).
+ */
+export function constantValue(name: string, arch: Arch = 'x86_64'): number | null | undefined {
+  let m = named.get(arch);
+  if (m === undefined) named.set(arch, (m = namedValues(arch)));
+  return m.get(name);
+}
+
+/** The names constantValue knows on `arch`, for a did-you-mean. */
+export function constantNames(arch: Arch = 'x86_64'): string[] {
+  constantValue('', arch);
+  return [...(named.get(arch) as Map<string, number | null>).keys()];
+}

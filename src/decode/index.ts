@@ -78,7 +78,7 @@ export interface PrintOptions extends WalkOptions {
 export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): void {
   const {decoder} = t;
   const test = opts.test ?? null;
-  const w = opts.json ? new JsonEventWriter(out, decoder.clock) : new HumanEventWriter(out, decoder.clock, decoder, opts.times);
+  const w = opts.json ? new JsonEventWriter(out, decoder.clock, decoder.arch) : new HumanEventWriter(out, decoder.clock, decoder, opts.times);
   let sink: SyscallSink = w;
   let emit: (e: TraceEvent) => void = w.event;
   if (test) {

@@ -15,6 +15,8 @@ import {Output} from '../util/output';
 import {WallClock} from '../util/time';
 import type {TraceEvent} from './events';
 import type {SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
+import {symbolicArgs, symbolText, type SymArg} from './symbolic';
+import type {Arch} from './constants';
 
 /** The context keys of a syscall event, in its key order (SyscallDecoder.event). */
 const CONTEXT_KEYS = ['ppid', 'uid', 'gid', 'comm', 'exec_id', 'parent_exec_id', 'euid', 'egid', 'loginuid', 'sessionid', 'cgroup_id', 'cgroup', 'container_id', 'ns'] as const;
@@ -39,6 +41,9 @@ const FALSE = ascii('false');
 
 type ArgsWriter = (o: Output, a: Record<string, unknown>) => boolean;
 
+const SYM = ascii(',"sym":{');
+const COMMA = ascii(',');
+
 interface PlanOut {
   /** `,"syscall":"openat","nr":257,"args":` */
   head: Buffer;
@@ -47,6 +52,9 @@ interface PlanOut {
   headEmpty: Buffer;
   noArgs: boolean;
   args: ArgsWriter;
+  /** The arguments with a symbolic form (symbolic.ts), and `"name":` of each. */
+  sym: readonly SymArg[];
+  symKeys: Buffer[];
 }
 
 /** A JSON number exactly as JSON.stringify writes it. */
@@ -208,7 +216,7 @@ export class JsonEventWriter implements SyscallSink {
   /** `{"type":"syscall","time":"2026-11-23T17:50:56.000000000Z","ts_ns":` for the second `sec`. */
   private secOut: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly out: Output, private readonly clock: WallClock) {}
+  constructor(private readonly out: Output, private readonly clock: WallClock, private readonly arch: Arch = 'x86_64') {}
 
   /** Any event, through toJson. */
   readonly event = (e: TraceEvent): void => {
@@ -272,9 +280,28 @@ export class JsonEventWriter implements SyscallSink {
       o.byte(0x5d);
     }
     if (p.malformed) o.bytes(MALFORMED);
+    if (plan.sym.length && p.args !== null) this.symbols(plan, p.args);
     o.byte(0x7d);
     o.endLine();
     return true;
+  }
+
+  /** `,"sym":{…}` as SyscallDecoder.event makes it (symbolsOf); nothing when no argument has a form. */
+  private symbols(plan: PlanOut, args: Readonly<Record<string, unknown>>): void {
+    const o = this.out;
+    let first = true;
+    for (let i = 0; i < plan.sym.length; i++) {
+      const {name, style} = plan.sym[i];
+      const v = args[name];
+      if (typeof v !== 'number' && typeof v !== 'bigint') continue;
+      const s = symbolText(style, v, this.arch);
+      if (s === null) continue;
+      o.bytes(first ? SYM : COMMA);
+      first = false;
+      o.bytes(plan.symKeys[i]);
+      writeString(o, s);
+    }
+    if (!first) o.byte(0x7d);
   }
 
   /** The run of keys from pid to cpu, made once per thread and cpu; null when the context is not ours to write. */
@@ -337,6 +364,8 @@ export class JsonEventWriter implements SyscallSink {
         headEmpty: Buffer.from(`${head}{},"ret":`, 'utf8'),
         noArgs: plan.args.length === 0,
         args: this.argsWriter(plan),
+        sym: symbolicArgs(plan),
+        symKeys: symbolicArgs(plan).map((a) => ascii(`${JSON.stringify(a.name)}:`)),
       };
       this.plans.set(plan, out);
     }

@@ -13,6 +13,7 @@
 // long call appears after shorter calls that began later. Memory: one pending entry per thread inside a traced call with entry captures,
 // and one context per live thread.
 
+import {symbolsOf} from './symbolic';
 import {isUtf8} from 'node:buffer';
 import type {RawText} from './text';
 import {errnoName} from '../util/errno';
@@ -762,6 +763,10 @@ export class SyscallDecoder {
     if (q.in_flight) e.in_flight = true;
     if (q.cut !== null) e.cut = q.cut;
     if (q.malformed) e.malformed = true;
+    if (q.args !== null && q.args !== NO_ARGS) {
+      const sym = symbolsOf(q.plan, q.args, this.arch);
+      if (sym !== null) e.sym = sym;
+    }
     return e;
   }
 }

@@ -1,5 +1,6 @@
 // Compiling the filter flags into one test over decoded events (see index.ts).
 
+import {constantNames, constantValue} from '../decode/constants';
 import {UsageError} from '../util/errors';
 import type {Zone} from '../util/time';
 import type {Decoder, SnapshotProcess} from '../decode/events';
@@ -230,7 +231,11 @@ export function compileFilter(spec: FilterSpec, ctx: FilterContext): EventFilter
   }
   const wheres: CompiledWhere[] = [];
   for (const w of spec.where ?? []) {
-    const c = compileWhere(w, {types: EVENT_TYPES, syscalls: syscallNames(ctx.meta.syscalls)});
+    const arch = ctx.decoder.arch;
+    const c = compileWhere(w, {
+      types: EVENT_TYPES, syscalls: syscallNames(ctx.meta.syscalls),
+      constant: (name) => constantValue(name, arch), constantNames: () => constantNames(arch),
+    });
     wheres.push(c);
     tests.push(c.test);
   }

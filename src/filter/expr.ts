@@ -7,10 +7,20 @@
 //   compare := operand ( ('==' | '!=' | '<' | '<=' | '>' | '>=') operand
 //                      | ('=~' | '!~') (regex | string)
 //                      | 'not'? 'in' ( '(' literal (',' literal)* ')' | path ) )?
-//   operand := path | literal
+//   operand := bitand ('|' bitand)*                     args.flags & O_ACCMODE, a | b
+//   bitand  := atom ('&' atom)*
+//   atom    := path | literal | '(' operand ')'
 //   path    := name ('.' name | '[' integer ']')*        args.filename, ns.pid, argv[0]
-//   literal := "string" | number | true | false | null   numbers: -12, 0x1f, 1.5, 1e9
+//   literal := "string" | number | true | false | null | CONSTANT
+//                                                         numbers: -12, 0x1f, 1.5, 1e9
 //   regex   := /pattern/flags                             flags from i, m, s, u
+//
+// A CONSTANT is a name in capitals that the decoder shows for argument values (O_CREAT,
+// PROT_EXEC, AT_FDCWD, MAP_PRIVATE …, for the file's architecture): it is its number, and
+// a field that holds the name as a string (a decoded value such as a socket family) equals
+// it too. `&` and `|` work on integers, exactly at 64 bits, and bind tighter than the
+// comparisons, so `args.flags & O_ACCMODE == O_WRONLY` tests the access mode (unlike C);
+// a value that is not an integer gives null.
 //
 // `&&`, `||` and `!` are accepted for and, or, not. Values are compared as the event holds
 // them: a missing field is null; numbers compare numerically (64-bit values exactly);
@@ -24,6 +34,7 @@
 
 import {UsageError} from '../util/errors';
 import {displayText, isRawText} from '../decode/text';
+import {closeMatches} from '../util/suggest';
 
 export class WhereError extends UsageError {}
 
@@ -42,6 +53,18 @@ export interface WhereContext {
   types?: readonly string[];
   /** Syscall names of the file's table (for `syscall == "..."`); empty or absent: not checked. */
   syscalls?: ReadonlySet<string>;
+  /**
+   * The value of a constant (O_CREAT) for the file's architecture: undefined when unknown,
+   * null when ambiguous. Without it, names in capitals are an error.
+   */
+  constant?: (name: string) => number | null | undefined;
+  /** The constant names there are, for a did-you-mean. */
+  constantNames?: () => readonly string[];
+}
+
+/** A CONSTANT of an expression: its number, and the name a decoded string value may hold instead. */
+class Named {
+  constructor(readonly name: string, readonly value: number) {}
 }
 
 export type Pred = (e: Record<string, unknown>) => boolean;
@@ -101,6 +124,11 @@ function lex(src: string, fail: (msg: string, col: number) => never): Tok[] {
     if (['==', '!=', '<=', '>=', '=~', '!~', '&&', '||'].includes(two)) {
       toks.push({kind: 'op', text: two, col});
       i += 2;
+      continue;
+    }
+    if (c === '&' || c === '|') {
+      toks.push({kind: 'op', text: c, col});
+      i++;
       continue;
     }
     if (c === '<' || c === '>' || c === '!') {
@@ -266,6 +294,8 @@ function asText(v: unknown): string | undefined {
 
 function equal(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  if (b instanceof Named) return a === b.name || equal(a, b.value);
+  if (a instanceof Named) return b === a.name || equal(a.value, b);
   if (a === undefined || a === null) return b === undefined || b === null;
   if (isNum(a)) return isNum(b) && a == b; // eslint-disable-line eqeqeq -- number vs bigint, exact
   if (typeof b === 'string') return typeof a === 'object' && asText(a) === b;
@@ -274,12 +304,15 @@ function equal(a: unknown, b: unknown): boolean {
 }
 
 function order(a: unknown, b: unknown): number {
+  if (a instanceof Named) a = a.value;
+  if (b instanceof Named) b = b.value;
   if (isNum(a) && isNum(b)) return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   return NaN;
 }
 
 function truthy(v: unknown): boolean {
+  if (v instanceof Named) return v.value !== 0;
   if (v === undefined || v === null || v === false || v === 0 || v === 0n || v === '') return false;
   if (Array.isArray(v)) return v.length > 0;
   return true;
@@ -292,6 +325,17 @@ function contains(hay: unknown, needle: unknown): boolean {
   }
   if (typeof hay === 'string' && typeof needle === 'string') return hay.includes(needle);
   return false;
+}
+
+/** Names in capitals are constants, never fields (event fields are lower case). */
+const CONSTANT = /^[A-Z][A-Z0-9_]*$/;
+
+/** An integer value as a bigint (a constant's number included); null for anything else. */
+function intOf(v: unknown): bigint | null {
+  if (v instanceof Named) v = v.value;
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  return null;
 }
 
 // ---- parser and compiler ---------------------------------------------------------------
@@ -369,9 +413,9 @@ export function compileWhere(src: string, ctx: WhereContext = {}): CompiledWhere
 
   const compare = (): Pred => {
     const t = peek();
-    if (t.kind === '(') {
-      // A parenthesized expression is an operand only when a comparison follows it; it is
-      // almost always a group of conditions, so parse it as one.
+    if (t.kind === '(' && !operandFollows()) {
+      // A group of conditions, unless a comparison or a bitwise operator follows its ")":
+      // then it is a value, `(args.flags & O_ACCMODE) == O_WRONLY`.
       pos++;
       const inner = expr();
       expectKind(')', 'expected ")"');
@@ -488,15 +532,56 @@ export function compileWhere(src: string, ctx: WhereContext = {}): CompiledWhere
     }
   };
 
+  /** operand := bitand ('|' bitand)*, bitand := atom ('&' atom)*: C's precedence between the two. */
   const operand = (): Operand => {
+    let left = bitAnd();
+    while (peek().kind === 'op' && peek().text === '|') {
+      pos++;
+      left = bitwise('|', left, bitAnd());
+    }
+    return left;
+  };
+
+  const bitAnd = (): Operand => {
+    let left = atom();
+    while (peek().kind === 'op' && peek().text === '&') {
+      pos++;
+      left = bitwise('&', left, atom());
+    }
+    return left;
+  };
+
+  /** Whether the "(" at pos closes on a ")" that an operator of values follows. */
+  const operandFollows = (): boolean => {
+    let d = 0;
+    for (let k = pos; k < toks.length; k++) {
+      const x = toks[k];
+      if (x.kind === '(') d++;
+      else if (x.kind === ')' && --d === 0) {
+        const next = toks[k + 1];
+        return (next.kind === 'op' && ['==', '!=', '<', '<=', '>', '>=', '=~', '!~', '&', '|'].includes(next.text)) ||
+          isWord(next, 'in') || (isWord(next, 'not') && isWord(toks[k + 2], 'in'));
+      }
+    }
+    return false;
+  };
+
+  const atom = (): Operand => {
     const t = peek();
+    if (t.kind === '(') {
+      pos++;
+      if (++depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`, t.col);
+      const inner = operand();
+      depth--;
+      expectKind(')', 'expected ")" after a value');
+      return inner;
+    }
     const lit = literal();
     if (lit) return lit;
     if (t.kind === 'name') {
       if (KEYWORDS.has(t.text)) fail(`expected a value, found the keyword "${t.text}"`, t.col);
       return path();
     }
-    if (t.kind === '(') fail('parentheses group conditions, not values', t.col);
     if (t.kind === 'regex') fail('a /regex/ goes after =~ or !~', t.col);
     return fail(t.kind === 'end' ? 'expected a value' : `expected a value, found ${describe(t)}`, t.col);
   };
@@ -508,9 +593,41 @@ export function compileWhere(src: string, ctx: WhereContext = {}): CompiledWhere
     else if (isWord(t, 'true')) value = true;
     else if (isWord(t, 'false')) value = false;
     else if (isWord(t, 'null')) value = null;
+    else if (t.kind === 'name' && CONSTANT.test(t.text)) value = constant(t);
     else return null;
     pos++;
     return {get: () => value, literal: {value}, col: t.col};
+  };
+
+  const constant = (t: Tok): Named => {
+    const v = ctx.constant?.(t.text);
+    if (v === null) fail(`${t.text} has two values here: give the number`, t.col);
+    if (v === undefined) {
+      // Matched in lower case, as closeMatches compares.
+      const near = closeMatches(t.text, (ctx.constantNames?.() ?? []).map((n) => n.toLowerCase()), 1)[0]?.toUpperCase();
+      fail(`unknown constant ${t.text}${near ? ` (did you mean ${near}?)` : ''}`, t.col);
+    }
+    return new Named(t.text, v as number);
+  };
+
+  /** a & b, a | b over integers, exactly (as 64-bit two's complement); null for anything else. */
+  const bitwise = (op: '&' | '|', l: Operand, r: Operand): Operand => {
+    const a = l.get;
+    const b = r.get;
+    const get: Getter = (e) => {
+      const x = intOf(a(e));
+      const y = intOf(b(e));
+      if (x === null || y === null) return null;
+      const z = BigInt.asIntN(64, op === '&' ? x & y : x | y);
+      // Values past 2^53 stay bigints, as the decoder gives them.
+      return z >= BigInt(Number.MIN_SAFE_INTEGER) && z <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(z) : BigInt.asUintN(64, z);
+    };
+    // Both sides literal: the value is known now (O_WRONLY | O_CREAT).
+    if (l.literal && r.literal) {
+      const value = get({});
+      return {get: () => value, literal: {value}, col: l.col};
+    }
+    return {get, col: l.col};
   };
 
   const path = (): Operand => {

@@ -18,7 +18,8 @@
 // (capture rules and their exceptions), plan.ts (buildSyscallPlan), meta.ts (the types of
 // the metadata, safe for the offline side to import).
 
-export { buildSyscallPlan, closeMatches, descEncoder, unknownSyscallMessage, CTX_SYSCALLS, NORETURN_SYSCALLS } from './plan';
+export { buildSyscallPlan, descEncoder, unknownSyscallMessage, CTX_SYSCALLS, NORETURN_SYSCALLS } from './plan';
+export { closeMatches } from '../util/suggest';
 export type { SyscallPlan, SyscallPlanOptions } from './plan';
 export { syscallTable, hostArch } from './table';
 export type { SyscallTable } from './table';

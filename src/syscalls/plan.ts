@@ -2,6 +2,7 @@
 // from their arguments, as the values of the BPF map `sys_descs` (et_sysdesc, encoded by
 // the layout in our object's BTF) and as the `syscalls` metadata the decoder reads.
 
+import { closeMatches } from '../util/suggest';
 import * as fs from 'node:fs';
 import { Btf, FieldLayout, RecordLayout, parseBtf, recordLayout } from '../btf';
 import { UserError } from '../util/errors';
@@ -166,52 +167,6 @@ export function unknownSyscallMessage(given: string, table: SyscallTable): strin
   if (close.length === 0) return `unknown syscall '${shown}' (not in the ${table.arch} syscall table)`;
   const list = close.length === 1 ? close[0] : `${close.slice(0, -1).join(', ')} or ${close[close.length - 1]}`;
   return `unknown syscall '${shown}' (did you mean ${list}?)`;
-}
-
-/**
- * The candidates closest to `word`, up to `max` of them (ties only: a farther match is noise
- * next to a close one). Close: a small edit distance, transpositions counting 1 ('opneat' →
- * openat), or `word` at the start of a candidate ('sock' → socket), or inside one, as libc
- * names are inside kernel ones ('fstatat' → newfstatat).
- */
-export function closeMatches(word: string, candidates: readonly string[], max: number): string[] {
-  const w = word.toLowerCase();
-  const limit = Math.max(1, Math.min(3, Math.floor(w.length / 3)));
-  const scored: [number, string][] = [];
-  for (const c of new Set(candidates)) {
-    const inside = w.length >= 4 ? c.indexOf(w) : -1;
-    const d = inside === 0 ? 1 : inside > 0 ? 1.5 : editDistance(w, c, limit);
-    if (d <= limit) scored.push([d, c]);
-  }
-  if (scored.length === 0) return [];
-  const best = Math.min(...scored.map(([d]) => d));
-  return scored
-    .filter(([d]) => d === best)
-    .map(([, c]) => c)
-    .sort()
-    .slice(0, max);
-}
-
-/** Optimal string alignment distance; returns limit + 1 as soon as it must exceed limit. */
-function editDistance(a: string, b: string, limit: number): number {
-  if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  let prev2: number[] = [];
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    let best = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
-      cur.push(d);
-      best = Math.min(best, d);
-    }
-    if (best > limit) return limit + 1;
-    prev2 = prev;
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 const KIND_VALUES: Record<ArgKind, number> = { value: ET_ARG_VALUE, str: ET_ARG_STR, buf: ET_ARG_BUF, struct: ET_ARG_STRUCT };
