@@ -17,6 +17,8 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
     '<%= config.bin %> decode trace.bin --no-processes',
     '<%= config.bin %> decode trace.bin --where \'syscall == "openat" and ret < 0\'',
     '<%= config.bin %> decode trace.bin --comm curl --since 10:42 --until 10:43',
+    '<%= config.bin %> decode trace.bin --format csv --fields time,pid,comm,argv > execs.csv',
+    '<%= config.bin %> decode trace.bin --json --fields pid,syscall,args.filename --syscall openat',
     '<%= config.bin %> decode trace.bin --ancestors --json --type exec | jq -c \'select(.comm == "curl") | [.argv, [.ancestors[].comm]]\'',
   ];
 
@@ -26,7 +28,13 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
 
   static override flags = {
     ...filterFlags,
-    json: Flags.boolean({description: 'one JSON object per line (NDJSON), field names as in the event model'}),
+    json: Flags.boolean({description: 'one JSON object per line (NDJSON), field names as in the event model (--format json)'}),
+    format: Flags.string({description: 'human (the default), json, csv (RFC 4180, a header row) or tsv', options: ['human', 'json', 'csv', 'tsv']}),
+    fields: Flags.string({
+      description: 'the columns of csv/tsv, or the only keys of json: dotted paths as --where reads them, comma-separated ' +
+        '(default for csv/tsv: time,type,pid,ppid,uid,comm,exec_id,filename,argv,exit_code,signal,syscall,ret,errno)',
+      multiple: true, multipleNonGreedy: true,
+    }),
     processes: Flags.boolean({description: 'include the processes alive at start (type "process")', default: true, allowNo: true}),
     ancestors: Flags.boolean({
       description: 'give exec and exec_failed events their ancestors: who forked the process, from the parent upward (pid, exec_id, comm, uid, filename, argv), as far as the file and its snapshot know',
@@ -35,6 +43,11 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Decode);
+    if (flags.json && flags.format !== undefined && flags.format !== 'json') {
+      this.error(`--json and --format ${flags.format}: give one of them`, {exit: EXIT.usage});
+    }
+    const format = flags.json ? 'json' : flags.format ?? 'human';
+    if (flags.fields && format === 'human') this.error('--fields goes with --format csv, tsv or json', {exit: EXIT.usage});
     const problems: Problem[] = [];
     const trace = openTrace(args.file, {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors, onProblem: (p) => {
       problems.push(p);
@@ -42,7 +55,9 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
     }});
     let r;
     try {
-      r = await trace.write(1, {json: flags.json});
+      r = await trace.write(1, {
+        json: format === 'json', format: format === 'csv' || format === 'tsv' ? format : undefined, fields: flags.fields,
+      });
     } finally {
       trace.close();
     }

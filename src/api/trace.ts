@@ -2,6 +2,7 @@
 // reads the file with the same reader, decoder and filters as `decode`, and never loads the
 // native addon. Events come chunk by chunk, so memory does not grow with the file.
 
+import {parseFields} from '../decode/table';
 import {forEachFrame, type MetaMap, type Problem, TraceReader} from '../format';
 import {Decoder, decodeMeta, type OpenedTrace, printEvents} from '../decode';
 import {compileFilter, describeSpec, type EventFilter, explainEmpty, type FilterSpec, recordingEnd, selectTrace, summarize} from '../filter';
@@ -57,6 +58,17 @@ export interface Totals {
 export interface WriteOptions {
   /** NDJSON, one event per line (decode --json); else decode's human lines. */
   json?: boolean;
+  /**
+   * CSV (RFC 4180) or TSV rows of `fields`, a header first (decode --format csv|tsv); see
+   * src/decode/table.ts for how each value becomes a cell.
+   */
+  format?: 'csv' | 'tsv';
+  /**
+   * Dotted paths into the event model (`pid`, `args.filename`, `argv[0]`): the columns of a
+   * table (default: time, type, pid, ppid, uid, comm, exec_id, filename, argv, exit_code,
+   * signal, syscall, ret, errno), or with json the only keys written.
+   */
+  fields?: string[];
   /** The zone human lines show times in (default: the trace's `zone`, else local). */
   zone?: Zone;
   /** Called once if the reader of the output goes away (EPIPE); without it, that ends the program quietly, as decode does under `| head`. */
@@ -188,7 +200,10 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
         return ok;
       };
       const processes = this.opts.processes !== false;
-      printEvents(t, {processes, json: o.json, test: filter.active ? test : null, testReadsTime: filter.reads('time'), times}, out);
+      printEvents(t, {
+        processes, json: o.json, table: o.format, fields: o.fields ? parseFields(o.fields) : undefined,
+        test: filter.active ? test : null, testReadsTime: filter.reads('time'), times,
+      }, out);
       const report = this.passReport(p, matched);
       await out.end();
       return report;

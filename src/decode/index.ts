@@ -10,6 +10,7 @@ import {Decoder, decodeMeta, TraceEvent} from './events';
 import {HumanEventWriter} from './human';
 import type {SyscallParts, SyscallSink} from './syscalls';
 import {JsonEventWriter} from './json';
+import {DEFAULT_FIELDS, FieldsJsonWriter, parseFields, TableEventWriter, type FieldPath, type TableFormat} from './table';
 
 export {Decoder, DecodeMeta, decodeMeta, TraceEvent, ordered} from './events';
 export {humanLine, shellQuote, commandLine, HumanContext, HumanEventWriter} from './human';
@@ -60,6 +61,9 @@ export function forEachEvent(t: OpenedTrace, opts: WalkOptions, emit: (e: TraceE
 export interface PrintOptions extends WalkOptions {
   /** NDJSON (the event model's keys) instead of human lines. */
   json?: boolean;
+  /** Rows of `fields` instead (table.ts); with json, only those fields of each event. */
+  table?: TableFormat;
+  fields?: readonly FieldPath[];
   /** Print only the events this accepts; it sees every event, in stream order. */
   test?: ((e: TraceEvent) => boolean) | null;
   /** Whether the test reads `time` (the RFC 3339 string): if not, events tested are built without it. */
@@ -78,7 +82,10 @@ export interface PrintOptions extends WalkOptions {
 export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): void {
   const {decoder} = t;
   const test = opts.test ?? null;
-  const w = opts.json ? new JsonEventWriter(out, decoder.clock, decoder.arch) : new HumanEventWriter(out, decoder.clock, decoder, opts.times);
+  const fields = opts.fields ?? parseFields(DEFAULT_FIELDS);
+  const w = opts.table ? new TableEventWriter(out, opts.table, fields)
+    : opts.json && opts.fields ? new FieldsJsonWriter(out, opts.fields)
+      : opts.json ? new JsonEventWriter(out, decoder.clock, decoder.arch) : new HumanEventWriter(out, decoder.clock, decoder, opts.times);
   let sink: SyscallSink = w;
   let emit: (e: TraceEvent) => void = w.event;
   if (test) {
