@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core';
+import {inputFile} from '../src/cli/stdin';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {filterFlags, traceOptions} from '../src/cli/filter-flags';
 import {openTrace, type Problem} from '../src';
@@ -43,13 +44,14 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Decode);
+    const input = await inputFile(args.file);
     if (flags.json && flags.format !== undefined && flags.format !== 'json') {
       this.error(`--json and --format ${flags.format}: give one of them`, {exit: EXIT.usage});
     }
     const format = flags.json ? 'json' : flags.format ?? 'human';
     if (flags.fields && format === 'human') this.error('--fields goes with --format csv, tsv or json', {exit: EXIT.usage});
     const problems: Problem[] = [];
-    const trace = openTrace(args.file, {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors, onProblem: (p) => {
+    const trace = openTrace(input, {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors, onProblem: (p) => {
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
     }});

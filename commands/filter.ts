@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core';
+import {inputFile} from '../src/cli/stdin';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {filterFlags, traceOptions} from '../src/cli/filter-flags';
 import {filterTrace, openTrace, type Problem} from '../src';
@@ -39,6 +40,7 @@ A time of day (and an RFC 3339 time without an offset) is in the local time zone
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Filter);
+    const input = await inputFile(args.file);
     const options = {...traceOptions(flags), processes: flags.processes};
     const problems: Problem[] = [];
     const onProblem = (p: Problem) => {
@@ -46,7 +48,7 @@ A time of day (and an RFC 3339 time without an offset) is in the local time zone
       this.warnLine(`${args.file}: ${p.message}`);
     };
     if (flags.json) {
-      const trace = openTrace(args.file, {...options, onProblem});
+      const trace = openTrace(input, {...options, onProblem});
       let t;
       try {
         t = await trace.write(1, {json: true});
@@ -61,7 +63,7 @@ A time of day (and an RFC 3339 time without an offset) is in the local time zone
       this.warnLine('filter: give -o FILE to write the matching records to, or --json to print the matching events');
       process.exit(EXIT.usage);
     }
-    const r = filterTrace(args.file, flags.output, {...options, force: flags.force, onProblem});
+    const r = filterTrace(input, flags.output, {...options, force: flags.force, onProblem, ...(input !== args.file && {sourceName: '-'})});
     for (const w of r.warnings) this.warnLine(w);
     const byType = Object.entries(r.kept).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
     const context = r.context ? `, plus ${r.context} context record${r.context === 1 ? '' : 's'} (the execs, forks and exits their command lines and ancestry come from)` : '';

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core';
+import {inputFile} from '../src/cli/stdin';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {filterFlags, traceOptions, zoneOf} from '../src/cli/filter-flags';
 import {printIntervals} from '../src/cli/intervals';
@@ -45,11 +46,12 @@ left out on purpose, never counted as lost). Works offline, without root.`;
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Stats);
+    const input = await inputFile(args.file);
     if (flags.by && flags.interval !== undefined) {
       this.error('--by and --interval: give one of them (groups, or a time series; --where or --comm narrows a series to a group)', {exit: EXIT.usage});
     }
     const problems: Problem[] = [];
-    const trace = openTrace(args.file, {...traceOptions(flags), onProblem: (p) => {
+    const trace = openTrace(input, {...traceOptions(flags), onProblem: (p) => {
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
     }});
@@ -65,7 +67,7 @@ left out on purpose, never counted as lost). Works offline, without root.`;
       } else {
         const s = trace.stats({top: flags.top});
         r = s;
-        text = flags.json ? toJson(s.report) : formatStats(s.report, zoneOf(flags));
+        text = flags.json ? toJson({...s.report, file: args.file}) : formatStats(s.report, zoneOf(flags));
       }
     } finally {
       trace.close();

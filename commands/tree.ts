@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core';
+import {inputFile} from '../src/cli/stdin';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {zoneOf} from '../src/cli/filter-flags';
 import {formatTime, formatTree, processTree, toJson} from '../src';
@@ -41,13 +42,14 @@ Times are local (TZ), or UTC with --utc; --json prints the forest as one JSON ob
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Tree);
+    const input = await inputFile(args.file);
     const zone = zoneOf(flags);
-    const forest = processTree(args.file, {
+    const forest = processTree(input, {
       pid: flags.pid, execId: flags['exec-id'], comm: flags.comm, uid: flags.uid, since: flags.since, until: flags.until,
       all: flags.all, zone, onProblem: (p) => this.warnLine(`${args.file}: ${p.message}`),
     });
     // Written before the notes on stderr, so that a terminal shows them after the tree.
-    await new Promise<void>((resolve) => process.stdout.write(flags.json ? toJson(forest) + '\n' : formatTree(forest, {zone}), () => resolve()));
+    await new Promise<void>((resolve) => process.stdout.write(flags.json ? toJson({...forest, file: args.file}) + '\n' : formatTree(forest, {zone}), () => resolve()));
     for (const r of forest.reused) {
       const starts = r.processes.map((p) => formatTime(forest, p.start_ns, zone)).join(', ');
       this.warnLine(`pid ${r.pid} names ${r.processes.length} processes in this file (started ${starts}): all are shown; --exec-id picks one`);

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core';
+import {inputFile} from '../src/cli/stdin';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {toJson, type VerifyReport, verifyTrace} from '../src';
 
@@ -27,12 +28,15 @@ incomplete, 1 unreadable.`;
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Verify);
+    const input = await inputFile(args.file);
     const expect = flags['chain-head'];
     if (expect !== undefined && !/^[0-9a-fA-F]{64}$/.test(expect)) {
       this.error('--chain-head must be 64 hex digits (a SHA-256, as verify prints it)', {exit: EXIT.usage});
     }
-    const r = verifyTrace(args.file, {expectChainHead: expect});
-    process.stdout.write(flags.json ? toJson(r) + '\n' : humanReport(r));
+    const r = verifyTrace(input, {expectChainHead: expect});
+    // Standard input was read from a copy: the report names it as it was given.
+    const shown = {...r, file: args.file};
+    process.stdout.write(flags.json ? toJson(shown) + '\n' : humanReport(shown));
     process.exitCode = r.intact ? EXIT.ok : EXIT.damaged;
   }
 }

@@ -13,6 +13,8 @@ export interface FilterTraceOptions extends OpenTraceOptions {
   force?: boolean;
   /** zstd level for the chunks written anew (chunks kept whole keep their stored bytes). */
   level?: number;
+  /** The source's name in the new file's notes (default: the input's file name). */
+  sourceName?: string;
 }
 
 /**
@@ -25,5 +27,6 @@ export interface FilterTraceOptions extends OpenTraceOptions {
 export function filterTrace(input: string, output: string, o: FilterTraceOptions = {}): FilterFileReport {
   return filterFile(input, output, specOf(o), {
     force: o.force, level: o.level, processes: o.processes !== false, onProblem: o.onProblem, zone: o.zone ?? 'local',
+    sourceName: o.sourceName,
   });
 }

@@ -37,6 +37,8 @@ export interface FilterFileOptions {
   onProblem?: (p: Problem) => void;
   /** The zone of clock times given to --since/--until (UTC when not said). */
   zone?: Zone;
+  /** The source's name in the output's notes (default: the input's file name; `-` for standard input). */
+  sourceName?: string;
 }
 
 export interface FilterFileReport {
@@ -110,7 +112,7 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
     if (mark) meta.flags = {...(reader.meta.flags as MetaMap | undefined), context: mark.bit};
     const note: Record<string, unknown> = {
       applied: appliedSpec(spec),
-      source: {file: path.basename(input), sha256, size},
+      source: {file: opts.sourceName ?? path.basename(input), sha256, size},
       at: new Date().toISOString(),
       processes: shown,
     };
@@ -213,7 +215,7 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
     trailer.totals = totals;
     trailer.end_reason = 'filtered';
     trailer.filtered_from = {
-      file: path.basename(input), sha256,
+      file: opts.sourceName ?? path.basename(input), sha256,
       chunks: reader.stats.chunks, records: reader.stats.records,
       trailer: source !== null, problems,
     };
