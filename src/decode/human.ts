@@ -7,6 +7,7 @@ import {Output} from '../util/output';
 import {defaultHumanTime, formatDuration, HumanTime, WallClock} from '../util/time';
 import {ArgStyle, argStyle, formatAddr, formatStyled, RETURNS_ADDR} from './constants';
 import {TraceEvent} from './events';
+import {capturedText} from './captures';
 import {cBytes, cString} from './cstring';
 import {displayText, forEachPiece, isRawText, sameText, type Text} from './text';
 import {ArgInfo, SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
@@ -207,13 +208,15 @@ function argText(e: SyscallView, name: string, v: unknown, info: ArgInfo | undef
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'number' || typeof v === 'bigint') {
     const style = styleOf(e.syscall as string, name);
-    if (style) return formatStyled(style, v, ctx?.arch ?? 'x86_64');
+    if (style) return formatStyled(style, v, ctx?.arch ?? 'x86_64', e.args as Record<string, unknown>);
     if (info?.kind === 'struct' && info.struct && ctx?.scalarStruct?.(info.struct) && captured(e, info, cut)) return `[${v}]`;
     // A pointer, or a capture that could not be read (its address is kept).
     if (info && (info.type.includes('*') || info.kind !== 'value')) return formatAddr(v);
     return String(v);
   }
   if (typeof v === 'string' || isRawText(v)) return cString(v) + (cut ? '...' : '');
+  const compound = capturedText(e.syscall as string, name, v, info, ctx?.arch ?? 'x86_64', e.args as Record<string, unknown>);
+  if (compound !== undefined) return compound;
   if (Array.isArray(v)) return plain(v, 0);
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;

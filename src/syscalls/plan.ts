@@ -214,7 +214,7 @@ function editDistance(a: string, b: string, limit: number): number {
   return prev[b.length];
 }
 
-const KIND_VALUES: Record<ArgKind, number> = { value: ET_ARG_VALUE, str: ET_ARG_STR, buf: ET_ARG_BUF, struct: ET_ARG_STRUCT };
+const KIND_VALUES: Partial<Record<ArgKind, number>> = { value: ET_ARG_VALUE, str: ET_ARG_STR, buf: ET_ARG_BUF, struct: ET_ARG_STRUCT };
 
 /**
  * Encodes et_sysdesc values by the layouts of et_sysdesc and et_argdesc in our object's BTF
@@ -251,7 +251,7 @@ export function descEncoder(objectBtf: Btf): (flags: number, args: readonly ArgI
       if (a.capture === 'out') f |= ET_ARG_OUT;
       if (a.len_arg !== undefined) f |= ET_ARG_LEN_ARG;
       if (a.len_ret === true) f |= ET_ARG_LEN_RET;
-      put(out, kind, KIND_VALUES[a.kind], base);
+      put(out, kind, KIND_VALUES[a.kind] ?? ET_ARG_VALUE, base);
       put(out, flags, f, base);
       put(out, lenArg, a.len_arg ?? 0, base);
       const layout = a.struct === undefined ? undefined : structs.get(a.struct);
