@@ -250,6 +250,11 @@ export function capturedText(syscall: string, name: string, v: unknown, info: Ar
   if (info === undefined || typeof v !== 'object' || v === null) return undefined;
   const count = info.len_arg === undefined ? undefined : num(Object.values(args)[info.len_arg]);
   switch (info.kind) {
+    case 'struct':
+      // A struct whose fields have names (epoll_ctl's epoll_event): all of them, styled.
+      return info.struct !== undefined && FIELD_STYLES[info.struct] !== undefined && !Array.isArray(v)
+        ? formatArray([v], info.struct, arch).slice(1, -1)
+        : undefined;
     case 'sockaddr':
       return isSockAddr(v) ? formatSockaddr(v) : undefined;
     case 'fdset': {
