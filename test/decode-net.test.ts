@@ -256,6 +256,8 @@ t.test('sockets: families, types, protocols, levels, options, shutdown, flags by
     {nr: NR.getsockopt, args: [3, 1, 4, P, P + 8], ret: 0, exit: [undefined, undefined, undefined, u32(0), u32(4)]},
     {nr: NR.shutdown, args: [4, 1], ret: 0},
     {nr: NR.sendto, args: [4, P, 2, 0x4040, 0, 0], ret: 2, enter: [undefined, Buffer.from('hi')]},
+    // Bytes that happen to be UTF-8 (a DNS id, say) are shown byte by byte, as strace shows them.
+    {nr: NR.sendto, args: [4, P, 4, 0, 0, 0], ret: 4, enter: [undefined, Buffer.from([0x33, 0xea, 0x81, 0x83])]},
   ]);
   t.strictSame(human, [
     'python3(4242) socket(family=AF_INET, type=SOCK_STREAM|SOCK_CLOEXEC, protocol=IPPROTO_TCP) = 3',
@@ -272,6 +274,7 @@ t.test('sockets: families, types, protocols, levels, options, shutdown, flags by
     'python3(4242) getsockopt(fd=3, level=SOL_SOCKET, optname=SO_ERROR, optval=[0], optlen=[4]) = 0',
     'python3(4242) shutdown(fd=4, how=SHUT_WR) = 0',
     'python3(4242) sendto(fd=4, buff="hi", len=2, flags=MSG_DONTWAIT|MSG_NOSIGNAL, addr=NULL, addr_len=0) = 2',
+    'python3(4242) sendto(fd=4, buff="3\\352\\201\\203", len=4, flags=0, addr=NULL, addr_len=0) = 4',
   ]);
 });
 

@@ -220,11 +220,19 @@ function argText(e: SyscallView, name: string, v: unknown, info: ArgInfo | undef
   if (Array.isArray(v)) return plain(v, 0);
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    if (typeof o.text === 'string' && typeof o.len === 'number') return cString(o.text) + (o.truncated ? '...' : '');
+    // A buffer's bytes as strace shows them, each byte past ASCII escaped: binary data that
+    // happens to be valid UTF-8 (a DNS packet) is not shown as characters it never held.
+    if (typeof o.text === 'string' && typeof o.len === 'number') return textBytes(o.text) + (o.truncated ? '...' : '');
     if (typeof o.base64 === 'string' && typeof o.len === 'number') return cBytes(Buffer.from(o.base64, 'base64')) + (o.truncated ? '...' : '');
     return structText(o, info?.struct);
   }
   return String(v);
+}
+
+/** A buffer's text in C syntax, byte by byte (cBytes) when it holds anything past ASCII. */
+function textBytes(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(text) ? cString(text) : cBytes(Buffer.from(text, 'utf8'));
 }
 
 function retText(e: SyscallView): string {
