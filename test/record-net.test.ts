@@ -215,3 +215,62 @@ kernelTest(t, 'kernel: getent (nss: nscd, DNS) and cp, as strace -f decodes them
   const nscd = run.theirs.filter((c) => c.name === 'connect' && c.args[1] === '{sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}');
   t.equal(where(run.trace, 'args.uservaddr.path == "/var/run/nscd/socket"').length, nscd.length, 'one event per connect to nscd\'s socket');
 });
+
+function kv(text: string): Record<string, string> {
+  return Object.fromEntries([...text.matchAll(/^(\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+}
+
+kernelTest(t, 'kernel: captures at their limits are cut, bounded by the buffer the call was given, and say so', async (t) => {
+  const dir = t.testdir();
+  const trace = path.join(dir, 'cuts.bin');
+  const errFile = path.join(dir, 'stderr.txt');
+  const prog = path.join(__dirname, 'progs', 'netcuts.out');
+  const rec = cli(['record', '--force', '--bytes', '16', '--comm', 'netcuts.out', '-o', trace,
+    ...['accept4', 'writev', 'readv', 'poll', 'recvmsg', 'select', 'epoll_wait'].flatMap((s) => ['--syscall', s]),
+    '--', 'sh', '-c', `exec ${prog} 2> ${errFile}`]);
+  t.equal(rec.status, 0, rec.stderr);
+  const m = kv(fs.readFileSync(errFile, 'utf8'));
+  const calls = where(trace, `pid == ${m.pid}`);
+  const one = (name: string) => calls.filter((e) => e.syscall === name)[0] ?? {args: {}};
+  const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+
+  const acc = one('accept4');
+  t.equal(acc.ret, Number(m.accepted));
+  t.same(acc.args.upeer_sockaddr, {family: 'AF_INET', base64: b64(m.small), truncated: true},
+    'the 4 bytes the kernel copied into the 4-byte buffer, not 16 read past it; too short for an AF_INET address');
+  t.equal(acc.args.upeer_addrlen, Number(m.small_len), 'the length the kernel returned: 16');
+
+  const wv = one('writev');
+  t.equal(wv.ret, 40);
+  t.equal(wv.args.vec.iov.length, 32, '32 of 40 elements described');
+  t.same(wv.args.vec.iov.slice(0, 17).map((e: any) => e.text).join(''), 'ABCDEFGHIJKLMNOP', '--bytes 16 across the vector');
+  t.same([wv.args.vec.len, wv.args.vec.truncated, wv.cut], [32, true, ['vec']]);
+
+  const rv = one('readv');
+  t.equal(rv.ret, 40);
+  t.same(rv.args.vec.iov.map((e: any) => [e.text, e.len]), [['ABCDEFGHIJKLMNOP', 100], ['', 100], ['', 100]], 'the first 16 of the 40 bytes read');
+  t.same([rv.args.vec.len, rv.args.vec.truncated, rv.cut], [40, true, ['vec']]);
+
+  const pl = one('poll');
+  t.equal(pl.ret, 70);
+  t.equal(pl.args.ufds.length, 64, '64 of 70 pollfds');
+  t.same(pl.args.ufds[63], {fd: Number(m.accepted), events: 4, revents: 4}, 'POLLOUT, and POLLOUT after the call');
+  t.same(pl.cut, ['ufds']);
+
+  const rm = one('recvmsg');
+  t.equal(rm.ret, 5);
+  t.same(rm.args.msg.msg_name, {family: 'AF_INET', base64: b64(m.name), truncated: true}, 'the 4 bytes of the name buffer');
+  t.equal(rm.args.msg.msg_namelen, Number(m.namelen));
+  t.same(rm.args.msg.msg_iov, {iov: [{text: 'dgram', len: 16}], len: 5, truncated: false});
+
+  const sel = one('select');
+  t.equal(sel.ret, 0);
+  t.same(sel.args.inp, {fds: [Number(m.accepted)], ready: []}, 'what it waited for, and nothing ready at the timeout');
+  t.same(sel.cut, ['inp'], 'n = 1100: the sets cut at 1024 descriptors');
+
+  const ew = one('epoll_wait');
+  t.same([ew.ret, ew.args.events], [0, []]);
+
+  const h = cli(['decode', trace, '--no-processes', '--where', `pid == ${m.pid} and syscall == "writev"`]);
+  t.match(h.stdout, /writev\(fd=\d+, vec=\[\{iov_base="A", iov_len=1\}, .*\{iov_base="P", iov_len=1\}, \{iov_base=""\.\.\., iov_len=1\}, .*, \.\.\.\], vlen=40\) = 40/);
+});
