@@ -14,11 +14,11 @@ import type {ArgInfo} from '../syscalls/meta';
 import {decodeSockaddr, formatSockaddr, isSockAddr, type SockAddr} from './sockaddr';
 import {isRawText} from './text';
 
-/** One buffer of an iovec vector in JSON: its first bytes (text when UTF-8, else base64) and its iov_len. */
+/** IovElement is one buffer of an iovec vector in JSON: its first bytes (text when UTF-8, else base64) and its iov_len. */
 export type IovElement = ({text: string} | {base64: string}) & {len: number | bigint};
 
 /**
- * An iovec vector in JSON: `iov`, the elements described (at most max_count) with the bytes
+ * IovecValue is an iovec vector in JSON: `iov`, the elements described (at most max_count) with the bytes
  * kept of each; `len`, the bytes the call handled (an input: the sum of the elements'
  * lengths; an output: the return value); `truncated`, fewer bytes or elements kept than that.
  */
@@ -28,14 +28,19 @@ export interface IovecValue {
   truncated: boolean;
 }
 
-/** An fd_set in JSON: the descriptors the call was given (entry), and those it found ready (exit). */
+/** FdSetValue is an fd_set in JSON: the descriptors the call was given (entry), and those it found ready (exit). */
 export interface FdSetValue {
   fds?: number[];
   ready?: number[];
 }
 
-/** Whether the segment's own counts ran past it (set by the functions below, read and cleared by the decoder). */
-export const damage = {malformed: false};
+/**
+ * Damage is where the functions below say that a segment's own counts ran past it (the
+ * caller's, one per decoder: they set `malformed`, never clear it).
+ */
+export interface Damage {
+  malformed: boolean;
+}
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined);
 
@@ -47,12 +52,12 @@ function bytesValue(b: Buffer): {text: string} | {base64: string} {
   return isUtf8(b) ? {text: b.toString('utf8')} : {base64: b.toString('base64')};
 }
 
-/** A socket address segment; `addrLen` is the length the call gave or returned (truncated when larger). */
+/** sockaddrValue gives the address in a segment; `addrLen` is the length the call gave or returned (truncated when larger). */
 export function sockaddrValue(b: Buffer, at: number, len: number, addrLen: number | undefined): SockAddr {
   return decodeSockaddr(b.subarray(at, at + len), addrLen !== undefined && addrLen > len ? addrLen : len);
 }
 
-/** The descriptors set in an fd_set segment (little-endian bit order), those below `n` when it is known. */
+/** fdsetFds gives the descriptors set in an fd_set segment (little-endian bit order), those below `n` when it is known. */
 export function fdsetFds(b: Buffer, at: number, len: number, n: number | undefined): number[] {
   const out: number[] = [];
   for (let j = 0; j < len; j++) {
@@ -68,13 +73,14 @@ export function fdsetFds(b: Buffer, at: number, len: number, n: number | undefin
 }
 
 /**
- * The whole elements of `elemSize` bytes in an array segment, each read by `elem`; `omit`:
- * fields the call writes, left out of an entry capture.
+ * arrayValue gives the whole elements of `elemSize` bytes in an array segment, each read by
+ * `elem`; `omit`: fields the call writes, left out of an entry capture.
  */
-export function arrayValue(b: Buffer, at: number, len: number, elem: StructReader, elemSize: number, omit?: readonly string[]): Record<string, unknown>[] {
+export function arrayValue(b: Buffer, at: number, len: number, elem: StructReader, elemSize: number, omit: readonly string[] | undefined,
+  d: Damage): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   if (elemSize <= 0) return out;
-  if (len % elemSize !== 0) damage.malformed = true;
+  if (len % elemSize !== 0) d.malformed = true;
   for (let p = at; p + elemSize <= at + len; p += elemSize) {
     const e = elem(b, p, elemSize);
     if (omit) for (const f of omit) delete e[f];
@@ -84,15 +90,15 @@ export function arrayValue(b: Buffer, at: number, len: number, elem: StructReade
 }
 
 /**
- * An iovec capture at b[at, at+len): u32 count, u32 0, count elements, the data. `handled`
+ * iovecValue gives the iovec capture at b[at, at+len): u32 count, u32 0, count elements, the data. `handled`
  * is the return value for an output (the bytes the call moved), null for an input; `given`
  * the element count the call was given (its vlen), when known.
  */
 export function iovecValue(b: Buffer, at: number, len: number, elem: StructReader, elemSize: number,
-  handled: number | null, given: number | undefined): IovecValue {
+  handled: number | null, given: number | undefined, d: Damage): IovecValue {
   let count = len >= 8 ? b.readUInt32LE(at) : 0;
   if (len < 8 || elemSize <= 0 || count > Math.floor((len - 8) / elemSize)) {
-    damage.malformed = true;
+    d.malformed = true;
     count = len < 8 || elemSize <= 0 ? 0 : Math.floor((len - 8) / elemSize);
   }
   const end = at + len;
@@ -114,7 +120,7 @@ export function iovecValue(b: Buffer, at: number, len: number, elem: StructReade
   return {iov, len: handled === null ? sum : handled, truncated: kept < moved || (given !== undefined && count < given)};
 }
 
-/** The layout sizes and readers a msghdr capture needs. */
+/** MsghdrReaders are the layout sizes and readers a msghdr capture needs. */
 export interface MsghdrReaders {
   header: StructReader;
   headerSize: number;
@@ -123,13 +129,13 @@ export interface MsghdrReaders {
 }
 
 /**
- * A msghdr capture: the header's fields, with `msg_name` the address it points to (when
+ * msghdrValue gives a msghdr capture: the header's fields, with `msg_name` the address it points to (when
  * captured) and `msg_iov` the vector (an IovecValue). `ret`: the return value at exit (the
  * bytes received), null at entry.
  */
-export function msghdrValue(b: Buffer, at: number, len: number, r: MsghdrReaders, ret: number | null): Record<string, unknown> {
+export function msghdrValue(b: Buffer, at: number, len: number, r: MsghdrReaders, ret: number | null, d: Damage): Record<string, unknown> {
   if (len < r.headerSize + 4) {
-    damage.malformed = true;
+    d.malformed = true;
     return r.header(b, at, Math.min(len, r.headerSize));
   }
   const m = r.header(b, at, r.headerSize);
@@ -137,18 +143,18 @@ export function msghdrValue(b: Buffer, at: number, len: number, r: MsghdrReaders
   let nameLen = b.readUInt32LE(p);
   p += 4;
   if (nameLen > at + len - p) {
-    damage.malformed = true;
+    d.malformed = true;
     nameLen = at + len - p;
   }
   if (nameLen > 0) m.msg_name = sockaddrValue(b, p, nameLen, num(m.msg_namelen));
   p += nameLen;
-  m.msg_iov = iovecValue(b, p, at + len - p, r.elem, r.elemSize, ret, num(m.msg_iovlen));
+  m.msg_iov = iovecValue(b, p, at + len - p, r.elem, r.elemSize, ret, num(m.msg_iovlen), d);
   return m;
 }
 
 // ---- strace's notation ---------------------------------------------------------------------
 
-/** An fd_set: `[3 5]`; with the ready set, `[3 5] => [3]` (strace's in => out). */
+/** formatFdset gives an fd_set as `[3 5]`; with the ready set, `[3 5] => [3]` (strace's in => out). */
 export function formatFdset(v: FdSetValue): string {
   const set = (fds: number[]) => `[${fds.join(' ')}]`;
   if (v.fds && v.ready) return `${set(v.fds)} => ${set(v.ready)}`;
@@ -182,7 +188,7 @@ function plainText(v: unknown): string {
   return String(v);
 }
 
-/** An array of structs: `[{fd=5, events=POLLIN, revents=POLLIN}]`, fields styled by the element's struct. */
+/** formatArray gives an array of structs as `[{fd=5, events=POLLIN, revents=POLLIN}]`, fields styled by the element's struct. */
 export function formatArray(list: readonly unknown[], elem: string | undefined, arch: Arch): string {
   return `[${list.map((e) => (typeof e === 'object' && e !== null
     ? `{${Object.entries(e as object).map(([k, v]) => fieldText(elem, k, v, arch)).join(', ')}}`
@@ -196,7 +202,7 @@ function elementBytes(e: Record<string, unknown>): Buffer {
 }
 
 /**
- * An iovec vector: `[{iov_base="a", iov_len=1}, {iov_base="bc", iov_len=2}]`; `...` after
+ * formatIovec gives an iovec vector as `[{iov_base="a", iov_len=1}, {iov_base="bc", iov_len=2}]`; `...` after
  * the bytes of a buffer kept in part, and after the last element when the call gave more
  * elements than were described (`given`).
  */
@@ -214,13 +220,13 @@ export function formatIovec(v: IovecValue, given: number | undefined): string {
   return `[${parts.join(', ')}]`;
 }
 
-/** Whether v has the shape of an IovecValue. */
+/** isIovec tells whether v has the shape of an IovecValue. */
 export function isIovec(v: unknown): v is IovecValue {
   return typeof v === 'object' && v !== null && Array.isArray((v as IovecValue).iov) && typeof (v as IovecValue).len === 'number';
 }
 
 /**
- * A msghdr as strace shows it: `{msg_name={sa_family=AF_INET, …}, msg_namelen=16,
+ * formatMsghdr gives a msghdr as strace shows it: `{msg_name={sa_family=AF_INET, …}, msg_namelen=16,
  * msg_iov=[{iov_base="hi", iov_len=2}], msg_iovlen=1, msg_controllen=0, msg_flags=0}`;
  * msg_control only when there is some.
  */

@@ -374,12 +374,12 @@ function int32(v: number | bigint): number {
   return typeof v === 'bigint' ? Number(BigInt.asIntN(32, v)) : v > 0x7fffffff && v < TWO32 ? v | 0 : v;
 }
 
-/** The address family name of an AF_* value (include/linux/socket.h), the number when it has none. */
+/** formatFamily gives the name of an AF_* value (include/linux/socket.h), the number when it has none. */
 export function formatFamily(v: number | bigint): string {
   return (typeof v === 'number' && familyName(v)) || String(v);
 }
 
-/** A socket type: SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK (the type in the low 4 bits, then the flags). */
+/** formatSockType gives a socket type as SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK (the type in the low 4 bits, then the flags). */
 export function formatSockType(v: number | bigint): string {
   const [lo, hi] = lowHigh(v);
   const type = lo & 0xf;

@@ -13,7 +13,7 @@
 import {cBytes, cString} from './cstring';
 import {decodeText, type Text} from './text';
 
-/** An AF_INET address (include/uapi/linux/in.h, struct sockaddr_in). */
+/** SockAddrInet is an AF_INET address (include/uapi/linux/in.h, struct sockaddr_in). */
 export interface SockAddrInet {
   family: 'AF_INET';
   /** Dotted quad: "127.0.0.1". */
@@ -22,7 +22,7 @@ export interface SockAddrInet {
   truncated?: true;
 }
 
-/** An AF_INET6 address (include/uapi/linux/in6.h, struct sockaddr_in6). */
+/** SockAddrInet6 is an AF_INET6 address (include/uapi/linux/in6.h, struct sockaddr_in6). */
 export interface SockAddrInet6 {
   family: 'AF_INET6';
   /** As inet_ntop(3) writes it: "::1", "fe80::1", "::ffff:10.0.0.5". */
@@ -35,7 +35,7 @@ export interface SockAddrInet6 {
 }
 
 /**
- * An AF_UNIX address (include/uapi/linux/un.h, struct sockaddr_un): a filesystem `path`
+ * SockAddrUnix is an AF_UNIX address (include/uapi/linux/un.h, struct sockaddr_un): a filesystem `path`
  * (up to its first NUL), or an `abstract` name (the bytes after the leading NUL, NULs
  * included), or neither: an unnamed socket (just the family).
  */
@@ -46,7 +46,7 @@ export interface SockAddrUnix {
   truncated?: true;
 }
 
-/** An AF_NETLINK address (include/uapi/linux/netlink.h, struct sockaddr_nl). */
+/** SockAddrNetlink is an AF_NETLINK address (include/uapi/linux/netlink.h, struct sockaddr_nl). */
 export interface SockAddrNetlink {
   family: 'AF_NETLINK';
   pid: number;
@@ -55,7 +55,7 @@ export interface SockAddrNetlink {
 }
 
 /**
- * Any other address, or one too short for its family: the family's name (a number when it
+ * SockAddrOther is any other address, or one too short for its family: the family's name (a number when it
  * has none, null when the bytes do not even hold one) and the address's exact bytes.
  */
 export interface SockAddrOther {
@@ -64,6 +64,7 @@ export interface SockAddrOther {
   truncated?: true;
 }
 
+/** SockAddr is a decoded socket address: decodeSockaddr's value, formatSockaddr's argument. */
 export type SockAddr = SockAddrInet | SockAddrInet6 | SockAddrUnix | SockAddrNetlink | SockAddrOther;
 
 // include/linux/socket.h: AF_* by value (AF_LOCAL is AF_UNIX; AF_ROUTE is AF_NETLINK).
@@ -75,6 +76,7 @@ const FAMILIES: readonly string[] = [
   'AF_VSOCK', 'AF_KCM', 'AF_QIPCRTR', 'AF_SMC', 'AF_XDP', 'AF_MCTP',
 ];
 
+/** AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK are the families decoded field by field. */
 export const AF_UNIX = 1;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -134,7 +136,7 @@ function mark<T extends SockAddr>(a: T, cut: boolean): T {
 }
 
 /**
- * An IPv6 address as glibc's inet_ntop writes it (strace shows that form): lowercase hex
+ * inet6 gives the IPv6 address at b[at] as glibc's inet_ntop writes it (strace shows that form): lowercase hex
  * groups without leading zeros, the first longest run of two or more zero groups as "::",
  * and an IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d) address with its last
  * 32 bits dotted.

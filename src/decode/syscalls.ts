@@ -21,7 +21,7 @@ import {checkLayout, FieldLayout, RecordLayout, RecordType} from './layout';
 import {compileStruct, compileType, CompiledType, helpers as h, RawEvent, StructReader} from './records';
 import type {Identities} from './identity';
 import {containerIdOf} from './container';
-import {arrayValue, damage, fdsetFds, iovecValue, msghdrValue, sockaddrValue, type FdSetValue, type IovecValue, type MsghdrReaders} from './captures';
+import {arrayValue, fdsetFds, iovecValue, msghdrValue, sockaddrValue, type Damage, type FdSetValue, type IovecValue, type MsghdrReaders} from './captures';
 import type {SockAddr} from './sockaddr';
 
 // One argument's description is the recorder's own type (plain data, no record-side code).
@@ -415,6 +415,8 @@ export class SyscallDecoder {
   private readonly ids: Identities;
   /** Set by captures(): a segment ran past its record. */
   private malformed = false;
+  /** Set by the compound captures' decoders (captures.ts): a count inside a segment ran past it. */
+  private readonly damage: Damage = {malformed: false};
   /** Whether built events get their time string (Decoder.times). */
   times = true;
   /** Where syscall events go before they are built as objects (null: always built). */
@@ -748,15 +750,15 @@ export class SyscallDecoder {
       }
       if (wasCut) (cut ??= []).push(a.name);
       if (a.info.kind === 'sockaddr' && a.info.len_ptr && len > 0 && (ret === null || Number(ret) >= 0)) late = {a, at: pos, len, ptr};
-      else args[a.name] = capture(a, b, pos, len, wasCut, ptr, ret, args, atExit);
+      else args[a.name] = capture(a, b, pos, len, wasCut, ptr, ret, args, atExit, this.damage);
       pos += len;
     }
     if (late !== null) {
       const v = late.a.lenName === undefined ? undefined : args[late.a.lenName];
       args[late.a.name] = sockaddrValue(b, late.at, late.len, typeof v === 'number' ? v : undefined);
     }
-    if (damage.malformed) {
-      damage.malformed = false;
+    if (this.damage.malformed) {
+      this.damage.malformed = false;
       this.malformed = true;
     }
     return cut;
@@ -832,7 +834,7 @@ export class SyscallDecoder {
 }
 
 function capture(a: ArgPlan, b: Buffer, at: number, len: number, cut: boolean, ptr: number | bigint, ret: number | bigint | null,
-  args: Record<string, ArgValue>, atExit: boolean): ArgValue {
+  args: Record<string, ArgValue>, atExit: boolean, d: Damage): ArgValue {
   const nullPtr = ptr === 0;
   // An output of a failed call holds nothing the call wrote: keep the address.
   if ((a.phase === Phase.Out || (a.phase === Phase.InOut && atExit)) && ret !== null && Number(ret) < 0) return nullPtr ? null : ptr;
@@ -876,15 +878,15 @@ function capture(a: ArgPlan, b: Buffer, at: number, len: number, cut: boolean, p
         return !nullPtr && count === 0 && !cut ? [] : nullPtr ? null : ptr;
       }
       const omit = !atExit && a.phase === Phase.InOut ? a.info.out_fields : undefined;
-      return arrayValue(b, at, len, a.elem as StructReader, a.elemSize, omit);
+      return arrayValue(b, at, len, a.elem as StructReader, a.elemSize, omit, d);
     }
     case 'iovec':
       if (len === 0) return nullPtr ? null : ptr;
       return iovecValue(b, at, len, a.elem as StructReader, a.elemSize, atExit && a.info.len_ret && ret !== null ? Number(ret) : null,
-        lenValue());
+        lenValue(), d);
     case 'msghdr':
       if (len === 0) return nullPtr ? null : ptr;
-      return msghdrValue(b, at, len, a.msghdr as MsghdrReaders, atExit && a.info.len_ret && ret !== null ? Number(ret) : null);
+      return msghdrValue(b, at, len, a.msghdr as MsghdrReaders, atExit && a.info.len_ret && ret !== null ? Number(ret) : null, d);
     default:
       return ptr;
   }
