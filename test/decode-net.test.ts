@@ -435,4 +435,7 @@ t.test('fixtures/syscalls-net.bin (test/progs/netcuts.c recorded with --bytes 16
   t.same(one('recvmsg').args.msg.msg_iov, {iov: [{text: 'dgram', len: 16}], len: 5, truncated: false});
   t.same([one('select').args.inp.ready, one('select').cut], [[], ['inp']]);
   t.same(one('epoll_wait').args.events, []);
+  const h = await cli(['decode', file, '--no-processes', '--where', 'syscall == "poll"']);
+  t.match(h.stdout, /poll\(ufds=\[\{fd=5, events=POLLOUT, revents=POLLOUT\}, (\{fd=5, events=POLLOUT, revents=POLLOUT\}, ){63}\.\.\.\], nfds=70, timeout_msecs=0\) = 70/,
+    '64 pollfds, then ... for the 6 left out');
 });

@@ -188,11 +188,16 @@ function plainText(v: unknown): string {
   return String(v);
 }
 
-/** formatArray gives an array of structs as `[{fd=5, events=POLLIN, revents=POLLIN}]`, fields styled by the element's struct. */
-export function formatArray(list: readonly unknown[], elem: string | undefined, arch: Arch): string {
-  return `[${list.map((e) => (typeof e === 'object' && e !== null
+/**
+ * formatArray gives an array of structs as `[{fd=5, events=POLLIN, revents=POLLIN}]`, fields
+ * styled by the element's struct; `more`: the call had elements beyond these (`, ...]`).
+ */
+export function formatArray(list: readonly unknown[], elem: string | undefined, arch: Arch, more = false): string {
+  const parts = list.map((e) => (typeof e === 'object' && e !== null
     ? `{${Object.entries(e as object).map(([k, v]) => fieldText(elem, k, v, arch)).join(', ')}}`
-    : plainText(e))).join(', ')}]`;
+    : plainText(e)));
+  if (more) parts.push('...');
+  return `[${parts.join(', ')}]`;
 }
 
 function elementBytes(e: Record<string, unknown>): Buffer {
@@ -248,11 +253,11 @@ const SOCKOPT_CALLS = new Set(['setsockopt', 'getsockopt']);
 /**
  * capturedText gives the human form of a captured value of the kinds above (and of a
  * socket option's int value), or undefined for a value of another shape (a capture that
- * holds an address: the caller shows it as one). `args`: the call's arguments, for the
- * counts the forms show against.
+ * holds an address: the caller shows it as one). `args` and `ret`: the call's arguments and
+ * return value, for the counts the forms show against.
  */
 export function capturedText(syscall: string, name: string, v: unknown, info: ArgInfo | undefined, arch: Arch,
-  args: Readonly<Record<string, unknown>>): string | undefined {
+  args: Readonly<Record<string, unknown>>, ret?: unknown): string | undefined {
   if (info === undefined || typeof v !== 'object' || v === null) return undefined;
   const count = info.len_arg === undefined ? undefined : num(Object.values(args)[info.len_arg]);
   switch (info.kind) {
@@ -267,8 +272,11 @@ export function capturedText(syscall: string, name: string, v: unknown, info: Ar
       const s = v as FdSetValue;
       return Array.isArray(s.fds) || Array.isArray(s.ready) ? formatFdset(s) : undefined;
     }
-    case 'array':
-      return Array.isArray(v) ? formatArray(v, info.elem, arch) : undefined;
+    case 'array': {
+      if (!Array.isArray(v)) return undefined;
+      const all = info.len_ret ? num(ret) : count;
+      return formatArray(v, info.elem, arch, all !== undefined && all > v.length);
+    }
     case 'iovec':
       return isIovec(v) ? formatIovec(v, count) : undefined;
     case 'msghdr':

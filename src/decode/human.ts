@@ -215,7 +215,7 @@ function argText(e: SyscallView, name: string, v: unknown, info: ArgInfo | undef
     return String(v);
   }
   if (typeof v === 'string' || isRawText(v)) return cString(v) + (cut ? '...' : '');
-  const compound = capturedText(e.syscall as string, name, v, info, ctx?.arch ?? 'x86_64', e.args as Record<string, unknown>);
+  const compound = capturedText(e.syscall as string, name, v, info, ctx?.arch ?? 'x86_64', e.args as Record<string, unknown>, e.ret);
   if (compound !== undefined) return compound;
   if (Array.isArray(v)) return plain(v, 0);
   if (typeof v === 'object') {
