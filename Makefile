@@ -134,6 +134,7 @@ fixtures/sysdesc_layouts.bpf.o: test/progs/sysdesc_layouts.bpf.c bpf/exectrace.h
 fixtures: build progs fixtures/sysdesc_layouts.bpf.o
 	./bin/exectrace record --force -o fixtures/exec-scenarios.bin -- node test/progs/scenarios.js fixtures/exec-scenarios.manifest.json
 	./bin/exectrace record --force -o fixtures/syscalls-cat.bin --syscall openat --syscall read --syscall close -- cat /etc/hostname
+	./bin/exectrace record --force -o fixtures/syscalls-net.bin --bytes 16 --comm netcuts.out $(foreach s,socket bind listen getsockname connect accept4 writev readv poll sendto recvmsg select epoll_wait,--syscall $(s)) -- test/progs/netcuts.out
 	./bin/exectrace record --force -o fixtures/exec-lossy.bin --ring-size 4096 --flush-interval 2s -- \
 	  bash -c 'for i in $$(seq 400); do /bin/true & done; wait'
 	PATH=/usr/bin:/bin ./bin/exectrace record --force -o fixtures/exec-tree.bin --follow -- sh test/progs/tree-workload.sh

@@ -217,7 +217,8 @@ struct et_sys_stash {
 	__u64 ctx_cookie; /* ctx_cookie() when the task's context was last written; 0: never */
 	__u32 retry;      /* bit i: argument i's entry capture found its memory unreadable
 			   * (a page not yet faulted in): sys_exit captures it again */
-	__u32 _pad0;
+	__u32 pre_len;    /* ET_SYSD_PRE: the int read at entry (an output buffer's size);
+			   * PRE_UNKNOWN when it could not be read */
 };
 
 struct {
@@ -1267,6 +1268,42 @@ static __always_inline void emit_task_ctx(struct task_struct *t, __u64 ts, __u32
 	count(ET_TASK, 0);
 }
 
+/* et_sys_stash.pre_len when the int could not be read: bounds nothing. */
+#define PRE_UNKNOWN 0xffffffffu
+
+/*
+ * User-memory structs the compound captures walk, as the x86_64 syscall ABI
+ * lays them out (include/uapi/linux/uio.h, include/linux/socket.h): user
+ * memory, so no CO-RE. The recorder checks the kernel's BTF agrees before it
+ * asks for these captures (src/syscalls/classify.ts).
+ */
+struct et_iovec {
+	__u64 base;
+	__u64 len;
+};
+
+struct et_user_msghdr {
+	__u64 msg_name;
+	__s32 msg_namelen;
+	__u32 _pad0;
+	__u64 msg_iov;
+	__u64 msg_iovlen;
+	__u64 msg_control;
+	__u64 msg_controllen;
+	__u32 msg_flags;
+	__u32 _pad1;
+};
+
+_Static_assert(sizeof(struct et_iovec) == 16 && sizeof(struct et_user_msghdr) == 56, "the x86_64 ABI");
+
+/* An iovec capture's head: u32 count, u32 0, count x struct et_iovec. */
+#define VEC_HEAD_MAX (8 + ET_IOV_MAX * sizeof(struct et_iovec))
+/* A msghdr capture: the header, u32 name length, the name, then an iovec capture. */
+#define MSG_NAME_AT (sizeof(struct et_user_msghdr) + 4)
+
+_Static_assert(MSG_NAME_AT + ET_SOCKADDR_MAX + VEC_HEAD_MAX < SYS_SEG_MAX, "a msghdr capture's heads fit its segment");
+_Static_assert(ET_FDSET_MAX <= SYS_SEG_MAX && ET_SOCKADDR_MAX <= SYS_SEG_MAX, "fixed captures fit their segment");
+
 /*
  * One argument's capture, as a request: a global function, so the verifier
  * checks it once, on its own, instead of once per argument and path of the
@@ -1281,19 +1318,126 @@ struct capture_req {
 	__u8 kind;                /* et_argdesc.kind */
 	__u8 flags;               /* et_argdesc.flags */
 	__u8 len_arg;             /* et_argdesc.len_arg */
-	__u8 output;              /* 1: an output, captured at exit */
+	__u8 output;              /* 1: an exit capture (out, or inout at exit) */
+	__u32 pre_len;            /* et_sys_stash.pre_len */
 	__u32 len;                /* result: bytes stored at SYS_SEG_AT(idx) in SLOT_REC */
 	__u32 cut;                /* result: fewer bytes than the call's data (limit, or unreadable) */
 	__u32 fault;              /* result: the memory could not be read */
+	__u8 elem;                /* et_argdesc.elem */
+	__u8 _pad0[3];
+};
+
+/* What capture_vec is asked for, and answers. */
+struct vec_req {
+	__u64 vec;    /* the struct iovec array (a user pointer) */
+	__u64 count;  /* its elements */
+	__u64 want;   /* the call's data: ret at exit, else ~0 (all of it) */
+	__u32 idx;    /* the argument: its segment of SLOT_REC */
+	__u32 off;    /* where in the segment the capture starts */
+	__u32 len;    /* result: bytes written from off */
+	__u32 cut;    /* result: elements or bytes left out, or a buffer unreadable */
+	__u32 fault;  /* result: the vector itself could not be read */
 	__u32 _pad0;
 };
+
+/*
+ * An iovec capture into segment r->idx at r->off: the count, the elements as
+ * read (one read of up to ET_IOV_MAX of them), then the first bytes of their
+ * buffers in order, at most max_bytes and r->want, within the segment. Stops
+ * at a buffer it cannot read. A global function, as capture_arg.
+ */
+__attribute__((noinline)) int capture_vec(struct vec_req *r)
+{
+	__u64 n, k, pos, budget, kept = 0, sum = 0, off, idx;
+	__u8 *seg, *head;
+
+	if (!r)
+		return 0;
+	r->len = 0;
+	r->cut = 0;
+	r->fault = 0;
+	/* Kept in registers: a value clang loaded again from *r after the
+	 * check would be unbounded for the verifier. */
+	off = r->off;
+	idx = r->idx;
+	barrier_var(off);
+	barrier_var(idx);
+	if (idx >= ET_SYS_NARGS || off > SYS_SEG_MAX - VEC_HEAD_MAX)
+		return 0;
+	seg = slot(SLOT_REC);
+	if (!seg)
+		return 0;
+	seg += SYS_SEG_BASE + idx * SYS_SEG_MAX;
+	/* The masks restate for the verifier what the checks above ensure. */
+	head = seg + (off & (SYS_SEG_MAX - 1));
+	n = r->count;
+	if (n > ET_IOV_MAX) {
+		n = ET_IOV_MAX;
+		r->cut = 1;
+	}
+	if (n && bpf_probe_read_user(head + 8, n * sizeof(struct et_iovec), (void *)r->vec)) {
+		n = 0;
+		r->cut = 1;
+		r->fault = 1;
+	}
+	*(__u32 *)head = n;
+	*(__u32 *)(head + 4) = 0;
+	pos = off + 8 + n * sizeof(struct et_iovec);
+	budget = max_bytes;
+	if (budget > ET_BYTES_MAX)
+		budget = ET_BYTES_MAX;
+	if (budget > r->want)
+		budget = r->want;
+	if (budget > SYS_SEG_MAX - pos)
+		budget = SYS_SEG_MAX - pos;
+	for (k = 0; k < ET_IOV_MAX; k++) {
+		struct et_iovec *e;
+		__u64 take;
+
+		if (k >= n)
+			break;
+		e = (struct et_iovec *)(head + 8 + k * sizeof(struct et_iovec));
+		sum += e->len;
+		take = e->len < budget ? e->len : budget;
+		if (!take)
+			continue;
+		if (bpf_probe_read_user(seg + (pos & (SYS_SEG_MAX - 1)), take & (SYS_SEG_MAX - 1), (void *)e->base)) {
+			r->cut = 1;
+			break;
+		}
+		pos += take;
+		kept += take;
+		budget -= take;
+	}
+	/* The call's data: all the buffers hold for an input, ret bytes of them for an output. */
+	if (kept < (r->want < sum ? r->want : sum))
+		r->cut = 1;
+	r->len = pos - off;
+	return 0;
+}
+
+/* The length an argument gives: a 32-bit one (LEN32) is its low half, and none when negative. */
+static __always_inline __u64 len_value(const struct capture_req *q, __u64 la)
+{
+	__u64 v = q->args[la]; /* la < ET_SYS_NARGS: checked by the caller */
+
+	if (q->flags & ET_ARG_LEN32) {
+		v = (__u32)v;
+		if (v > 0x7fffffff)
+			v = 0;
+	}
+	return v;
+}
 
 /*
  * Captures argument q->idx into its segment of SLOT_REC. A NULL pointer
  * captures nothing and is not a cut. A string keeps its NUL (cut at max_str,
  * the last byte becomes a NUL); a buffer takes its length from argument
- * len_arg and/or, for an output, from ret (LEN_RET), at most max_bytes; a
- * struct `size` bytes, at most ET_BYTES_MAX. An output of a failed call
+ * len_arg (LEN_PTR: the int it points to, after the call, at most the value
+ * kept at entry) and/or, for an output, from ret (LEN_RET), at most max_bytes;
+ * a socket address and an fd_set their lengths likewise, at most `size`; an
+ * array whole elements; a struct `size` bytes, at most ET_BYTES_MAX; an iovec
+ * vector and a msghdr go through capture_vec. An output of a failed call
  * (ret < 0) captures nothing.
  */
 __attribute__((noinline)) int capture_arg(struct capture_req *q)
@@ -1310,7 +1454,7 @@ __attribute__((noinline)) int capture_arg(struct capture_req *q)
 	q->fault = 0;
 	i = q->idx;
 	la = q->len_arg;
-	if (i >= ET_SYS_NARGS)
+	if (i >= ET_SYS_NARGS || la >= ET_SYS_NARGS)
 		return 0;
 	ptr = q->args[i];
 	rec = slot(SLOT_REC);
@@ -1318,7 +1462,8 @@ __attribute__((noinline)) int capture_arg(struct capture_req *q)
 		return 0;
 	dst = rec + SYS_SEG_BASE + i * SYS_SEG_MAX;
 
-	if (q->kind == ET_ARG_STR) {
+	switch (q->kind) {
+	case ET_ARG_STR:
 		limit = max_str;
 		if (limit > ET_STR_MAX)
 			limit = ET_STR_MAX;
@@ -1340,23 +1485,104 @@ __attribute__((noinline)) int capture_arg(struct capture_req *q)
 		}
 		q->len = n;
 		return 0;
+	case ET_ARG_IOVEC: {
+		struct vec_req v = {
+			.vec = ptr,
+			.count = len_value(q, la),
+			.want = q->output && (q->flags & ET_ARG_LEN_RET) ? (__u64)q->ret : ~0ULL,
+			.idx = i,
+		};
+
+		capture_vec(&v);
+		q->len = v.len;
+		q->cut = v.cut;
+		q->fault = v.fault;
+		return 0;
 	}
-	if (q->kind == ET_ARG_BUF) {
-		want = 0;
-		if (q->flags & ET_ARG_LEN_ARG) {
-			if (la >= ET_SYS_NARGS)
-				return 0;
-			want = q->args[la];
+	case ET_ARG_MSGHDR: {
+		struct et_user_msghdr *m = (struct et_user_msghdr *)dst;
+		struct vec_req v = {};
+		__u64 nl = 0;
+
+		if (bpf_probe_read_user(m, sizeof(*m), (void *)ptr)) {
+			q->cut = 1;
+			q->fault = 1;
+			return 0;
 		}
-		if (q->output && (q->flags & ET_ARG_LEN_RET) && (!(q->flags & ET_ARG_LEN_ARG) || (__u64)q->ret < want))
+		if (m->msg_name && m->msg_namelen > 0) {
+			nl = m->msg_namelen;
+			/* recvmsg: the kernel copied at most the buffer's size
+			 * (msg_namelen at entry) and returned the full length. */
+			if (q->output && nl > q->pre_len)
+				nl = q->pre_len;
+			if (nl > ET_SOCKADDR_MAX) {
+				nl = ET_SOCKADDR_MAX;
+				q->cut = 1;
+			}
+			if (bpf_probe_read_user(dst + MSG_NAME_AT, nl, (void *)m->msg_name)) {
+				nl = 0;
+				q->cut = 1;
+			}
+		}
+		*(__u32 *)(dst + sizeof(*m)) = nl;
+		v.vec = m->msg_iov;
+		v.count = m->msg_iovlen;
+		v.want = q->output && (q->flags & ET_ARG_LEN_RET) ? (__u64)q->ret : ~0ULL;
+		v.idx = i;
+		v.off = MSG_NAME_AT + nl;
+		capture_vec(&v);
+		q->len = MSG_NAME_AT + nl + v.len;
+		q->cut |= v.cut;
+		return 0;
+	}
+	case ET_ARG_BUF:
+	case ET_ARG_SOCKADDR:
+		want = 0;
+		if (q->flags & ET_ARG_LEN_PTR) {
+			__u32 v = 0;
+
+			/* The length the call returned through the pointer;
+			 * it copied no more than the buffer held. */
+			if (!q->output)
+				return 0;
+			if (bpf_probe_read_user(&v, sizeof(v), (void *)q->args[la])) {
+				q->cut = 1;
+				q->fault = 1;
+				return 0;
+			}
+			want = v > 0x7fffffff ? 0 : v;
+			if (want > q->pre_len)
+				want = q->pre_len;
+		} else if (q->flags & ET_ARG_LEN_ARG) {
+			want = len_value(q, la);
+		}
+		if (q->output && (q->flags & ET_ARG_LEN_RET) && (!(q->flags & (ET_ARG_LEN_ARG | ET_ARG_LEN_PTR)) || (__u64)q->ret < want))
 			want = q->ret;
-		limit = max_bytes;
-		if (limit > ET_BYTES_MAX)
-			limit = ET_BYTES_MAX;
-	} else if (q->kind == ET_ARG_STRUCT) {
+		if (q->kind == ET_ARG_SOCKADDR) {
+			limit = q->size < ET_SOCKADDR_MAX ? q->size : ET_SOCKADDR_MAX;
+		} else {
+			limit = max_bytes;
+			if (limit > ET_BYTES_MAX)
+				limit = ET_BYTES_MAX;
+		}
+		break;
+	case ET_ARG_STRUCT:
 		want = q->size;
 		limit = ET_BYTES_MAX;
-	} else {
+		break;
+	case ET_ARG_FDSET:
+		want = (len_value(q, la) + 7) / 8;
+		limit = q->size < ET_FDSET_MAX ? q->size : ET_FDSET_MAX;
+		break;
+	case ET_ARG_ARRAY:
+		want = q->output && (q->flags & ET_ARG_LEN_RET) ? (__u64)q->ret : len_value(q, la);
+		if (want > ET_BYTES_MAX)
+			want = ET_BYTES_MAX;
+		want *= q->elem;
+		/* `size` is a whole number of elements (ET_ARRAY_MAX at most). */
+		limit = q->size < ET_BYTES_MAX ? q->size : ET_BYTES_MAX;
+		break;
+	default:
 		return 0;
 	}
 	len = want < limit ? want : limit;
@@ -1375,10 +1601,10 @@ __attribute__((noinline)) int capture_arg(struct capture_req *q)
 
 /*
  * The captures of one side of the call into SLOT_REC's segments: at entry
- * the inputs; at exit the outputs, and the inputs in `retry` once more (the
- * kernel has touched their pages by now; an exec, which replaces the memory,
- * clears retry). Fills seg_len[] and *cut of the record; returns the
- * arguments whose memory could not be read.
+ * the inputs (in and inout); at exit the outputs (out and inout), and the
+ * inputs in `retry` once more (the kernel has touched their pages by now; an
+ * exec, which replaces the memory, clears retry). Fills seg_len[] and *cut
+ * of the record; returns the arguments whose memory could not be read.
  */
 static __always_inline __u32 capture_all(__u32 *seg_len, __u32 *cut, const struct et_sysdesc *d,
 					 const struct et_sys_stash *s, bool at_exit, __u32 retry, long ret)
@@ -1390,21 +1616,23 @@ static __always_inline __u32 capture_all(__u32 *seg_len, __u32 *cut, const struc
 	for (int i = 0; i < ET_SYS_NARGS; i++)
 		q.args[i] = s->args[i];
 	q.ret = ret;
-	q._pad0 = 0;
+	q.pre_len = s->pre_len;
+	q._pad0[0] = q._pad0[1] = q._pad0[2] = 0;
 	*cut = 0;
 #pragma unroll
 	for (int i = 0; i < ET_SYS_NARGS; i++) {
 		const struct et_argdesc *a = &d->args[i];
-		bool out = a->flags & ET_ARG_OUT;
+		bool out = a->flags & (ET_ARG_OUT | ET_ARG_INOUT);
 
 		seg_len[i] = 0;
-		if (a->kind == ET_ARG_VALUE || !(at_exit ? out || (retry & (1u << i)) : !out))
+		if (a->kind == ET_ARG_VALUE || !(at_exit ? out || (retry & (1u << i)) : !(a->flags & ET_ARG_OUT)))
 			continue;
 		q.idx = i;
 		q.size = a->size;
 		q.kind = a->kind;
 		q.flags = a->flags;
 		q.len_arg = a->len_arg;
+		q.elem = a->elem;
 		q.output = at_exit && out;
 		capture_arg(&q);
 		seg_len[i] = q.len;
@@ -1488,6 +1716,22 @@ static __always_inline bool compat_call(struct task_struct *t)
 	return t->thread_info.status & TS_COMPAT;
 }
 
+/* ET_SYSD_PRE: the int at args[pre_arg] + pre_off at entry (accept's
+ * *upeer_addrlen, recvmsg's msg_namelen: the size of the buffer the call
+ * will fill), which bounds what the exit capture reads of that buffer. */
+static __always_inline __u32 read_pre(const struct et_sys_stash *s, const struct et_sysdesc *d)
+{
+	__u32 a = d->pre_arg, v = 0;
+	__u64 p;
+
+	if (a >= ET_SYS_NARGS)
+		return PRE_UNKNOWN;
+	p = s->args[a];
+	if (!p || bpf_probe_read_user(&v, sizeof(v), (void *)(p + d->pre_off)))
+		return PRE_UNKNOWN;
+	return v > 0x7fffffff ? 0 : v;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
@@ -1551,6 +1795,10 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	s->retry = 0;
 	s->in_call = STASH_CALL;
 
+	if (!(d->flags & (ET_SYSD_HAS_IN | ET_SYSD_NORETURN | ET_SYSD_PRE)))
+		return 0;
+	if (d->flags & ET_SYSD_PRE)
+		s->pre_len = read_pre(s, d);
 	if (!(d->flags & (ET_SYSD_HAS_IN | ET_SYSD_NORETURN)))
 		return 0;
 	rec = slot(SLOT_REC);
@@ -1612,16 +1860,6 @@ static __always_inline void exit_no_enter(struct task_struct *task, struct et_sy
 	}
 	count(ET_SYS_EXIT, err);
 	count_sys(nr, err);
-}
-
-static __always_inline bool has_out(const struct et_sysdesc *d)
-{
-	bool out = false;
-
-#pragma unroll
-	for (int i = 0; i < ET_SYS_NARGS; i++)
-		out |= d->args[i].kind != ET_ARG_VALUE && (d->args[i].flags & ET_ARG_OUT);
-	return out;
 }
 
 SEC("tp_btf/sys_exit")
@@ -1695,7 +1933,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	}
 	s->in_call = STASH_IDLE;
 
-	if (!s->retry && !has_out(d)) {
+	if (!s->retry && !(d->flags & ET_SYSD_HAS_OUT)) {
 		r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 		if (!r) {
 			err = -1;

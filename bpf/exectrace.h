@@ -222,6 +222,10 @@ struct et_counter {
 #define ET_SYSCALL_MAX 512   /* syscall numbers traced: 0 .. ET_SYSCALL_MAX-1 */
 #define ET_STR_MAX 4096      /* ceiling of one captured string */
 #define ET_BYTES_MAX 4096    /* ceiling of one captured buffer or struct (--bytes) */
+#define ET_SOCKADDR_MAX 128  /* bytes of one socket address: sizeof(struct sockaddr_storage) */
+#define ET_FDSET_MAX 128     /* bytes of one fd_set capture: FD_SETSIZE (1024) descriptors */
+#define ET_ARRAY_MAX 64      /* elements of one array capture (pollfd, epoll_event) */
+#define ET_IOV_MAX 32        /* elements of an iovec vector described (the data may come from fewer) */
 #define ET_COMM_FILTERS 16   /* --comm values */
 #define ET_UID_FILTERS 64    /* --uid values */
 
@@ -231,19 +235,27 @@ enum et_arg_kind {
 	ET_ARG_STR = 1,    /* NUL-terminated string, up to max_str bytes */
 	ET_ARG_BUF = 2,    /* bytes, length from len_arg and/or ret, up to max_bytes */
 	ET_ARG_STRUCT = 3, /* `size` bytes (a struct whose layout is in the file's metadata) */
+	ET_ARG_SOCKADDR = 4, /* a socket address: length from len_arg (LEN_PTR: the int it points to), at most `size` */
+	ET_ARG_FDSET = 5,  /* an fd_set: (value of len_arg + 7) / 8 bytes, at most `size` */
+	ET_ARG_ARRAY = 6,  /* elements of `elem` bytes, as many as len_arg's value (or ret), at most `size` bytes */
+	ET_ARG_IOVEC = 7,  /* an iovec vector of len_arg's value elements: the elements, and the first bytes across them */
+	ET_ARG_MSGHDR = 8, /* a user_msghdr, the address at its msg_name and an iovec capture of its msg_iov */
 };
 
 /* et_argdesc.flags */
 #define ET_ARG_OUT (1u << 0)     /* captured at exit (an output); else at entry */
 #define ET_ARG_LEN_ARG (1u << 1) /* length is the value of argument len_arg */
-#define ET_ARG_LEN_RET (1u << 2) /* at exit, at most ret bytes (ret < 0: none) */
+#define ET_ARG_LEN_RET (1u << 2) /* at exit, at most ret bytes (ret < 0: none); ARRAY: ret elements */
+#define ET_ARG_LEN_PTR (1u << 3) /* len_arg points to the length (an int): read at exit, at most its value at entry */
+#define ET_ARG_INOUT (1u << 4)   /* captured at entry, and again at exit (the memory after the call) */
+#define ET_ARG_LEN32 (1u << 5)   /* the length argument is a 32-bit int: its low half, none when negative */
 
 struct et_argdesc {
 	__u8 kind;    /* enum et_arg_kind */
 	__u8 flags;   /* ET_ARG_* */
-	__u8 len_arg; /* index of the argument holding the length */
-	__u8 _pad0;
-	__u32 size;   /* ET_ARG_STRUCT: bytes to read */
+	__u8 len_arg; /* index of the argument holding the length (or element count) */
+	__u8 elem;    /* ET_ARG_ARRAY: bytes of one element */
+	__u32 size;   /* STRUCT, MSGHDR: bytes of the struct; SOCKADDR, FDSET, ARRAY: most bytes captured */
 };
 
 /* et_sysdesc.flags */
@@ -251,11 +263,15 @@ struct et_argdesc {
 #define ET_SYSD_HAS_IN (1u << 1)   /* has entry captures: write an et_sys_enter */
 #define ET_SYSD_NORETURN (1u << 2) /* never returns on success (exit, exit_group): write an et_sys_enter */
 #define ET_SYSD_CTX (1u << 3)      /* may change the task's context (setuid, unshare, setns …) */
+#define ET_SYSD_PRE (1u << 4)      /* at entry, keep the int at args[pre_arg] + pre_off (an output's buffer size) */
+#define ET_SYSD_HAS_OUT (1u << 5)  /* has exit captures (out or inout) */
 
 /* Value of the array `sys_descs`, indexed by syscall number; filled by the recorder. */
 struct et_sysdesc {
-	__u32 flags; /* ET_SYSD_* */
-	__u32 _pad0;
+	__u32 flags;   /* ET_SYSD_* */
+	__u8 pre_arg;  /* ET_SYSD_PRE: the argument pointing to the int */
+	__u8 pre_off;  /* ET_SYSD_PRE: the int's offset there */
+	__u16 _pad0;
 	struct et_argdesc args[ET_SYS_NARGS];
 };
 

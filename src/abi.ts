@@ -70,6 +70,14 @@ export const ET_SYSCALL_MAX = 512;
 export const ET_STR_MAX = 4096;
 /** Ceiling of one captured buffer or struct (the max_bytes option, --bytes, may only be lower). */
 export const ET_BYTES_MAX = 4096;
+/** Bytes of one socket address capture: sizeof(struct sockaddr_storage). */
+export const ET_SOCKADDR_MAX = 128;
+/** Bytes of one fd_set capture: FD_SETSIZE (1024) descriptors. */
+export const ET_FDSET_MAX = 128;
+/** Elements of one array capture (pollfd, epoll_event). */
+export const ET_ARRAY_MAX = 64;
+/** Elements of an iovec vector a capture describes. */
+export const ET_IOV_MAX = 32;
 /** --comm values the kernel filter holds. */
 export const ET_COMM_FILTERS = 16;
 /** Bytes of a task's comm, NUL included. */
@@ -80,14 +88,25 @@ export const ET_ARG_VALUE = 0;
 export const ET_ARG_STR = 1;
 export const ET_ARG_BUF = 2;
 export const ET_ARG_STRUCT = 3;
+export const ET_ARG_SOCKADDR = 4;
+export const ET_ARG_FDSET = 5;
+export const ET_ARG_ARRAY = 6;
+export const ET_ARG_IOVEC = 7;
+export const ET_ARG_MSGHDR = 8;
 
 // et_argdesc.flags
 /** Captured at exit (an output); else at entry. */
 export const ET_ARG_OUT = 1 << 0;
 /** The capture's length is the value of argument len_arg. */
 export const ET_ARG_LEN_ARG = 1 << 1;
-/** At exit, at most ret bytes (none when ret < 0). */
+/** At exit, at most ret bytes (none when ret < 0); an array: ret elements. */
 export const ET_ARG_LEN_RET = 1 << 2;
+/** Argument len_arg points to the length (an int): read at exit, at most its value at entry. */
+export const ET_ARG_LEN_PTR = 1 << 3;
+/** Captured at entry, and again at exit. */
+export const ET_ARG_INOUT = 1 << 4;
+/** The length argument is a 32-bit int: its low half, none when negative. */
+export const ET_ARG_LEN32 = 1 << 5;
 
 // et_sysdesc.flags
 /** Record this syscall. */
@@ -98,3 +117,7 @@ export const ET_SYSD_HAS_IN = 1 << 1;
 export const ET_SYSD_NORETURN = 1 << 2;
 /** May change the task's context: the kernel checks it after the call and writes an et_task_ctx. */
 export const ET_SYSD_CTX = 1 << 3;
+/** At entry, the kernel keeps the int at args[pre_arg] + pre_off (an output buffer's size) for the exit capture. */
+export const ET_SYSD_PRE = 1 << 4;
+/** Has exit captures (out or inout). */
+export const ET_SYSD_HAS_OUT = 1 << 5;

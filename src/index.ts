@@ -5,7 +5,8 @@
 // trace.groups() and trace.intervals() count them per group and per interval (stats --by,
 // stats --interval), filterTrace writes the matching records into a new file (filter -o),
 // recoverTrace rewrites a damaged one (recover), verifyTrace checks one, processTree gives the
-// process forest (tree) and formatTree draws it. Live (Linux, root): Tracer gives a
+// process forest (tree) and formatTree draws it, decodeSockaddr and formatSockaddr read a
+// socket address's bytes. Live (Linux, root): Tracer gives a
 // recording's events as they happen, record() runs one as `exectrace record` does,
 // countExecs() counts execs per process in the kernel as `record --stats-only` does; they
 // load the native addon on first use and fail with one line where it or the kernel lacks
@@ -17,9 +18,10 @@ export {
 } from './api/trace';
 export {filterTrace, recoverTrace, type FilterFileReport, type FilterTraceOptions, type RecoverOptions, type RecoverReport} from './api/files';
 export type {
-  Ancestor, ArgValue, BufferValue, EventType, ExecEvent, ExecFailedEvent, ExitEvent, ForkEvent, LostEvent, Namespaces, ProcessEvent,
-  SyscallEvent, TaskFields, Text, TraceEvent, U64,
+  Ancestor, ArgValue, BufferValue, EventType, ExecEvent, ExecFailedEvent, ExitEvent, FdSetValue, ForkEvent, IovecValue, LostEvent,
+  Namespaces, ProcessEvent, SockAddr, SyscallEvent, TaskFields, Text, TraceEvent, U64,
 } from './api/events';
+export {decodeSockaddr, formatSockaddr} from './decode/sockaddr';
 export {verifyFile as verifyTrace, type Finding, type FindingKind, type Problem, type VerifyOptions, type VerifyReport} from './format';
 export {countExecs, record, RECORD_DEFAULTS, type RecordInput} from './api/record';
 export type {ExecCount, ExecCountInterval, ExecCountOptions, ExecCountSummary} from './record/counts';

@@ -88,3 +88,32 @@ t.test('CLI: --where with flags on a recording, and sym in a --where', async (t)
   const b = await cli(['decode', CAT, '--no-processes', '--where', 'sym.flags =~ /O_CLOEXEC/ and ret < 0']);
   t.equal(b.stdout, a.stdout, 'the same through sym');
 });
+
+t.test('sockets: families, types, protocols and options as sym and as --where constants (fixtures/syscalls-net.bin)', async (t) => {
+  const NET = 'fixtures/syscalls-net.bin';
+  t.equal(constantValue('AF_INET'), 2);
+  t.equal(constantValue('AF_INET6'), 10);
+  t.equal(constantValue('SOCK_CLOEXEC'), 0o2000000);
+  t.equal(constantValue('IPPROTO_TCP'), 6);
+  t.equal(constantValue('SOL_SOCKET'), 1);
+  t.equal(constantValue('EPOLL_CTL_ADD'), 1);
+  const evs = [...openTrace(NET, {processes: false, type: ['syscall']})] as TraceEvent[];
+  const sockets = evs.filter((e) => e.syscall === 'socket');
+  t.ok(sockets.length > 3);
+  for (const e of sockets) {
+    const a = e.args as Record<string, number>;
+    const sym = e.sym as Record<string, string>;
+    t.equal(sym.family, formatStyled('af', a.family));
+    t.equal(sym.type, formatStyled('sock_type', a.type));
+    t.equal(sym.protocol, formatStyled('sock_protocol', a.protocol, 'x86_64', a), 'the protocol named by the family');
+  }
+  const inet = sockets.filter((e) => (e.args as Record<string, number>).family === 2);
+  t.ok(inet.length > 0);
+  const byConst = await cli(['decode', NET, '--no-processes', '--json', '--where', 'syscall == "socket" && args.family == AF_INET']);
+  t.equal(byConst.status, 0, byConst.stderr);
+  t.same(lines(byConst.stdout).map((l) => JSON.parse(l).ts_ns), inet.map((e) => e.ts_ns));
+  const byName = await cli(['decode', NET, '--no-processes', '--json', '--where', 'syscall == "socket" && sym.family == AF_INET']);
+  t.equal(byName.stdout, byConst.stdout, 'a constant equals the field that holds its name (sym)');
+  const cloexec = await cli(['decode', NET, '--no-processes', '--where', 'syscall == "socket" && args.type & SOCK_CLOEXEC']);
+  t.ok(lines(cloexec.stdout).length > 0 && lines(cloexec.stdout).every((l) => /SOCK_CLOEXEC/.test(l)));
+});

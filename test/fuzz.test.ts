@@ -31,12 +31,12 @@ import {openTrace as openLibraryTrace, UsageError} from '../src';
 const ROOT = path.resolve(__dirname, '..');
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 10);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const SEEDS = ['exec-scenarios.bin', 'exec-scenarios-4chunks.bin', 'damaged-no-trailer.bin', 'damaged-altered.bin', 'syscalls-cat.bin', 'exec-lossy.bin', 'exec-tree.bin']
+const SEEDS = ['exec-scenarios.bin', 'exec-scenarios-4chunks.bin', 'damaged-no-trailer.bin', 'damaged-altered.bin', 'syscalls-cat.bin', 'syscalls-net.bin', 'exec-lossy.bin', 'exec-tree.bin']
   .map((n) => fs.readFileSync(path.join(ROOT, 'fixtures', n)));
 // The fixtures are format 1.0: two of them written again by today's writer bring the metadata copy in.
 {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-fuzz-seeds-'));
-  for (const [n, sizes] of [['exec-scenarios.bin', [9, 9, 9]], ['syscalls-cat.bin', [50]]] as const) {
+  for (const [n, sizes] of [['exec-scenarios.bin', [9, 9, 9]], ['syscalls-cat.bin', [50]], ['syscalls-net.bin', [10]]] as const) {
     const out = path.join(dir, n);
     writeRecording(out, readRecording(path.join(ROOT, 'fixtures', n)), [...sizes]);
     SEEDS.push(fs.readFileSync(out));

@@ -237,10 +237,26 @@ t.test('descs: et_sysdesc encoded by the layout in the object BTF', async (t) =>
   ];
   const read = encode(abi.ET_SYSD_TRACE, args, new Map());
   t.equal(read.toString('hex'),
-    '01000000' + '00000000' + // flags, _pad0
+    '01000000' + '00000000' + // flags, pre_arg, pre_off, _pad0
     '0000000000000000' + // fd: value
     '0207020000000000' + // buf: BUF, OUT|LEN_ARG|LEN_RET, len_arg 2
     '0'.repeat(16 * 4));
+  // accept4: an address returned through its length pointer (read at entry: PRE), an array by ret.
+  const accept = encode(abi.ET_SYSD_TRACE | abi.ET_SYSD_PRE | abi.ET_SYSD_HAS_OUT, [
+    { name: 'fd', type: 'int', size: 4, signed: true, kind: 'value' },
+    { name: 'upeer_sockaddr', type: 'struct sockaddr *', size: 8, signed: false, kind: 'sockaddr', capture: 'out', len_arg: 2, len_ptr: true, max: 128 },
+    { name: 'upeer_addrlen', type: 'int *', size: 8, signed: false, kind: 'struct', capture: 'out', struct: 'int' },
+  ], new Map([['int', { name: 'int', size: 4, fields: [] }]]), { arg: 2, off: 0 });
+  t.equal(accept.subarray(0, 32).toString('hex'),
+    '31000000' + '02000000' + // TRACE|PRE|HAS_OUT; pre_arg 2, pre_off 0
+    '0000000000000000' + // fd: value
+    '0409020080000000' + // SOCKADDR, OUT|LEN_PTR, len_arg 2, size 128
+    '0301000004000000'); // STRUCT, OUT, size 4
+  const poll = encode(abi.ET_SYSD_TRACE | abi.ET_SYSD_HAS_IN | abi.ET_SYSD_HAS_OUT, [
+    { name: 'ufds', type: 'struct pollfd *', size: 8, signed: false, kind: 'array', capture: 'inout', elem: 'pollfd', len_arg: 1, max_count: 64 },
+    { name: 'nfds', type: 'unsigned int', size: 4, signed: false, kind: 'value' },
+  ], new Map([['pollfd', { name: 'pollfd', size: 8, fields: [] }]]));
+  t.equal(poll.subarray(8, 16).toString('hex'), '0632010800020000', 'ARRAY, INOUT|LEN32|LEN_ARG, len_arg 1, elem 8, size 64 x 8');
   const statLayout = { name: 'stat', size: 144, fields: [] };
   const fstat = encode(abi.ET_SYSD_TRACE, [args[0], { name: 'statbuf', type: 'struct stat *', size: 8, signed: false, kind: 'struct', capture: 'out', struct: 'stat' }], new Map([['stat', statLayout]]));
   t.equal(fstat.subarray(16, 24).toString('hex'), '0301000090000000', 'STRUCT, OUT, size 144');
@@ -267,7 +283,8 @@ const vmlinuxMissing = existsSync(VMLINUX) ? undefined : `${VMLINUX} not present
 
 gated('plan: arguments, captures and metadata from the kernel BTF', vmlinuxMissing, async (t) => {
   const names = ['openat', 'read', 'write', 'fstat', 'newfstatat', 'getppid', 'exit_group', 'mmap', 'mprotect', 'execve', 'clone',
-    'pipe2', 'nanosleep', 'clock_nanosleep', 'connect', 'readlinkat', 'getdents64', 'getcwd', 'setuid'];
+    'pipe2', 'nanosleep', 'clock_nanosleep', 'connect', 'readlinkat', 'getdents64', 'getcwd', 'setuid',
+    'accept4', 'recvmsg', 'writev', 'poll', 'epoll_wait', 'pselect6', 'getsockopt'];
   const plan = buildSyscallPlan({ ...offlineOpts, names, comm: ['cat'], kernelBtf: loadKernelBtf() });
   const { meta } = plan;
   const args = (name: string) => meta.args[String(nr(name))];
@@ -310,7 +327,23 @@ gated('plan: arguments, captures and metadata from the kernel BTF', vmlinuxMissi
   t.same([byName('clock_nanosleep', 'rqtp')?.capture, byName('clock_nanosleep', 'rmtp')?.capture], ['in', 'out']);
   t.equal(byName('nanosleep', 'rqtp')?.struct, '__kernel_timespec');
   t.same(meta.structs.__kernel_timespec.fields.map((f) => f.name), ['tv_sec', 'tv_nsec']);
-  t.same(byName('connect', 'uservaddr'), { name: 'uservaddr', type: 'struct sockaddr *', size: 8, signed: false, kind: 'buf', capture: 'in', len_arg: 2 });
+  t.same(byName('connect', 'uservaddr'), { name: 'uservaddr', type: 'struct sockaddr *', size: 8, signed: false, kind: 'sockaddr', capture: 'in', len_arg: 2, max: 128 });
+  t.same(args('accept4').slice(1, 3), [
+    { name: 'upeer_sockaddr', type: 'struct sockaddr *', size: 8, signed: false, kind: 'sockaddr', capture: 'out', len_arg: 2, len_ptr: true, max: 128 },
+    { name: 'upeer_addrlen', type: 'int *', size: 8, signed: false, kind: 'struct', capture: 'out', struct: 'int' },
+  ]);
+  t.same(byName('getsockopt', 'optval'), { name: 'optval', type: 'char *', size: 8, signed: false, kind: 'buf', capture: 'out', len_arg: 4, len_ptr: true });
+  t.same(byName('recvmsg', 'msg'), { name: 'msg', type: 'struct user_msghdr *', size: 8, signed: false, kind: 'msghdr', capture: 'out',
+    struct: 'user_msghdr', elem: 'iovec', len_ret: true, max: 128, max_count: 32 });
+  t.same(byName('writev', 'vec'), { name: 'vec', type: 'const struct iovec *', size: 8, signed: false, kind: 'iovec', capture: 'in', elem: 'iovec', len_arg: 2, max_count: 32 });
+  t.same(byName('poll', 'ufds'), { name: 'ufds', type: 'struct pollfd *', size: 8, signed: false, kind: 'array', capture: 'inout', elem: 'pollfd', len_arg: 1,
+    max_count: 64, out_fields: ['revents'] });
+  t.same(byName('epoll_wait', 'events'), { name: 'events', type: 'struct epoll_event *', size: 8, signed: false, kind: 'array', capture: 'out', elem: 'epoll_event',
+    len_ret: true, max_count: 64 });
+  t.same(byName('pselect6', 'inp'), { name: 'inp', type: 'fd_set *', size: 8, signed: false, kind: 'fdset', capture: 'inout', len_arg: 0, max: 128 });
+  t.same(meta.structs.user_msghdr.fields.map((f) => [f.name, f.offset]), [['msg_name', 0], ['msg_namelen', 8], ['msg_iov', 16], ['msg_iovlen', 24],
+    ['msg_control', 32], ['msg_controllen', 40], ['msg_flags', 48]]);
+  t.same([meta.structs.pollfd.size, meta.structs.epoll_event.size, meta.structs.iovec.size], [8, 12, 16], 'epoll_event is packed on x86_64');
   t.same(byName('readlinkat', 'buf'), { name: 'buf', type: 'char *', size: 8, signed: false, kind: 'buf', capture: 'out', len_arg: 3, len_ret: true });
   t.same(byName('getdents64', 'dirent'), { name: 'dirent', type: 'struct linux_dirent64 *', size: 8, signed: false, kind: 'buf', capture: 'out', len_arg: 2, len_ret: true });
   t.same(byName('getcwd', 'buf'), { name: 'buf', type: 'char *', size: 8, signed: false, kind: 'buf', capture: 'out', len_arg: 1, len_ret: true });
@@ -318,13 +351,18 @@ gated('plan: arguments, captures and metadata from the kernel BTF', vmlinuxMissi
   t.same(plan.warnings, ['setuid has no tracepoint on this kernel (events/syscalls/sys_enter_setuid): recorded with their arguments as raw values arg0..arg5']);
 
   const flags = (name: string) => (plan.descs.get(nr(name)) as Buffer).readUInt32LE(0);
-  t.equal(flags('read'), abi.ET_SYSD_TRACE, 'read: one record at exit');
+  t.equal(flags('read'), abi.ET_SYSD_TRACE | abi.ET_SYSD_HAS_OUT, 'read: one record at exit, with a capture');
   t.equal(flags('openat'), abi.ET_SYSD_TRACE | abi.ET_SYSD_HAS_IN);
+  t.equal(flags('accept4'), abi.ET_SYSD_TRACE | abi.ET_SYSD_HAS_OUT | abi.ET_SYSD_PRE, 'accept4: the address buffer\'s size kept at entry');
+  t.equal((plan.descs.get(nr('accept4')) as Buffer).readUInt8(4), 2, 'accept4: pre_arg is upeer_addrlen');
+  t.same([...(plan.descs.get(nr('recvmsg')) as Buffer).subarray(0, 6)], [abi.ET_SYSD_TRACE | abi.ET_SYSD_HAS_OUT | abi.ET_SYSD_PRE, 0, 0, 0, 1, 8],
+    'recvmsg: msg_namelen (offset 8 of the msghdr, argument 1) kept at entry');
+  t.equal(flags('poll'), abi.ET_SYSD_TRACE | abi.ET_SYSD_HAS_IN | abi.ET_SYSD_HAS_OUT, 'poll: entry and exit captures');
   t.equal(flags('exit_group'), abi.ET_SYSD_TRACE | abi.ET_SYSD_NORETURN);
   t.equal(flags('setuid'), abi.ET_SYSD_TRACE | abi.ET_SYSD_CTX);
   t.equal(flags('getppid'), abi.ET_SYSD_TRACE);
   t.same([...plan.descs.keys()], meta.traced);
-  t.equal((plan.descs.get(nr('read')) as Buffer).toString('hex'), `0100000000000000${'0000000000000000'}0207020000000000${'0'.repeat(64)}`);
+  t.equal((plan.descs.get(nr('read')) as Buffer).toString('hex'), `2100000000000000${'0000000000000000'}0207020000000000${'0'.repeat(64)}`);
   t.same(JSON.parse(JSON.stringify(meta)), meta, 'plain data: nothing undefined, survives msgpack/JSON');
 });
 
@@ -352,10 +390,13 @@ gated('kernel: every syscall of this kernel, from the real tracefs', liveMissing
   t.same(unmatchedOverrides(new Map([...formats].map(([k, v]) => [k, v.args]))), [], 'every override names a real argument');
   for (const [n, list] of Object.entries(meta.args)) {
     list.forEach((a, i) => {
-      if (a.kind === 'struct' && !(a.struct !== undefined && meta.structs[a.struct])) t.fail(`${meta.table[n]}.${a.name}: no layout for ${a.struct}`);
-      if (a.kind === 'buf') {
+      if ((a.kind === 'struct' || a.kind === 'msghdr') && !(a.struct !== undefined && meta.structs[a.struct])) t.fail(`${meta.table[n]}.${a.name}: no layout for ${a.struct}`);
+      if (['array', 'iovec', 'msghdr'].includes(a.kind) && !(a.elem !== undefined && meta.structs[a.elem])) t.fail(`${meta.table[n]}.${a.name}: no element layout ${a.elem}`);
+      if (['buf', 'sockaddr', 'fdset', 'iovec'].includes(a.kind) || (a.kind === 'array' && !a.len_ret)) {
+        // A length given by value, or (len_ptr) returned through an int the call writes.
         const len = a.len_arg === undefined ? undefined : list[a.len_arg];
-        if (len === undefined || len.kind !== 'value' || a.len_arg === i) t.fail(`${meta.table[n]}.${a.name}: bad length argument ${a.len_arg}`);
+        const ok = len !== undefined && a.len_arg !== i && (a.len_ptr ? len.kind === 'struct' && len.struct === 'int' : len.kind === 'value');
+        if (!ok) t.fail(`${meta.table[n]}.${a.name}: bad length argument ${a.len_arg}`);
       }
     });
   }

@@ -8,8 +8,10 @@
 // either.
 
 import type {Ancestor} from '../processes/model';
+import type {FdSetValue, IovecValue} from '../decode/captures';
+import type {SockAddr} from '../decode/sockaddr';
 
-export type {Ancestor};
+export type {Ancestor, FdSetValue, IovecValue, SockAddr};
 
 /** A 64-bit value: a number while exact (|v| < 2^53), else a bigint. */
 export type U64 = number | bigint;
@@ -20,8 +22,13 @@ export type Text = string | {base64: string};
 /** A captured buffer argument (read's data, write's): text where printable, else base64. */
 export type BufferValue = ({text: string} | {base64: string}) & {len: number; truncated: boolean};
 
-/** A decoded syscall argument: an integer, a string, a buffer, a struct (field → value), or null. */
-export type ArgValue = U64 | Text | BufferValue | null | {[field: string]: unknown};
+/**
+ * A decoded syscall argument: an integer, a string, a buffer, a struct (field → value), a
+ * socket address, an iovec vector, an fd_set, an array of structs (pollfds, epoll events),
+ * or null.
+ */
+export type ArgValue = U64 | Text | BufferValue | SockAddr | IovecValue | FdSetValue | null | {[field: string]: unknown}
+  | {[field: string]: unknown}[];
 
 /** Inode numbers of the task's namespaces, as `ls -l /proc/PID/ns` shows them. */
 export interface Namespaces {

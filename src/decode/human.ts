@@ -7,7 +7,9 @@ import {Output} from '../util/output';
 import {defaultHumanTime, formatDuration, HumanTime, WallClock} from '../util/time';
 import {ArgStyle, argStyle, formatAddr, formatStyled, RETURNS_ADDR} from './constants';
 import {TraceEvent} from './events';
-import {displayText, forEachPiece, isRawText, sameText, type RawText, type Text} from './text';
+import {capturedText} from './captures';
+import {cBytes, cString} from './cstring';
+import {displayText, forEachPiece, isRawText, sameText, type Text} from './text';
 import {ArgInfo, SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
 
 /** What syscall lines need from the file: the Decoder provides it. */
@@ -126,69 +128,9 @@ export function humanLine(e: TraceEvent, clock: WallClock, ctx?: HumanContext, t
 
 // ---- syscalls ----------------------------------------------------------------------------
 
-const OCTAL_DIGIT = /[0-7]/;
-
-function escapeChar(c: number, next: string | undefined): string {
-  switch (c) {
-    case 0x22: return '\\"';
-    case 0x5c: return '\\\\';
-    case 0x0a: return '\\n';
-    case 0x09: return '\\t';
-    case 0x0d: return '\\r';
-    case 0x0b: return '\\v';
-    case 0x0c: return '\\f';
-  }
-  // The short octal form unless a digit follows, as strace does: "\0" but "\0001".
-  return next !== undefined && OCTAL_DIGIT.test(next) ? '\\' + c.toString(8).padStart(3, '0') : '\\' + c.toString(8);
-}
-
-// eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE = /[\x00-\x1f\x7f"\\]/;
-
-/**
- * A string in C syntax: printable characters as they are, the rest escaped; of a RawText
- * (text.ts), the bytes that are not UTF-8 as \xNN.
- */
-export function cString(s: Text): string {
-  if (typeof s !== 'string') return rawCString(s);
-  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
-  let q = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f || c === 0x22 || c === 0x5c) q += escapeChar(c, s[i + 1]);
-    else q += s[i];
-  }
-  return q + '"';
-}
-
-function rawCString(s: RawText): string {
-  const pieces: (string | number)[] = [];
-  forEachPiece(s, (p) => pieces.push(p));
-  let q = '"';
-  for (let i = 0; i < pieces.length; i++) {
-    const p = pieces[i];
-    if (typeof p === 'number') {
-      q += hexByte(p);
-      continue;
-    }
-    const c = p.charCodeAt(0);
-    const next = pieces[i + 1];
-    if (c < 0x20 || c === 0x7f || c === 0x22 || c === 0x5c) q += escapeChar(c, typeof next === 'string' ? next : undefined);
-    else q += p;
-  }
-  return q + '"';
-}
-
-/** Bytes in C syntax: printable ASCII as is, every other byte escaped. */
-export function cBytes(b: Buffer): string {
-  let q = '"';
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i];
-    if (c < 0x20 || c >= 0x7f || c === 0x22 || c === 0x5c) q += escapeChar(c, i + 1 < b.length ? String.fromCharCode(b[i + 1]) : undefined);
-    else q += String.fromCharCode(c);
-  }
-  return q + '"';
-}
+// C-syntax strings and bytes live in cstring.ts (socket addresses use them too); re-exported
+// here for the callers that always found them here.
+export {cBytes, cString};
 
 /** Struct members shown first, for the structs people look at most; the others follow up to MAX_MEMBERS. */
 const PREFERRED: Record<string, readonly string[]> = {
@@ -266,21 +208,31 @@ function argText(e: SyscallView, name: string, v: unknown, info: ArgInfo | undef
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'number' || typeof v === 'bigint') {
     const style = styleOf(e.syscall as string, name);
-    if (style) return formatStyled(style, v, ctx?.arch ?? 'x86_64');
+    if (style) return formatStyled(style, v, ctx?.arch ?? 'x86_64', e.args as Record<string, unknown>);
     if (info?.kind === 'struct' && info.struct && ctx?.scalarStruct?.(info.struct) && captured(e, info, cut)) return `[${v}]`;
     // A pointer, or a capture that could not be read (its address is kept).
     if (info && (info.type.includes('*') || info.kind !== 'value')) return formatAddr(v);
     return String(v);
   }
   if (typeof v === 'string' || isRawText(v)) return cString(v) + (cut ? '...' : '');
+  const compound = capturedText(e.syscall as string, name, v, info, ctx?.arch ?? 'x86_64', e.args as Record<string, unknown>, e.ret);
+  if (compound !== undefined) return compound;
   if (Array.isArray(v)) return plain(v, 0);
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    if (typeof o.text === 'string' && typeof o.len === 'number') return cString(o.text) + (o.truncated ? '...' : '');
+    // A buffer's bytes as strace shows them, each byte past ASCII escaped: binary data that
+    // happens to be valid UTF-8 (a DNS packet) is not shown as characters it never held.
+    if (typeof o.text === 'string' && typeof o.len === 'number') return textBytes(o.text) + (o.truncated ? '...' : '');
     if (typeof o.base64 === 'string' && typeof o.len === 'number') return cBytes(Buffer.from(o.base64, 'base64')) + (o.truncated ? '...' : '');
     return structText(o, info?.struct);
   }
   return String(v);
+}
+
+/** A buffer's text in C syntax, byte by byte (cBytes) when it holds anything past ASCII. */
+function textBytes(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(text) ? cString(text) : cBytes(Buffer.from(text, 'utf8'));
 }
 
 function retText(e: SyscallView): string {

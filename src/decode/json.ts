@@ -294,7 +294,7 @@ export class JsonEventWriter implements SyscallSink {
       const {name, style} = plan.sym[i];
       const v = args[name];
       if (typeof v !== 'number' && typeof v !== 'bigint') continue;
-      const s = symbolText(style, v, this.arch);
+      const s = symbolText(style, v, this.arch, args);
       if (s === null) continue;
       o.bytes(first ? SYM : COMMA);
       first = false;

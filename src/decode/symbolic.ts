@@ -40,7 +40,9 @@ export function symbolicArgs(plan: SyscallPlan): readonly SymArg[] {
  * The symbolic text of one value, or null when it says nothing the number does not (a
  * directory fd other than AT_FDCWD is just its number).
  */
-export function symbolText(style: ArgStyle, v: number | bigint, arch: Arch): string | null {
+export function symbolText(style: ArgStyle, v: number | bigint, arch: Arch, args?: Readonly<Record<string, unknown>>): string | null {
+  // A socket's protocol is named by its family, an option by its level: not remembered by value.
+  if (CONTEXTUAL.has(style)) return formatStyled(style, v, arch, args);
   // Calls repeat their flags (O_RDONLY|O_CLOEXEC thousands of times): remember the texts.
   const key = `${arch}\0${style}`;
   let memo = memos.get(key);
@@ -54,6 +56,9 @@ export function symbolText(style: ArgStyle, v: number | bigint, arch: Arch): str
   return style === 'fd_at' && s !== 'AT_FDCWD' ? null : s;
 }
 
+/** Styles whose text depends on another argument of the call. */
+const CONTEXTUAL: ReadonlySet<ArgStyle> = new Set<ArgStyle>(['sock_protocol', 'sockopt']);
+
 /** Texts remembered per style; a file whose values never repeat starts over past this. */
 const MEMO_MAX = 512;
 const memos = new Map<string, Map<number | bigint, string>>();
@@ -66,7 +71,7 @@ export function symbolsOf(plan: SyscallPlan, args: Readonly<Record<string, unkno
   for (const {name, style} of list) {
     const v = args[name];
     if (typeof v !== 'number' && typeof v !== 'bigint') continue;
-    const s = symbolText(style, v, arch);
+    const s = symbolText(style, v, arch, args);
     if (s === null) continue;
     (out ??= {})[name] = s;
   }

@@ -22,6 +22,8 @@ import {checkLayout, FieldLayout, RecordLayout, RecordType} from './layout';
 import {compileStruct, compileType, CompiledType, helpers as h, RawEvent, StructReader} from './records';
 import type {Identities} from './identity';
 import {containerIdOf} from './container';
+import {arrayValue, fdsetFds, iovecValue, msghdrValue, sockaddrValue, type Damage, type FdSetValue, type IovecValue, type MsghdrReaders} from './captures';
+import type {SockAddr} from './sockaddr';
 
 // One argument's description is the recorder's own type (plain data, no record-side code).
 import type {ArgInfo, ArgKind} from '../syscalls/meta';
@@ -44,7 +46,8 @@ export interface SyscallsMeta {
  */
 export type BufferValue = ({text: string} | {base64: string}) & {len: number; truncated: boolean};
 
-export type ArgValue = number | bigint | string | null | BufferValue | RawText | Record<string, unknown>;
+export type ArgValue = number | bigint | string | null | BufferValue | RawText | Record<string, unknown>
+  | SockAddr | IovecValue | FdSetValue | Record<string, unknown>[];
 
 /** The process context every syscall event carries. */
 export interface TaskContext {
@@ -67,7 +70,12 @@ export interface TaskContext {
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 /** A struct name ('stat') or a scalar C type read through a pointer ('int', 'unsigned int', 'int[2]'). */
 const STRUCT_KEY = /^[A-Za-z_][A-Za-z0-9_ ]{0,100}(\[\d{1,4}\])?$/;
-const KINDS = new Set(['value', 'str', 'buf', 'struct']);
+const KINDS = new Set(['value', 'str', 'buf', 'struct', 'sockaddr', 'fdset', 'array', 'iovec', 'msghdr']);
+/** Kinds whose capture reads a layout from `structs`: the whole (struct) and an element (elem). */
+const NEEDS_STRUCT = new Set(['struct', 'msghdr']);
+const NEEDS_ELEM = new Set(['array', 'iovec', 'msghdr']);
+/** Most elements or bytes a `max_count` or `max` may say (a capture is at most 4096 bytes). */
+const MAX_LIMIT = 1 << 16;
 const MAX_NR = 65535;
 const NARGS = 6;
 
@@ -130,25 +138,48 @@ function checkArg(a: unknown, where: string, structs: Map<string, RecordLayout>)
   if (!isObj(a)) fail(where, 'not a map');
   if (typeof a.name !== 'string' || !NAME.test(a.name) || a.name === '__proto__') fail(where, 'name is not an identifier');
   if (a.size !== 1 && a.size !== 2 && a.size !== 4 && a.size !== 8) fail(where, `${a.name}: size is not 1, 2, 4 or 8`);
-  if (typeof a.kind !== 'string' || !KINDS.has(a.kind)) fail(where, `${a.name}: unknown kind`);
-  if (a.capture !== undefined && a.capture !== 'in' && a.capture !== 'out') fail(where, `${a.name}: capture is not in or out`);
+  const value: ArgInfo = {name: a.name, type: typeof a.type === 'string' ? a.type : '', size: a.size, signed: a.signed === true, kind: 'value'};
+  // A kind or capture this reader does not know is a value (its segment skipped): kinds
+  // are added without a format version change (formats/trace-format.md §10.11).
+  if (typeof a.kind !== 'string' || !KINDS.has(a.kind)) return value;
+  if (a.kind !== 'value' && a.capture !== 'in' && a.capture !== 'out' && a.capture !== 'inout') return value;
   if (a.len_arg !== undefined && a.len_arg !== null && !(Number.isInteger(a.len_arg) && (a.len_arg as number) >= 0 && (a.len_arg as number) < NARGS)) {
     fail(where, `${a.name}: len_arg out of range`);
   }
-  if (a.kind === 'struct' && (typeof a.struct !== 'string' || !structs.has(a.struct))) {
+  if (NEEDS_STRUCT.has(a.kind) && (typeof a.struct !== 'string' || !structs.has(a.struct))) {
     fail(where, `${a.name}: struct ${String(a.struct).slice(0, 40)} has no layout in syscalls.structs`);
   }
+  if (NEEDS_ELEM.has(a.kind) && (typeof a.elem !== 'string' || !structs.has(a.elem))) {
+    fail(where, `${a.name}: element ${String(a.elem).slice(0, 40)} has no layout in syscalls.structs`);
+  }
+  if ((a.kind === 'iovec' || a.kind === 'msghdr') && !structs.get(a.elem as string)?.fields.some((f) => f.name === 'iov_len')) {
+    fail(where, `${a.name}: element ${a.elem as string} has no iov_len field`);
+  }
+  const limit = (k: 'max' | 'max_count'): number | undefined => {
+    const v = a[k];
+    if (v === undefined || v === null) return undefined;
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > MAX_LIMIT) fail(where, `${a.name}: ${k} out of range`);
+    return v as number;
+  };
+  let outFields: string[] | undefined;
+  if (a.out_fields !== undefined && a.out_fields !== null) {
+    if (!Array.isArray(a.out_fields) || a.out_fields.length > 16 || !a.out_fields.every((f) => typeof f === 'string' && NAME.test(f))) {
+      fail(where, `${a.name}: out_fields is not a list of field names`);
+    }
+    outFields = a.out_fields as string[];
+  }
   return {
-    name: a.name, type: typeof a.type === 'string' ? a.type : '', size: a.size, signed: a.signed === true,
-    kind: a.kind as ArgKind, capture: a.capture as 'in' | 'out' | undefined,
-    struct: a.kind === 'struct' ? (a.struct as string) : undefined,
-    len_arg: typeof a.len_arg === 'number' ? a.len_arg : undefined, len_ret: a.len_ret === true,
+    ...value, kind: a.kind as ArgKind, capture: a.kind === 'value' ? undefined : (a.capture as 'in' | 'out' | 'inout'),
+    struct: NEEDS_STRUCT.has(a.kind) ? (a.struct as string) : undefined,
+    elem: NEEDS_ELEM.has(a.kind) ? (a.elem as string) : undefined,
+    len_arg: typeof a.len_arg === 'number' ? a.len_arg : undefined, len_ptr: a.len_ptr === true, len_ret: a.len_ret === true,
+    max: limit('max'), max_count: limit('max_count'), out_fields: outFields,
   };
 }
 
 // ---- per-syscall plans ---------------------------------------------------------------------
 
-const enum Phase { None = 0, In = 1, Out = 2 }
+const enum Phase { None = 0, In = 1, Out = 2, InOut = 3 }
 
 interface ArgPlan {
   name: string;
@@ -160,6 +191,11 @@ interface ArgPlan {
   scalar: boolean;
   /** The name of the argument holding a buffer's length (len_arg). */
   lenName?: string;
+  /** array, iovec: one element's reader and size. */
+  elem?: StructReader;
+  elemSize: number;
+  /** msghdr: the readers of its header and of its iovec elements. */
+  msghdr?: MsghdrReaders;
 }
 
 /** Reads through dv, a DataView of the record's buffer. */
@@ -380,6 +416,8 @@ export class SyscallDecoder {
   private readonly ids: Identities;
   /** Set by captures(): a segment ran past its record. */
   private malformed = false;
+  /** Set by the compound captures' decoders (captures.ts): a count inside a segment ran past it. */
+  private readonly damage: Damage = {malformed: false};
   /** Whether built events get their time string (Decoder.times). */
   times = true;
   /** Where syscall events go before they are built as objects (null: always built). */
@@ -463,32 +501,43 @@ export class SyscallDecoder {
     return p;
   }
 
+  /** The reader of the struct layout `name` (checked to exist), made once per file. */
+  private reader(name: string): StructReader {
+    let r = this.structs.get(name);
+    if (!r) {
+      r = compileStruct(this.structLayouts.get(name) as RecordLayout);
+      this.structs.set(name, r);
+    }
+    return r;
+  }
+
   private describe(nr: number, infos: ArgInfo[] | undefined): SysPlan {
     const args: ArgPlan[] = [];
     if (infos) {
       infos.forEach((info, index) => {
         let struct: StructReader | undefined;
         let scalar = false;
-        if (info.kind === 'struct' && info.struct) {
+        if ((info.kind === 'struct' || info.kind === 'msghdr') && info.struct) {
           const layout = this.structLayouts.get(info.struct) as RecordLayout;
-          scalar = layout.fields.length === 1 && layout.fields[0].name === 'value';
-          struct = this.structs.get(info.struct);
-          if (!struct) {
-            struct = compileStruct(layout);
-            this.structs.set(info.struct, struct);
-          }
+          scalar = info.kind === 'struct' && layout.fields.length === 1 && layout.fields[0].name === 'value';
+          struct = this.reader(info.struct);
         }
-        const phase = info.kind === 'value' ? Phase.None : info.capture === 'out' ? Phase.Out : Phase.In;
-        args.push({name: info.name, index, info, struct, scalar, phase});
+        const elem = info.elem !== undefined ? this.reader(info.elem) : undefined;
+        const elemSize = info.elem !== undefined ? (this.structLayouts.get(info.elem) as RecordLayout).size : 0;
+        const msghdr = info.kind === 'msghdr' && struct && elem
+          ? {header: struct, headerSize: (this.structLayouts.get(info.struct as string) as RecordLayout).size, elem, elemSize}
+          : undefined;
+        const phase = info.kind === 'value' ? Phase.None : info.capture === 'out' ? Phase.Out : info.capture === 'inout' ? Phase.InOut : Phase.In;
+        args.push({name: info.name, index, info, struct, scalar, phase, elem, elemSize, msghdr});
       });
       for (const a of args) if (a.info.len_arg !== undefined) a.lenName = args[a.info.len_arg]?.name;
     } else {
       // No description (a syscall the recording did not describe): the six raw registers.
       for (let i = 0; i < NARGS; i++) {
-        args.push({name: `arg${i}`, index: i, info: {name: `arg${i}`, type: '', size: 8, signed: false, kind: 'value'}, scalar: false, phase: Phase.None});
+        args.push({name: `arg${i}`, index: i, info: {name: `arg${i}`, type: '', size: 8, signed: false, kind: 'value'}, scalar: false, phase: Phase.None, elemSize: 0});
       }
     }
-    const inArgs = args.filter((a) => a.phase === Phase.In);
+    const inArgs = args.filter((a) => a.phase === Phase.In || a.phase === Phase.InOut);
     const p: SysPlan = {
       nr, name: this.names.get(nr) ?? `syscall_${nr}`, args, inArgs,
       exitArgs: args.filter((a) => a.phase !== Phase.None),
@@ -673,6 +722,9 @@ export class SyscallDecoder {
     const end = o + n;
     let pos = o + f.tail;
     let next = 0;
+    // A socket address whose length is returned through a pointer is decoded after that
+    // pointer's own capture (a later argument), which says how long the address is.
+    let late: {a: ArgPlan; at: number; len: number; ptr: number | bigint} | null = null;
     for (const a of list) {
       let len = 0;
       for (; next <= a.index; next++) {
@@ -684,16 +736,31 @@ export class SyscallDecoder {
         }
         if (next < a.index) pos += len;
       }
-      if (atExit && a.phase === Phase.In && len === 0) continue;
-      const ptr = h.u64(b, o + f.args + a.index * 8);
       const wasCut = ((cutBits >>> a.index) & 1) === 1;
-      if (cut !== null && atExit && a.phase === Phase.In) {
+      // At exit an input holds a segment only when it was read again; an inout capture
+      // holds none when the call failed or the memory could not be read: the entry's
+      // value stands (and a cut at exit is still said).
+      if (atExit && len === 0 && (a.phase === Phase.In || (a.phase === Phase.InOut && a.name in args && args[a.name] !== null && typeof args[a.name] === 'object'))) {
+        if (wasCut && a.phase === Phase.InOut && !(cut ?? []).includes(a.name)) (cut ??= []).push(a.name);
+        continue;
+      }
+      const ptr = h.u64(b, o + f.args + a.index * 8);
+      if (cut !== null && atExit && (a.phase === Phase.In || a.phase === Phase.InOut)) {
         cut = cut.filter((x) => x !== a.name);
         if (cut.length === 0) cut = null;
       }
       if (wasCut) (cut ??= []).push(a.name);
-      args[a.name] = capture(a, b, pos, len, wasCut, ptr, ret, args);
+      if (a.info.kind === 'sockaddr' && a.info.len_ptr && len > 0 && (ret === null || Number(ret) >= 0)) late = {a, at: pos, len, ptr};
+      else args[a.name] = capture(a, b, pos, len, wasCut, ptr, ret, args, atExit, this.damage);
       pos += len;
+    }
+    if (late !== null) {
+      const v = late.a.lenName === undefined ? undefined : args[late.a.lenName];
+      args[late.a.name] = sockaddrValue(b, late.at, late.len, typeof v === 'number' ? v : undefined);
+    }
+    if (this.damage.malformed) {
+      this.damage.malformed = false;
+      this.malformed = true;
     }
     return cut;
   }
@@ -771,10 +838,15 @@ export class SyscallDecoder {
   }
 }
 
-function capture(a: ArgPlan, b: Buffer, at: number, len: number, cut: boolean, ptr: number | bigint, ret: number | bigint | null, args: Record<string, ArgValue>): ArgValue {
+function capture(a: ArgPlan, b: Buffer, at: number, len: number, cut: boolean, ptr: number | bigint, ret: number | bigint | null,
+  args: Record<string, ArgValue>, atExit: boolean, d: Damage): ArgValue {
   const nullPtr = ptr === 0;
   // An output of a failed call holds nothing the call wrote: keep the address.
-  if (a.phase === Phase.Out && ret !== null && Number(ret) < 0) return nullPtr ? null : ptr;
+  if ((a.phase === Phase.Out || (a.phase === Phase.InOut && atExit)) && ret !== null && Number(ret) < 0) return nullPtr ? null : ptr;
+  const lenValue = (): number | undefined => {
+    const v = a.lenName === undefined ? undefined : args[a.lenName];
+    return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
+  };
   switch (a.info.kind) {
     case 'str':
       if (len === 0) return nullPtr ? null : ptr; // NULL, or unreadable: keep the address
@@ -788,12 +860,38 @@ function capture(a: ArgPlan, b: Buffer, at: number, len: number, cut: boolean, p
       if (nullPtr && len === 0) return null;
       let want = len;
       if (a.info.len_ret && ret !== null) want = Number(ret);
-      else if (a.lenName !== undefined) {
-        const v = args[a.lenName];
-        if (typeof v === 'number' || typeof v === 'bigint') want = Number(v);
-      }
+      else if (a.lenName !== undefined && !a.info.len_ptr) want = lenValue() ?? len;
       return bufferValue(b, at, len, Math.max(want, len), cut || len < want);
     }
+    case 'sockaddr':
+      if (len === 0) return nullPtr ? null : ptr;
+      return sockaddrValue(b, at, len, a.info.len_ptr ? undefined : lenValue());
+    case 'fdset': {
+      if (len === 0) return nullPtr ? null : ptr;
+      const fds = fdsetFds(b, at, len, lenValue());
+      if (!atExit || a.phase !== Phase.InOut) return a.phase === Phase.Out ? {ready: fds} : {fds};
+      const prev = args[a.name];
+      const v: FdSetValue = {};
+      if (prev !== null && typeof prev === 'object' && Array.isArray((prev as FdSetValue).fds)) v.fds = (prev as FdSetValue).fds;
+      v.ready = fds;
+      return v;
+    }
+    case 'array': {
+      if (len === 0) {
+        // Nothing to capture (no element) is an empty array, as strace shows it.
+        const count = a.info.len_ret ? (ret === null ? undefined : Number(ret)) : lenValue();
+        return !nullPtr && count === 0 && !cut ? [] : nullPtr ? null : ptr;
+      }
+      const omit = !atExit && a.phase === Phase.InOut ? a.info.out_fields : undefined;
+      return arrayValue(b, at, len, a.elem as StructReader, a.elemSize, omit, d);
+    }
+    case 'iovec':
+      if (len === 0) return nullPtr ? null : ptr;
+      return iovecValue(b, at, len, a.elem as StructReader, a.elemSize, atExit && a.info.len_ret && ret !== null ? Number(ret) : null,
+        lenValue(), d);
+    case 'msghdr':
+      if (len === 0) return nullPtr ? null : ptr;
+      return msghdrValue(b, at, len, a.msghdr as MsghdrReaders, atExit && a.info.len_ret && ret !== null ? Number(ret) : null, d);
     default:
       return ptr;
   }

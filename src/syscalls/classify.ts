@@ -14,9 +14,14 @@
 //     BTF; const → at entry, else at exit. Timeouts (timeout, tsp, tvp) are inputs even when
 //     not const. Unions, and structs that are arrays (iovec, pollfd, …), are values.
 //   - pointers to scalars (int *, loff_t *): the value only, unless OVERRIDES says otherwise.
+//
+// What the C type cannot say comes from OVERRIDES: socket addresses (sized by a length
+// argument, or returned with their length through a pointer), fd_sets sized by select's n,
+// arrays of structs (poll's pollfd, epoll's epoll_event), iovec vectors and msghdrs
+// (formats/trace-format.md §10.11).
 
 import { Btf, FieldLayout, RecordLayout, recordLayout } from '../btf';
-import { ET_BYTES_MAX } from '../abi';
+import { ET_ARRAY_MAX, ET_BYTES_MAX, ET_FDSET_MAX, ET_IOV_MAX, ET_SOCKADDR_MAX } from '../abi';
 import { parseCType, resolveBase, Scalar } from './ctypes';
 import type { FormatField } from './format';
 import type { ArgInfo } from './meta';
@@ -26,8 +31,21 @@ type Capture = 'in' | 'out';
 export type Override =
   | { kind: 'value' }
   | { kind: 'str' }
-  /** len: the name of the argument holding the length; ret: at most ret bytes (outputs). */
-  | { kind: 'buf'; capture: Capture; len: string; ret?: boolean }
+  /**
+   * len: the name of the argument holding the length; ptr: that argument points to the
+   * length (an output's, read after the call); ret: at most ret bytes (outputs).
+   */
+  | { kind: 'buf'; capture: Capture; len: string; ret?: boolean; ptr?: boolean }
+  /** A socket address of `len` bytes (ptr: the length is returned through that pointer). */
+  | { kind: 'sockaddr'; capture: Capture; len: string; ptr?: boolean }
+  /** An fd_set of select's `len` descriptors, before and after the call. */
+  | { kind: 'fdset'; len: string }
+  /** An array of struct `elem`: `len` elements, or ret (outputs); outFields: what the call writes. */
+  | { kind: 'array'; capture: Capture | 'inout'; elem: string; len?: string; ret?: boolean; outFields?: string[] }
+  /** An iovec vector of `len` elements: at exit its data is at most ret bytes. */
+  | { kind: 'iovec'; capture: Capture; len: string }
+  /** A struct user_msghdr with its msg_name and msg_iov: at exit its data is at most ret bytes. */
+  | { kind: 'msghdr'; capture: Capture }
   /** struct: the BTF name when the C type does not give it (a typedef of a pointer). */
   | { kind: 'struct'; capture: Capture; struct?: string }
   /** The scalar a T * points to, or `count` of them (pipe's int[2]). */
@@ -39,16 +57,46 @@ const VALUE: Override = { kind: 'value' };
 const structIn: Override = { kind: 'struct', capture: IN };
 const intOut: Override = { kind: 'scalar', capture: OUT };
 const scalarIn: Override = { kind: 'scalar', capture: IN };
+const addrIn = (len: string): Override => ({ kind: 'sockaddr', capture: IN, len });
+const addrOut = (len: string): Override => ({ kind: 'sockaddr', capture: OUT, len, ptr: true });
+const vecIn: Override = { kind: 'iovec', capture: IN, len: 'vlen' };
+const vecOut: Override = { kind: 'iovec', capture: OUT, len: 'vlen' };
+const fdset: Override = { kind: 'fdset', len: 'n' };
+const pollfds: Override = { kind: 'array', capture: 'inout', elem: 'pollfd', len: 'nfds', outFields: ['revents'] };
+const epollEvents: Override = { kind: 'array', capture: OUT, elem: 'epoll_event', ret: true };
 
 /**
  * Exceptions to the rules, by syscall (table name) and argument name. Every entry is checked
  * against this machine's tracefs by test/syscalls-discovery.test.ts.
  */
 export const OVERRIDES: Readonly<Record<string, Readonly<Record<string, Override>>>> = {
+  // Socket addresses: given with their length, or returned with it through a pointer.
+  sendto: { buff: { kind: 'buf', capture: IN, len: 'len' }, addr: addrIn('addr_len') },
+  bind: { umyaddr: addrIn('addrlen') },
+  connect: { uservaddr: addrIn('addrlen') },
+  accept: { upeer_sockaddr: addrOut('upeer_addrlen'), upeer_addrlen: intOut },
+  accept4: { upeer_sockaddr: addrOut('upeer_addrlen'), upeer_addrlen: intOut },
+  getsockname: { usockaddr: addrOut('usockaddr_len'), usockaddr_len: intOut },
+  getpeername: { usockaddr: addrOut('usockaddr_len'), usockaddr_len: intOut },
+  recvfrom: { addr: addrOut('addr_len'), addr_len: intOut },
+  getsockopt: { optval: { kind: 'buf', capture: OUT, len: 'optlen', ptr: true }, optlen: intOut },
+  sendmsg: { msg: { kind: 'msghdr', capture: IN } },
+  recvmsg: { msg: { kind: 'msghdr', capture: OUT } },
+  // Vectors and arrays: the C type says one element.
+  readv: { vec: vecOut },
+  preadv: { vec: vecOut },
+  preadv2: { vec: vecOut },
+  writev: { vec: vecIn },
+  pwritev: { vec: vecIn },
+  pwritev2: { vec: vecIn },
+  poll: { ufds: pollfds },
+  ppoll: { ufds: pollfds },
+  epoll_wait: { events: epollEvents },
+  epoll_pwait: { events: epollEvents },
+  epoll_pwait2: { events: epollEvents },
+  select: { inp: fdset, outp: fdset, exp: fdset },
+  pselect6: { inp: fdset, outp: fdset, exp: fdset },
   // Inputs whose pointer type is not const.
-  sendto: { buff: { kind: 'buf', capture: IN, len: 'len' }, addr: { kind: 'buf', capture: IN, len: 'addr_len' } },
-  bind: { umyaddr: { kind: 'buf', capture: IN, len: 'addrlen' } },
-  connect: { uservaddr: { kind: 'buf', capture: IN, len: 'addrlen' } },
   sethostname: { name: { kind: 'buf', capture: IN, len: 'len' } },
   setdomainname: { name: { kind: 'buf', capture: IN, len: 'len' } },
   setsockopt: { optval: { kind: 'buf', capture: IN, len: 'optlen' } },
@@ -81,13 +129,10 @@ export const OVERRIDES: Readonly<Record<string, Readonly<Record<string, Override
   rseq: { rseq: structIn },
   set_robust_list: { head: structIn },
   perf_event_open: { attr_uptr: structIn },
-  sendmsg: { msg: structIn },
   utime: { times: structIn },
   io_cancel: { iocb: structIn },
   open_by_handle_at: { handle: structIn },
   getxattrat: { uargs: structIn },
-  select: { inp: structIn, outp: structIn, exp: structIn },
-  pselect6: { inp: structIn, outp: structIn, exp: structIn },
   capget: { header: { kind: 'struct', capture: IN, struct: '__user_cap_header_struct' } },
   capset: { header: { kind: 'struct', capture: IN, struct: '__user_cap_header_struct' } },
   // Buffers the C type calls a struct, or whose length comes before them.
@@ -99,9 +144,6 @@ export const OVERRIDES: Readonly<Record<string, Readonly<Record<string, Override
   utimes: { utimes: VALUE },
   futimesat: { utimes: VALUE },
   utimensat: { utimes: VALUE },
-  epoll_wait: { events: VALUE },
-  epoll_pwait: { events: VALUE },
-  epoll_pwait2: { events: VALUE },
   io_getevents: { events: VALUE },
   io_pgetevents: { events: VALUE },
   msgsnd: { msgp: VALUE },
@@ -116,12 +158,6 @@ export const OVERRIDES: Readonly<Record<string, Readonly<Record<string, Override
   wait4: { stat_addr: intOut },
   getresuid: { ruidp: intOut, euidp: intOut, suidp: intOut },
   getresgid: { rgidp: intOut, egidp: intOut, sgidp: intOut },
-  accept: { upeer_addrlen: intOut },
-  accept4: { upeer_addrlen: intOut },
-  getsockname: { usockaddr_len: intOut },
-  getpeername: { usockaddr_len: intOut },
-  recvfrom: { addr_len: intOut },
-  getsockopt: { optval: VALUE, optlen: intOut }, // optval's length is *optlen: known only through a pointer
   io_setup: { ctxp: intOut },
   time: { tloc: intOut },
   get_robust_list: { len_ptr: intOut },
@@ -137,7 +173,7 @@ const LEN_NAMES = new Set(['count', 'len', 'size', 'bufsiz', 'bufsize', 'nbytes'
 const PATH_NAMES = new Set(['filename', 'pathname', 'path', 'name', 'oldname', 'newname', 'dev_name', 'dir_name', 'type', 'specialfile', 'new_root', 'put_old']);
 /** Struct pointers that are timeouts: read by the kernel, whatever their constness. */
 const TIMEOUT_NAMES = new Set(['timeout', 'tsp', 'tvp']);
-/** Structs always passed as arrays. */
+/** Structs always passed as arrays (OVERRIDES describes the ones captured as such). */
 const ARRAY_STRUCTS = new Set(['iovec', 'pollfd', 'sembuf', 'mmsghdr', 'futex_waitv']);
 
 export interface ClassifyContext {
@@ -176,7 +212,7 @@ function valueInfo(syscall: string, field: FormatField, ctx: ClassifyContext): A
   return { name: field.name, type: field.type, size: scalar.size as ArgInfo['size'], signed: scalar.signed, kind: 'value' };
 }
 
-type Captured = Pick<ArgInfo, 'kind' | 'capture' | 'struct' | 'len_arg' | 'len_ret'>;
+type Captured = Pick<ArgInfo, 'kind' | 'capture' | 'struct' | 'elem' | 'len_arg' | 'len_ptr' | 'len_ret' | 'max' | 'max_count' | 'out_fields'>;
 
 function byRule(syscall: string, fields: readonly FormatField[], i: number, ctx: ClassifyContext): Captured | undefined {
   const field = fields[i];
@@ -204,12 +240,46 @@ function applyOverride(syscall: string, fields: readonly FormatField[], i: numbe
     case 'str':
       return { kind: 'str', capture: IN };
     case 'buf': {
-      const len = fields.findIndex((f) => f.name === o.len);
-      if (len < 0) {
-        ctx.warnings.push(`${syscall}: no argument ${o.len} for the length of ${field.name}: ${field.name} recorded as a value`);
-        return undefined;
-      }
-      return buf(o.capture, len, o.ret === true);
+      const len = lenIndex(syscall, fields, field, o.len, ctx);
+      if (len === undefined) return undefined;
+      const b = buf(o.capture, len, o.ret === true);
+      return o.ptr ? { ...b, len_ptr: true } : b;
+    }
+    case 'sockaddr': {
+      const len = lenIndex(syscall, fields, field, o.len, ctx);
+      if (len === undefined) return undefined;
+      return o.ptr
+        ? { kind: 'sockaddr', capture: o.capture, len_arg: len, len_ptr: true, max: ET_SOCKADDR_MAX }
+        : { kind: 'sockaddr', capture: o.capture, len_arg: len, max: ET_SOCKADDR_MAX };
+    }
+    case 'fdset': {
+      const len = lenIndex(syscall, fields, field, o.len, ctx);
+      if (len === undefined) return undefined;
+      return { kind: 'fdset', capture: 'inout', len_arg: len, max: ET_FDSET_MAX };
+    }
+    case 'array': {
+      const len = o.len === undefined ? undefined : lenIndex(syscall, fields, field, o.len, ctx);
+      if (o.len !== undefined && len === undefined) return undefined;
+      if (!abiLayout(syscall, field, o.elem, ctx)) return undefined;
+      const a: Captured = { kind: 'array', capture: o.capture, elem: o.elem };
+      if (len !== undefined) a.len_arg = len;
+      if (o.ret) a.len_ret = true;
+      a.max_count = ET_ARRAY_MAX;
+      if (o.outFields) a.out_fields = [...o.outFields];
+      return a;
+    }
+    case 'iovec': {
+      const len = lenIndex(syscall, fields, field, o.len, ctx);
+      if (len === undefined || !abiLayout(syscall, field, 'iovec', ctx)) return undefined;
+      return o.capture === OUT
+        ? { kind: 'iovec', capture: OUT, elem: 'iovec', len_arg: len, len_ret: true, max_count: ET_IOV_MAX }
+        : { kind: 'iovec', capture: IN, elem: 'iovec', len_arg: len, max_count: ET_IOV_MAX };
+    }
+    case 'msghdr': {
+      if (!abiLayout(syscall, field, 'user_msghdr', ctx) || !abiLayout(syscall, field, 'iovec', ctx)) return undefined;
+      const m: Captured = { kind: 'msghdr', capture: o.capture, struct: 'user_msghdr', elem: 'iovec' };
+      if (o.capture === OUT) m.len_ret = true;
+      return { ...m, max: ET_SOCKADDR_MAX, max_count: ET_IOV_MAX };
     }
     case 'struct': {
       const ct = parseCType(field.type);
@@ -235,6 +305,40 @@ function applyOverride(syscall: string, fields: readonly FormatField[], i: numbe
       return { kind: 'struct', capture: o.capture, struct: name };
     }
   }
+}
+
+/** The index of the argument named `len` (a length or count), or undefined with a warning. */
+function lenIndex(syscall: string, fields: readonly FormatField[], field: FormatField, len: string, ctx: ClassifyContext): number | undefined {
+  const i = fields.findIndex((f) => f.name === len);
+  if (i < 0) ctx.warnings.push(`${syscall}: no argument ${len} for the length of ${field.name}: ${field.name} recorded as a value`);
+  return i < 0 ? undefined : i;
+}
+
+/**
+ * The layouts that the kernel side walks with its own ABI definitions (struct et_iovec and
+ * struct et_user_msghdr in bpf/exectrace.bpf.c): the kernel's BTF must agree with them
+ * (fields by name: offset, size), or the capture is not asked for. The other element types
+ * (pollfd, epoll_event) are only sized by the kernel side: any layout will do.
+ */
+const ABI_LAYOUTS: Readonly<Record<string, { size: number; fields: Record<string, [number, number]> }>> = {
+  iovec: { size: 16, fields: { iov_base: [0, 8], iov_len: [8, 8] } },
+  user_msghdr: { size: 56, fields: { msg_name: [0, 8], msg_namelen: [8, 4], msg_iov: [16, 8], msg_iovlen: [24, 8] } },
+};
+
+/** Adds the layout `name` from the kernel's BTF to ctx.structs; false (with a warning) when it cannot serve. */
+function abiLayout(syscall: string, field: FormatField, name: string, ctx: ClassifyContext): boolean {
+  if (struct(syscall, name, IN, field, ctx) === undefined) return false;
+  const layout = ctx.structs.get(name) as RecordLayout;
+  const abi = ABI_LAYOUTS[name];
+  const elemMax = 255; // et_argdesc.elem is a byte
+  const ok = abi === undefined
+    ? layout.size <= elemMax
+    : layout.size === abi.size && Object.entries(abi.fields).every(([f, [off, size]]) => layout.fields.some((x) => x.name === f && x.offset === off && x.size === size));
+  if (!ok) {
+    ctx.warnings.push(`${syscall}: argument ${field.name} (${field.type}) recorded as a value: struct ${name} of the kernel's BTF is not the layout the capture reads`);
+    if (abi !== undefined) ctx.structs.delete(name);
+  }
+  return ok;
 }
 
 function buf(capture: Capture, lenArg: number, lenRet: boolean): Captured {
@@ -283,7 +387,7 @@ export function unmatchedOverrides(formats: ReadonlyMap<string, readonly FormatF
     if (fields === undefined) continue;
     for (const [arg, o] of Object.entries(args)) {
       if (!fields.some((f) => f.name === arg)) out.push(`${syscall}.${arg}`);
-      if (o.kind === 'buf' && !fields.some((f) => f.name === o.len)) out.push(`${syscall}.${arg} (length ${o.len})`);
+      if ('len' in o && o.len !== undefined && !fields.some((f) => f.name === o.len)) out.push(`${syscall}.${arg} (length ${o.len})`);
     }
   }
   return out;

@@ -4,7 +4,15 @@
 
 import type { RecordLayout } from '../btf';
 
-export type ArgKind = 'value' | 'str' | 'buf' | 'struct';
+/**
+ * What is captured from an argument's memory (formats/trace-format.md §10.11): nothing, a
+ * string, bytes, a struct, a socket address, an fd_set, an array of structs, an iovec
+ * vector with its first bytes, a msghdr with its address and iovec.
+ */
+export type ArgKind = 'value' | 'str' | 'buf' | 'struct' | 'sockaddr' | 'fdset' | 'array' | 'iovec' | 'msghdr';
+
+/** When a capture is taken: at entry, at exit, or both (the memory before and after the call). */
+export type Capture = 'in' | 'out' | 'inout';
 
 /** One argument of a syscall, and what the recorder captures from the memory it points to. */
 export interface ArgInfo {
@@ -20,14 +28,27 @@ export interface ArgInfo {
   /** Whether those bytes are a signed (two's complement) integer. */
   signed: boolean;
   kind: ArgKind;
-  /** str, buf, struct: captured at entry ('in') or at exit ('out'). */
-  capture?: 'in' | 'out';
-  /** struct: the key of its layout in `syscalls.structs`. */
+  /** Every kind but value: captured at entry ('in'), at exit ('out'), or both ('inout'). */
+  capture?: Capture;
+  /** struct, msghdr: the key of its layout in `syscalls.structs`. */
   struct?: string;
-  /** buf: the index of the argument that holds the buffer's length in bytes. */
+  /** array, iovec, msghdr: the key in `syscalls.structs` of one element's layout (pollfd, iovec). */
+  elem?: string;
+  /**
+   * buf, sockaddr: the index of the argument that holds the length in bytes; array, iovec:
+   * the element count; fdset: the descriptor count (select's n).
+   */
   len_arg?: number;
-  /** buf (out): at most `ret` bytes are captured (none when ret < 0). */
+  /** buf, sockaddr: len_arg points to the length (an int), read after the call, at most its value before. */
+  len_ptr?: boolean;
+  /** buf (out): at most `ret` bytes are captured (none when ret < 0); array: ret elements; iovec, msghdr: at most ret bytes of data. */
   len_ret?: boolean;
+  /** sockaddr, fdset: the most bytes captured; msghdr: of its msg_name. */
+  max?: number;
+  /** array: the most elements captured; iovec, msghdr: the most elements of the vector described. */
+  max_count?: number;
+  /** array: the fields of an element that the call writes (poll's revents), meaningless at entry. */
+  out_fields?: string[];
 }
 
 export interface SyscallsMeta {

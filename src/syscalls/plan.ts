@@ -8,10 +8,18 @@ import { Btf, FieldLayout, RecordLayout, parseBtf, recordLayout } from '../btf';
 import { UserError } from '../util/errors';
 import { UsageError } from '../util/errors';
 import {
+  ET_ARG_ARRAY,
   ET_ARG_BUF,
+  ET_ARG_FDSET,
+  ET_ARG_INOUT,
+  ET_ARG_IOVEC,
+  ET_ARG_LEN32,
   ET_ARG_LEN_ARG,
+  ET_ARG_LEN_PTR,
   ET_ARG_LEN_RET,
+  ET_ARG_MSGHDR,
   ET_ARG_OUT,
+  ET_ARG_SOCKADDR,
   ET_ARG_STR,
   ET_ARG_STRUCT,
   ET_ARG_VALUE,
@@ -23,7 +31,9 @@ import {
   ET_SYSCALL_MAX,
   ET_SYSD_CTX,
   ET_SYSD_HAS_IN,
+  ET_SYSD_HAS_OUT,
   ET_SYSD_NORETURN,
+  ET_SYSD_PRE,
   ET_SYSD_TRACE,
 } from '../abi';
 import { ClassifyContext, classifyArgs, rawArgs } from './classify';
@@ -109,11 +119,14 @@ export function buildSyscallPlan(opts: SyscallPlanOptions): SyscallPlan {
       args = args.slice(0, ET_SYS_NARGS);
     }
     let flags = ET_SYSD_TRACE;
-    if (args.some((a) => a.capture === 'in')) flags |= ET_SYSD_HAS_IN;
+    if (args.some((a) => a.capture === 'in' || a.capture === 'inout')) flags |= ET_SYSD_HAS_IN;
+    if (args.some((a) => a.capture === 'out' || a.capture === 'inout')) flags |= ET_SYSD_HAS_OUT;
     if (NORETURN_SYSCALLS.has(name)) flags |= ET_SYSD_NORETURN;
     if (CTX_SYSCALLS.has(name)) flags |= ET_SYSD_CTX;
+    const pre = entryLength(args, ctx.structs);
+    if (pre !== undefined) flags |= ET_SYSD_PRE;
     meta.args[String(nr)] = args;
-    descs.set(nr, encode(flags, args, ctx.structs));
+    descs.set(nr, encode(flags, args, ctx.structs, pre));
   }
   meta.structs = Object.fromEntries([...ctx.structs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return { descs, meta, warnings, notes };
@@ -169,13 +182,51 @@ export function unknownSyscallMessage(given: string, table: SyscallTable): strin
   return `unknown syscall '${shown}' (did you mean ${list}?)`;
 }
 
-const KIND_VALUES: Record<ArgKind, number> = { value: ET_ARG_VALUE, str: ET_ARG_STR, buf: ET_ARG_BUF, struct: ET_ARG_STRUCT };
+/**
+ * The int an exit capture needs from the call's entry (ET_SYSD_PRE): the size of the
+ * buffer it will fill, which bounds what is read of it after the call — accept's
+ * *upeer_addrlen (an argument pointing to the length), recvmsg's msg_namelen (a field of
+ * the msghdr). At most one per syscall.
+ */
+function entryLength(args: readonly ArgInfo[], structs: ReadonlyMap<string, RecordLayout>): { arg: number; off: number } | undefined {
+  for (const [i, a] of args.entries()) {
+    if (a.len_ptr && a.len_arg !== undefined) return { arg: a.len_arg, off: 0 };
+    if (a.kind === 'msghdr' && a.capture === 'out') {
+      const f = structs.get(a.struct as string)?.fields.find((x) => x.name === 'msg_namelen');
+      if (f !== undefined) return { arg: i, off: f.offset };
+    }
+  }
+  return undefined;
+}
+
+const KIND_VALUES: Record<ArgKind, number> = {
+  value: ET_ARG_VALUE, str: ET_ARG_STR, buf: ET_ARG_BUF, struct: ET_ARG_STRUCT, sockaddr: ET_ARG_SOCKADDR,
+  fdset: ET_ARG_FDSET, array: ET_ARG_ARRAY, iovec: ET_ARG_IOVEC, msghdr: ET_ARG_MSGHDR,
+};
+
+/** et_argdesc.size: the bytes the kernel side reads (a struct, a msghdr) or may keep (an address, a set, an array). */
+function captureSize(a: ArgInfo, structs: ReadonlyMap<string, RecordLayout>): number {
+  const size = (name: string | undefined) => (name === undefined ? 0 : structs.get(name)?.size ?? 0);
+  switch (a.kind) {
+    case 'struct':
+    case 'msghdr':
+      return size(a.struct);
+    case 'sockaddr':
+    case 'fdset':
+      return a.max ?? 0;
+    case 'array':
+      return (a.max_count ?? 0) * size(a.elem);
+    default:
+      return 0;
+  }
+}
 
 /**
  * Encodes et_sysdesc values by the layouts of et_sysdesc and et_argdesc in our object's BTF
  * (so a reordered or widened field in bpf/exectrace.h needs no change here).
  */
-export function descEncoder(objectBtf: Btf): (flags: number, args: readonly ArgInfo[], structs: ReadonlyMap<string, RecordLayout>) => Buffer {
+export function descEncoder(objectBtf: Btf): (flags: number, args: readonly ArgInfo[], structs: ReadonlyMap<string, RecordLayout>,
+  pre?: { arg: number; off: number }) => Buffer {
   const sys = recordLayout(objectBtf, 'et_sysdesc');
   const arg = recordLayout(objectBtf, 'et_argdesc');
   const find = (l: RecordLayout, name: string): FieldLayout => {
@@ -189,6 +240,8 @@ export function descEncoder(objectBtf: Btf): (flags: number, args: readonly ArgI
     return f;
   };
   const sysFlags = field(sys, 'flags');
+  const preArg = field(sys, 'pre_arg');
+  const preOff = field(sys, 'pre_off');
   const args = find(sys, 'args');
   if ((args.count ?? 0) < ET_SYS_NARGS || args.elemSize !== arg.size) {
     throw new Error(`sys_descs: et_sysdesc.args is ${args.count ?? 1} x ${args.elemSize ?? args.size} bytes, expected ${ET_SYS_NARGS} x ${arg.size} (struct et_argdesc)`);
@@ -196,21 +249,30 @@ export function descEncoder(objectBtf: Btf): (flags: number, args: readonly ArgI
   const kind = field(arg, 'kind');
   const flags = field(arg, 'flags');
   const lenArg = field(arg, 'len_arg');
+  const elem = field(arg, 'elem');
   const size = field(arg, 'size');
-  return (sysdescFlags, infos, structs) => {
+  return (sysdescFlags, infos, structs, pre) => {
     const out = Buffer.alloc(sys.size);
     put(out, sysFlags, sysdescFlags);
+    if (pre !== undefined) {
+      put(out, preArg, pre.arg);
+      put(out, preOff, pre.off);
+    }
     infos.forEach((a, i) => {
       const base = args.offset + i * arg.size;
       let f = 0;
       if (a.capture === 'out') f |= ET_ARG_OUT;
-      if (a.len_arg !== undefined) f |= ET_ARG_LEN_ARG;
+      if (a.capture === 'inout') f |= ET_ARG_INOUT;
+      if (a.len_arg !== undefined && !a.len_ptr) f |= ET_ARG_LEN_ARG;
+      if (a.len_ptr === true) f |= ET_ARG_LEN_PTR;
       if (a.len_ret === true) f |= ET_ARG_LEN_RET;
+      // An int length's upper register half is not part of it (formats/trace-format.md, argument values).
+      if (a.len_arg !== undefined && !a.len_ptr && infos[a.len_arg]?.size === 4) f |= ET_ARG_LEN32;
       put(out, kind, KIND_VALUES[a.kind], base);
       put(out, flags, f, base);
       put(out, lenArg, a.len_arg ?? 0, base);
-      const layout = a.struct === undefined ? undefined : structs.get(a.struct);
-      put(out, size, a.kind === 'struct' && layout !== undefined ? layout.size : 0, base);
+      put(out, elem, a.kind === 'array' && a.elem !== undefined ? structs.get(a.elem)?.size ?? 0 : 0, base);
+      put(out, size, captureSize(a, structs), base);
     });
     return out;
   };

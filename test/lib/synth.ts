@@ -12,7 +12,7 @@ export interface Hdr {
   flags?: number;
 }
 
-type Value = number | bigint | string;
+type Value = number | bigint | string | (number | bigint)[];
 /** A string segment: text (written as UTF-8), or exact bytes. */
 type Str = string | Buffer;
 
@@ -65,6 +65,21 @@ export class Synth {
     return b;
   }
 
+  /**
+   * A syscall record ('sys_enter' or 'sys_exit'): fields by name (nr, ret, enter_ts_ns,
+   * cut), the six register values, and one tail segment per argument in argument order
+   * (undefined: nothing captured for it), with seg_len filled from them.
+   */
+  sys(event: 'sys_enter' | 'sys_exit', h: Hdr, fields: Record<string, Value>, args: (number | bigint)[], segs: (Buffer | undefined)[] = []): Buffer {
+    const seg = [0, 1, 2, 3, 4, 5].map((i) => segs[i] ?? Buffer.alloc(0));
+    const six = [...args, 0, 0, 0, 0, 0, 0].slice(0, 6);
+    const fixed = this.record(event, h, {...fields, args: six, seg_len: seg.map((b) => b.length)});
+    const b = Buffer.concat([fixed, ...seg]);
+    const l = (this.types.get(event) as RecordType).layout;
+    put(b, l, 'hdr.size', b.length);
+    return b;
+  }
+
   /** The common process records. */
   fork(ts: number, pid: number, ppid: number, comm: string): Buffer {
     return this.record('fork', {ts, pid}, {'task.ppid': ppid, 'task.comm': comm, parent_tid: ppid});
@@ -106,6 +121,15 @@ export class Synth {
 function put(b: Buffer, l: RecordLayout, name: string, val: Value): void {
   const f = l.fields.find((x) => x.name === name);
   if (!f) throw new Error(`no field ${name} in ${l.name}`);
+  if (Array.isArray(val)) {
+    const size = f.elemSize ?? f.size;
+    if (val.length > (f.count ?? 1)) throw new Error(`${name}: ${val.length} values for ${f.count ?? 1} elements`);
+    val.forEach((x, i) => {
+      const big = BigInt.asUintN(size * 8, BigInt(x));
+      for (let k = 0; k < size; k++) b[f.offset + i * size + k] = Number((big >> BigInt(8 * k)) & 0xffn);
+    });
+    return;
+  }
   if (typeof val === 'string') {
     b.fill(0, f.offset, f.offset + f.size);
     b.write(val, f.offset, f.size);
