@@ -427,12 +427,16 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     };
     if (this.opts.processes !== false) for (const e of decoder.processEvents()) emit(e);
     yield* ready.splice(0);
+    let problems = reader.problems.length;
     for (const chunk of reader.chunks()) {
+      // Damage the reader skipped since the last chunk: records are missing in between.
+      if (reader.problems.length !== problems) decoder.gap();
       const {problem} = forEachFrame(chunk, (b, o, n) => decoder.feed(b, o, n, emit));
       if (problem) {
         reader.problems.push(problem);
         this.report(problem);
       }
+      problems = reader.problems.length;
       yield* ready.splice(0);
       if (marks) yield CHUNK_END;
     }

@@ -14,7 +14,7 @@ import {toJson} from '../util/json';
 import {Output} from '../util/output';
 import {WallClock} from '../util/time';
 import type {TraceEvent} from './events';
-import type {SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
+import type {Named, SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
 
 /** The context keys of a syscall event, in its key order (SyscallDecoder.event). */
 const CONTEXT_KEYS = ['ppid', 'uid', 'gid', 'comm', 'exec_id', 'parent_exec_id', 'euid', 'egid', 'loginuid', 'sessionid', 'cgroup_id', 'cgroup', 'container_id', 'ns'] as const;
@@ -33,6 +33,9 @@ const NO_EXIT = ascii(',"incomplete":"no_exit"');
 const IN_FLIGHT = ascii(',"in_flight":true');
 const CUT = ascii(',"cut":[');
 const MALFORMED = ascii(',"malformed":true');
+const IMPLICIT = ascii(',"implicit":true');
+const FD_PATHS = ascii(',"fd_paths":{');
+const PATHS = ascii(',"paths":{');
 const NULL = ascii('null');
 const TRUE = ascii('true');
 const FALSE = ascii('false');
@@ -42,7 +45,7 @@ type ArgsWriter = (o: Output, a: Record<string, unknown>) => boolean;
 interface PlanOut {
   /** `,"syscall":"openat","nr":257,"args":` */
   head: Buffer;
-  /** The head, then args null (no entry) or {} (a syscall without arguments), then `,"ret":`. */
+  /** The head, then args null (no entry) or {} (a syscall without arguments). */
   headNull: Buffer;
   headEmpty: Buffer;
   noArgs: boolean;
@@ -151,6 +154,20 @@ export function writeValue(o: Output, v: unknown, depth: number): boolean {
   }
 }
 
+/** `,"fd_paths":{"fd":"/etc/passwd","ret":null}`: names (Text, null, or a pair) as toJson writes the event's object. */
+function writeNamed(o: Output, head: Buffer, n: Named): void {
+  o.bytes(head);
+  for (let i = 0; i < n.n; i++) {
+    if (i) o.byte(0x2c);
+    writeString(o, n.keys[i]);
+    o.byte(0x3a);
+    const v = n.values[i];
+    if (typeof v === 'string') writeString(o, v);
+    else writeValue(o, v, 2); // null, a RawText, a pair: plain data
+  }
+  o.byte(0x7d);
+}
+
 /** The JSON text of a value as writeValue writes it, or null where writeValue declines. */
 function jsonText(v: unknown): string | null {
   const o = (scratch ??= new Output(-1, 1 << 12));
@@ -248,8 +265,10 @@ export class JsonEventWriter implements SyscallSink {
         o.rewind(start);
         return false;
       }
-      o.bytes(RET);
     }
+    if (p.fd_paths !== null) writeNamed(o, FD_PATHS, p.fd_paths);
+    if (p.paths !== null) writeNamed(o, PATHS, p.paths);
+    o.bytes(RET);
     const ret = p.ret;
     if (typeof ret === 'number') writeNumber(o, ret);
     else if (ret === null) o.bytes(NULL);
@@ -272,6 +291,7 @@ export class JsonEventWriter implements SyscallSink {
       o.byte(0x5d);
     }
     if (p.malformed) o.bytes(MALFORMED);
+    if (p.implicit) o.bytes(IMPLICIT);
     o.byte(0x7d);
     o.endLine();
     return true;
@@ -333,8 +353,8 @@ export class JsonEventWriter implements SyscallSink {
       const head = `,"syscall":${JSON.stringify(plan.name)},"nr":${JSON.stringify(plan.nr)},"args":`;
       out = {
         head: Buffer.from(head, 'utf8'),
-        headNull: Buffer.from(`${head}null,"ret":`, 'utf8'),
-        headEmpty: Buffer.from(`${head}{},"ret":`, 'utf8'),
+        headNull: Buffer.from(`${head}null`, 'utf8'),
+        headEmpty: Buffer.from(`${head}{}`, 'utf8'),
         noArgs: plan.args.length === 0,
         args: this.argsWriter(plan),
       };
