@@ -28,6 +28,9 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
     ...filterFlags,
     json: Flags.boolean({description: 'one JSON object per line (NDJSON), field names as in the event model'}),
     processes: Flags.boolean({description: 'include the processes alive at start (type "process")', default: true, allowNo: true}),
+    implicit: Flags.boolean({
+      description: 'also show the calls a `record --syscall` recording holds only to name descriptors and paths (open, close, dup, socket …), marked "implicit": true in JSON',
+    }),
     ancestors: Flags.boolean({
       description: 'give exec and exec_failed events their ancestors: who forked the process, from the parent upward (pid, exec_id, comm, uid, filename, argv), as far as the file and its snapshot know',
     }),
@@ -36,7 +39,7 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Decode);
     const problems: Problem[] = [];
-    const trace = openTrace(args.file, {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors, onProblem: (p) => {
+    const trace = openTrace(args.file, {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors, implicit: flags.implicit, onProblem: (p) => {
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
     }});

@@ -39,6 +39,12 @@ export interface OpenTraceOptions {
    * from the parent upward, each with the image it ran then (decode --ancestors).
    */
   ancestors?: boolean;
+  /**
+   * Give the calls a `record --syscall` recording holds only to follow descriptors (open,
+   * close, dup …: formats/trace-format.md §10.11) as events too, with `implicit: true`
+   * (decode --implicit). Without it they are used, not shown.
+   */
+  implicit?: boolean;
   /** The zone a time of day given to since/until is in (default: local, as decode shows times). */
   zone?: Zone;
   /** Called for each problem (damage) as it is found; they are also kept in `problems`. */
@@ -310,6 +316,9 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
    */
   private summarize(t: OpenedTrace, filter: EventFilter | null, top: number): {summary: StatsReport; matched: number} {
     const stats = new StatsCollector(t.decoder.eventNames, t.decoder.clock);
+    // Counted apart from the calls asked for, not left out (formats/trace-format.md §10.11).
+    t.decoder.implicit = true;
+    stats.implicitNames = t.decoder.implicitNames();
     let records: Record<string, number>;
     let matched = 0;
     if (filter) {
@@ -364,6 +373,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   private decoder(meta: MetaMap): Decoder {
     const decoder = new Decoder(decodeMeta(meta));
     if (this.opts.ancestors) decoder.trackProcesses({ancestors: true});
+    if (this.opts.implicit) decoder.implicit = true;
     return decoder;
   }
 

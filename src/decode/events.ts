@@ -191,6 +191,8 @@ export class Decoder {
         // Descriptors are followed in a file that describes them (with syscalls, since exectrace has fd records).
         ...(fdType && meta.syscalls != null && meta.fd_flags !== undefined && {
           fd: fdType, fdFlags: this.fdBits, snapshotFds: (meta.processes ?? []).map((p) => snapshotFdsOf(p, this.fdBits)),
+          // A filtered file holds some of the calls that changed descriptors: replaying them would mislead.
+          fdReplay: meta.filter === undefined,
         }),
         flags: {
           noEnter: Number(fl.no_enter ?? 0) >>> 0,
@@ -252,6 +254,11 @@ export class Decoder {
   /** Whether syscall nr was recorded implicitly. */
   isImplicit(nr: number): boolean {
     return this.sys?.isImplicit(nr) ?? false;
+  }
+
+  /** The names of the syscalls the file recorded implicitly (empty: none). */
+  implicitNames(): Set<string> {
+    return this.sys?.implicitNames() ?? new Set();
   }
 
   /** Whether the file describes descriptors: syscall events then have fd_paths and paths. */

@@ -426,6 +426,12 @@ export interface SyscallDecoderOptions {
   /** The `fd_flags` bits (§10.5), and the processes alive at start with their descriptors. */
   fdFlags?: FdFlagBits;
   snapshotFds?: {pid: number; fds: SnapshotFd[] | undefined; omitted: number; cwd: Text | null}[];
+  /**
+   * false for a file written by `exectrace filter`, which holds only some of the calls that
+   * changed descriptors: what was known before a call is unknown at it, and only the call's
+   * own descriptions name anything (formats/trace-format.md §10.18.1).
+   */
+  fdReplay?: boolean;
 }
 
 const NO_CONTEXT: TaskContext = {};
@@ -474,6 +480,7 @@ export class SyscallDecoder {
   /** The et_fd records of a call whose exit has not come yet, by tid. */
   private readonly fdPending = new Map<number, FdRecord[]>();
   private readonly fdNames = new Named();
+  private readonly fdReplay: boolean = true;
   private readonly pathNames = new Named();
   /** Set by captures(): a segment ran past its record. */
   private malformed = false;
@@ -519,6 +526,7 @@ export class SyscallDecoder {
       const model = new FdModel(this.fdBits);
       for (const p of o.snapshotFds ?? []) model.snapshot(p.pid, p.fds, p.omitted, p.cwd);
       this.fds = model;
+      this.fdReplay = o.fdReplay !== false;
     }
   }
 
@@ -543,6 +551,11 @@ export class SyscallDecoder {
   /** Whether syscall nr was recorded implicitly (formats/trace-format.md §10.11). */
   isImplicit(nr: number): boolean {
     return this.implicitNrs.has(nr);
+  }
+
+  /** The names of the syscalls recorded implicitly. */
+  implicitNames(): Set<string> {
+    return new Set([...this.implicitNrs].map((nr) => this.names.get(nr) ?? `syscall_${nr}`));
   }
 
   private plan(nr: number): SysPlan {
@@ -947,6 +960,7 @@ export class SyscallDecoder {
   private followFds(q: SyscallParts, plan: SysPlan, args: Record<string, ArgValue> | null, ret: number | bigint | null,
     incomplete: 'no_entry' | 'no_exit' | undefined): void {
     const m = this.fds as FdModel;
+    if (!this.fdReplay) m.lost();
     const pid = q.pid;
     const exited = ret !== null && incomplete !== 'no_exit';
     let mine: FdRecord[] | null = null;
