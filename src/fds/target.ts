@@ -234,8 +234,9 @@ export function targetText(d: FdDesc, bits: FdFlagBits, peerIno?: number | bigin
   }
   let p = pathOf(d, bits);
   if (p === null) {
-    // A pseudo file of another kind: its name, as readlink gives it.
-    return name;
+    // A pseudo file of another kind (memfd_create's on shmem, SysV shared memory): the
+    // kernel names it as simple_dname() does, "/<name> (deleted)".
+    return name === null ? null : append(join('/', name), ' (deleted)');
   }
   if ((d.fd_flags & bits.deleted) !== 0) p = append(p, ' (deleted)');
   const type = d.mode & S_IFMT;
