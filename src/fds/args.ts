@@ -7,14 +7,16 @@
 // Rules, for an argument of syscall S:
 //   - a descriptor: an integer (not a pointer) named `fd`, or ending in `fd`, `fd_in`,
 //     `fd_out`, `fdin`, `fdout` (dfd, epfd, pidfd, oldfd, to_dfd ...), or `fildes`;
-//   - a directory descriptor: one of those ending in `dfd` (openat's dfd, renameat's olddfd);
+//   - a directory descriptor: one of those named dfd, olddfd, newdfd or *_dfd (openat's dfd,
+//     renameat's olddfd, move_mount's to_dfd);
 //   - a path: a captured string named filename, pathname, path, oldname, newname, and the
 //     like (PATH_NAMES); relative to the directory descriptor just before it, else to the cwd.
 
 import type {ArgInfo} from '../syscalls/meta';
 
 const FD_NAME = /fd(_?in|_?out)?$/;
-const DIRFD_NAME = /dfd$/;
+/** dfd, olddfd, newdfd, from_dfd, to_dfd (not oldfd, which ends in the same letters). */
+const DIRFD_NAME = /^(dfd|olddfd|newdfd|\w+_dfd)$/;
 
 /** Path arguments, by name. */
 const PATH_NAMES = new Set([
