@@ -12,7 +12,7 @@ import t, {type Test} from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {spawnSync} from 'node:child_process';
-import {BIN, kernelTest} from './lib/kernel';
+import {BIN, ROOT, kernelTest} from './lib/kernel';
 import {straceCalls, type StraceCall} from './lib/strace';
 
 type Ev = Record<string, any>;
@@ -203,6 +203,14 @@ kernelTest(t, 'kernel: descriptors named as strace -f -yy names them, on program
       'ep = select.epoll(); ep.register(r, select.EPOLLIN); ep.close()',
     ].join('; ')]);
     for (const s of ['writev', 'pipe2', 'eventfd2', 'memfd_create', 'epoll_ctl']) t.ok((c.bySyscall.get(s) ?? 0) >= 1, `${s} compared`);
+  });
+
+  t.test('clone(CLONE_FILES): a descriptor the child opens is the parent\'s too (test/progs/clonefiles.c)', async (t) => {
+    const prog = path.join(ROOT, 'test', 'progs', 'clonefiles.out');
+    const {c, events} = underStrace(t, dir, 'clonefiles', [prog, 'src.txt']);
+    t.ok((c.bySyscall.get('read') ?? 0) >= 1, 'the parent\'s read compared');
+    const r = events.find((e) => e.syscall === 'read' && e.comm === 'clonefiles.out' && e.args.count === 64);
+    t.equal(r?.fd_paths?.fd, path.join(dir, 'src.txt'), 'the parent reads the file its child opened');
   });
 
   t.test('record --syscall write: write\'s descriptor still named (the calls that make descriptors recorded implicitly)', async (t) => {
