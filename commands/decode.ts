@@ -31,6 +31,10 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
     implicit: Flags.boolean({
       description: 'also show the calls a `record --syscall` recording holds only to name descriptors and paths (open, close, dup, socket …), marked "implicit": true in JSON',
     }),
+    'fd-paths': Flags.boolean({
+      description: 'name what descriptor arguments refer to (fd_paths: `write(fd=3</tmp/x>`) and make relative path arguments absolute (paths); --no-fd-paths: neither, and a storm of calls with descriptors decodes a little faster',
+      default: true, allowNo: true,
+    }),
     ancestors: Flags.boolean({
       description: 'give exec and exec_failed events their ancestors: who forked the process, from the parent upward (pid, exec_id, comm, uid, filename, argv), as far as the file and its snapshot know',
     }),
@@ -39,7 +43,7 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Decode);
     const problems: Problem[] = [];
-    const trace = openTrace(args.file, {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors, implicit: flags.implicit, onProblem: (p) => {
+    const trace = openTrace(args.file, {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors, implicit: flags.implicit, fdPaths: flags['fd-paths'], onProblem: (p) => {
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
     }});

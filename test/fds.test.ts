@@ -237,9 +237,10 @@ function snap(pid: number, fds: FdRec[] | undefined, cwd: string | null = '/home
 }
 
 /** Decodes records (one chunk, or several with a gap between) into events, human lines and JSON. */
-function decode(recs: Buffer[], m = meta(), o: {implicit?: boolean; gapAfter?: number} = {}) {
+function decode(recs: Buffer[], m = meta(), o: {implicit?: boolean; gapAfter?: number; fdPaths?: boolean} = {}) {
   const d = new Decoder(m);
   if (o.implicit) d.implicit = true;
+  if (o.fdPaths === false) d.followsFds = false;
   const events: TraceEvent[] = [];
   const emit = (e: TraceEvent) => events.push(e);
   recs.forEach((r, i) => {
@@ -269,6 +270,15 @@ t.test('a snapshot descriptor, a write through it, and one the file never saw', 
     'sh(100) write(fd=7, buf=0x1000, count=3) = -9 EBADF <0.000001>',
     'sh(100) write(fd=8<?>, buf=0x1000, count=3) = 3 <0.000001>',
   ]);
+});
+
+t.test('without fd paths (decode --no-fd-paths): no fd_paths, no paths, implicit calls still not shown', async (t) => {
+  const m = meta({implicit: ['openat'], processes: [snap(P, [{fd: 1, path: '/x'}])]});
+  const recs = [...call(P, 1, 'openat', [-100, 'y', 0, 0], 3, [{fd: 3, path: '/home/u/y'}]), ...call(P, 2, 'write', [1, 0, 1], 1), ...call(P, 3, 'write', [3, 0, 1], 1)];
+  const off = decode(recs, m, {fdPaths: false});
+  t.strictSame(off.sys.map((e) => [e.syscall, e.fd_paths, e.paths]), [['write', undefined, undefined], ['write', undefined, undefined]]);
+  t.equal(off.d.followsFds, false);
+  t.strictSame(decode(recs, m).sys.map((e) => e.fd_paths), [{fd: '/x'}, {fd: '/home/u/y'}]);
 });
 
 t.test('openat: the return value named by the kernel\'s description, the relative path made absolute, then read and close', async (t) => {

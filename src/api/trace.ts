@@ -45,6 +45,12 @@ export interface OpenTraceOptions {
    * (decode --implicit). Without it they are used, not shown.
    */
   implicit?: boolean;
+  /**
+   * Name what descriptor arguments refer to (`fd_paths`) and make relative paths absolute
+   * (`paths`), in a file that describes descriptors (default true). false: neither, and
+   * decoding a call with a descriptor costs what it did before (decode --no-fd-paths).
+   */
+  fdPaths?: boolean;
   /** The zone a time of day given to since/until is in (default: local, as decode shows times). */
   zone?: Zone;
   /** Called for each problem (damage) as it is found; they are also kept in `problems`. */
@@ -374,6 +380,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     const decoder = new Decoder(decodeMeta(meta));
     if (this.opts.ancestors) decoder.trackProcesses({ancestors: true});
     if (this.opts.implicit) decoder.implicit = true;
+    if (this.opts.fdPaths === false) decoder.followsFds = false;
     return decoder;
   }
 

@@ -261,9 +261,18 @@ export class Decoder {
     return this.sys?.implicitNames() ?? new Set();
   }
 
-  /** Whether the file describes descriptors: syscall events then have fd_paths and paths. */
+  /** Whether descriptors are followed: syscall events then have fd_paths and paths (a file that describes them). */
   get followsFds(): boolean {
     return this.sys?.fds != null;
+  }
+
+  /**
+   * Whether to follow descriptors (true by default, in a file that describes them): false
+   * leaves syscall events without fd_paths and paths, and costs nothing (decode
+   * --no-fd-paths). Set it before the first record.
+   */
+  set followsFds(on: boolean) {
+    if (!on) this.sys?.dropFds();
   }
 
   /**

@@ -255,11 +255,22 @@ function namedValue(v: unknown, key: string): unknown {
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/g;
 
+/** Annotations made, by name (a bounded memo: a storm names one file again and again). */
+const annotations = new Map<string, string>();
+
 /** `<what it refers to>`, strace -yy's annotation; `<?>` when it is unknown. */
 function annotation(t: unknown): string {
   if (t === null) return '<?>';
-  const s = displayText(t);
-  return `<${s.replace(CONTROL, (c) => hexByte(c.charCodeAt(0)))}>`;
+  if (typeof t === 'string') {
+    let a = annotations.get(t);
+    if (a === undefined) {
+      a = `<${t.replace(CONTROL, (c) => hexByte(c.charCodeAt(0)))}>`;
+      if (annotations.size >= 4096) annotations.clear();
+      annotations.set(t, a);
+    }
+    return a;
+  }
+  return `<${displayText(t).replace(CONTROL, (c) => hexByte(c.charCodeAt(0)))}>`;
 }
 
 /** A value (a descriptor, a pair of them, a path) with what it names, when the event says. */

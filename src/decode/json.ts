@@ -162,7 +162,9 @@ function writeNamed(o: Output, head: Buffer, n: Named): void {
     writeString(o, n.keys[i]);
     o.byte(0x3a);
     const v = n.values[i];
-    if (typeof v === 'string') writeString(o, v);
+    const f = n.files[i];
+    if (f !== null) o.bytes(f.json ??= Buffer.from(JSON.stringify(v), 'utf8')); // made once per open file while its name stays
+    else if (typeof v === 'string') writeString(o, v);
     else writeValue(o, v, 2); // null, a RawText, a pair: plain data
   }
   o.byte(0x7d);

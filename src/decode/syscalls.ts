@@ -21,7 +21,7 @@ import {checkLayout, FieldLayout, RecordLayout, RecordType} from './layout';
 import {compileStruct, compileType, CompiledType, helpers as h, RawEvent, StructReader} from './records';
 import type {Identities} from './identity';
 import {containerIdOf} from './container';
-import {FdModel, resolvePath, type SnapshotFd} from '../fds/model';
+import {FdModel, OpenFile, resolvePath, type SnapshotFd} from '../fds/model';
 import {FD_DESCRIBED} from '../fds/calls';
 import {fdArgsOf, pathArgsOf, type FdArg, type PathArg} from '../fds/args';
 import {FD_FLAG_DEFAULTS, type FdDesc, type FdFlagBits} from '../fds/target';
@@ -235,10 +235,13 @@ export class Named {
   readonly keys: string[] = [];
   /** A name (Text), null (unknown), or for pipe's and socketpair's pair of descriptors an array of both. */
   readonly values: (Text | null | (Text | null)[])[] = [];
+  /** The open file a name is of, when it is one (writers cache what they make of it there: OpenFile.json). */
+  readonly files: (OpenFile | null)[] = [];
 
-  push(key: string, v: Text | null | (Text | null)[]): void {
+  push(key: string, v: Text | null | (Text | null)[], file: OpenFile | null = null): void {
     this.keys[this.n] = key;
     this.values[this.n] = v;
+    this.files[this.n] = file;
     this.n++;
   }
 
@@ -474,7 +477,7 @@ export class SyscallDecoder {
   private readonly ids: Identities;
   private readonly implicitNrs: Set<number>;
   /** The descriptor model (src/fds), when the file describes descriptors (it has `fd` records); else null, at no cost. */
-  readonly fds: FdModel | null = null;
+  fds: FdModel | null = null;
   private readonly fdType: CompiledType | null = null;
   private readonly fdBits: FdFlagBits = FD_FLAG_DEFAULTS;
   /** The et_fd records of a call whose exit has not come yet, by tid. */
@@ -546,6 +549,15 @@ export class SyscallDecoder {
     if (id === this.exitId) return (this.exitOff as Offsets).minSize;
     if (id === this.fdId) return (this.fdType as CompiledType).minSize;
     return this.task ? this.task.minSize : Infinity;
+  }
+
+  /**
+   * Stops following descriptors (decode --no-fd-paths): events get no fd_paths and paths,
+   * at no cost. Before the first record only (plans made earlier keep what they knew).
+   */
+  dropFds(): void {
+    this.fds = null;
+    this.fdPending.clear();
   }
 
   /** Whether syscall nr was recorded implicitly (formats/trace-format.md §10.11). */
@@ -996,8 +1008,9 @@ export class SyscallDecoder {
         if (fd < 0) continue;
         // The kernel ignores a directory descriptor for an absolute path.
         const used = !(a.dir && absoluteAfter(fp, a, args));
-        const t = m.name(pid, fd, open && used && !a.mayBeClosed);
-        if (t !== undefined) names.push(a.name, t);
+        const f = m.lookup(pid, fd, open && used && !a.mayBeClosed);
+        if (f === null) names.push(a.name, null);
+        else if (f !== undefined) names.push(a.name, f.text, f);
       }
       const paths = this.pathNames;
       paths.n = 0;

@@ -126,6 +126,8 @@ export class FdModel {
   private epoch = 0;
   /** Entries in all tables. */
   private total = 0;
+  private lastPid = -1;
+  private lastProc: Proc | null = null;
 
   constructor(private readonly bits: FdFlagBits) {}
 
@@ -195,6 +197,15 @@ export class FdModel {
    * complete table, and `open` does not say the call found it open).
    */
   name(pid: number, fd: number, open: boolean): Text | null | undefined {
+    const f = this.lookup(pid, fd, open);
+    return f === null || f === undefined ? f : f.text;
+  }
+
+  /**
+   * lookup is name() one step earlier: the open file itself (whose `text` is its name), null
+   * when unknown, undefined when not open as far as the file knows.
+   */
+  lookup(pid: number, fd: number, open: boolean): OpenFile | null | undefined {
     const t = this.proc(pid).table;
     const e = t.entries.get(fd);
     if (e === undefined) {
@@ -203,8 +214,8 @@ export class FdModel {
       const closed = t.closedIn === this.epoch && (fd >= t.closedFrom || (t.closed !== null && t.closed.has(fd)));
       return closed ? undefined : null;
     }
-    if (e.epoch !== this.epoch || e.file === null) return null;
-    return e.file.text;
+    if (e.epoch !== this.epoch) return null;
+    return e.file;
   }
 
   /** The open file behind descriptor fd of pid, when known. */
@@ -309,15 +320,20 @@ export class FdModel {
 
   /** The process of pid, made (unknown table and cwd) when the file has not introduced it. */
   private proc(pid: number): Proc {
+    // A storm is one thread's calls, one after the other: the last process first.
+    if (pid === this.lastPid) return this.lastProc as Proc;
     let p = this.procs.get(pid);
     if (p === undefined) {
       p = {table: new Table(false, this.epoch), fs: new Fs(null, this.epoch)};
       this.put(pid, p);
     }
+    this.lastPid = pid;
+    this.lastProc = p;
     return p;
   }
 
   private put(pid: number, p: Proc): void {
+    this.lastPid = -1;
     if (this.procs.size >= MAX_PROCESSES && !this.procs.has(pid)) {
       // The oldest (Map order) is forgotten: if it shows up again, it is unknown.
       this.drop(this.procs.keys().next().value as number);
@@ -326,6 +342,7 @@ export class FdModel {
   }
 
   private drop(pid: number): void {
+    this.lastPid = -1;
     const p = this.procs.get(pid);
     if (p === undefined) return;
     this.procs.delete(pid);
