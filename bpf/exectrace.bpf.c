@@ -75,7 +75,9 @@ struct {
  * slots of one CPU at the same time.
  *   SLOT_REC   fixed record part at 0, path segments A at PATH_A, B at PATH_B,
  *              C at PATH_C (an exec's cwd components)
- *   SLOT_STR   one piece of one argv string of a failed exec
+ *   SLOT_STR   one piece of one argv string of a failed exec; a path walk's state
+ *   SLOT_ITER, SLOT_ITER_STR  the same two for the snapshot_fds iterator, which
+ *              runs preemptibly: a tracepoint program may use the others meanwhile
  *   SLOT_ARGS.. argv bytes, contiguous across the slots: byte i of the argv
  *              area is byte i % SLOT_SIZE of slot SLOT_ARGS + i / SLOT_SIZE
  */
@@ -85,7 +87,7 @@ struct {
 #define PATH_B (PATH_A + ET_PATH_MAX)
 #define PATH_C (PATH_B + ET_PATH_MAX)
 
-enum { SLOT_REC, SLOT_STR, SLOT_ARGS, SLOT_COUNT = SLOT_ARGS + ARGS_SLOTS };
+enum { SLOT_REC, SLOT_STR, SLOT_ITER, SLOT_ITER_STR, SLOT_ARGS, SLOT_COUNT = SLOT_ARGS + ARGS_SLOTS };
 
 struct slot {
 	__u8 bytes[SLOT_SIZE];
@@ -252,7 +254,7 @@ __attribute__((noinline)) enum et_type btf_anchor_sys(struct et_sys_enter *enter
 	return ET_TASK;
 }
 
-__attribute__((noinline)) enum et_type btf_anchor_snap(struct et_snap *snap)
+__attribute__((noinline)) enum et_type btf_anchor_snap(struct et_snap *snap, struct et_fd *fd)
 {
 	return ET_TASK;
 }
@@ -710,28 +712,46 @@ static __always_inline __u32 exec_file(struct et_file *f, struct linux_binprm *b
 }
 
 /*
- * The process's cwd as getcwd() would give it (below its own root), written
- * as NUL-separated components from the cwd upward at PATH_C of SLOT_REC: at
- * most ET_CWD_DEPTH components and ET_PATH_MAX bytes, else
- * ET_EXEC_CWD_TRUNCATED (the components nearest the root are the ones left
- * out). Crosses mounts through struct mount. One step per bpf_loop callback,
- * verified once: the pointers are kept as numbers and read with CO-RE probes.
+ * A path as getcwd() or readlink of /proc/PID/fd/N would give it (below the
+ * process's own root), written as NUL-separated components from the leaf
+ * upward at PATH_C of the slot `out`: at most ET_CWD_DEPTH components and
+ * ET_PATH_MAX bytes, else WALK_TRUNCATED (the components nearest the root are
+ * the ones left out). Crosses mounts through struct mount. One step per
+ * bpf_loop callback, verified once: the pointers are kept as numbers and read
+ * with CO-RE probes. An exec's cwd walks in SLOT_STR and SLOT_REC, a call's
+ * descriptor too (before its exit record is built there), the snapshot's
+ * iterator in slots of its own: a tracepoint program may run on its CPU while
+ * it is preempted.
  */
-struct cwd_walk {
+#define WALK_SEEN (1u << 0)      /* the walk ended: at the root, or at a limit */
+#define WALK_TRUNCATED (1u << 1) /* at a limit (with WALK_SEEN) */
+/* Shifted into place, the two are ET_EXEC_CWD and ET_EXEC_CWD_TRUNCATED, or
+ * ET_FD_PATH and ET_FD_PATH_TRUNCATED: no branch for the verifier to follow. */
+_Static_assert((WALK_SEEN << 5) == ET_EXEC_CWD && (WALK_TRUNCATED << 5) == ET_EXEC_CWD_TRUNCATED, "exec cwd flags");
+_Static_assert((WALK_SEEN << 2) == ET_FD_PATH && (WALK_TRUNCATED << 2) == ET_FD_PATH_TRUNCATED, "fd path flags");
+
+struct path_walk {
 	__u64 dentry;   /* struct dentry * of the next component */
 	__u64 mnt;      /* struct mount * it is on */
 	__u64 root;     /* the process's root dentry and mount */
 	__u64 root_mnt;
 	__u64 off;      /* bytes written */
-	__u32 flags;    /* ET_EXEC_CWD, ET_EXEC_CWD_TRUNCATED */
+	__u32 flags;    /* WALK_* */
 	__u32 _pad0;
 };
 
-static long cwd_step(__u32 i, void *ctx)
+/* Where a walk keeps its state and writes its components. */
+struct walk_slots {
+	__u32 state;
+	__u32 out;
+};
+
+static long walk_step(__u32 i, void *ctx)
 {
-	/* The walk's state lives in SLOT_STR, not on the stack: the verifier
+	/* The walk's state lives in a slot, not on the stack: the verifier
 	 * then sees each step once, not once per value of the counters. */
-	struct cwd_walk *w = slot(SLOT_STR);
+	struct walk_slots *ws = ctx;
+	struct path_walk *w = slot(ws->state);
 	struct dentry *d;
 	struct mount *mnt;
 	struct vfsmount *vmnt;
@@ -763,46 +783,63 @@ static long cwd_step(__u32 i, void *ctx)
 	if (parent == d || !parent)
 		goto done; /* a disconnected dentry */
 	len = BPF_CORE_READ(d, d_name.len);
-	buf = slot(SLOT_REC);
+	buf = slot(ws->out);
 	if (!buf || len > 255 || off > ET_PATH_MAX - 256) {
-		w->flags |= ET_EXEC_CWD | ET_EXEC_CWD_TRUNCATED;
+		w->flags |= WALK_SEEN | WALK_TRUNCATED;
 		return 1;
 	}
 	n = bpf_probe_read_kernel_str(buf + PATH_C + off, 256, BPF_CORE_READ(d, d_name.name));
 	if (n <= 0) {
-		w->flags |= ET_EXEC_CWD | ET_EXEC_CWD_TRUNCATED;
+		w->flags |= WALK_SEEN | WALK_TRUNCATED;
 		return 1;
 	}
 	w->off = off + n;
 	w->dentry = (__u64)parent;
 	if (i == ET_CWD_DEPTH - 1)
-		w->flags |= ET_EXEC_CWD | ET_EXEC_CWD_TRUNCATED;
+		w->flags |= WALK_SEEN | WALK_TRUNCATED;
 	return 0;
 done:
-	w->flags |= ET_EXEC_CWD;
+	w->flags |= WALK_SEEN;
 	return 1;
 }
 
-static __always_inline __u64 cwd_walk(struct task_struct *p, __u32 *flags)
+/* Walks the path (dentry, vfsmount) of task p up to p's root; returns the
+ * bytes written at PATH_C of ws->out and sets *flags to WALK_*. */
+static __always_inline __u64 path_walk(struct task_struct *p, struct dentry *dentry, struct vfsmount *vmnt,
+				       struct walk_slots *ws, __u32 *flags)
 {
 	struct fs_struct *fs = BPF_CORE_READ(p, fs);
-	struct cwd_walk *w = slot(SLOT_STR);
+	struct path_walk *w = slot(ws->state);
 	__u64 off;
 
-	if (!fs || !w)
+	*flags = 0;
+	if (!fs || !w || !dentry)
 		return 0;
-	w->dentry = (__u64)BPF_CORE_READ(fs, pwd.dentry);
-	w->mnt = (__u64)BPF_CORE_READ(fs, pwd.mnt) - bpf_core_field_offset(struct mount, mnt);
+	w->dentry = (__u64)dentry;
+	w->mnt = (__u64)vmnt - bpf_core_field_offset(struct mount, mnt);
 	w->root = (__u64)BPF_CORE_READ(fs, root.dentry);
 	w->root_mnt = (__u64)BPF_CORE_READ(fs, root.mnt);
 	w->off = 0;
 	w->flags = 0;
-	if (!w->dentry)
-		return 0;
-	bpf_loop(ET_CWD_DEPTH, cwd_step, NULL, 0);
-	*flags |= w->flags;
+	bpf_loop(ET_CWD_DEPTH, walk_step, ws, 0);
+	*flags = w->flags & (WALK_SEEN | WALK_TRUNCATED);
 	off = w->off;
 	return off > ET_PATH_MAX ? 0 : off;
+}
+
+/* The process's cwd, for its exec record: ET_EXEC_CWD and ET_EXEC_CWD_TRUNCATED. */
+static __always_inline __u64 cwd_walk(struct task_struct *p, __u32 *flags)
+{
+	struct fs_struct *fs = BPF_CORE_READ(p, fs);
+	struct walk_slots ws = {.state = SLOT_STR, .out = SLOT_REC};
+	__u32 wf = 0;
+	__u64 off;
+
+	if (!fs)
+		return 0;
+	off = path_walk(p, BPF_CORE_READ(fs, pwd.dentry), BPF_CORE_READ(fs, pwd.mnt), &ws, &wf);
+	*flags |= wf << 5;
+	return off;
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -1862,6 +1899,277 @@ static __always_inline void exit_no_enter(struct task_struct *task, struct et_sy
 	count_sys(nr, err);
 }
 
+/* ---- what a descriptor refers to: et_fd ---------------------------------- */
+
+/* include/uapi/linux/magic.h: the pseudo filesystems a descriptor's file may be on */
+#define SOCKFS_MAGIC 0x534F434B
+#define PIDFS_MAGIC 0x50494446
+#define NSFS_MAGIC 0x6e736673
+/* include/uapi/linux/stat.h */
+#define S_IFMT 0170000
+#define S_IFSOCK 0140000
+/* include/linux/socket.h */
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define AF_NETLINK 16
+#define EINPROGRESS 115
+
+/* In the slot an et_fd is built in: the record at 0, a unix address at
+ * FD_ADDR, the path (the walk's components, or a name) at PATH_C. */
+#define FD_ADDR PATH_A
+#define SUN_PATH_MAX 108
+
+_Static_assert(sizeof(struct et_fd) <= PATH_A, "et_fd fits before the unix address");
+
+/* Snapshot: descriptors described per process at most (the recorder counts the rest). */
+#define SNAP_FDS_MAX 4096
+
+/* new_encode_dev(): a kernel dev_t as stat(2) gives it. */
+static __always_inline __u32 encode_dev(__u32 kdev)
+{
+	__u32 major = kdev >> 20, minor = kdev & 0xfffff;
+
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+/* The file descriptor fd of task t holds (NULL: none), and whether it is
+ * close-on-exec. */
+static __always_inline struct file *fd_file(struct task_struct *t, __u32 fd, bool *cloexec)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	unsigned long *coe;
+	unsigned long word = 0;
+	struct file **fds;
+	struct file *f = NULL;
+
+	*cloexec = false;
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return NULL;
+	coe = BPF_CORE_READ(fdt, close_on_exec);
+	if (!bpf_probe_read_kernel(&word, sizeof(word), &coe[fd / 64]))
+		*cloexec = (word >> (fd % 64)) & 1;
+	return f;
+}
+
+/* A socket's family, type and both ends as the kernel holds them now: inet
+ * addresses and ports, a unix socket's bound address (at FD_ADDR of out) and
+ * its peer's inode, a netlink socket's port id. */
+static __always_inline void describe_socket(struct et_fd *r, struct socket *sock, __u8 *out)
+{
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	__u16 family;
+
+	if (!sk)
+		return;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	r->family = family;
+	r->sock_type = BPF_CORE_READ(sk, sk_type);
+	r->protocol = BPF_CORE_READ(sk, sk_protocol);
+	r->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (family == AF_INET) {
+		__u32 local = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 peer = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		__builtin_memcpy(r->local_addr, &local, 4);
+		__builtin_memcpy(r->peer_addr, &peer, 4);
+	} else if (family == AF_INET6) {
+		BPF_CORE_READ_INTO((struct in6_addr *)r->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)r->peer_addr, sk, __sk_common.skc_v6_daddr);
+	}
+	if (family == AF_INET || family == AF_INET6) {
+		r->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		r->peer_port = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	} else if (family == AF_UNIX) {
+		struct unix_sock *u = (void *)sk;
+		struct unix_address *a = BPF_CORE_READ(u, addr);
+		struct sock *peer = BPF_CORE_READ(u, peer);
+
+		if (a) {
+			/* name: sun_family, then the path bytes the address uses */
+			int len = BPF_CORE_READ(a, len) - 2;
+
+			if (len > 0 && len <= SUN_PATH_MAX &&
+			    !bpf_probe_read_kernel(out + FD_ADDR, len & 0x7f,
+						   (void *)a + bpf_core_field_offset(struct unix_address, name) + 2))
+				r->addr_len = len;
+		}
+		/* A peer not accepted yet has no socket, so no inode: 0. */
+		if (peer)
+			r->peer_ino = BPF_CORE_READ(peer, sk_socket, file, f_inode, i_ino);
+	} else if (family == AF_NETLINK) {
+		r->portid = BPF_CORE_READ((struct netlink_sock *)sk, portid);
+	}
+}
+
+/* Fills r (zeroed by the caller) with what file f is, as task t sees it;
+ * its path goes to PATH_C of ws->out. Returns the path's length. */
+static __always_inline __u32 describe_file(struct et_fd *r, struct task_struct *t, struct file *f, struct walk_slots *ws, __u8 *out)
+{
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	__u64 len = 0;
+	__u32 wf = 0;
+	long n;
+
+	r->f_flags = BPF_CORE_READ(f, f_flags);
+	r->ino = BPF_CORE_READ(inode, i_ino);
+	r->dev = encode_dev(BPF_CORE_READ(inode, i_sb, s_dev));
+	r->rdev = encode_dev(BPF_CORE_READ(inode, i_rdev));
+	r->mode = BPF_CORE_READ(inode, i_mode);
+	r->nlink = BPF_CORE_READ(inode, __i_nlink);
+	r->magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	if ((r->mode & S_IFMT) == S_IFSOCK && r->magic == SOCKFS_MAGIC)
+		describe_socket(r, BPF_CORE_READ(f, private_data), out);
+	else if (r->magic == PIDFS_MAGIC) {
+		struct pid *pid = BPF_CORE_READ(f, private_data);
+
+		r->pidfd_pid = BPF_CORE_READ(pid, numbers[0].nr);
+	}
+	if (r->magic == NSFS_MAGIC) {
+		/* "net:[4026531833]": the namespace's type names it */
+		struct ns_common *ns = BPF_CORE_READ(inode, i_private);
+
+		n = bpf_probe_read_kernel_str(out + PATH_C, 64, BPF_CORE_READ(ns, ops, name));
+		if (n > 0) {
+			len = n;
+			r->fd_flags |= ET_FD_NAME;
+		}
+	} else if (BPF_CORE_READ(d, d_op, d_dname)) {
+		/* A pseudo file (pipe, socket, anon inode): named on demand from
+		 * its dentry's name, which is all there is to walk. */
+		n = bpf_probe_read_kernel_str(out + PATH_C, 256, BPF_CORE_READ(d, d_name.name));
+		if (n > 0) {
+			len = n;
+			r->fd_flags |= ET_FD_NAME;
+		}
+	} else {
+		len = path_walk(t, d, BPF_CORE_READ(f, f_path.mnt), ws, &wf);
+		r->fd_flags |= wf << 2;
+		/* d_unlinked(): unhashed, and not a root */
+		if (!BPF_CORE_READ(d, d_hash.pprev) && BPF_CORE_READ(d, d_parent) != d)
+			r->fd_flags |= ET_FD_DELETED;
+	}
+	r->path_len = len > ET_PATH_MAX ? 0 : len;
+	return r->path_len;
+}
+
+/* The working directory of task t, as describe_file describes a file. */
+static __always_inline __u32 describe_cwd(struct et_fd *r, struct task_struct *t, struct walk_slots *ws)
+{
+	struct fs_struct *fs = BPF_CORE_READ(t, fs);
+	struct dentry *d = BPF_CORE_READ(fs, pwd.dentry);
+	struct inode *inode = BPF_CORE_READ(d, d_inode);
+	__u64 len;
+	__u32 wf = 0;
+
+	if (!d)
+		return 0;
+	r->ino = BPF_CORE_READ(inode, i_ino);
+	r->dev = encode_dev(BPF_CORE_READ(inode, i_sb, s_dev));
+	r->mode = BPF_CORE_READ(inode, i_mode);
+	r->nlink = BPF_CORE_READ(inode, __i_nlink);
+	r->magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	len = path_walk(t, d, BPF_CORE_READ(fs, pwd.mnt), ws, &wf);
+	r->fd_flags |= wf << 2;
+	if (!BPF_CORE_READ(d, d_hash.pprev) && BPF_CORE_READ(d, d_parent) != d)
+		r->fd_flags |= ET_FD_DELETED;
+	r->path_len = len > ET_PATH_MAX ? 0 : len;
+	return r->path_len;
+}
+
+/* Describes descriptor fd (or ET_FD_CWD) of the calling task after call nr,
+ * and writes the et_fd, before the call's et_sys_exit. */
+static __always_inline void emit_fd(struct task_struct *t, __u32 nr, __u64 enter_ts, __s32 fd, __u64 now, __u32 tgid, __u32 tid)
+{
+	struct walk_slots ws = {.state = SLOT_STR, .out = SLOT_REC};
+	__u8 *out = slot(SLOT_REC);
+	struct bpf_dynptr dp;
+	struct et_fd *r;
+	__u64 path_len, addr_len, size;
+	bool coe = false;
+	long err;
+
+	if (!out)
+		return;
+	r = (struct et_fd *)out;
+	__builtin_memset(r, 0, sizeof(*r));
+	if (fd == ET_FD_CWD) {
+		describe_cwd(r, t, &ws);
+	} else {
+		struct file *f = fd_file(t, fd, &coe);
+
+		if (!f)
+			return; /* closed already, by another thread */
+		if (coe)
+			r->fd_flags |= ET_FD_CLOEXEC;
+		describe_file(r, t, f, &ws, out);
+	}
+	r->enter_ts_ns = enter_ts;
+	r->nr = nr;
+	r->fd = fd;
+	path_len = r->path_len;
+	addr_len = r->addr_len;
+	if (path_len > ET_PATH_MAX || addr_len > SUN_PATH_MAX)
+		return;
+	size = sizeof(*r) + path_len + addr_len;
+	fill_header(&r->hdr, ET_FD, r->fd_flags & ET_FD_PATH_TRUNCATED ? ET_F_TRUNCATED : 0, size, now, tgid, tid);
+	err = bpf_ringbuf_reserve_dynptr(&events, size, 0, &dp);
+	if (!err) {
+		err = bpf_dynptr_write(&dp, 0, out, sizeof(*r), 0);
+		/* The masks change nothing (both were checked above); they keep
+		 * the bounds the verifier needs across the spill of the lengths,
+		 * and the barriers keep the compiler from dropping them. */
+		barrier_var(path_len);
+		barrier_var(addr_len);
+		if (path_len)
+			err |= bpf_dynptr_write(&dp, sizeof(*r), out + PATH_C, path_len & (2 * ET_PATH_MAX - 1), 0);
+		if (addr_len)
+			err |= bpf_dynptr_write(&dp, sizeof(*r) + path_len, out + FD_ADDR, addr_len & 0x7f, 0);
+	}
+	if (err) {
+		bpf_ringbuf_discard_dynptr(&dp, 0);
+	} else {
+		bpf_ringbuf_submit_dynptr(&dp, wakeup_flags(size));
+	}
+	count(ET_FD, err);
+}
+
+/* After a successful call that made or changed descriptors (et_sysdesc.fd_how),
+ * what they refer to now. */
+static __always_inline void emit_fds(struct task_struct *t, const struct et_sysdesc *d, const struct et_sys_stash *s,
+				     __u32 nr, long ret, __u64 now, __u32 tgid, __u32 tid)
+{
+	__s32 pair[2] = {-1, -1};
+	__u32 i = d->fd_arg;
+
+	switch (d->fd_how) {
+	case ET_FDS_RET:
+		if (ret >= 0)
+			emit_fd(t, nr, s->enter_ts, ret, now, tgid, tid);
+		return;
+	case ET_FDS_ARG:
+		if ((ret == 0 || ret == -EINPROGRESS) && i < ET_SYS_NARGS)
+			emit_fd(t, nr, s->enter_ts, (__s32)s->args[i], now, tgid, tid);
+		return;
+	case ET_FDS_PAIR:
+		if (ret != 0 || i >= ET_SYS_NARGS || bpf_probe_read_user(pair, sizeof(pair), (void *)s->args[i]))
+			return;
+		if (pair[0] >= 0)
+			emit_fd(t, nr, s->enter_ts, pair[0], now, tgid, tid);
+		if (pair[1] >= 0)
+			emit_fd(t, nr, s->enter_ts, pair[1], now, tgid, tid);
+		return;
+	case ET_FDS_CWD:
+		if (ret == 0)
+			emit_fd(t, nr, s->enter_ts, ET_FD_CWD, now, tgid, tid);
+		return;
+	}
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
@@ -1932,6 +2240,10 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	}
 	s->in_call = STASH_IDLE;
+	/* Before the call's record, so that a reader has the descriptor it
+	 * returns when the call's event is complete. */
+	if (d->fd_how != ET_FDS_NONE)
+		emit_fds(task, d, s, nr, ret, now, tgid, tid);
 
 	if (!s->retry && !(d->flags & ET_SYSD_HAS_OUT)) {
 		r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
@@ -2032,7 +2344,10 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	fill_header(&r->hdr, ET_FORK, 0, sizeof(*r), bpf_ktime_get_boot_ns(), tgid, pid);
 	fill_task(&r->task, child);
 	r->parent_tid = BPF_CORE_READ(parent, pid);
-	r->_pad0 = 0;
+	/* What the child shares rather than copies: the model of descriptors
+	 * follows one table, or two (decode, src/fds). */
+	r->fork_flags = (BPF_CORE_READ(child, files) == BPF_CORE_READ(parent, files) ? ET_FORK_FILES : 0) |
+			(BPF_CORE_READ(child, fs) == BPF_CORE_READ(parent, fs) ? ET_FORK_FS : 0);
 	bpf_ringbuf_submit(r, wakeup_flags(sizeof(*r)));
 	count(ET_FORK, 0);
 	return 0;
@@ -2159,5 +2474,67 @@ int snapshot_tasks(struct bpf_iter__task *ctx)
 	r.parent_start_ns = BPF_CORE_READ(t, real_parent, group_leader, start_boottime);
 	r.parent_exec_seq = BPF_CORE_READ(t, real_parent, group_leader, self_exec_id);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+/*
+ * The descriptors open when recording starts, in the processes the filters
+ * keep, and the recorder's 0, 1 and 2, which the command it runs inherits: one
+ * et_fd each (nr ET_FD_SNAPSHOT), described as sys_exit describes
+ * the ones calls make, at most SNAP_FDS_MAX per process. The recorder runs it
+ * once, beside its /proc snapshot, when syscalls are recorded.
+ */
+__u32 snap_tgid = 0;
+__u32 snap_count = 0;
+
+SEC("iter/task_file")
+int snapshot_fds(struct bpf_iter__task_file *ctx)
+{
+	struct walk_slots ws = {.state = SLOT_ITER_STR, .out = SLOT_ITER};
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *t = ctx->task;
+	struct file *f = ctx->file;
+	__u64 path_len, addr_len;
+	struct et_fd *r;
+	__u32 tgid;
+	bool coe = false;
+	__u8 *out;
+
+	if (!t || !f)
+		return 0;
+	tgid = t->tgid;
+	/* The recorder's own stdin, stdout and stderr: what its command inherits. */
+	if (tgid == self_tgid ? ctx->fd > 2 : !wanted(t, tgid))
+		return 0;
+	if (tgid != snap_tgid) {
+		snap_tgid = tgid;
+		snap_count = 0;
+	}
+	if (++snap_count > SNAP_FDS_MAX)
+		return 0;
+	out = slot(SLOT_ITER);
+	if (!out)
+		return 0;
+	r = (struct et_fd *)out;
+	__builtin_memset(r, 0, sizeof(*r));
+	fd_file(t, ctx->fd, &coe);
+	if (coe)
+		r->fd_flags |= ET_FD_CLOEXEC;
+	describe_file(r, t, f, &ws, out);
+	r->nr = ET_FD_SNAPSHOT;
+	r->fd = ctx->fd;
+	path_len = r->path_len;
+	addr_len = r->addr_len;
+	if (path_len > ET_PATH_MAX || addr_len > SUN_PATH_MAX)
+		return 0;
+	fill_header(&r->hdr, ET_FD, r->fd_flags & ET_FD_PATH_TRUNCATED ? ET_F_TRUNCATED : 0,
+		    sizeof(*r) + path_len + addr_len, bpf_ktime_get_boot_ns(), tgid, tgid);
+	bpf_seq_write(seq, out, sizeof(*r));
+	barrier_var(path_len);
+	barrier_var(addr_len);
+	if (path_len)
+		bpf_seq_write(seq, out + PATH_C, path_len & (2 * ET_PATH_MAX - 1));
+	if (addr_len)
+		bpf_seq_write(seq, out + FD_ADDR, addr_len & 0x7f);
 	return 0;
 }

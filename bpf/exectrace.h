@@ -33,7 +33,9 @@ enum et_type {
 	ET_SYS_EXIT = 7,    /* syscall exit: args, ret, duration, output captures */
 	ET_TASK = 8,        /* a task's context: when first seen, and after it may have changed */
 	ET_HASH = 9,        /* written by the recorder, never by BPF: an exec's file's SHA-256 */
-	ET_TYPE_MAX = 10,
+	ET_FD = 10,         /* what a descriptor (or the cwd) refers to: after a call that made or
+	                     * changed it, just before its et_sys_exit; at start, from snapshot_fds */
+	ET_TYPE_MAX = 11,
 };
 
 /* et_header.flags */
@@ -143,11 +145,16 @@ struct et_exec_failed {
 	__u8 tail[];
 };
 
+/* et_fork.fork_flags: what the child shares with the task that forked it
+ * (read from the two tasks, so it holds whatever clone flags were used) */
+#define ET_FORK_FILES (1u << 0) /* the descriptor table (CLONE_FILES) */
+#define ET_FORK_FS (1u << 1)    /* the cwd and root (CLONE_FS) */
+
 struct et_fork {
 	struct et_header hdr; /* pid/tid: the child */
 	struct et_task task;  /* the child's context; task.ppid is the parent */
 	__u32 parent_tid;     /* the thread that forked */
-	__u32 _pad0;
+	__u32 fork_flags;     /* ET_FORK_* */
 };
 
 /* The process ended: written by its last thread to exit (hdr.tid), after every
@@ -266,12 +273,21 @@ struct et_argdesc {
 #define ET_SYSD_PRE (1u << 4)      /* at entry, keep the int at args[pre_arg] + pre_off (an output's buffer size) */
 #define ET_SYSD_HAS_OUT (1u << 5)  /* has exit captures (out or inout) */
 
+/* et_sysdesc.fd_how: which descriptor sys_exit describes in an et_fd, written
+ * just before the call's et_sys_exit, when the call succeeded */
+#define ET_FDS_NONE 0
+#define ET_FDS_RET 1  /* the return value (>= 0): open, socket, accept, dup, pipe-less fd makers */
+#define ET_FDS_ARG 2  /* argument fd_arg, after the call (0 or -EINPROGRESS): connect, bind */
+#define ET_FDS_PAIR 3 /* the two ints argument fd_arg points to (ret 0): pipe, socketpair */
+#define ET_FDS_CWD 4  /* the working directory (ret 0): chdir, fchdir */
+
 /* Value of the array `sys_descs`, indexed by syscall number; filled by the recorder. */
 struct et_sysdesc {
 	__u32 flags;   /* ET_SYSD_* */
 	__u8 pre_arg;  /* ET_SYSD_PRE: the argument pointing to the int */
 	__u8 pre_off;  /* ET_SYSD_PRE: the int's offset there */
-	__u16 _pad0;
+	__u8 fd_how;   /* ET_FDS_* */
+	__u8 fd_arg;   /* ET_FDS_ARG, ET_FDS_PAIR: the argument's index */
 	struct et_argdesc args[ET_SYS_NARGS];
 };
 
@@ -298,6 +314,58 @@ struct et_sys_exit {
 struct et_task_ctx {
 	struct et_header hdr;
 	struct et_task task;
+};
+
+/* et_fd.fd: not a descriptor but the process's working directory */
+#define ET_FD_CWD (-100)
+/* et_fd.nr in the records of snapshot_fds (the descriptors open at start) */
+#define ET_FD_SNAPSHOT 0xffffffffu
+
+/* et_fd.fd_flags */
+#define ET_FD_CLOEXEC (1u << 0)        /* closed at exec (FD_CLOEXEC) */
+#define ET_FD_DELETED (1u << 1)        /* its name is unlinked (readlink adds " (deleted)") */
+#define ET_FD_PATH (1u << 2)           /* `path`: its components, leaf first, up to the root */
+#define ET_FD_PATH_TRUNCATED (1u << 3) /* the walk stopped at its limit: leading ones missing */
+#define ET_FD_NAME (1u << 4)           /* `path`: one name, a pseudo file's (anon inode, nsfs) */
+
+/*
+ * What descriptor fd of process hdr.pid refers to, read from its file in the
+ * kernel: the inode (what stat(2) gives), the superblock's magic (which pseudo
+ * filesystem: pipe, socket, anon inode ...), the path as the kernel resolved it
+ * (the dentries walked up to the process's root, as readlink of
+ * /proc/PID/fd/N gives it), and for a socket both ends as the kernel holds them.
+ */
+struct et_fd {
+	struct et_header hdr;   /* the call's exit time, pid, tid (snapshot: when read) */
+	__u64 enter_ts_ns;      /* the call's entry, as its et_sys_exit.enter_ts_ns; 0 in the snapshot */
+	__u32 nr;               /* the call's syscall number; ET_FD_SNAPSHOT at start */
+	__s32 fd;               /* the descriptor; ET_FD_CWD: the working directory */
+	__u32 fd_flags;         /* ET_FD_* */
+	__u32 f_flags;          /* file->f_flags: O_ACCMODE, O_APPEND, O_NONBLOCK ... */
+	__u64 ino;
+	__u32 dev;              /* st_dev as stat(2) encodes it */
+	__u32 rdev;             /* st_rdev */
+	__u32 mode;             /* st_mode */
+	__u32 nlink;
+	__u64 magic;            /* the superblock's s_magic */
+	/* a socket (sockfs): */
+	__u16 family;           /* AF_* */
+	__u16 sock_type;        /* SOCK_* */
+	__u16 protocol;         /* IPPROTO_*, NETLINK_* ... */
+	__u8 state;             /* skc_state (TCP_ESTABLISHED ...) */
+	__u8 _pad0;
+	__u16 local_port;       /* inet: host order */
+	__u16 peer_port;
+	__u32 portid;           /* netlink: the socket's port id (0: not bound) */
+	__u8 local_addr[16];    /* inet: 4 (AF_INET) or 16 bytes, network order */
+	__u8 peer_addr[16];
+	__u64 peer_ino;         /* unix: the peer socket's inode (0: none, or not accepted yet) */
+	__u32 pidfd_pid;        /* a pidfd: its process's pid (initial namespace) */
+	__u32 path_len;         /* tail segment: ET_FD_PATH components or ET_FD_NAME's name */
+	__u32 addr_len;         /* tail segment: unix: the bound address's sun_path bytes (an
+				 * abstract one starts with NUL) */
+	__u32 _pad1;
+	__u8 tail[];
 };
 
 /* What the iter/task program writes for each process when recording starts,
@@ -352,6 +420,7 @@ ET_STATIC_ASSERT(sizeof(struct et_sysdesc) == 56, "et_sysdesc size");
 ET_STATIC_ASSERT(sizeof(struct et_sys_enter) == 112, "et_sys_enter size");
 ET_STATIC_ASSERT(sizeof(struct et_sys_exit) == 128, "et_sys_exit size");
 ET_STATIC_ASSERT(sizeof(struct et_task_ctx) == 152, "et_task_ctx size");
+ET_STATIC_ASSERT(sizeof(struct et_fd) == 160, "et_fd size");
 ET_STATIC_ASSERT(sizeof(struct et_exec_count_key) == 24, "et_exec_count_key size");
 ET_STATIC_ASSERT(sizeof(struct et_exec_count) == 16, "et_exec_count size");
 #undef ET_STATIC_ASSERT

@@ -99,7 +99,12 @@ typedef struct {
 
 /* include/linux/ns_common.h: 6.18 added ns_type, ns_id, ... before and
  * after inum; only inum (the inode number of /proc/<pid>/ns/<type>) is read. */
+struct proc_ns_operations {
+	const char *name; /* "net", "mnt" ...: what readlink of an nsfs file starts with */
+} __core;
+
 struct ns_common {
+	const struct proc_ns_operations *ops;
 	unsigned int inum;
 } __core;
 
@@ -213,10 +218,13 @@ struct timespec64 {
 
 struct super_block {
 	__u32 s_dev; /* kernel encoding: major << 20 | minor */
+	unsigned long s_magic; /* which filesystem: pipefs, sockfs, anon_inodefs ... */
 } __core;
 
 struct inode {
 	unsigned short i_mode;
+	__u32 i_rdev;      /* kernel encoding, as s_dev */
+	void *i_private;   /* nsfs: the namespace's ns_common */
 	kuid_t i_uid;
 	kgid_t i_gid;
 	struct super_block *i_sb;
@@ -244,10 +252,22 @@ struct qstr {
 	const unsigned char *name;
 } __core;
 
+struct hlist_bl_node {
+	struct hlist_bl_node *next, **pprev; /* pprev NULL: unhashed */
+} __core;
+
+struct dentry;
+
+struct dentry_operations {
+	char *(*d_dname)(struct dentry *, char *, int); /* set: a pseudo file, named on demand */
+} __core;
+
 struct dentry {
+	struct hlist_bl_node d_hash;
 	struct dentry *d_parent;
 	struct qstr d_name;
 	struct inode *d_inode;
+	const struct dentry_operations *d_op;
 } __core;
 
 struct vfsmount {
@@ -274,6 +294,70 @@ struct fs_struct {
 struct file {
 	struct path f_path;
 	struct inode *f_inode;
+	unsigned int f_flags;
+	void *private_data; /* sockfs: its struct socket; pidfs: its struct pid */
+} __core;
+
+/* include/linux/fdtable.h */
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+	unsigned long *close_on_exec;
+} __core;
+
+struct files_struct {
+	struct fdtable *fdt;
+} __core;
+
+/* include/net/sock.h, af_unix.h, netlink: what describes a socket's two ends. */
+struct in6_addr {
+	__u8 s6_addr[16];
+};
+
+struct sock_common {
+	__be32 skc_daddr;
+	__be32 skc_rcv_saddr;
+	__be16 skc_dport;
+	__u16 skc_num;
+	unsigned short skc_family;
+	volatile unsigned char skc_state;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+} __core;
+
+struct socket;
+
+struct sock {
+	struct sock_common __sk_common;
+	struct socket *sk_socket;
+	__u16 sk_protocol;
+	__u16 sk_type;
+} __core;
+
+struct socket {
+	struct file *file;
+	struct sock *sk;
+} __core;
+
+struct sockaddr_un {
+	unsigned short sun_family;
+	char sun_path[108];
+};
+
+struct unix_address {
+	int len; /* of name: sun_family and the sun_path bytes used */
+	struct sockaddr_un name[0];
+} __core;
+
+struct unix_sock {
+	struct sock sk;
+	struct unix_address *addr;
+	struct sock *peer;
+} __core;
+
+struct netlink_sock {
+	struct sock sk;
+	__u32 portid;
 } __core;
 
 struct linux_binprm {
@@ -308,6 +392,7 @@ struct task_struct {
 	__u64 parent_exec_id; /* the parent's self_exec_id when this task was forked */
 	__u64 self_exec_id;   /* execs of this task and its ancestors: +1 at each exec */
 	struct fs_struct *fs;
+	struct files_struct *files;
 	const struct cred *real_cred;
 	const struct cred *cred;
 	char comm[16];
@@ -329,6 +414,15 @@ struct bpf_iter_meta {
 struct bpf_iter__task {
 	struct bpf_iter_meta *meta;
 	struct task_struct *task;
+} __core;
+
+/* Of an iter/task_file program: each open file of each process (threads
+ * that share their leader's table are skipped by the kernel). */
+struct bpf_iter__task_file {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+	__u32 fd;
+	struct file *file;
 } __core;
 
 /* ---- tracepoint contexts ---- */

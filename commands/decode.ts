@@ -37,6 +37,13 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
       multiple: true, multipleNonGreedy: true,
     }),
     processes: Flags.boolean({description: 'include the processes alive at start (type "process")', default: true, allowNo: true}),
+    implicit: Flags.boolean({
+      description: 'also show the calls a `record --syscall` recording holds only to name descriptors and paths (open, close, dup, socket …), marked "implicit": true in JSON',
+    }),
+    'fd-paths': Flags.boolean({
+      description: 'name what descriptor arguments refer to (fd_paths: `write(fd=3</tmp/x>`) and make relative path arguments absolute (paths); --no-fd-paths: neither, and a storm of calls with descriptors decodes a little faster',
+      default: true, allowNo: true,
+    }),
     ancestors: Flags.boolean({
       description: 'give exec and exec_failed events their ancestors: who forked the process, from the parent upward (pid, exec_id, comm, uid, filename, argv), as far as the file and its snapshot know',
     }),
@@ -51,7 +58,7 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
     const format = flags.json ? 'json' : flags.format ?? 'human';
     if (flags.fields && format === 'human') this.error('--fields goes with --format csv, tsv or json', {exit: EXIT.usage});
     const problems: Problem[] = [];
-    const trace = openTrace(input, {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors, onProblem: (p) => {
+    const trace = openTrace(input, {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors, implicit: flags.implicit, fdPaths: flags['fd-paths'], onProblem: (p) => {
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
     }});

@@ -18,8 +18,10 @@ export const ET_SYS_EXIT = 7;
 export const ET_TASK = 8;
 /** Written by the recorder, never by BPF: the SHA-256 of an exec's file, just before the exec. */
 export const ET_HASH = 9;
+/** What a descriptor (or the cwd) refers to: after a call that made or changed it, and at start. */
+export const ET_FD = 10;
 /** One past the largest type id: the entries of the `counters` map. */
-export const ET_TYPE_MAX = 10;
+export const ET_TYPE_MAX = 11;
 
 // et_header.flags
 /** A tail segment was cut at its limit. */
@@ -58,6 +60,45 @@ export const HASH_STATUS: Record<number, string> = {
   [ET_HASH_OK]: 'ok', [ET_HASH_REPLACED]: 'replaced', [ET_HASH_GONE]: 'gone', [ET_HASH_TOO_LARGE]: 'too_large',
   [ET_HASH_BACKLOG]: 'backlog', [ET_HASH_LATE]: 'late', [ET_HASH_CHANGED]: 'changed', [ET_HASH_UNREADABLE]: 'unreadable',
 };
+
+// et_fork.fork_flags: what the child shares with the task that forked it.
+/** The descriptor table (CLONE_FILES). */
+export const ET_FORK_FILES = 1 << 0;
+/** The cwd and root (CLONE_FS). */
+export const ET_FORK_FS = 1 << 1;
+
+// et_fd (formats/trace-format.md §10.18).
+/** et_fd.fd of a record that describes the working directory, not a descriptor. */
+export const ET_FD_CWD = -100;
+/** et_fd.nr of the records the snapshot_fds iterator writes (the descriptors open at start). */
+export const ET_FD_SNAPSHOT = 0xffffffff;
+// et_fd.fd_flags
+/** Closed at exec (FD_CLOEXEC). */
+export const ET_FD_CLOEXEC = 1 << 0;
+/** The file's name is unlinked: readlink adds " (deleted)". */
+export const ET_FD_DELETED = 1 << 1;
+/** `path` holds the path's components, leaf first, up to the process's root. */
+export const ET_FD_PATH = 1 << 2;
+/** The path walk stopped at its limit: leading components are missing. */
+export const ET_FD_PATH_TRUNCATED = 1 << 3;
+/** `path` holds one name: a pseudo file's (an anon inode's dentry name, an nsfs file's namespace type). */
+export const ET_FD_NAME = 1 << 4;
+/** The `fd_flags` metadata a recording writes: name → bit. */
+export const FD_FLAGS = {
+  cloexec: ET_FD_CLOEXEC, deleted: ET_FD_DELETED, path: ET_FD_PATH, path_truncated: ET_FD_PATH_TRUNCATED, name: ET_FD_NAME,
+};
+// et_sysdesc.fd_how: which descriptor sys_exit describes in an et_fd after a successful call.
+export const ET_FDS_NONE = 0;
+/** The return value: open, socket, accept, dup … */
+export const ET_FDS_RET = 1;
+/** Argument fd_arg, after the call (0 or -EINPROGRESS): connect, bind. */
+export const ET_FDS_ARG = 2;
+/** The two ints argument fd_arg points to: pipe, socketpair. */
+export const ET_FDS_PAIR = 3;
+/** The working directory: chdir, fchdir. */
+export const ET_FDS_CWD = 4;
+/** Descriptors snapshot_fds describes per process at most. */
+export const SNAP_FDS_MAX = 4096;
 
 /** Path components of cwd the kernel reads at exec. */
 export const ET_CWD_DEPTH = 48;

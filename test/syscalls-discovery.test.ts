@@ -28,6 +28,7 @@ import {
   unmatchedOverrides,
 } from '../src/syscalls';
 import { RECORD_TYPES } from '../src/record/types';
+import { IMPLICIT_FDS } from '../src/fds/calls';
 
 const ROOT = resolve(__dirname, '..');
 const TRACEFS_FIXTURE = join(ROOT, 'fixtures', 'tracefs');
@@ -106,6 +107,10 @@ function headerConstants(text: string): Map<string, number> {
     if (m) return Number(m[1]) << Number(m[2]);
     m = /^\(?\s*(\d+)\s*\*\s*(\d+)\s*\)?$/.exec(e);
     if (m) return Number(m[1]) * Number(m[2]);
+    m = /^\(?\s*(-?\d+)\s*\)?$/.exec(e);
+    if (m) return Number(m[1]);
+    m = /^(0x[0-9a-f]+)u?$/i.exec(e);
+    if (m) return Number(m[1]);
     m = /^(\d+)u?$/.exec(e);
     return m ? Number(m[1]) : undefined;
   };
@@ -132,7 +137,7 @@ t.test('abi: the record type ids are enum et_type of bpf/exectrace.bpf.o, and re
   const et = btfFromElf(readFileSync(REAL_OBJ)).find('enum', 'et_type');
   if (!et || et.kind !== 'enum') throw new Error('bpf/exectrace.bpf.o: no enum et_type in its BTF');
   const inObject = Object.fromEntries(et.values.map((v) => [v.name, v.value]));
-  const ours = Object.fromEntries(Object.entries(abi).filter(([k]) => /^ET_(EXEC|EXEC_FAILED|FORK|EXIT|LOST|SYS_ENTER|SYS_EXIT|TASK|HASH|TYPE_MAX)$/.test(k)));
+  const ours = Object.fromEntries(Object.entries(abi).filter(([k]) => /^ET_(EXEC|EXEC_FAILED|FORK|EXIT|LOST|SYS_ENTER|SYS_EXIT|TASK|HASH|FD|TYPE_MAX)$/.test(k)));
   t.same(ours, inObject, 'src/abi.ts has every et_type value, and only those, as the object has them');
   t.same(RECORD_TYPES.map((r) => r.id), et.values.filter((v) => v.name !== 'ET_TYPE_MAX').map((v) => v.value),
     'src/record/types.ts describes every record type, in id order');
@@ -293,7 +298,10 @@ gated('plan: arguments, captures and metadata from the kernel BTF', vmlinuxMissi
   t.equal(meta.arch, 'x86_64');
   t.equal(meta.table['257'], 'openat');
   t.equal(Object.keys(meta.table).length, table.byNr.size);
-  t.same(meta.traced, names.map(nr).sort((a, b) => a - b));
+  // What was asked, and besides it what descriptors and paths need (formats/trace-format.md §10.11).
+  t.same(meta.traced.filter((n) => !meta.implicit?.includes(n)), names.map(nr).sort((a, b) => a - b));
+  t.same((meta.implicit ?? []).map((n) => meta.table[String(n)]).sort(),
+    IMPLICIT_FDS.filter((n) => !names.includes(n) && table.byName.has(n)).sort(), 'read, write and fstat have descriptors: every call that makes or ends one is recorded too');
   t.same(meta.options, { max_str: 4096, max_bytes: 64, comm: ['cat'] });
 
   // The size and signedness are the C type's (dfd is an int: -100 is AT_FDCWD), not the

@@ -74,6 +74,15 @@ export interface ProcessEvent extends Omit<TaskFields, 'cpu'> {
   argv: Text[];
   /** When the process started (RFC 3339), when known. */
   start_time?: string;
+  /** In a syscall recording: its working directory at start (null: unreadable). */
+  cwd?: Text | null;
+  /**
+   * In a syscall recording: its descriptors open at start, number → what each refers to
+   * (as fd_paths names them); absent when the recording does not know them.
+   */
+  fds?: {[fd: string]: Text | null};
+  /** Descriptors open at start that `fds` does not list (past the recorder's limits). */
+  fds_omitted?: number;
 }
 
 /** A successful execve/execveat: the new image and its argv, read from the new image. */
@@ -137,6 +146,17 @@ export interface SyscallEvent extends TaskFields {
   nr: number;
   /** Argument name → value; null for a call seen only at its exit. */
   args: {[name: string]: ArgValue} | null;
+  /**
+   * fd_paths gives what its descriptor arguments refer to, by argument name (`fd`, `dfd`,
+   * `oldfd` …, `ret` for one it returns; pipe's and socketpair's pair as an array), in
+   * strace -yy's spelling: `/etc/passwd`, `TCP:[127.0.0.1:45678->127.0.0.1:9]`, `pipe:[1234]`,
+   * `anon_inode:[eventfd]`; null when the recording does not know (formats/trace-format.md
+   * §10.18.1). An argument that is not open, as far as the recording knows, is absent.
+   * Absent when the recording does not describe descriptors (older files, exec-only ones).
+   */
+  fd_paths?: {[name: string]: Text | null | (Text | null)[]};
+  /** paths gives its relative path arguments made absolute (null: the directory is unknown), by argument name. */
+  paths?: {[name: string]: Text | null};
   /** null when the call never returned within the recording. */
   ret: U64 | null;
   /** The errno name when ret is negative (an error). */
@@ -154,6 +174,8 @@ export interface SyscallEvent extends TaskFields {
    * the numbers. Absent when no argument has one.
    */
   sym?: {[name: string]: string};
+  /** Recorded only to follow descriptors (record --syscall), shown because `implicit` was asked for. */
+  implicit?: true;
 }
 
 /** Records the ring buffer could not take: how many, of which type, and when. */

@@ -40,6 +40,18 @@ export interface OpenTraceOptions {
    * from the parent upward, each with the image it ran then (decode --ancestors).
    */
   ancestors?: boolean;
+  /**
+   * Give the calls a `record --syscall` recording holds only to follow descriptors (open,
+   * close, dup …: formats/trace-format.md §10.11) as events too, with `implicit: true`
+   * (decode --implicit). Without it they are used, not shown.
+   */
+  implicit?: boolean;
+  /**
+   * Name what descriptor arguments refer to (`fd_paths`) and make relative paths absolute
+   * (`paths`), in a file that describes descriptors (default true). false: neither, and
+   * decoding a call with a descriptor costs what it did before (decode --no-fd-paths).
+   */
+  fdPaths?: boolean;
   /** The zone a time of day given to since/until is in (default: local, as decode shows times). */
   zone?: Zone;
   /** Called for each problem (damage) as it is found; they are also kept in `problems`. */
@@ -325,6 +337,9 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
    */
   private summarize(t: OpenedTrace, filter: EventFilter | null, top: number): {summary: StatsReport; matched: number} {
     const stats = new StatsCollector(t.decoder.eventNames, t.decoder.clock);
+    // Counted apart from the calls asked for, not left out (formats/trace-format.md §10.11).
+    t.decoder.implicit = true;
+    stats.implicitNames = t.decoder.implicitNames();
     let records: Record<string, number>;
     let matched = 0;
     if (filter) {
@@ -379,6 +394,8 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   private decoder(meta: MetaMap): Decoder {
     const decoder = new Decoder(decodeMeta(meta));
     if (this.opts.ancestors) decoder.trackProcesses({ancestors: true});
+    if (this.opts.implicit) decoder.implicit = true;
+    if (this.opts.fdPaths === false) decoder.followsFds = false;
     return decoder;
   }
 
@@ -442,12 +459,16 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     };
     if (this.opts.processes !== false) for (const e of decoder.processEvents()) emit(e);
     yield* ready.splice(0);
+    let problems = reader.problems.length;
     for (const chunk of reader.chunks()) {
+      // Damage the reader skipped since the last chunk: records are missing in between.
+      if (reader.problems.length !== problems) decoder.gap();
       const {problem} = forEachFrame(chunk, (b, o, n) => decoder.feed(b, o, n, emit));
       if (problem) {
         reader.problems.push(problem);
         this.report(problem);
       }
+      problems = reader.problems.length;
       yield* ready.splice(0);
       if (marks) yield CHUNK_END;
     }

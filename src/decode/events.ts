@@ -14,7 +14,9 @@ import {containerIdOf} from './container';
 import {checkLayout, checkRecordTypes, RecordLayout, RecordType} from './layout';
 import {compileType, CompiledType, EVENT_ORDER, lastIds, RawEvent} from './records';
 import {ExecHashes} from './hashes';
-import {ArgInfo, SyscallDecoder, SyscallParts, SyscallSink, TaskContext} from './syscalls';
+import {ArgInfo, fdDesc, SyscallDecoder, SyscallParts, SyscallSink, TaskContext} from './syscalls';
+import {FD_FLAG_DEFAULTS, targetText, type FdFlagBits} from '../fds/target';
+import {MAX_TABLE_FDS, type SnapshotFd} from '../fds/model';
 import {ProcessTable} from '../processes/model';
 
 export type TraceEvent = RawEvent & {time: string};
@@ -29,6 +31,9 @@ export interface DecodeMeta {
   /** et_exec.exec_flags: name → bit (formats/trace-format.md §10.5). */
   exec_flags?: Record<string, number>;
   flags?: {truncated?: number; no_enter?: number; in_flight?: number; inflight?: number; context?: number};
+  /** et_fork.fork_flags and et_fd.fd_flags: name → bit (§10.5). */
+  fork_flags?: Record<string, number>;
+  fd_flags?: Record<string, number>;
   cgroups?: Record<string, string>;
   processes?: SnapshotProcess[];
   syscalls?: unknown;
@@ -44,7 +49,7 @@ export interface DecodeMeta {
  */
 export function decodeMeta(meta: Readonly<Record<string, unknown>>): DecodeMeta {
   const isMap = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
-  for (const k of ['options', 'flags', 'cgroups', 'filter', 'exec_flags', 'host']) {
+  for (const k of ['options', 'flags', 'cgroups', 'filter', 'exec_flags', 'host', 'fork_flags', 'fd_flags']) {
     if (meta[k] !== undefined && meta[k] !== null && !isMap(meta[k])) throw new Error(`bad metadata: ${k} is not a map`);
   }
   const ps = meta.processes;
@@ -76,7 +81,7 @@ interface Known {
 
 
 /** The record types syscalls.ts decodes, by their `event` name in record_types. */
-const SYS_EVENTS = new Set(['sys_enter', 'sys_exit', 'task']);
+const SYS_EVENTS = new Set(['sys_enter', 'sys_exit', 'task', 'fd']);
 
 export type Emit = (e: TraceEvent) => void;
 
@@ -106,6 +111,9 @@ export class Decoder {
   /** An exec's sha256 from the hash record before it (hashes.ts); null when the file has none. */
   private readonly hashes: ExecHashes | null = null;
   private readonly execFlags: [string, number][];
+  /** et_fork.fork_flags bits (0: the file does not have them). */
+  private readonly forkBits: {files: number; fs: number};
+  private readonly fdBits: FdFlagBits;
   private readonly sys: SyscallDecoder | null = null;
   private last: TraceEvent | null = null;
   private withTimes = true;
@@ -155,6 +163,14 @@ export class Decoder {
     this.cgroups = new Map(Object.entries(meta.cgroups ?? {}).map(([k, v]) => [Number(k), String(v)]));
     this.ids = new Identities(meta.host?.boot_id);
     this.execFlags = Object.entries(meta.exec_flags ?? {}).filter(([k, v]) => EXEC_FLAG_NAMES.has(k) && typeof v === 'number') as [string, number][];
+    const bit = (m: Record<string, number> | undefined, k: string, d: number): number => (m && typeof m[k] === 'number' ? m[k] >>> 0 : d);
+    this.forkBits = {files: bit(meta.fork_flags, 'files', 0), fs: bit(meta.fork_flags, 'fs', 0)};
+    const fl = meta.fd_flags;
+    this.fdBits = {
+      cloexec: bit(fl, 'cloexec', FD_FLAG_DEFAULTS.cloexec), deleted: bit(fl, 'deleted', FD_FLAG_DEFAULTS.deleted),
+      path: bit(fl, 'path', FD_FLAG_DEFAULTS.path), path_truncated: bit(fl, 'path_truncated', FD_FLAG_DEFAULTS.path_truncated),
+      name: bit(fl, 'name', FD_FLAG_DEFAULTS.name),
+    };
     for (const p of meta.processes ?? []) this.known.set(p.pid, {filename: p.filename, argv: p.argv});
     if (sysTypes.size || meta.syscalls !== undefined) {
       const snapshot = new Map<number, TaskContext>();
@@ -168,9 +184,16 @@ export class Decoder {
         });
       }
       const fl = meta.flags ?? {};
+      const fdType = sysTypes.get('fd');
       this.sys = new SyscallDecoder({
         header, meta: meta.syscalls, clock: this.clock, cgroups: this.cgroups, snapshot, ids: this.ids,
         enter: sysTypes.get('sys_enter'), exit: sysTypes.get('sys_exit'), task: sysTypes.get('task'),
+        // Descriptors are followed in a file that describes them (with syscalls, since exectrace has fd records).
+        ...(fdType && meta.syscalls != null && meta.fd_flags !== undefined && {
+          fd: fdType, fdFlags: this.fdBits, snapshotFds: (meta.processes ?? []).map((p) => snapshotFdsOf(p, this.fdBits)),
+          // A filtered file holds some of the calls that changed descriptors: replaying them would mislead.
+          fdReplay: meta.filter === undefined,
+        }),
         flags: {
           noEnter: Number(fl.no_enter ?? 0) >>> 0,
           // The bit itself for files whose `flags` metadata does not name it.
@@ -215,6 +238,51 @@ export class Decoder {
     if (this.sys) this.sys.times = on;
   }
 
+  /**
+   * Whether the calls recorded implicitly (with --syscall, formats/trace-format.md §10.11)
+   * are events: false (the default) leaves them to the descriptor model only, as the user
+   * asked for other calls.
+   */
+  get implicit(): boolean {
+    return this.sys?.showImplicit ?? false;
+  }
+
+  set implicit(on: boolean) {
+    if (this.sys) this.sys.showImplicit = on;
+  }
+
+  /** Whether syscall nr was recorded implicitly. */
+  isImplicit(nr: number): boolean {
+    return this.sys?.isImplicit(nr) ?? false;
+  }
+
+  /** The names of the syscalls the file recorded implicitly (empty: none). */
+  implicitNames(): Set<string> {
+    return this.sys?.implicitNames() ?? new Set();
+  }
+
+  /** Whether descriptors are followed: syscall events then have fd_paths and paths (a file that describes them). */
+  get followsFds(): boolean {
+    return this.sys?.fds != null;
+  }
+
+  /**
+   * Whether to follow descriptors (true by default, in a file that describes them): false
+   * leaves syscall events without fd_paths and paths, and costs nothing (decode
+   * --no-fd-paths). Set it before the first record.
+   */
+  set followsFds(on: boolean) {
+    if (!on) this.sys?.dropFds();
+  }
+
+  /**
+   * Records were skipped between two chunks (a damaged or missing one): what they would
+   * have told the descriptor model is unknown, so it forgets what it knew.
+   */
+  gap(): void {
+    this.sys?.onGap();
+  }
+
   /** The architecture syscall numbers and flag values belong to (for human output). */
   get arch(): string {
     return this.sys?.arch ?? 'x86_64';
@@ -242,7 +310,9 @@ export class Decoder {
     for (const p of this.meta.processes ?? []) {
       if (only && !only.has(p.pid)) continue;
       const e: Record<string, unknown> = {type: 'process', time: this.clock.rfc3339(this.snapshotBootNs), ts_ns: this.snapshotBootNs};
-      for (const [k, v] of Object.entries(p)) if (!SNAPSHOT_RAW.has(k)) e[k] = k === 'filename' || k === 'argv' ? snapshotText(v) : v;
+      for (const [k, v] of Object.entries(p)) if (!SNAPSHOT_RAW.has(k)) e[k] = k === 'filename' || k === 'argv' || k === 'cwd' ? snapshotText(v) : v;
+      // Descriptors as decode names them in calls: number → what it refers to.
+      if (Array.isArray(p.fds)) e.fds = snapshotFdNames(p, this.fdBits);
       if (this.ids.boot !== null) Object.assign(e, this.ids.ofSnapshot(p));
       if (typeof p.cgroup === 'string') e.container_id = containerIdOf(p.cgroup);
       if (typeof p.start_time_ns === 'number') e.start_time = this.clock.rfc3339(p.start_time_ns);
@@ -293,14 +363,15 @@ export class Decoder {
     }
     const id = this.typeOf(b, o);
     const sys = this.sys;
-    if (sys !== null && (id === sys.exitId || id === sys.enterId || id === sys.taskId)) {
+    if (sys !== null && (id === sys.exitId || id === sys.enterId || id === sys.taskId || id === sys.fdId)) {
       if (n < sys.minSize(id)) {
         this.counts.malformed++;
         return;
       }
       if (id === sys.exitId) sys.exit(b, o, n, emit);
       else if (id === sys.enterId) sys.enter(b, o, n, emit);
-      else sys.taskRecord(b, o, n);
+      else if (id === sys.taskId) sys.taskRecord(b, o, n);
+      else sys.fdRecord(b, o, n);
       this.counts.decoded++;
       this.byType[id] = (this.byType[id] ?? 0) + 1;
       return;
@@ -432,7 +503,10 @@ export class Decoder {
       case 'fork': {
         const parent = this.known.get(e.ppid as number);
         if (parent) this.known.set(e.pid as number, parent);
-        this.sys?.onFork(e);
+        // What the child shares with its parent (formats/trace-format.md §10.5): read here, not shown.
+        const shares = Number(e.fork_flags ?? 0) >>> 0;
+        delete e.fork_flags;
+        this.sys?.onFork(e, {files: (shares & this.forkBits.files) !== 0, fs: (shares & this.forkBits.fs) !== 0});
         break;
       }
       case 'exit': {
@@ -453,6 +527,7 @@ export class Decoder {
       case 'lost': {
         const name = this.eventNames[e.event_type as number];
         e.event = name ?? `type${e.event_type}`;
+        this.sys?.onLost(name, e.nr);
         delete e.event_type;
         delete e.pid;
         delete e.tid;
@@ -468,6 +543,29 @@ export class Decoder {
     }
   }
 }
+
+/** A snapshot process's descriptors (metadata `fds`, formats/trace-format.md §10.10) for the model. */
+function snapshotFdsOf(p: SnapshotProcess, bits: FdFlagBits): {pid: number; fds: SnapshotFd[] | undefined; omitted: number; cwd: Text | null} {
+  const cwd = snapshotText(p.cwd);
+  const omitted = typeof p.fds_omitted === 'number' && p.fds_omitted > 0 ? p.fds_omitted : 0;
+  if (!Array.isArray(p.fds)) return {pid: p.pid, fds: undefined, omitted, cwd: typeof cwd === 'string' || isText(cwd) ? (cwd as Text) : null};
+  const fds: SnapshotFd[] = [];
+  for (const f of p.fds.slice(0, MAX_TABLE_FDS)) {
+    if (typeof f !== 'object' || f === null || typeof (f as {fd?: unknown}).fd !== 'number') continue;
+    const r = f as Record<string, unknown>;
+    fds.push({fd: r.fd as number, cloexec: (Number(r.fd_flags) & bits.cloexec) !== 0, desc: fdDesc(r)});
+  }
+  return {pid: p.pid, fds, omitted: omitted + Math.max(0, p.fds.length - MAX_TABLE_FDS), cwd: isText(cwd) ? cwd : null};
+}
+
+/** A snapshot process's descriptors as its `process` event shows them: {"0": "/dev/null<char 1:3>", …}. */
+function snapshotFdNames(p: SnapshotProcess, bits: FdFlagBits): Record<string, Text | null> {
+  const out: Record<string, Text | null> = {};
+  for (const f of snapshotFdsOf(p, bits).fds ?? []) out[String(f.fd)] = targetText(f.desc, bits);
+  return out;
+}
+
+const isText = (v: unknown): v is Text => typeof v === 'string' || (typeof v === 'object' && v !== null && typeof (v as {base64?: unknown}).base64 === 'string');
 
 /** The exec_flags a reader shows (as booleans); cwd and cwd_truncated describe `cwd`. */
 const EXEC_FLAG_NAMES = new Set(['deleted', 'memfd', 'setuid', 'setgid', 'privileged', 'cwd', 'cwd_truncated']);

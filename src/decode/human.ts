@@ -9,8 +9,8 @@ import {ArgStyle, argStyle, formatAddr, formatStyled, RETURNS_ADDR} from './cons
 import {TraceEvent} from './events';
 import {capturedText} from './captures';
 import {cBytes, cString} from './cstring';
-import {displayText, forEachPiece, isRawText, sameText, type Text} from './text';
-import {ArgInfo, SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
+import {displayText, forEachPiece, isRawText, sameText, type RawText, type Text} from './text';
+import {ArgInfo, Named, SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
 
 /** What syscall lines need from the file: the Decoder provides it. */
 export interface HumanContext {
@@ -181,6 +181,47 @@ export interface SyscallView {
   readonly errno?: unknown;
   readonly ret: unknown;
   readonly duration_ns: unknown;
+  /** What descriptor arguments refer to, and relative paths made absolute: a Named (parts) or an object (an event). */
+  readonly fd_paths?: unknown;
+  readonly paths?: unknown;
+}
+
+/** The value named `key` in an event's fd_paths or paths (an object) or the decoder's (a Named); undefined: none. */
+function namedValue(v: unknown, key: string): unknown {
+  if (v === null || v === undefined) return undefined;
+  if (v instanceof Named) return v.get(key);
+  if (typeof v === 'object' && Object.prototype.hasOwnProperty.call(v, key)) return (v as Record<string, unknown>)[key];
+  return undefined;
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/g;
+
+/** Annotations made, by name (a bounded memo: a storm names one file again and again). */
+const annotations = new Map<string, string>();
+
+/** `<what it refers to>`, strace -yy's annotation; `<?>` when it is unknown. */
+function annotation(t: unknown): string {
+  if (t === null) return '<?>';
+  if (typeof t === 'string') {
+    let a = annotations.get(t);
+    if (a === undefined) {
+      a = `<${t.replace(CONTROL, (c) => hexByte(c.charCodeAt(0)))}>`;
+      if (annotations.size >= 4096) annotations.clear();
+      annotations.set(t, a);
+    }
+    return a;
+  }
+  return `<${displayText(t).replace(CONTROL, (c) => hexByte(c.charCodeAt(0)))}>`;
+}
+
+/** A value (a descriptor, a pair of them, a path) with what it names, when the event says. */
+function annotated(text: string, value: unknown, name: unknown): string {
+  if (name === undefined) return text;
+  if (Array.isArray(name) && Array.isArray(value) && name.length === value.length) {
+    return `[${value.map((x, i) => `${plain(x, 1)}${name[i] === undefined ? '' : annotation(name[i])}`).join(', ')}]`;
+  }
+  return text + annotation(name);
 }
 
 /** Whether an argument's value is what was captured (not its address, kept when the capture failed). */
@@ -240,7 +281,7 @@ function retText(e: SyscallView): string {
   if (ret === null || ret === undefined) return '?';
   if (e.errno) return `${ret} ${e.errno}`;
   if (RETURNS_ADDR.has(e.syscall as string) && Number(ret) >= 0) return formatAddr(ret);
-  return String(ret);
+  return annotated(String(ret), ret, namedValue(e.fd_paths, 'ret'));
 }
 
 /** `comm(pid)` or `comm(pid/tid)`. */
@@ -256,7 +297,10 @@ function argList(e: SyscallView, ctx: HumanContext | undefined): string {
   const infos = ctx?.argInfo(e.nr as number);
   const cut = e.cut as string[] | undefined;
   return Object.keys(args)
-    .map((k, i) => `${k}=${argText(e, k, args[k], infos?.[i]?.name === k ? infos[i] : infos?.find((a) => a.name === k), cut?.includes(k) ?? false, ctx)}`)
+    .map((k, i) => {
+      const text = argText(e, k, args[k], infos?.[i]?.name === k ? infos[i] : infos?.find((a) => a.name === k), cut?.includes(k) ?? false, ctx);
+      return `${k}=${annotated(annotated(text, args[k], namedValue(e.fd_paths, k)), args[k], namedValue(e.paths, k))}`;
+    })
     .join(', ');
 }
 
@@ -376,7 +420,8 @@ export class HumanEventWriter implements SyscallSink {
     }
     o.bytes(EQUALS);
     const ret = p.ret;
-    if (typeof ret === 'number' && p.errno === undefined && !plan.returnsAddr && Number.isSafeInteger(ret)) {
+    if (typeof ret === 'number' && p.errno === undefined && !plan.returnsAddr && Number.isSafeInteger(ret) &&
+      (p.fd_paths === null || p.fd_paths.get('ret') === undefined)) {
       if (ret < 0) {
         o.byte(0x2d);
         o.digits(-ret);

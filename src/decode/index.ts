@@ -47,13 +47,17 @@ export interface WalkOptions {
 export function forEachEvent(t: OpenedTrace, opts: WalkOptions, emit: (e: TraceEvent) => void): void {
   const {reader, decoder} = t;
   if (opts.processes !== false) for (const e of decoder.processEvents()) emit(e);
+  let problems = reader.problems.length;
   for (const chunk of reader.chunks()) {
+    // Damage the reader skipped since the last chunk: records are missing in between.
+    if (reader.problems.length !== problems) decoder.gap();
     const {problem} = forEachFrame(chunk, (buf, off, len) => decoder.feed(buf, off, len, emit));
     if (problem) {
       // Frame damage is found after the reader's own checks; report it the same way.
       reader.problems.push(problem);
       t.onProblem(problem);
     }
+    problems = reader.problems.length;
   }
   decoder.end(emit);
 }

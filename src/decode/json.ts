@@ -14,7 +14,7 @@ import {toJson} from '../util/json';
 import {Output} from '../util/output';
 import {WallClock} from '../util/time';
 import type {TraceEvent} from './events';
-import type {SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
+import type {Named, SyscallParts, SyscallPlan, SyscallSink, TaskContext} from './syscalls';
 import {symbolicArgs, symbolText, type SymArg} from './symbolic';
 import type {Arch} from './constants';
 
@@ -35,6 +35,9 @@ const NO_EXIT = ascii(',"incomplete":"no_exit"');
 const IN_FLIGHT = ascii(',"in_flight":true');
 const CUT = ascii(',"cut":[');
 const MALFORMED = ascii(',"malformed":true');
+const IMPLICIT = ascii(',"implicit":true');
+const FD_PATHS = ascii(',"fd_paths":{');
+const PATHS = ascii(',"paths":{');
 const NULL = ascii('null');
 const TRUE = ascii('true');
 const FALSE = ascii('false');
@@ -47,7 +50,7 @@ const COMMA = ascii(',');
 interface PlanOut {
   /** `,"syscall":"openat","nr":257,"args":` */
   head: Buffer;
-  /** The head, then args null (no entry) or {} (a syscall without arguments), then `,"ret":`. */
+  /** The head, then args null (no entry) or {} (a syscall without arguments). */
   headNull: Buffer;
   headEmpty: Buffer;
   noArgs: boolean;
@@ -159,6 +162,22 @@ export function writeValue(o: Output, v: unknown, depth: number): boolean {
   }
 }
 
+/** `,"fd_paths":{"fd":"/etc/passwd","ret":null}`: names (Text, null, or a pair) as toJson writes the event's object. */
+function writeNamed(o: Output, head: Buffer, n: Named): void {
+  o.bytes(head);
+  for (let i = 0; i < n.n; i++) {
+    if (i) o.byte(0x2c);
+    writeString(o, n.keys[i]);
+    o.byte(0x3a);
+    const v = n.values[i];
+    const f = n.files[i];
+    if (f !== null) o.bytes(f.json ??= Buffer.from(JSON.stringify(v), 'utf8')); // made once per open file while its name stays
+    else if (typeof v === 'string') writeString(o, v);
+    else writeValue(o, v, 2); // null, a RawText, a pair: plain data
+  }
+  o.byte(0x7d);
+}
+
 /** The JSON text of a value as writeValue writes it, or null where writeValue declines. */
 function jsonText(v: unknown): string | null {
   const o = (scratch ??= new Output(-1, 1 << 12));
@@ -256,8 +275,10 @@ export class JsonEventWriter implements SyscallSink {
         o.rewind(start);
         return false;
       }
-      o.bytes(RET);
     }
+    if (p.fd_paths !== null) writeNamed(o, FD_PATHS, p.fd_paths);
+    if (p.paths !== null) writeNamed(o, PATHS, p.paths);
+    o.bytes(RET);
     const ret = p.ret;
     if (typeof ret === 'number') writeNumber(o, ret);
     else if (ret === null) o.bytes(NULL);
@@ -280,6 +301,7 @@ export class JsonEventWriter implements SyscallSink {
       o.byte(0x5d);
     }
     if (p.malformed) o.bytes(MALFORMED);
+    if (p.implicit) o.bytes(IMPLICIT);
     if (plan.sym.length && p.args !== null) this.symbols(plan, p.args);
     o.byte(0x7d);
     o.endLine();
@@ -360,8 +382,8 @@ export class JsonEventWriter implements SyscallSink {
       const head = `,"syscall":${JSON.stringify(plan.name)},"nr":${JSON.stringify(plan.nr)},"args":`;
       out = {
         head: Buffer.from(head, 'utf8'),
-        headNull: Buffer.from(`${head}null,"ret":`, 'utf8'),
-        headEmpty: Buffer.from(`${head}{},"ret":`, 'utf8'),
+        headNull: Buffer.from(`${head}null`, 'utf8'),
+        headEmpty: Buffer.from(`${head}{}`, 'utf8'),
         noArgs: plan.args.length === 0,
         args: this.argsWriter(plan),
         sym: symbolicArgs(plan),

@@ -15,7 +15,7 @@
 
 import {symbolsOf} from './symbolic';
 import {isUtf8} from 'node:buffer';
-import type {RawText} from './text';
+import {decodeText, isRawText, type RawText, type Text} from './text';
 import {errnoName} from '../util/errno';
 import {WallClock} from '../util/time';
 import {checkLayout, FieldLayout, RecordLayout, RecordType} from './layout';
@@ -24,6 +24,10 @@ import type {Identities} from './identity';
 import {containerIdOf} from './container';
 import {arrayValue, fdsetFds, iovecValue, msghdrValue, sockaddrValue, type Damage, type FdSetValue, type IovecValue, type MsghdrReaders} from './captures';
 import type {SockAddr} from './sockaddr';
+import {FdModel, OpenFile, resolvePath, type SnapshotFd} from '../fds/model';
+import {FD_DESCRIBED} from '../fds/calls';
+import {fdArgsOf, pathArgsOf, type FdArg, type PathArg} from '../fds/args';
+import {FD_FLAG_DEFAULTS, type FdDesc, type FdFlagBits} from '../fds/target';
 
 // One argument's description is the recorder's own type (plain data, no record-side code).
 import type {ArgInfo, ArgKind} from '../syscalls/meta';
@@ -34,6 +38,7 @@ export interface SyscallsMeta {
   arch?: string;
   table: Record<string, string>;
   traced?: number[];
+  implicit?: number[];
   args?: Record<string, ArgInfo[]>;
   structs?: Record<string, RecordLayout>;
   options?: {max_str?: number; max_bytes?: number; comm?: string[]};
@@ -98,6 +103,8 @@ interface CheckedSyscalls {
   names: Map<number, string>;
   args: Map<number, ArgInfo[]>;
   structs: Map<string, RecordLayout>;
+  /** Recorded implicitly (formats/trace-format.md §10.11): not shown unless asked. */
+  implicit: Set<number>;
 }
 
 /** Validates the `syscalls` metadata: names are identifiers, numbers in range, structs laid out. */
@@ -131,7 +138,15 @@ export function checkSyscalls(v: unknown): CheckedSyscalls {
       args.set(nr, list.map((a, i) => checkArg(a, `${where}[${i}]`, structs)));
     }
   }
-  return {arch: typeof v.arch === 'string' ? v.arch : 'x86_64', names, args, structs};
+  const implicit = new Set<number>();
+  if (v.implicit !== undefined && v.implicit !== null) {
+    if (!Array.isArray(v.implicit) || v.implicit.length > MAX_NR + 1) fail('syscalls.implicit', 'not a list of syscall numbers');
+    for (const nr of v.implicit) {
+      if (!Number.isInteger(nr) || nr < 0 || nr > MAX_NR) fail('syscalls.implicit', 'not a list of syscall numbers');
+      implicit.add(nr);
+    }
+  }
+  return {arch: typeof v.arch === 'string' ? v.arch : 'x86_64', names, args, structs, implicit};
 }
 
 function checkArg(a: unknown, where: string, structs: Map<string, RecordLayout>): ArgInfo {
@@ -215,6 +230,70 @@ interface SysPlan {
   /** Every argument's register value, typed, from an entry or an exit record. */
   regsEnter: RegsReader;
   regsExit: RegsReader;
+  /** Recorded implicitly: shown only when the decoder is asked to (showImplicit). */
+  implicit: boolean;
+  /** What the descriptor model does with a call of it; null: nothing (most syscalls, or no model). */
+  fds: FdPlan | null;
+}
+
+/** What a syscall means to the descriptor model (src/fds). */
+interface FdPlan {
+  args: FdArg[];
+  paths: PathArg[];
+  /** It returns a new descriptor (FD_DESCRIBED: the kernel describes the return value). */
+  returnsFd: boolean;
+  /** pipe, socketpair: the argument that holds the two new descriptors. */
+  pair: string | null;
+  effect: Effect;
+}
+
+const enum Effect { None, Close, CloseRange, Fcntl, Ioctl, Unshare, Chdir }
+
+const EFFECTS: Record<string, Effect> = {
+  close: Effect.Close, close_range: Effect.CloseRange, fcntl: Effect.Fcntl, ioctl: Effect.Ioctl, unshare: Effect.Unshare,
+  chdir: Effect.Chdir, fchdir: Effect.Chdir,
+};
+
+/** fcntl commands and ioctl requests the model follows. */
+const F_DUPFD = 0;
+const F_SETFD = 2;
+const F_DUPFD_CLOEXEC = 1030;
+const FIONCLEX = 0x5450;
+const FIOCLEX = 0x5451;
+const EBADF = -9;
+const AT_FDCWD = -100;
+
+/**
+ * Named is a reused list of names for one event (fd_paths, paths): argument name → value,
+ * in argument order. Valid during SyscallSink.syscall() only.
+ */
+export class Named {
+  n = 0;
+  readonly keys: string[] = [];
+  /** A name (Text), null (unknown), or for pipe's and socketpair's pair of descriptors an array of both. */
+  readonly values: (Text | null | (Text | null)[])[] = [];
+  /** The open file a name is of, when it is one (writers cache what they make of it there: OpenFile.json). */
+  readonly files: (OpenFile | null)[] = [];
+
+  push(key: string, v: Text | null | (Text | null)[], file: OpenFile | null = null): void {
+    this.keys[this.n] = key;
+    this.values[this.n] = v;
+    this.files[this.n] = file;
+    this.n++;
+  }
+
+  /** The value named key, or undefined. */
+  get(key: string): Text | null | (Text | null)[] | undefined {
+    for (let i = 0; i < this.n; i++) if (this.keys[i] === key) return this.values[i];
+    return undefined;
+  }
+
+  /** As an object, for an event. */
+  object(): Record<string, Text | null | (Text | null)[]> {
+    const o: Record<string, Text | null | (Text | null)[]> = {};
+    for (let i = 0; i < this.n; i++) o[this.keys[i]] = this.values[i];
+    return o;
+  }
 }
 
 /** The register value of one argument, sign-extended or truncated to its C type's size. */
@@ -347,6 +426,10 @@ export interface SyscallParts {
   syscall: string;
   nr: number;
   args: Record<string, ArgValue> | null;
+  /** What its descriptor arguments (and a descriptor it returns, as `ret`) refer to; null: none. */
+  fd_paths: Named | null;
+  /** Its relative path arguments, made absolute; null: none. */
+  paths: Named | null;
   ret: number | bigint | null;
   duration_ns: number | null;
   errno: string | undefined;
@@ -354,6 +437,8 @@ export interface SyscallParts {
   in_flight: boolean;
   cut: string[] | null;
   malformed: boolean;
+  /** A call recorded implicitly (formats/trace-format.md §10.11), shown because the decoder was asked to. */
+  implicit: boolean;
 }
 
 /**
@@ -376,6 +461,17 @@ export interface SyscallDecoderOptions {
   cgroups: Map<number, string>;
   snapshot: Map<number, TaskContext>;
   ids: Identities;
+  /** The `fd` record type (formats/trace-format.md §10.18): with it, the descriptor model is kept. */
+  fd?: RecordType;
+  /** The `fd_flags` bits (§10.5), and the processes alive at start with their descriptors. */
+  fdFlags?: FdFlagBits;
+  snapshotFds?: {pid: number; fds: SnapshotFd[] | undefined; omitted: number; cwd: Text | null}[];
+  /**
+   * false for a file written by `exectrace filter`, which holds only some of the calls that
+   * changed descriptors: what was known before a call is unknown at it, and only the call's
+   * own descriptions name anything (formats/trace-format.md §10.18.1).
+   */
+  fdReplay?: boolean;
 }
 
 const NO_CONTEXT: TaskContext = {};
@@ -409,26 +505,42 @@ export class SyscallDecoder {
   private readonly ctxByTid = new Map<number, TaskContext>();
   private readonly ctxByPid = new Map<number, TaskContext>();
   private readonly threads = new Map<number, number[]>();
+  /** The process of each thread the stream introduced (its task records), for the forker of a fork. */
+  private readonly pidOfTid = new Map<number, number>();
   private readonly flags: SyscallDecoderOptions['flags'];
   private readonly clock: WallClock;
   private readonly cgroups: Map<number, string>;
   private readonly snapshot: Map<number, TaskContext>;
   private readonly ids: Identities;
+  private readonly implicitNrs: Set<number>;
+  /** The descriptor model (src/fds), when the file describes descriptors (it has `fd` records); else null, at no cost. */
+  fds: FdModel | null = null;
+  private readonly fdType: CompiledType | null = null;
+  private readonly fdBits: FdFlagBits = FD_FLAG_DEFAULTS;
+  /** The et_fd records of a call whose exit has not come yet, by tid. */
+  private readonly fdPending = new Map<number, FdRecord[]>();
+  private readonly fdNames = new Named();
+  private readonly fdReplay: boolean = true;
+  private readonly pathNames = new Named();
   /** Set by captures(): a segment ran past its record. */
   private malformed = false;
   /** Set by the compound captures' decoders (captures.ts): a count inside a segment ran past it. */
   private readonly damage: Damage = {malformed: false};
+  /** Show the calls recorded implicitly (formats/trace-format.md §10.11) as events; else they only feed the model. */
+  showImplicit = false;
   /** Whether built events get their time string (Decoder.times). */
   times = true;
   /** Where syscall events go before they are built as objects (null: always built). */
   direct: SyscallSink | null = null;
   private readonly parts: SyscallParts = {
     ctx: NO_CONTEXT, plan: {name: '', nr: 0, args: []}, ts_ns: 0, pid: 0, tid: 0, cpu: 0, comm: undefined, syscall: '', nr: 0,
-    args: null, ret: null, duration_ns: null, errno: undefined, incomplete: undefined, in_flight: false, cut: null, malformed: false,
+    args: null, fd_paths: null, paths: null, ret: null, duration_ns: null, errno: undefined, incomplete: undefined, in_flight: false, cut: null,
+    malformed: false, implicit: false,
   };
   readonly enterId: number;
   readonly exitId: number;
   readonly taskId: number;
+  readonly fdId: number;
 
   constructor(o: SyscallDecoderOptions) {
     const meta = o.meta === undefined || o.meta === null ? {table: {}} : o.meta;
@@ -448,6 +560,16 @@ export class SyscallDecoder {
     this.cgroups = o.cgroups;
     this.snapshot = o.snapshot;
     this.ids = o.ids;
+    this.implicitNrs = c.implicit;
+    this.fdId = o.fd?.id ?? -1;
+    if (o.fd) {
+      this.fdType = compileType(o.fd, o.header, 0);
+      this.fdBits = o.fdFlags ?? FD_FLAG_DEFAULTS;
+      const model = new FdModel(this.fdBits);
+      for (const p of o.snapshotFds ?? []) model.snapshot(p.pid, p.fds, p.omitted, p.cwd);
+      this.fds = model;
+      this.fdReplay = o.fdReplay !== false;
+    }
   }
 
   /** The argument descriptions of syscall nr (for human output). */
@@ -464,7 +586,27 @@ export class SyscallDecoder {
   minSize(id: number): number {
     if (id === this.enterId) return (this.enterOff as Offsets).minSize;
     if (id === this.exitId) return (this.exitOff as Offsets).minSize;
+    if (id === this.fdId) return (this.fdType as CompiledType).minSize;
     return this.task ? this.task.minSize : Infinity;
+  }
+
+  /**
+   * Stops following descriptors (decode --no-fd-paths): events get no fd_paths and paths,
+   * at no cost. Before the first record only (plans made earlier keep what they knew).
+   */
+  dropFds(): void {
+    this.fds = null;
+    this.fdPending.clear();
+  }
+
+  /** Whether syscall nr was recorded implicitly (formats/trace-format.md §10.11). */
+  isImplicit(nr: number): boolean {
+    return this.implicitNrs.has(nr);
+  }
+
+  /** The names of the syscalls recorded implicitly. */
+  implicitNames(): Set<string> {
+    return new Set([...this.implicitNrs].map((nr) => this.names.get(nr) ?? `syscall_${nr}`));
   }
 
   private plan(nr: number): SysPlan {
@@ -492,7 +634,7 @@ export class SyscallDecoder {
       // registers, read by one shared reader; cached only for plausible numbers.
       const raw = this.rawPlan ??= this.describe(-1, undefined);
       const name = this.names.get(nr) ?? `syscall_${nr}`;
-      const p = {...raw, nr, name, noReturn: NO_RETURN.has(name)};
+      const p = {...raw, nr, name, noReturn: NO_RETURN.has(name), implicit: this.implicitNrs.has(nr), fds: this.fdPlan(name, raw.args)};
       if (nr <= MAX_NR) this.plans.set(nr, p);
       return p;
     }
@@ -545,8 +687,23 @@ export class SyscallDecoder {
       noReturn: NO_RETURN.has(this.names.get(nr) ?? ''),
       regsEnter: !this.enterOff ? NO_REGS : args.length ? compileRegs(args, this.enterOff.args, nr) : noArgs,
       regsExit: !this.exitOff ? NO_REGS : args.length ? compileRegs(args, this.exitOff.args, nr) : noArgs,
+      implicit: this.implicitNrs.has(nr),
+      fds: infos ? this.fdPlan(this.names.get(nr) ?? '', args) : null,
     };
     return p;
+  }
+
+  /** What the descriptor model does with calls of a syscall; null when nothing (or there is no model). */
+  private fdPlan(name: string, args: ArgPlan[]): FdPlan | null {
+    if (this.fds === null) return null;
+    const infos = args.map((a) => a.info);
+    const fdArgs = fdArgsOf(name, infos);
+    const paths = pathArgsOf(name, infos);
+    const d = Object.prototype.hasOwnProperty.call(FD_DESCRIBED, name) ? FD_DESCRIBED[name] : undefined;
+    const effect = Object.prototype.hasOwnProperty.call(EFFECTS, name) ? EFFECTS[name] : Effect.None;
+    const pair = d?.how === 'pair' && args.some((a) => a.name === d.arg) ? d.arg : null;
+    if (!fdArgs.length && !paths.length && d === undefined && effect === Effect.None) return null;
+    return {args: fdArgs, paths, returnsFd: d?.how === 'ret', pair, effect};
   }
 
   // ---- records ----
@@ -629,6 +786,42 @@ export class SyscallDecoder {
     this.setContext(e.pid as number, e.tid as number, e);
   }
 
+  /**
+   * An et_fd record: what a descriptor refers to after the call whose exit comes next from
+   * the same thread. Kept until that exit, where it is applied after the call's arguments
+   * were named and before its return value is (formats/trace-format.md §10.18.1).
+   */
+  fdRecord(b: Buffer, o: number, n: number): void {
+    if (this.fds === null) return;
+    const e = (this.fdType as CompiledType).read(b, o, n);
+    const tid = e.tid as number;
+    const r: FdRecord = {fd: e.fd as number, enterTs: Number(e.enter_ts_ns), cloexec: (Number(e.fd_flags) & this.fdBits.cloexec) !== 0, desc: fdDesc(e)};
+    const list = this.fdPending.get(tid);
+    // A thread has one call at a time: a few records at most (pipe's two); more is a hostile file.
+    if (list === undefined) this.fdPending.set(tid, [r]);
+    else if (list.length < 8) list.push(r);
+  }
+
+  /** Records were lost or skipped (a lost marker, a damaged chunk): the descriptor model forgets what it knew. */
+  onLost(event: string | undefined, nr: unknown): void {
+    const m = this.fds;
+    if (m === null) return;
+    if (event === 'sys_exit' && typeof nr === 'number') {
+      // A lost call that changes no descriptor changes nothing the model knows.
+      const name = this.names.get(nr);
+      if (name !== undefined && !Object.prototype.hasOwnProperty.call(FD_DESCRIBED, name) && !Object.prototype.hasOwnProperty.call(EFFECTS, name)) return;
+    } else if (event !== undefined && event !== 'fd' && event !== 'fork' && event !== 'exec' && event !== 'sys_exit') {
+      return;
+    }
+    m.lost();
+  }
+
+  /** A damaged chunk was skipped: what it held is unknown. */
+  onGap(): void {
+    this.fds?.lost();
+    this.fdPending.clear();
+  }
+
   // ---- lifecycle hooks from the other record types ----
 
   /** exec: the other threads died in de_thread; the caller's open execve moves to the leader's tid. */
@@ -645,10 +838,19 @@ export class SyscallDecoder {
     }
     this.forget(pid);
     this.setContext(pid, pid, e);
+    this.fds?.exec(pid, e.cwd === undefined ? undefined : (e.cwd as Text | null));
   }
 
-  onFork(e: RawEvent): void {
+  /** fork: `shares` is et_fork.fork_flags as {files, fs} (what the child shares with its parent). */
+  onFork(e: RawEvent, shares: {files: boolean; fs: boolean}): void {
     this.ctxByPid.set(e.pid as number, this.context(e));
+    if (this.fds !== null) {
+      // The table is the forking thread's process's: the real parent's, unless CLONE_PARENT
+      // made another process the parent (then parent_tid is a thread of the forker, not of ppid).
+      const ppid = e.ppid as number;
+      const forker = typeof e.parent_tid === 'number' ? this.pidOfTid.get(e.parent_tid) ?? ppid : ppid;
+      this.fds.fork(e.pid as number, forker, shares.files, shares.fs);
+    }
   }
 
   /** exit of a process: its threads' open calls will not return; its contexts are dropped. */
@@ -657,6 +859,7 @@ export class SyscallDecoder {
     this.resolve(emit, (p) => p.pid === pid);
     this.forget(pid);
     this.ctxByPid.delete(pid);
+    this.fds?.exit(pid);
   }
 
   /** End of the stream: every open call is incomplete, oldest first. */
@@ -697,13 +900,18 @@ export class SyscallDecoder {
       const list = this.threads.get(pid);
       if (list) list.push(tid);
       else this.threads.set(pid, [tid]);
+      this.pidOfTid.set(tid, pid);
     }
     this.ctxByTid.set(tid, c);
     this.ctxByPid.set(pid, c);
   }
 
   private forget(pid: number): void {
-    for (const tid of this.threads.get(pid) ?? []) this.ctxByTid.delete(tid);
+    for (const tid of this.threads.get(pid) ?? []) {
+      this.ctxByTid.delete(tid);
+      this.pidOfTid.delete(tid);
+      this.fdPending.delete(tid);
+    }
     this.threads.delete(pid);
   }
 
@@ -809,9 +1017,171 @@ export class SyscallDecoder {
     q.in_flight = inFlight;
     q.cut = cut;
     q.malformed = malformed;
+    q.implicit = plan.implicit;
+    q.fd_paths = null;
+    q.paths = null;
+    if (this.fds !== null && (plan.fds !== null || this.fdPending.size !== 0)) this.followFds(q, plan, args, ret, incomplete);
+    // A call recorded only for the model has done its work there.
+    if (plan.implicit && !this.showImplicit) return;
     const d = this.direct;
     if (d !== null && d.syscall(q)) return;
     emit(this.event(q));
+  }
+
+  // ---- descriptors ----
+
+  /**
+   * One call through the descriptor model (formats/trace-format.md §10.18.1): the kernel's
+   * descriptions left by an earlier call whose exit never came are applied first; then the
+   * call's descriptor and path arguments are named (q.fd_paths, q.paths), as they were when
+   * it was made; then what it did is applied — its own descriptions, a close, a dup … —
+   * and a descriptor it returns is named (`ret`).
+   */
+  private followFds(q: SyscallParts, plan: SysPlan, args: Record<string, ArgValue> | null, ret: number | bigint | null,
+    incomplete: 'no_entry' | 'no_exit' | undefined): void {
+    const m = this.fds as FdModel;
+    if (!this.fdReplay) m.lost();
+    const pid = q.pid;
+    const exited = ret !== null && incomplete !== 'no_exit';
+    let mine: FdRecord[] | null = null;
+    if (this.fdPending.size !== 0 && exited) {
+      const list = this.fdPending.get(q.tid);
+      if (list !== undefined) {
+        this.fdPending.delete(q.tid);
+        for (const r of list) {
+          if (r.enterTs === q.ts_ns && incomplete === undefined) (mine ??= []).push(r);
+          else this.applyFd(pid, r);
+        }
+      }
+    }
+    const fp = plan.fds;
+    if (fp === null) {
+      if (mine !== null) for (const r of mine) this.applyFd(pid, r);
+      return;
+    }
+    const r = ret === null ? NaN : Number(ret);
+    const names = this.fdNames;
+    names.n = 0;
+    if (args !== null) {
+      // A call that did not fail with EBADF found its descriptors open.
+      const open = exited && r !== EBADF;
+      for (const a of fp.args) {
+        const v = args[a.name];
+        if (typeof v !== 'number') continue;
+        const fd = v | 0; // the C int: 0xffffffff is -1
+        if (fd === AT_FDCWD && a.dir) {
+          names.push(a.name, m.cwd(pid));
+          continue;
+        }
+        if (fd < 0) continue;
+        // The kernel ignores a directory descriptor for an absolute path.
+        const used = !(a.dir && absoluteAfter(fp, a, args));
+        const f = m.lookup(pid, fd, open && used && !a.mayBeClosed);
+        if (f === null) names.push(a.name, null);
+        else if (f !== undefined) names.push(a.name, f.text, f);
+      }
+      const paths = this.pathNames;
+      paths.n = 0;
+      for (const pa of fp.paths) {
+        const v = args[pa.name];
+        if (!isText(v) || startsWithSlash(v) || isEmptyText(v)) continue;
+        let dir: Text | null = null;
+        const dv = pa.dirIndex >= 0 ? args[plan.args[pa.dirIndex].name] : AT_FDCWD;
+        const dfd = typeof dv === 'number' ? dv | 0 : -1;
+        if (dfd === AT_FDCWD) dir = m.cwd(pid);
+        else if (dfd >= 0) dir = m.fileOf(pid, dfd)?.dirPath ?? null;
+        paths.push(pa.name, resolvePath(dir, v));
+      }
+      q.paths = paths.n ? paths : null;
+    }
+    if (exited) {
+      let described = -1;
+      let cwdSet = false;
+      if (mine !== null) {
+        for (const rec of mine) {
+          this.applyFd(pid, rec);
+          if (rec.fd === AT_FDCWD) cwdSet = true;
+          else if (rec.fd === r) described = r;
+        }
+      }
+      this.effect(fp, pid, args, r, cwdSet);
+      if (r >= 0 && (fp.returnsFd || (fp.effect === Effect.Fcntl && args !== null && isDupCmd(args.cmd)))) {
+        if (fp.returnsFd && described !== r) m.unknown(pid, r); // its description is missing (lost, or an older file)
+        const t = m.name(pid, r, true);
+        if (t !== undefined) names.push('ret', t);
+      }
+      if (fp.pair !== null && r === 0 && args !== null) {
+        const v = args[fp.pair];
+        if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number') {
+          names.push(fp.pair, [m.name(pid, v[0], true) ?? null, m.name(pid, v[1], true) ?? null]);
+        }
+      }
+    }
+    q.fd_paths = names.n ? names : null;
+  }
+
+  /** A kernel description of a descriptor (or of the cwd), into the model. */
+  private applyFd(pid: number, r: FdRecord): void {
+    const m = this.fds as FdModel;
+    if (r.fd === AT_FDCWD) m.describeCwd(pid, r.desc);
+    else if (r.fd >= 0) m.describe(pid, r.fd, r.desc, r.cloexec);
+  }
+
+  /** What a call did to descriptors that its arguments say (close, close_range, fcntl, ioctl, unshare, chdir). */
+  private effect(fp: FdPlan, pid: number, args: Record<string, ArgValue> | null, r: number, cwdSet: boolean): void {
+    const m = this.fds as FdModel;
+    if (fp.effect === Effect.None || r < 0 && fp.effect !== Effect.Close) return;
+    if (args === null) {
+      // It changed something, but what is not known (its entry was not seen).
+      if (fp.effect === Effect.Chdir) m.describeCwd(pid, null);
+      else if (fp.effect !== Effect.Ioctl) m.forget(pid);
+      return;
+    }
+    let missing = false;
+    const num = (k: string): number => {
+      const v = args[k];
+      if (typeof v === 'number') return v;
+      if (typeof v === 'bigint') return Number(BigInt.asUintN(32, v));
+      missing = true; // recorded without its argument names (no tracepoint format): what it did is unknown
+      return 0;
+    };
+    switch (fp.effect) {
+      case Effect.Close: {
+        const fd = num('fd') | 0;
+        if (!missing && r !== EBADF) m.close(pid, fd);
+        break;
+      }
+      case Effect.CloseRange: {
+        const first = num('fd') >>> 0;
+        const last = num('max_fd') >>> 0;
+        const flags = num('flags') >>> 0;
+        if (!missing) m.closeRange(pid, first, last, flags);
+        break;
+      }
+      case Effect.Fcntl: {
+        const cmd = num('cmd') | 0;
+        const fd = num('fd') | 0;
+        if (missing) break;
+        if (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC) m.dup(pid, fd, r, cmd === F_DUPFD_CLOEXEC);
+        else if (cmd === F_SETFD) m.setCloexec(pid, fd, (num('arg') & 1) !== 0);
+        break;
+      }
+      case Effect.Ioctl: {
+        const cmd = num('cmd') >>> 0;
+        const fd = num('fd') | 0;
+        if (!missing && (cmd === FIOCLEX || cmd === FIONCLEX)) m.setCloexec(pid, fd, cmd === FIOCLEX);
+        break;
+      }
+      case Effect.Unshare: {
+        const flags = num('unshare_flags');
+        if (!missing) m.unshare(pid, flags);
+        break;
+      }
+      case Effect.Chdir:
+        if (!cwdSet) m.describeCwd(pid, null); // its description is missing
+        break;
+    }
+    if (missing && fp.effect !== Effect.Ioctl) m.forget(pid);
   }
 
   /** The event object of a syscall's parts, as emitted (with its time string when `times`). */
@@ -819,23 +1189,78 @@ export class SyscallDecoder {
     const c = q.ctx;
     // One literal, one shape. Context keys the file does not know stay undefined, which
     // toJson leaves out; the optional keys below are rare and added only when they apply.
-    const e: RawEvent & {time: string} = {
-      type: 'syscall', time: times ? this.clock.rfc3339(q.ts_ns) : '', ts_ns: q.ts_ns, pid: q.pid, tid: q.tid,
+    const time = times ? this.clock.rfc3339(q.ts_ns) : '';
+    const args = q.args === NO_ARGS ? {} : q.args;
+    // Descriptors and paths named beside the arguments (the JSON writer's key order, json.ts):
+    // a literal of its own, so that events without them keep one shape; a key it does not
+    // have is undefined, which toJson leaves out.
+    const e: RawEvent & {time: string} = q.fd_paths === null && q.paths === null ? {
+      type: 'syscall', time, ts_ns: q.ts_ns, pid: q.pid, tid: q.tid,
       ppid: c.ppid, uid: c.uid, gid: c.gid, comm: c.comm, exec_id: c.exec_id, parent_exec_id: c.parent_exec_id, euid: c.euid, egid: c.egid,
       loginuid: c.loginuid, sessionid: c.sessionid, cgroup_id: c.cgroup_id, cgroup: c.cgroup, container_id: c.container_id, ns: c.ns,
-      cpu: q.cpu, syscall: q.syscall, nr: q.nr, args: q.args === NO_ARGS ? {} : q.args, ret: q.ret, duration_ns: q.duration_ns,
+      cpu: q.cpu, syscall: q.syscall, nr: q.nr, args, ret: q.ret, duration_ns: q.duration_ns,
+    } : {
+      type: 'syscall', time, ts_ns: q.ts_ns, pid: q.pid, tid: q.tid,
+      ppid: c.ppid, uid: c.uid, gid: c.gid, comm: c.comm, exec_id: c.exec_id, parent_exec_id: c.parent_exec_id, euid: c.euid, egid: c.egid,
+      loginuid: c.loginuid, sessionid: c.sessionid, cgroup_id: c.cgroup_id, cgroup: c.cgroup, container_id: c.container_id, ns: c.ns,
+      cpu: q.cpu, syscall: q.syscall, nr: q.nr, args, fd_paths: q.fd_paths?.object(), paths: q.paths?.object(), ret: q.ret, duration_ns: q.duration_ns,
     };
     if (q.errno !== undefined) e.errno = q.errno;
     if (q.incomplete !== undefined) e.incomplete = q.incomplete;
     if (q.in_flight) e.in_flight = true;
     if (q.cut !== null) e.cut = q.cut;
     if (q.malformed) e.malformed = true;
+    if (q.implicit) e.implicit = true;
     if (q.args !== null && q.args !== NO_ARGS) {
       const sym = symbolsOf(q.plan, q.args, this.arch);
       if (sym !== null) e.sym = sym;
     }
     return e;
   }
+}
+
+/** An et_fd record waiting for the exit of its call. */
+interface FdRecord {
+  fd: number;
+  enterTs: number;
+  cloexec: boolean;
+  desc: FdDesc;
+}
+
+const isText = (v: unknown): v is Text => typeof v === 'string' || isRawText(v);
+const startsWithSlash = (t: Text): boolean => (typeof t === 'string' ? t.charCodeAt(0) === 0x2f : Buffer.from(t.base64, 'base64')[0] === 0x2f);
+const isEmptyText = (t: Text): boolean => (typeof t === 'string' ? t.length === 0 : t.base64.length === 0);
+const isDupCmd = (v: unknown): boolean => typeof v === 'number' && ((v | 0) === F_DUPFD || (v | 0) === F_DUPFD_CLOEXEC);
+
+/** Whether the path argument after directory descriptor `a` is absolute (the kernel then ignores `a`). */
+function absoluteAfter(fp: FdPlan, a: FdArg, args: Record<string, ArgValue>): boolean {
+  for (const pa of fp.paths) {
+    if (pa.dirIndex !== a.index) continue;
+    const v = args[pa.name];
+    return isText(v) && startsWithSlash(v);
+  }
+  return false;
+}
+
+const u8 = (v: unknown): Uint8Array | null => (v instanceof Uint8Array ? v : null);
+const int = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : 0);
+
+/**
+ * fdDesc gives the description an et_fd record (read by its generated reader) or a
+ * snapshot `fds` entry holds (formats/trace-format.md §10.18). Values of the wrong type
+ * (a damaged file) read as 0 or empty: what they describe is then named from less.
+ */
+export function fdDesc(e: Record<string, unknown>): FdDesc {
+  const path = Array.isArray(e.path) ? (e.path.slice(0, 64).map((p) => (p instanceof Uint8Array ? decodeText(Buffer.from(p), 0, p.length) : p)).filter(isText)) : [];
+  const ino = typeof e.ino === 'bigint' ? e.ino : int(e.ino);
+  const peer = typeof e.peer_ino === 'bigint' ? e.peer_ino : int(e.peer_ino);
+  return {
+    fd_flags: int(e.fd_flags) >>> 0, ino, dev: int(e.dev) >>> 0, rdev: int(e.rdev) >>> 0, mode: int(e.mode) >>> 0,
+    magic: int(e.magic), family: int(e.family), sock_type: int(e.sock_type), protocol: int(e.protocol),
+    local_port: int(e.local_port), peer_port: int(e.peer_port), portid: int(e.portid) >>> 0,
+    local_addr: u8(e.local_addr), peer_addr: u8(e.peer_addr), peer_ino: peer, pidfd_pid: int(e.pidfd_pid) >>> 0,
+    path, addr: u8(e.addr),
+  };
 }
 
 function capture(a: ArgPlan, b: Buffer, at: number, len: number, cut: boolean, ptr: number | bigint, ret: number | bigint | null,

@@ -21,6 +21,8 @@ export interface FileSummary {
   comms: Set<string>;
   types: Set<string>;
   syscalls: Set<string>;
+  /** Syscalls recorded only to follow descriptors (formats/trace-format.md §10.11): not shown unless asked. */
+  implicit: Set<string>;
   first: number | bigint | null;
   last: number | bigint | null;
   clock: WallClock;
@@ -31,7 +33,7 @@ export function summarize(path: string, processes: boolean): FileSummary {
   const t = openTrace(path);
   const s: FileSummary = {
     events: 0, pids: new Set(), keys: new Set(), uids: new Set(), comms: new Set(), types: new Set(), syscalls: new Set(),
-    first: null, last: null, clock: t.decoder.clock,
+    implicit: t.decoder.implicitNames(), first: null, last: null, clock: t.decoder.clock,
   };
   const see = (type: string, pid: unknown, uid: unknown, comm: unknown, ts: unknown) => {
     s.events++;
@@ -100,7 +102,9 @@ export function explainEmpty(filter: EventFilter, s: FileSummary, zone: Zone): s
   }
   if (spec.syscall?.length && !spec.syscall.some((x) => s.syscalls.has(x))) {
     const what = spec.syscall.map((x) => flag('syscall', x)).join(' ');
-    why.push(s.syscalls.size === 0 ? `${what}: this file has no syscall records` : `${what}: no such call in this file (it has ${list(s.syscalls)})`);
+    const implicit = spec.syscall.filter((x) => s.implicit.has(x));
+    if (implicit.length) why.push(`${what}: recorded only to name descriptors (record --syscall), not shown: --implicit shows ${implicit.join(', ')}`);
+    else why.push(s.syscalls.size === 0 ? `${what}: this file has no syscall records` : `${what}: no such call in this file (it has ${list(s.syscalls)})`);
   }
   if (spec.uid?.length && !spec.uid.some((u) => s.uids.has(u))) {
     why.push(`${spec.uid.map((u) => flag('uid', u)).join(' ')}: no event of this user in this file (uids: ${list(s.uids)})`);

@@ -149,6 +149,12 @@ export class Selector {
   private readonly images = new Map<number, Image>();
   /** The latest hash record of each pid, held for its exec (formats/trace-format.md §10.16). */
   private readonly hashes = new Map<number, Held>();
+  private readonly fdId: number;
+  /**
+   * A thread's et_fd records (formats/trace-format.md §10.18), held for the call whose exit
+   * follows: written just before it when it is kept, dropped with it otherwise.
+   */
+  private readonly fds = new Map<number, Held[]>();
   private viewOf: Buffer | null = null;
   private view: DataView = new DataView(new ArrayBuffer(0));
   /** Held entries still pointing into the current chunk. */
@@ -195,6 +201,7 @@ export class Selector {
     this.taskId = id('task');
     this.lostId = id('lost');
     this.hashId = id('hash');
+    this.fdId = id('fd');
     const field = (name: string, size: number): number => {
       const f = decoder.header.fields.find((x) => x.name === name);
       if (!f || f.size !== size || f.count !== undefined) throw new Error(`bad metadata: record_header has no ${size}-byte ${name} field`);
@@ -245,6 +252,11 @@ export class Selector {
     const type = d.typeOf(b, o);
     const batch = this.batch;
     const last = this.nb - 1;
+    if (type === this.exitId && last < 0 && this.fds.size !== 0) {
+      // A call that gave no event (recorded implicitly, not shown): its descriptors go with it.
+      this.fds.delete(b.readUInt32LE(o + this.tidAt));
+      return;
+    }
     if (type === this.exitId && last >= 0) {
       // The common case: the call's own event, after any older entry of the thread it settled.
       for (let i = 0; i < last; i++) this.settle(i, null, 0, 0, type);
@@ -259,6 +271,13 @@ export class Selector {
       // Not an event: written just before its exec when that is kept, else dropped with it.
       const h = this.copy(b, o, n, type);
       this.hashes.set(h.pid, h);
+      return;
+    }
+    if (type === this.fdId && this.fdId >= 0) {
+      const h = this.copy(b, o, n, type);
+      const list = this.fds.get(h.tid);
+      if (list === undefined) this.fds.set(h.tid, [h]);
+      else if (list.length < 8) list.push(h);
       return;
     }
     if (type === this.enterId) {
@@ -314,6 +333,7 @@ export class Selector {
     this.decoder.end(this.collect);
     for (let i = 0; i < this.nb; i++) this.settle(i, null, 0, 0, -1);
     this.held.clear();
+    this.fds.clear();
     if (this.partsSink !== null && this.decoder.direct === this.partsSink) this.decoder.direct = null;
   }
 
@@ -328,6 +348,9 @@ export class Selector {
     const pid = this.bPid[i];
     const tid = this.bTid[i];
     const entry = e.type === 'syscall' ? this.takeHeld(pid, tid, this.bTs[i]) : null;
+    // The descriptors a call's exit record follows: its own, whether it is kept or not.
+    const fds = own !== null && type === this.exitId && this.fds.size !== 0 ? this.fds.get(tid) ?? null : null;
+    if (fds !== null) this.fds.delete(tid);
     if (parts ? !this.bMatch[i] : e.type !== 'lost' && !this.test(e)) return false;
     this.counts.matched++;
     if (!parts) this.sink.event?.(e);
@@ -357,6 +380,7 @@ export class Selector {
       const h = this.hashes.get(pid);
       if (h) this.write(h.buf, h.off, h.len, h.type, false);
     }
+    if (fds !== null) for (const h of fds) this.write(h.buf, h.off, h.len, h.type, false);
     if (own) this.write(own, o, n, type, false);
     return true;
   }

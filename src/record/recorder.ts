@@ -24,10 +24,11 @@ import {decodeText, displayText} from '../decode/text';
 import {checkBtf, checkKernel, checkRoot, ensureTracefs} from './preflight';
 import {UserError} from '../util/errors';
 import {passwdUsers} from '../util/users';
-import {RECORD_TYPES, SNAP_PROGRAM, SNAP_STRUCT} from './types';
+import {RECORD_TYPES, SNAP_FDS_PROGRAM, SNAP_PROGRAM, SNAP_STRUCT} from './types';
+import {addSnapshotFds, parseSnapshotFds} from './fds';
 import {helpers} from '../decode/records';
 import type {RecordLayout} from '../btf';
-import {ET_EXEC_CWD, ET_EXEC_CWD_TRUNCATED, ET_F_INFLIGHT, ET_F_NO_ENTER, ET_F_TRUNCATED, ET_LOST, ET_SYS_EXIT, EXEC_FLAGS} from '../abi';
+import {ET_EXEC_CWD, ET_EXEC_CWD_TRUNCATED, ET_F_INFLIGHT, ET_F_NO_ENTER, ET_F_TRUNCATED, ET_FORK_FILES, ET_FORK_FS, ET_LOST, ET_SYS_EXIT, EXEC_FLAGS, FD_FLAGS} from '../abi';
 import {describeFilters, filterMeta, FilterOptions, PIDS_MAX, resolveFilters} from './filters';
 import {prepareObject} from './object';
 import {Drain} from './drain';
@@ -360,6 +361,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     // (snapshot and exec), never not at all.
     const processes = snapshotProcesses(host.clk_tck);
     addIdentities(processes, taskIdentities(drain.runIter(SNAP_PROGRAM), layouts[SNAP_STRUCT]), host.clk_tck);
+    // With syscalls, what each process's descriptors and cwd are, for the decoder's tables (src/fds).
+    if (plan) addSnapshotFds(processes, parseSnapshotFds(drain.runIter(SNAP_FDS_PROGRAM), layouts.et_fd, layouts.et_header));
     const meta = {
       exectrace: version(),
       format: FORMAT_VERSION,
@@ -382,6 +385,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       },
       flags: {truncated: ET_F_TRUNCATED, no_enter: ET_F_NO_ENTER, inflight: ET_F_INFLIGHT},
       exec_flags: EXEC_FLAGS,
+      fork_flags: {files: ET_FORK_FILES, fs: ET_FORK_FS},
+      ...(plan && {fd_flags: FD_FLAGS}),
       record_header: layouts.et_header,
       record_types: RECORD_TYPES.map((t) => ({...t, layout: layouts[t.struct]})),
       syscalls: plan ? plan.meta : null,

@@ -4,7 +4,7 @@
 // metadata, so the decoder needs none of it (formats/trace-format.md, `record_types`).
 
 import type {RecordLayout} from '../btf';
-import {ET_EXEC, ET_EXEC_FAILED, ET_EXIT, ET_FORK, ET_HASH, ET_LOST, ET_SYS_ENTER, ET_SYS_EXIT, ET_TASK, HASH_STATUS} from '../abi';
+import {ET_EXEC, ET_EXEC_FAILED, ET_EXIT, ET_FD, ET_FORK, ET_HASH, ET_LOST, ET_SYS_ENTER, ET_SYS_EXIT, ET_TASK, HASH_STATUS} from '../abi';
 
 export interface TailSegment {
   name: string;
@@ -48,6 +48,14 @@ export const RECORD_TYPES: RecordTypeInfo[] = [
   {id: ET_TASK, event: 'task', struct: 'et_task_ctx'},
   // Written by the recorder just before an exec record when it hashes executables.
   {id: ET_HASH, event: 'hash', struct: 'et_hash', enums: {status: Object.fromEntries(Object.entries(HASH_STATUS))}},
+  // What a descriptor refers to, just before the et_sys_exit of the call that made it.
+  {
+    id: ET_FD, event: 'fd', struct: 'et_fd',
+    tail: [
+      {name: 'path', len_field: 'path_len', kind: 'strings'},
+      {name: 'addr', len_field: 'addr_len', kind: 'bytes'},
+    ],
+  },
 ];
 
 /** struct et_sys_stash (bpf/exectrace.bpf.c): in_call == STASH_CALL means a call is open. */
@@ -57,6 +65,8 @@ export const STASH_CALL = 1;
 /** What the snapshot_tasks iterator writes per process (bpf/exectrace.h). */
 export const SNAP_STRUCT = 'et_snap';
 export const SNAP_PROGRAM = 'snapshot_tasks';
+/** What writes an et_fd per descriptor open at start (with syscalls only). */
+export const SNAP_FDS_PROGRAM = 'snapshot_fds';
 
 /** The key of the map `hashed_files`: a file identity the recorder has hashed. */
 export const FILE_KEY_STRUCT = 'et_file_key';
@@ -64,7 +74,7 @@ export const FILE_KEY_STRUCT = 'et_file_key';
 export const STRUCTS = ['et_header', 'et_counter', SNAP_STRUCT, FILE_KEY_STRUCT, ...RECORD_TYPES.map((t) => t.struct)];
 
 /** BPF program names of the syscall path: not loaded at all unless syscalls are recorded. */
-export const SYSCALL_PROGRAMS = ['sys_enter', 'sys_exit'];
+export const SYSCALL_PROGRAMS = ['sys_enter', 'sys_exit', SNAP_FDS_PROGRAM];
 /**
  * The classic execve tracepoint programs catch failed execs when syscalls are not traced;
  * when they are, sys_enter/sys_exit do it, and these would only add a perf dispatch to

@@ -34,6 +34,11 @@ export interface SyscallRow {
   total_ns: number;
   /** total_ns over the calls with a duration; null when none had one. */
   mean_ns: number | null;
+  /**
+   * Recorded implicitly (record --syscall: a call that makes or ends descriptors, recorded so
+   * that the asked calls' descriptors can be named; formats/trace-format.md §10.11), not asked for.
+   */
+  implicit?: true;
 }
 
 export interface StatsReport {
@@ -108,6 +113,8 @@ export class StatsCollector implements SyscallSink {
   private lastAcc: SysAcc | null = null;
   private records = 0;
   processesAtStart = 0;
+  /** The syscalls the file recorded implicitly (Decoder.isImplicit): counted apart from the ones asked for. */
+  implicitNames: ReadonlySet<string> = new Set();
 
   /** `clock` (the decoder's) is needed only when syscall events come through syscall(). */
   constructor(private readonly eventNames: string[], private readonly clock: WallClock | null = null) {
@@ -256,11 +263,13 @@ export class StatsCollector implements SyscallSink {
     for (const name of names) {
       const a = this.sys.get(name) ?? {calls: 0, errors: 0, incomplete: 0, timed: 0, total: 0};
       const c = counts?.[name];
-      rows.push({
+      const row: SyscallRow = {
         syscall: name, calls: a.calls, errors: a.errors, incomplete: a.incomplete,
         sent: num(c?.sent), lost: num(c?.lost), filtered: num(c?.filtered),
         total_ns: a.total, mean_ns: a.timed ? a.total / a.timed : null,
-      });
+      };
+      if (this.implicitNames.has(name)) row.implicit = true;
+      rows.push(row);
     }
     return rows.sort((x, y) => y.total_ns - x.total_ns || y.calls - x.calls || (x.syscall < y.syscall ? -1 : 1));
   }
@@ -284,7 +293,7 @@ function pad(s: string | number, n: number, right = false): string {
   return right ? t.padStart(n) : t.padEnd(n);
 }
 
-const SYSCALL_TYPES = new Set(['sys_enter', 'sys_exit', 'task']);
+const SYSCALL_TYPES = new Set(['sys_enter', 'sys_exit', 'task', 'fd']);
 
 const active = (t: TypeRow | undefined) => !!t && !!(t.sent || t.recorded || t.lost || t.filtered);
 
@@ -299,12 +308,19 @@ function eventRows(types: TypeRow[], syscalls: SyscallRow[]): TypeRow[] {
   const rows = types.filter((t) => !SYSCALL_TYPES.has(t.event));
   const exit = types.find((t) => t.event === 'sys_exit');
   if (syscalls.length || types.some((t) => SYSCALL_TYPES.has(t.event) && active(t))) {
+    // The calls recorded implicitly (formats/trace-format.md §10.11) are in the sys_exit
+    // counts too: the row is the asked calls' (the implicit ones have a table of their own).
+    const implicit = syscalls.filter((r) => r.implicit);
+    const sum = (f: (r: SyscallRow) => number | null): number | null =>
+      implicit.some((r) => f(r) === null) ? null : implicit.reduce((a, r) => a + (f(r) as number), 0);
+    const less = (all: number | null | undefined, part: number | null): number | null =>
+      all === null || all === undefined ? null : part === null ? (implicit.length ? null : all) : all - part;
     rows.push({
       event: 'syscall',
-      sent: exit?.sent ?? null,
-      recorded: syscalls.reduce((a, r) => a + r.calls, 0),
-      lost: exit?.lost ?? 0,
-      filtered: exit?.filtered ?? null,
+      sent: less(exit?.sent, sum((r) => r.sent)),
+      recorded: syscalls.reduce((a, r) => a + (r.implicit ? 0 : r.calls), 0),
+      lost: less(exit?.lost ?? 0, sum((r) => r.lost)) ?? exit?.lost ?? 0,
+      filtered: less(exit?.filtered, sum((r) => r.filtered)),
     });
   }
   return rows;
@@ -320,9 +336,11 @@ function recordsNote(r: StatsReport): string | null {
     `${get('sys_enter')?.recorded ?? 0} sys_enter (inputs)`,
     `${get('task')?.recorded ?? 0} task (thread context)`,
   ];
-  const total = ['sys_exit', 'sys_enter', 'task'].reduce((a, n) => a + (get(n)?.recorded ?? 0), 0);
-  const lost = ['sys_enter', 'task'].filter((n) => get(n)?.lost).map((n) => `${get(n)?.lost} ${n}`);
-  return `records    ${row.recorded} syscall call${row.recorded === 1 ? '' : 's'} from ${total} records: ${parts.join(', ')}` +
+  if (get('fd')?.recorded) parts.push(`${get('fd')?.recorded} fd (descriptors described)`);
+  const calls = r.syscalls.reduce((a, x) => a + x.calls, 0);
+  const total = ['sys_exit', 'sys_enter', 'task', 'fd'].reduce((a, n) => a + (get(n)?.recorded ?? 0), 0);
+  const lost = ['sys_enter', 'task', 'fd'].filter((n) => get(n)?.lost).map((n) => `${get(n)?.lost} ${n}`);
+  return `records    ${calls} syscall call${calls === 1 ? '' : 's'} from ${total} records: ${parts.join(', ')}` +
     `${lost.length ? `; also lost: ${lost.join(', ')}` : ''}`;
 }
 
@@ -368,9 +386,21 @@ export function formatStats(r: StatsReport, zone: Zone = 'utc'): string {
   }
   const note = r.events ? recordsNote(r) : null;
   if (note) out.push(note);
-  if (r.syscalls.length) {
+  const implicitRows = r.syscalls.filter((x) => x.implicit);
+  if (implicitRows.length) {
+    const n = implicitRows.reduce((a, x) => a + x.calls, 0);
+    out.push(`implicit   ${n} call${n === 1 ? '' : 's'} recorded only to name descriptors and paths, not counted in the syscall row (decode --implicit shows them)`);
+  }
+  const asked = r.syscalls.filter((x) => !x.implicit);
+  const implicit = r.syscalls.filter((x) => x.implicit);
+  if (asked.length) {
     out.push('');
-    out.push(formatSyscalls(r.syscalls));
+    out.push(formatSyscalls(asked));
+  }
+  if (implicit.length) {
+    out.push('');
+    out.push('recorded implicitly, to name the descriptors of the calls asked for (decode --implicit shows them):');
+    out.push(formatSyscalls(implicit));
   }
   out.push('');
   out.push(`exits      ${r.exits.total} (${r.exits.nonzero} non-zero, ${r.exits.signaled} killed by a signal)`);

@@ -58,6 +58,11 @@ export interface SyscallsMeta {
   table: { [nr: string]: string };
   /** Numbers of the recorded syscalls, ascending. */
   traced: number[];
+  /**
+   * With --syscall: the numbers among `traced` that were not asked for but recorded so that
+   * descriptors and paths can be resolved (the calls that make, change or end them).
+   */
+  implicit?: number[];
   /** For each traced number (decimal string): its arguments, in order. */
   args: { [nr: string]: ArgInfo[] };
   /**

@@ -35,7 +35,14 @@ import {
   ET_SYSD_NORETURN,
   ET_SYSD_PRE,
   ET_SYSD_TRACE,
+  ET_FDS_ARG,
+  ET_FDS_CWD,
+  ET_FDS_NONE,
+  ET_FDS_PAIR,
+  ET_FDS_RET,
 } from '../abi';
+import { FD_DESCRIBED, IMPLICIT_CWD, IMPLICIT_FDS, type FdDescribe } from '../fds/calls';
+import { fdArgsOf, pathArgsOf } from '../fds/args';
 import { ClassifyContext, classifyArgs, rawArgs } from './classify';
 import { enterEventName, readEventFormats } from './format';
 import type { ArgInfo, ArgKind, SyscallsMeta } from './meta';
@@ -90,8 +97,45 @@ export function buildSyscallPlan(opts: SyscallPlanOptions): SyscallPlan {
   const encode = descEncoder(opts.objectBtf);
   const btf = opts.kernelBtf instanceof Btf ? opts.kernelBtf : parseBtf(typeof opts.kernelBtf === 'string' ? readKernelBtf(opts.kernelBtf) : opts.kernelBtf);
 
-  const names = selected.map((nr) => table.byNr.get(nr) as string);
-  const { formats, missing } = readEventFormats(opts.tracefs, names, table.events);
+  const asked = selected.map((nr) => table.byNr.get(nr) as string);
+  const { formats, missing } = readEventFormats(opts.tracefs, asked, table.events);
+  const ctx: ClassifyContext = { btf, structs: new Map(), warnings };
+  const argsOf = new Map<string, ArgInfo[]>();
+  const classify = (name: string): ArgInfo[] => {
+    let args = argsOf.get(name);
+    if (args === undefined) {
+      const format = formats.get(name);
+      args = format === undefined ? rawArgs() : classifyArgs(name, format.args, ctx);
+      argsOf.set(name, args);
+    }
+    return args;
+  };
+  // With --syscall, the calls that say what a descriptor or the cwd is are recorded too
+  // (formats/trace-format.md §10.11, `implicit`): only when what was asked needs them.
+  const implicit: number[] = [];
+  if (opts.names !== undefined) {
+    const wanted = new Set<string>();
+    const needs = (name: string) => {
+      const args = classify(name);
+      if (fdArgsOf(name, args).length > 0 || Object.prototype.hasOwnProperty.call(FD_DESCRIBED, name)) return IMPLICIT_FDS;
+      return pathArgsOf(name, args).length > 0 ? IMPLICIT_CWD : [];
+    };
+    for (const name of asked) for (const n of needs(name)) wanted.add(n);
+    for (const name of [...wanted].sort()) {
+      const nr = table.byName.get(name);
+      if (nr === undefined || nr >= ET_SYSCALL_MAX || selected.includes(nr)) continue;
+      implicit.push(nr);
+    }
+    if (implicit.length > 0) {
+      const more = readEventFormats(opts.tracefs, implicit.map((nr) => table.byNr.get(nr) as string), table.events);
+      for (const [k, v] of more.formats) formats.set(k, v);
+      // Not asked for: news only with --verbose (the decoder then treats their effects as unknown).
+      if (more.missing.length > 0) notes.push(`${more.missing.join(', ')}: no tracepoint on this kernel: recorded implicitly with raw arguments arg0..arg5`);
+      selected.push(...implicit);
+      selected.sort((a, b) => a - b);
+      implicit.sort((a, b) => a - b);
+    }
+  }
   if (missing.length > 0) {
     const what = opts.names === undefined
       ? `${missing.length} syscalls have no tracepoint on this kernel (${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ', …' : ''})`
@@ -100,11 +144,11 @@ export function buildSyscallPlan(opts: SyscallPlanOptions): SyscallPlan {
     (opts.names === undefined ? notes : warnings).push(`${what}: recorded with their arguments as raw values arg0..arg5`);
   }
 
-  const ctx: ClassifyContext = { btf, structs: new Map(), warnings };
   const meta: SyscallsMeta = {
     arch: table.arch,
     table: Object.fromEntries([...table.byNr].map(([nr, name]) => [String(nr), name])),
     traced: selected,
+    ...(opts.names !== undefined && { implicit }),
     args: {},
     structs: {},
     options: { max_str: opts.maxStr, max_bytes: opts.maxBytes, comm: [...opts.comm] },
@@ -112,8 +156,7 @@ export function buildSyscallPlan(opts: SyscallPlanOptions): SyscallPlan {
   const descs = new Map<number, Buffer>();
   for (const nr of selected) {
     const name = table.byNr.get(nr) as string;
-    const format = formats.get(name);
-    let args = format === undefined ? rawArgs() : classifyArgs(name, format.args, ctx);
+    let args = classify(name);
     if (args.length > ET_SYS_NARGS) {
       warnings.push(`${name}: ${args.length} arguments in its tracepoint format, only the first ${ET_SYS_NARGS} are recorded`);
       args = args.slice(0, ET_SYS_NARGS);
@@ -126,7 +169,8 @@ export function buildSyscallPlan(opts: SyscallPlanOptions): SyscallPlan {
     const pre = entryLength(args, ctx.structs);
     if (pre !== undefined) flags |= ET_SYSD_PRE;
     meta.args[String(nr)] = args;
-    descs.set(nr, encode(flags, args, ctx.structs, pre));
+    const fd = Object.prototype.hasOwnProperty.call(FD_DESCRIBED, name) ? FD_DESCRIBED[name] : undefined;
+    descs.set(nr, encode(flags, args, ctx.structs, pre, fdHow(name, fd, args, warnings)));
   }
   meta.structs = Object.fromEntries([...ctx.structs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return { descs, meta, warnings, notes };
@@ -199,6 +243,35 @@ function entryLength(args: readonly ArgInfo[], structs: ReadonlyMap<string, Reco
   return undefined;
 }
 
+/** What et_sysdesc.fd_how and fd_arg say for a syscall (ET_FDS_*, and the argument's index). */
+export interface FdHow {
+  how: number;
+  arg: number;
+}
+
+const NO_FDS: FdHow = { how: ET_FDS_NONE, arg: 0 };
+
+function fdHow(name: string, d: FdDescribe | undefined, args: readonly ArgInfo[], warnings: string[]): FdHow {
+  if (d === undefined) return NO_FDS;
+  switch (d.how) {
+    case 'ret':
+      return { how: ET_FDS_RET, arg: 0 };
+    case 'cwd':
+      return { how: ET_FDS_CWD, arg: 0 };
+    case 'arg':
+    case 'pair': {
+      const i = args.findIndex((a) => a.name === d.arg);
+      // Raw arguments (no tracepoint format): said already; the decoder then knows less.
+      if (i < 0 && args[0]?.name === 'arg0') return NO_FDS;
+      if (i < 0) {
+        warnings.push(`${name}: no argument ${d.arg}: what its descriptors refer to is not recorded`);
+        return NO_FDS;
+      }
+      return { how: d.how === 'arg' ? ET_FDS_ARG : ET_FDS_PAIR, arg: i };
+    }
+  }
+}
+
 const KIND_VALUES: Record<ArgKind, number> = {
   value: ET_ARG_VALUE, str: ET_ARG_STR, buf: ET_ARG_BUF, struct: ET_ARG_STRUCT, sockaddr: ET_ARG_SOCKADDR,
   fdset: ET_ARG_FDSET, array: ET_ARG_ARRAY, iovec: ET_ARG_IOVEC, msghdr: ET_ARG_MSGHDR,
@@ -226,7 +299,7 @@ function captureSize(a: ArgInfo, structs: ReadonlyMap<string, RecordLayout>): nu
  * (so a reordered or widened field in bpf/exectrace.h needs no change here).
  */
 export function descEncoder(objectBtf: Btf): (flags: number, args: readonly ArgInfo[], structs: ReadonlyMap<string, RecordLayout>,
-  pre?: { arg: number; off: number }) => Buffer {
+  pre?: { arg: number; off: number }, fds?: FdHow) => Buffer {
   const sys = recordLayout(objectBtf, 'et_sysdesc');
   const arg = recordLayout(objectBtf, 'et_argdesc');
   const find = (l: RecordLayout, name: string): FieldLayout => {
@@ -242,6 +315,8 @@ export function descEncoder(objectBtf: Btf): (flags: number, args: readonly ArgI
   const sysFlags = field(sys, 'flags');
   const preArg = field(sys, 'pre_arg');
   const preOff = field(sys, 'pre_off');
+  const fdHowField = field(sys, 'fd_how');
+  const fdArgField = field(sys, 'fd_arg');
   const args = find(sys, 'args');
   if ((args.count ?? 0) < ET_SYS_NARGS || args.elemSize !== arg.size) {
     throw new Error(`sys_descs: et_sysdesc.args is ${args.count ?? 1} x ${args.elemSize ?? args.size} bytes, expected ${ET_SYS_NARGS} x ${arg.size} (struct et_argdesc)`);
@@ -251,13 +326,15 @@ export function descEncoder(objectBtf: Btf): (flags: number, args: readonly ArgI
   const lenArg = field(arg, 'len_arg');
   const elem = field(arg, 'elem');
   const size = field(arg, 'size');
-  return (sysdescFlags, infos, structs, pre) => {
+  return (sysdescFlags, infos, structs, pre, fds = NO_FDS) => {
     const out = Buffer.alloc(sys.size);
     put(out, sysFlags, sysdescFlags);
     if (pre !== undefined) {
       put(out, preArg, pre.arg);
       put(out, preOff, pre.off);
     }
+    put(out, fdHowField, fds.how);
+    put(out, fdArgField, fds.arg);
     infos.forEach((a, i) => {
       const base = args.offset + i * arg.size;
       let f = 0;

@@ -1,4 +1,5 @@
-// strace -c's table, as the tests that compare call counts with strace read it.
+// strace's output, as the tests that compare with it read it: the -c table (call counts),
+// and the calls of `strace -f -yy -o FILE` with the annotations -yy puts on descriptors.
 
 import * as fs from 'node:fs';
 
@@ -113,6 +114,94 @@ export function decodedCalls(text: string): TracedCall[] {
     if (!m) continue;
     const c = parseCall(Number(m[1]), m[2].replace(/ <\d+\.\d+>( <no entry>)?$/, ''));
     if (c) out.push({...c, args: c.args.map((a) => a.replace(/^[a-z_0-9]+=/, ''))});
+  }
+  return out;
+}
+
+/** One -yy annotation: `3</etc/passwd>` is {fd: 3, text: '/etc/passwd'}; `AT_FDCWD</tmp>` has fd -100. */
+export interface Annotation {
+  fd: number;
+  text: string;
+}
+
+/** One call of `strace -f -yy` output, its unfinished and resumed halves joined. */
+export interface StraceCall {
+  pid: number;
+  name: string;
+  /** The annotations in its arguments, in order (a pipe's pair: both). */
+  args: Annotation[];
+  /** The annotation of its return value, when it returned a descriptor. */
+  ret: Annotation | null;
+  /** The return value as strace printed it (`3`, `-1`, `?`). */
+  retText: string;
+  line: string;
+}
+
+/**
+ * The annotations in a piece of strace's text, in order: a number or AT_FDCWD followed by
+ * `<…>` (nested brackets kept: `/dev/null<char 1:3>`), quoted strings skipped. strace 6.1
+ * writes a deleted file's `(deleted)` after the brackets: it is moved inside, as readlink
+ * and exectrace write it.
+ */
+export function annotations(s: string): Annotation[] {
+  const out: Annotation[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '"') {
+      for (i++; i < s.length && s[i] !== '"'; i++) if (s[i] === '\\') i++;
+      continue;
+    }
+    if (c !== '<') continue;
+    const before = /(-?\d+|AT_FDCWD)$/.exec(s.slice(Math.max(0, i - 24), i));
+    if (!before) continue;
+    let depth = 0;
+    let j = i;
+    for (; j < s.length; j++) {
+      if (s[j] === '"') {
+        for (j++; j < s.length && s[j] !== '"'; j++) if (s[j] === '\\') j++; // a unix socket's quoted path
+      } else if (s[j] === '<') depth++;
+      else if (s[j] === '>' && s[j - 1] !== '-' && --depth === 0) break; // not a socket's `->`
+    }
+    let text = s.slice(i + 1, j);
+    if (s.startsWith('(deleted)', j + 1)) {
+      text += ' (deleted)';
+      j += '(deleted)'.length;
+    }
+    out.push({fd: before[1] === 'AT_FDCWD' ? -100 : Number(before[1]), text});
+    i = j;
+  }
+  return out;
+}
+
+/** The calls in an `strace -f -yy -o FILE` output, by pid, in the order each process made them. */
+export function straceYyCalls(file: string): Map<number, StraceCall[]> {
+  const out = new Map<number, StraceCall[]>();
+  const open = new Map<number, string>();
+  for (const raw of fs.readFileSync(file, 'utf8').split('\n')) {
+    const m = /^(\d+)\s+(.*)$/.exec(raw);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let body = m[2];
+    if (body.startsWith('+++') || body.startsWith('---')) continue;
+    const resumed = /^<\.\.\. (\w+) resumed>(.*)$/.exec(body);
+    if (resumed) {
+      const head = open.get(pid);
+      open.delete(pid);
+      if (head === undefined) continue;
+      body = head + resumed[2];
+    } else if (body.endsWith('<unfinished ...>')) {
+      open.set(pid, body.slice(0, -'<unfinished ...>'.length));
+      continue;
+    }
+    // The arguments end at the last `) = `: the return value holds none.
+    const call = /^(\w+)\((.*)\)\s+=\s+(.*)$/.exec(body);
+    if (!call) continue;
+    const [, name, args, ret] = call;
+    const retText = /^(-?\d+|\?|0x[0-9a-f]+)/.exec(ret)?.[1] ?? ret;
+    const retAnn = /^\d+</.test(ret) ? annotations(ret)[0] ?? null : null;
+    const list = out.get(pid) ?? [];
+    list.push({pid, name, args: annotations(args), ret: retAnn, retText, line: raw});
+    out.set(pid, list);
   }
   return out;
 }
