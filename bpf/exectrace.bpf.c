@@ -827,19 +827,34 @@ static __always_inline __u64 path_walk(struct task_struct *p, struct dentry *den
 	return off > ET_PATH_MAX ? 0 : off;
 }
 
-/* The process's cwd, for its exec record: ET_EXEC_CWD and ET_EXEC_CWD_TRUNCATED. */
+/*
+ * The process's cwd, for its exec record: ET_EXEC_CWD and ET_EXEC_CWD_TRUNCATED.
+ * path_walk's steps without path_walk: its flags, exact to the bit, would make
+ * the verifier tell apart states of the exec program it now merges, and with
+ * --max-arg-bytes 128K the program would pass the verifier's million
+ * instructions (E2BIG). Read back from the slot, they are just a number.
+ */
 static __always_inline __u64 cwd_walk(struct task_struct *p, __u32 *flags)
 {
 	struct fs_struct *fs = BPF_CORE_READ(p, fs);
 	struct walk_slots ws = {.state = SLOT_STR, .out = SLOT_REC};
-	__u32 wf = 0;
+	struct path_walk *w = slot(SLOT_STR);
 	__u64 off;
 
-	if (!fs)
+	if (!fs || !w)
 		return 0;
-	off = path_walk(p, BPF_CORE_READ(fs, pwd.dentry), BPF_CORE_READ(fs, pwd.mnt), &ws, &wf);
-	*flags |= wf << 5;
-	return off;
+	w->dentry = (__u64)BPF_CORE_READ(fs, pwd.dentry);
+	w->mnt = (__u64)BPF_CORE_READ(fs, pwd.mnt) - bpf_core_field_offset(struct mount, mnt);
+	w->root = (__u64)BPF_CORE_READ(fs, root.dentry);
+	w->root_mnt = (__u64)BPF_CORE_READ(fs, root.mnt);
+	w->off = 0;
+	w->flags = 0;
+	if (!w->dentry)
+		return 0;
+	bpf_loop(ET_CWD_DEPTH, walk_step, &ws, 0);
+	*flags |= w->flags << 5;
+	off = w->off;
+	return off > ET_PATH_MAX ? 0 : off;
 }
 
 SEC("tp_btf/sched_process_exec")

@@ -515,6 +515,11 @@ t.test('decode --json writes fd_paths and paths without building the events, as 
     ...call(P, 2, 'pipe2', [null, 0], 0, [{fd: 4, ino: 42, name: '', magic: 0x50495045}, {fd: 5, ino: 42, name: '', magic: 0x50495045}]),
     ...call(P, 3, 'write', [9, 0, 1], 1),
     ...call(P, 4, 'openat', [-100, '/x', 0, 0], 6, [{fd: 6, path: Buffer.from('/caf\xe9', 'latin1')}]),
+    // A socket named again by its bind: the bind's event says what it was, the next call what it is.
+    ...call(P, 5, 'socket', [2, 1, 6], 7, [{fd: 7, ino: 5001, name: 'TCP', sock: {family: 2, type: 1, protocol: 6}}]),
+    ...call(P, 6, 'write', [7, 0, 1], 1),
+    ...call(P, 7, 'bind', [7, 0x1000, 16], 0, [{fd: 7, ino: 5001, name: 'TCP', sock: {family: 2, type: 1, protocol: 6, local: [[127, 0, 0, 1], 8080]}}]),
+    ...call(P, 8, 'write', [7, 0, 1], 1),
   ];
   const frames = Buffer.concat(recs.map((r) => Buffer.concat([Buffer.from(Uint32Array.of(r.length).buffer), r])));
   const w = TraceWriter.create(file, meta({processes: [snap(P, [])]}));
@@ -534,6 +539,8 @@ t.test('decode --json writes fd_paths and paths without building the events, as 
   tr2.reader.close();
   t.strictSame(fs.readFileSync(out, 'utf8').trim().split('\n'), built);
   t.match(built[0], /"args":\{[^}]*\},"fd_paths":\{"dfd":"\/home\/u","ret":"\/home\/u\/a b\\"c"\},"paths":\{"filename":"\/home\/u\/a b\\"c"\},"ret":3,/);
+  const fdOf = (l: string) => JSON.parse(l).fd_paths?.fd;
+  t.strictSame(built.slice(-3).map(fdOf), ['TCP:[5001]', 'TCP:[5001]', 'TCP:[127.0.0.1:8080]'], 'the bind names the socket as it was; the write after, as bound');
 });
 
 t.test('hostile input: absurd descriptions and snapshots give an answer or unknown, never a crash, and stay bounded', async (t) => {

@@ -171,7 +171,9 @@ function writeNamed(o: Output, head: Buffer, n: Named): void {
     o.byte(0x3a);
     const v = n.values[i];
     const f = n.files[i];
-    if (f !== null) o.bytes(f.json ??= Buffer.from(JSON.stringify(v), 'utf8')); // made once per open file while its name stays
+    // Made once per open file while its name stays; a name that changed since the call
+    // (a socket bound by it, whose event is written after) is the call's, not cached.
+    if (f !== null && f.text === v) o.bytes(f.json ??= Buffer.from(JSON.stringify(v), 'utf8'));
     else if (typeof v === 'string') writeString(o, v);
     else writeValue(o, v, 2); // null, a RawText, a pair: plain data
   }
