@@ -47,8 +47,11 @@ function oursFor(e: Ev, fd: number): {key: string; text: unknown} | undefined {
   for (const [k, v] of Object.entries(names)) {
     if (k === 'ret') continue;
     const a = e.args?.[k];
-    if (Array.isArray(a) && Array.isArray(v)) {
-      const i = a.findIndex((x) => int32(x) === fd);
+    // A pair (pipe's), a pollfd array (each element's fd) or an fd_set (the fds given): names in the same order.
+    const inner = Array.isArray(a) ? a.map((x) => (typeof x === 'object' && x !== null ? (x as {fd?: unknown}).fd : x))
+      : typeof a === 'object' && a !== null && Array.isArray((a as {fds?: unknown}).fds) ? (a as {fds: unknown[]}).fds : null;
+    if (inner !== null && Array.isArray(v)) {
+      const i = inner.findIndex((x) => int32(x) === fd);
       if (i >= 0) return {key: `${k}[${i}]`, text: v[i]};
     } else if (int32(a) === fd) return {key: k, text: v};
   }
@@ -203,6 +206,21 @@ kernelTest(t, 'kernel: descriptors named as strace -f -yy names them, on program
       'ep = select.epoll(); ep.register(r, select.EPOLLIN); ep.close()',
     ].join('; ')]);
     for (const s of ['writev', 'pipe2', 'eventfd2', 'memfd_create', 'epoll_ctl']) t.ok((c.bySyscall.get(s) ?? 0) >= 1, `${s} compared`);
+  });
+
+  t.test('python3 poll and select: the descriptors inside a pollfd array and fd_sets', async (t) => {
+    const {c, events} = underStrace(t, dir, 'poll', ['python3', '-c', [
+      'import os, select, socket',
+      'r, w = os.pipe(); os.write(w, b"x")',
+      'p = select.poll(); p.register(r, select.POLLIN); p.register(w, select.POLLOUT); p.poll(100)',
+      'select.select([r], [w], [], 0.1)',
+      'a, b = socket.socketpair(); b.send(b"y"); select.select([a, r], [], [], 0.1)',
+    ].join('; ')]);
+    t.ok((c.bySyscall.get('poll') ?? 0) >= 2, 'both pollfds compared');
+    const sel = [...c.bySyscall.keys()].filter((k) => k === 'select' || k === 'pselect6');
+    t.ok(sel.length > 0 && (c.bySyscall.get(sel[0]) ?? 0) >= 3, `the fd_sets compared (${sel.join(', ')})`);
+    const poll = events.find((e) => e.syscall === 'poll' && e.comm === 'python3');
+    t.match(poll?.fd_paths?.ufds, [/^pipe:\[\d+\]$/, /^pipe:\[\d+\]$/], 'both ends of the pipe, in JSON');
   });
 
   t.test('clone(CLONE_FILES): a descriptor the child opens is the parent\'s too (test/progs/clonefiles.c)', async (t) => {

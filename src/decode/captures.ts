@@ -154,9 +154,25 @@ export function msghdrValue(b: Buffer, at: number, len: number, r: MsghdrReaders
 
 // ---- strace's notation ---------------------------------------------------------------------
 
+/**
+ * FdNames names descriptors inside an argument (strace -yy's annotations): the names of a
+ * pollfd array's fds or of an fd_set's given fds, in the same order (fd_paths), and how one
+ * is written (`<…>`).
+ */
+export interface FdNames {
+  names: readonly unknown[];
+  annotate: (name: unknown) => string;
+}
+
 /** formatFdset gives an fd_set as `[3 5]`; with the ready set, `[3 5] => [3]` (strace's in => out). */
-export function formatFdset(v: FdSetValue): string {
-  const set = (fds: number[]) => `[${fds.join(' ')}]`;
+export function formatFdset(v: FdSetValue, n?: FdNames): string {
+  const given = v.fds ?? [];
+  const named = (fd: number): string => {
+    const i = n === undefined ? -1 : given.indexOf(fd);
+    const t = i < 0 ? undefined : n?.names[i];
+    return t === undefined || t === null ? String(fd) : `${fd}${(n as FdNames).annotate(t)}`;
+  };
+  const set = (fds: number[]) => `[${fds.map(named).join(' ')}]`;
   if (v.fds && v.ready) return `${set(v.fds)} => ${set(v.ready)}`;
   return set(v.fds ?? v.ready ?? []);
 }
@@ -192,10 +208,13 @@ function plainText(v: unknown): string {
  * formatArray gives an array of structs as `[{fd=5, events=POLLIN, revents=POLLIN}]`, fields
  * styled by the element's struct; `more`: the call had elements beyond these (`, ...]`).
  */
-export function formatArray(list: readonly unknown[], elem: string | undefined, arch: Arch, more = false): string {
-  const parts = list.map((e) => (typeof e === 'object' && e !== null
-    ? `{${Object.entries(e as object).map(([k, v]) => fieldText(elem, k, v, arch)).join(', ')}}`
-    : plainText(e)));
+export function formatArray(list: readonly unknown[], elem: string | undefined, arch: Arch, more = false, n?: FdNames): string {
+  const parts = list.map((e, i) => {
+    if (typeof e !== 'object' || e === null) return plainText(e);
+    const t = n?.names[i];
+    return `{${Object.entries(e as object).map(([k, v]) => fieldText(elem, k, v, arch)
+      + (k === 'fd' && t !== undefined && t !== null ? (n as FdNames).annotate(t) : '')).join(', ')}}`;
+  });
   if (more) parts.push('...');
   return `[${parts.join(', ')}]`;
 }
@@ -257,7 +276,7 @@ const SOCKOPT_CALLS = new Set(['setsockopt', 'getsockopt']);
  * return value, for the counts the forms show against.
  */
 export function capturedText(syscall: string, name: string, v: unknown, info: ArgInfo | undefined, arch: Arch,
-  args: Readonly<Record<string, unknown>>, ret?: unknown): string | undefined {
+  args: Readonly<Record<string, unknown>>, ret?: unknown, fdNames?: FdNames): string | undefined {
   if (info === undefined || typeof v !== 'object' || v === null) return undefined;
   const count = info.len_arg === undefined ? undefined : num(Object.values(args)[info.len_arg]);
   switch (info.kind) {
@@ -270,12 +289,12 @@ export function capturedText(syscall: string, name: string, v: unknown, info: Ar
       return isSockAddr(v) ? formatSockaddr(v) : undefined;
     case 'fdset': {
       const s = v as FdSetValue;
-      return Array.isArray(s.fds) || Array.isArray(s.ready) ? formatFdset(s) : undefined;
+      return Array.isArray(s.fds) || Array.isArray(s.ready) ? formatFdset(s, fdNames) : undefined;
     }
     case 'array': {
       if (!Array.isArray(v)) return undefined;
       const all = info.len_ret ? num(ret) : count;
-      return formatArray(v, info.elem, arch, all !== undefined && all > v.length);
+      return formatArray(v, info.elem, arch, all !== undefined && all > v.length, fdNames);
     }
     case 'iovec':
       return isIovec(v) ? formatIovec(v, count) : undefined;

@@ -245,7 +245,8 @@ function styleOf(syscall: string, arg: string): ArgStyle | null {
   return st;
 }
 
-function argText(e: SyscallView, name: string, v: unknown, info: ArgInfo | undefined, cut: boolean, ctx: HumanContext | undefined): string {
+function argText(e: SyscallView, name: string, v: unknown, info: ArgInfo | undefined, cut: boolean, ctx: HumanContext | undefined,
+  inner?: readonly unknown[]): string {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'number' || typeof v === 'bigint') {
     const style = styleOf(e.syscall as string, name);
@@ -256,7 +257,8 @@ function argText(e: SyscallView, name: string, v: unknown, info: ArgInfo | undef
     return String(v);
   }
   if (typeof v === 'string' || isRawText(v)) return cString(v) + (cut ? '...' : '');
-  const compound = capturedText(e.syscall as string, name, v, info, ctx?.arch ?? 'x86_64', e.args as Record<string, unknown>, e.ret);
+  const compound = capturedText(e.syscall as string, name, v, info, ctx?.arch ?? 'x86_64', e.args as Record<string, unknown>, e.ret,
+    inner === undefined ? undefined : {names: inner, annotate: annotation});
   if (compound !== undefined) return compound;
   if (Array.isArray(v)) return plain(v, 0);
   if (typeof v === 'object') {
@@ -298,8 +300,12 @@ function argList(e: SyscallView, ctx: HumanContext | undefined): string {
   const cut = e.cut as string[] | undefined;
   return Object.keys(args)
     .map((k, i) => {
-      const text = argText(e, k, args[k], infos?.[i]?.name === k ? infos[i] : infos?.find((a) => a.name === k), cut?.includes(k) ?? false, ctx);
-      return `${k}=${annotated(annotated(text, args[k], namedValue(e.fd_paths, k)), args[k], namedValue(e.paths, k))}`;
+      const info = infos?.[i]?.name === k ? infos[i] : infos?.find((a) => a.name === k);
+      const named = namedValue(e.fd_paths, k);
+      // Descriptors inside the argument (a pollfd array, an fd_set) are named where they are.
+      const inner = Array.isArray(named) && (info?.kind === 'array' || info?.kind === 'fdset') ? named : undefined;
+      const text = argText(e, k, args[k], info, cut?.includes(k) ?? false, ctx, inner);
+      return `${k}=${annotated(inner === undefined ? annotated(text, args[k], named) : text, args[k], namedValue(e.paths, k))}`;
     })
     .join(', ');
 }

@@ -244,6 +244,8 @@ interface FdPlan {
   returnsFd: boolean;
   /** pipe, socketpair: the argument that holds the two new descriptors. */
   pair: string | null;
+  /** Arguments holding descriptors inside them: a pollfd array (poll, ppoll), an fd_set (select, pselect6). */
+  sets: {name: string; kind: 'pollfd' | 'fdset'}[];
   effect: Effect;
 }
 
@@ -702,8 +704,14 @@ export class SyscallDecoder {
     const d = Object.prototype.hasOwnProperty.call(FD_DESCRIBED, name) ? FD_DESCRIBED[name] : undefined;
     const effect = Object.prototype.hasOwnProperty.call(EFFECTS, name) ? EFFECTS[name] : Effect.None;
     const pair = d?.how === 'pair' && args.some((a) => a.name === d.arg) ? d.arg : null;
-    if (!fdArgs.length && !paths.length && d === undefined && effect === Effect.None) return null;
-    return {args: fdArgs, paths, returnsFd: d?.how === 'ret', pair, effect};
+    const sets: FdPlan['sets'] = [];
+    for (const a of infos) {
+      if (a === undefined) continue;
+      if (a.kind === 'fdset') sets.push({name: a.name, kind: 'fdset'});
+      else if (a.kind === 'array' && a.elem === 'pollfd') sets.push({name: a.name, kind: 'pollfd'});
+    }
+    if (!fdArgs.length && !paths.length && !sets.length && d === undefined && effect === Effect.None) return null;
+    return {args: fdArgs, paths, returnsFd: d?.how === 'ret', pair, sets, effect};
   }
 
   // ---- records ----
@@ -1080,6 +1088,11 @@ export class SyscallDecoder {
         if (f === null) names.push(a.name, null);
         else if (f !== undefined) names.push(a.name, f.text, f);
       }
+      for (const set of fp.sets) {
+        const list = this.innerFds(args[set.name], set.kind);
+        if (list === null) continue;
+        names.push(set.name, list.map((fd) => (fd < 0 ? null : m.lookup(pid, fd, false)?.text ?? null)));
+      }
       const paths = this.pathNames;
       paths.n = 0;
       for (const pa of fp.paths) {
@@ -1118,6 +1131,19 @@ export class SyscallDecoder {
       }
     }
     q.fd_paths = names.n ? names : null;
+  }
+
+  /** The descriptors inside a pollfd array (each element's fd) or an fd_set (those given); null when it holds none. */
+  private innerFds(v: ArgValue | undefined, kind: 'pollfd' | 'fdset'): number[] | null {
+    if (kind === 'pollfd') {
+      if (!Array.isArray(v) || v.length === 0) return null;
+      return v.map((e) => {
+        const fd = typeof e === 'object' && e !== null ? (e as Record<string, unknown>).fd : undefined;
+        return typeof fd === 'number' ? fd | 0 : -1;
+      });
+    }
+    const fds = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as {fds?: unknown}).fds : undefined;
+    return Array.isArray(fds) && fds.length > 0 && fds.every((x) => typeof x === 'number') ? (fds as number[]) : null;
   }
 
   /** A kernel description of a descriptor (or of the cwd), into the model. */

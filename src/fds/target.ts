@@ -6,6 +6,7 @@
 // snapshot's `fds`: formats/trace-format.md §10.18), never from a guess.
 
 import {decodeText, isRawText, type Text} from '../decode/text';
+import {inet6} from '../decode/sockaddr';
 
 /** FdDesc is what the kernel said of one open file (the fields of an et_fd record, §10.18). */
 export interface FdDesc {
@@ -80,34 +81,12 @@ export interface SockAddr {
   port: number;
 }
 
-/** The text of a 4- or 16-byte address (network order), as inet_ntop writes it. */
+/** The text of a 4- or 16-byte address (network order), as inet_ntop writes it (src/decode/sockaddr.ts's inet6). */
 export function inetText(b: Uint8Array, v6: boolean): string {
   if (!v6) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((b[i] << 8) | b[i + 1]);
-  // ::ffff:a.b.c.d and ::a.b.c.d (deprecated, but inet_ntop still writes it) keep the dotted tail.
-  if (words.slice(0, 5).every((w) => w === 0) && (words[5] === 0xffff || (words[5] === 0 && words[6] !== 0))) {
-    return `::${words[5] ? 'ffff:' : ''}${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  }
-  // The longest run of two or more zero words becomes "::" (the first of equals: RFC 5952).
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
-  if (best < 0) return hex(words);
-  return `${hex(words.slice(0, best))}::${hex(words.slice(best + bestLen))}`;
+  const w = Buffer.alloc(16);
+  w.set(b.subarray(0, 16));
+  return inet6(w, 0);
 }
 
 const isZero = (b: Uint8Array | null, n: number): boolean => {
