@@ -58,7 +58,9 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
     const format = flags.json ? 'json' : flags.format ?? 'human';
     if (flags.fields && format === 'human') this.error('--fields goes with --format csv, tsv or json', {exit: EXIT.usage});
     const problems: Problem[] = [];
-    const trace = openTrace(input, {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors, implicit: flags.implicit, fdPaths: flags['fd-paths'], onProblem: (p) => {
+    // Into a file or a pipe, long work says how far it is (on stderr, when that is a terminal).
+    const progress = this.startProgress({when: !process.stdout.isTTY});
+    const trace = openTrace(input, {...traceOptions(flags), onProgress: progress.update, processes: flags.processes, ancestors: flags.ancestors, implicit: flags.implicit, fdPaths: flags['fd-paths'], onProblem: (p) => {
       problems.push(p);
       this.warnLine(`${args.file}: ${p.message}`);
     }});
@@ -69,6 +71,7 @@ not UTF-8 shows each byte that is not as \\xNN, and is {"base64": ...} in JSON.`
       });
     } finally {
       trace.close();
+      progress.end();
     }
     for (const w of r.warnings) this.warnLine(w);
     if (r.unknownType || r.malformed) {

@@ -3,7 +3,7 @@
 // native addon. Events come chunk by chunk, so memory does not grow with the file.
 
 import {parseFields} from '../decode/table';
-import {forEachFrame, type MetaMap, type Problem, TraceReader} from '../format';
+import {forEachFrame, type MetaMap, type Problem, type ProgressFn, TraceReader} from '../format';
 import {Decoder, decodeMeta, type OpenedTrace, printEvents} from '../decode';
 import {compileFilter, describeSpec, type EventFilter, explainEmpty, type FilterSpec, recordingEnd, selectTrace, summarize} from '../filter';
 import {collectStats, StatsCollector, type StatsReport, type StatsTrailer, type SyscallRow, type TypeRow} from '../stats';
@@ -56,6 +56,8 @@ export interface OpenTraceOptions {
   zone?: Zone;
   /** Called for each problem (damage) as it is found; they are also kept in `problems`. */
   onProblem?: (p: Problem) => void;
+  /** Called after each chunk a pass over the events reads: bytes of the file and records so far (a progress line). */
+  onProgress?: ProgressFn;
 }
 
 /** Sent, recorded, lost and filtered counts per event type and per syscall (what `stats` shows). */
@@ -143,7 +145,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
 
   constructor(readonly path: string, private readonly opts: OpenTraceOptions = {}) {
     this.spec = specOf(opts);
-    this.reader = TraceReader.open(path, {onProblem: (p) => this.report(p), reuseBuffers: true});
+    this.reader = TraceReader.open(path, {onProblem: (p) => this.report(p), reuseBuffers: true, onProgress: opts.onProgress});
     this.meta = this.reader.meta;
     try {
       // Bad filters fail here, at open, not half-way through a loop.
@@ -430,7 +432,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
       this.last = this.reader;
       return {t: {reader: this.reader, decoder, onProblem}, filter, end: () => { this.busy = false; }};
     }
-    const reader = TraceReader.open(this.path, {onProblem, reuseBuffers: true});
+    const reader = TraceReader.open(this.path, {onProblem, reuseBuffers: true, onProgress: this.opts.onProgress});
     try {
       const decoder = this.decoder(reader.meta);
       const filter = compileFilter(this.spec, this.context(decoder));

@@ -9,7 +9,7 @@ import {createHash} from 'node:crypto';
 import {BLOCK_HEADER_SIZE, MAX_BLOCK_HEADER_SIZE, type ReaderLimits, TAG_TRAILER} from './constants';
 import {checkFrames} from './frames';
 import {type Problem, type ProblemKind, TraceFormatError} from './problems';
-import {type BlockInfo, TraceReader, tagName} from './reader';
+import {type BlockInfo, type ProgressFn, TraceReader, tagName} from './reader';
 
 /**
  * truncated: the file ends inside a block or the footer.
@@ -66,12 +66,14 @@ export interface VerifyOptions {
   /** Hex chain head kept elsewhere (printed by an earlier verify): a finding when the file's differs. */
   expectChainHead?: string;
   limits?: Partial<ReaderLimits>;
+  /** Called after each chunk checked (a progress line). */
+  onProgress?: ProgressFn;
 }
 
 /** Verifies `path`. Throws TraceFormatError (one line) when the file cannot be read as a trace at all. */
 export function verifyFile(path: string, opts: VerifyOptions = {}): VerifyReport {
   const blocks: BlockInfo[] = [];
-  const reader = TraceReader.open(path, {reuseBuffers: true, limits: opts.limits, onBlock: (b) => blocks.push(b)});
+  const reader = TraceReader.open(path, {reuseBuffers: true, limits: opts.limits, onBlock: (b) => blocks.push(b), onProgress: opts.onProgress});
   const problems: Problem[] = [];
   let chunks = 0;
   let records = 0;
