@@ -10,6 +10,7 @@ import {collectStats, StatsCollector, type StatsReport, type StatsTrailer, type 
 import {collectGroups, GROUP_KEYS, type GroupKey, type GroupReport} from '../stats/groups';
 import {collectIntervals, IntervalCollector, MAX_INTERVAL_ROWS, MIN_INTERVAL_NS, type IntervalRow, type IntervalSummary} from '../stats/intervals';
 import {parseDurationNs} from '../filter/time';
+import {type Schema, schemaContextOf} from '../schema';
 import {UsageError} from '../util/errors';
 import {Output} from '../util/output';
 import {passwdUsers, recordedUsers, resolveUid} from '../util/users';
@@ -85,6 +86,11 @@ export interface WriteOptions {
   fields?: string[];
   /** The zone human lines show times in (default: the trace's `zone`, else local). */
   zone?: Zone;
+  /**
+   * With json: each event mapped onto Elastic Common Schema or OCSF (decode --schema; see
+   * mapEvent in src/schema). --fields does not apply then.
+   */
+  schema?: Schema;
   /** Called once if the reader of the output goes away (EPIPE); without it, that ends the program quietly, as decode does under `| head`. */
   onClosed?: () => void;
 }
@@ -217,6 +223,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
       printEvents(t, {
         processes, json: o.json, table: o.format, fields: o.fields ? parseFields(o.fields) : undefined,
         test: filter.active ? test : null, testReadsTime: filter.reads('time'), times,
+        schema: o.schema ? {name: o.schema, context: schemaContextOf(this.meta)} : undefined,
       }, out);
       const report = this.passReport(p, matched);
       await out.end();
@@ -376,6 +383,30 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     };
   }
 
+  /**
+   * stream is one pass over the events for openTraces, which merges several files: the
+   * events (as the iterator gives them), the decoder that made them (its clock and
+   * syscall layouts, for human lines), and report(), what write() would have reported,
+   * valid once the events are read through. end() frees the pass. Internal to the library.
+   */
+  stream(): {events: Generator<TraceEvent>; decoder: Decoder; report: () => PassReport; end: () => void} {
+    const p = this.begin();
+    let matched = 0;
+    const filter = p.filter;
+    const test = filter.active
+      ? (e: Record<string, unknown>) => {
+        const ok = filter.test(e);
+        if (ok && e.type !== 'lost') matched++;
+        return ok;
+      }
+      : null;
+    const self = this;
+    function* events(): Generator<TraceEvent> {
+      for (const e of self.events(p, false, test)) if (e !== CHUNK_END) yield e;
+    }
+    return {events: events(), decoder: p.t.decoder, report: () => this.passReport(p, matched), end: p.end};
+  }
+
   /** Frees the file; iterating after it is an error. Idempotent. */
   close(): void {
     if (this.closed) return;
@@ -452,9 +483,9 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     return out;
   }
 
-  private *events(p: {t: OpenedTrace; filter: EventFilter}, marks: boolean): Generator<TraceEvent | typeof CHUNK_END> {
-    const {t: {reader, decoder}, filter} = p;
-    const test = filter.active ? filter.test : null;
+  private *events(p: {t: OpenedTrace; filter: EventFilter}, marks: boolean,
+    test = p.filter.active ? p.filter.test : null): Generator<TraceEvent | typeof CHUNK_END> {
+    const {t: {reader, decoder}} = p;
     const ready: TraceEvent[] = [];
     const emit = (e: unknown): void => {
       if (!test || test(e as Record<string, unknown>)) ready.push(e as TraceEvent);

@@ -10,6 +10,9 @@ import {Decoder, decodeMeta, TraceEvent} from './events';
 import {HumanEventWriter} from './human';
 import type {SyscallParts, SyscallSink} from './syscalls';
 import {JsonEventWriter} from './json';
+import {mapEvent, type Schema, type SchemaContext} from '../schema';
+import type {TraceEvent as ModelEvent} from '../api/events';
+import {toJson} from '../util/json';
 import {DEFAULT_FIELDS, FieldsJsonWriter, parseFields, TableEventWriter, type FieldPath, type TableFormat} from './table';
 
 export {Decoder, DecodeMeta, decodeMeta, TraceEvent, ordered} from './events';
@@ -74,6 +77,22 @@ export interface PrintOptions extends WalkOptions {
   testReadsTime?: boolean;
   /** Human lines: the zone and date rule (HumanTime); the local zone, time of day only, by default. */
   times?: HumanTime;
+  /** With json: each event mapped onto this schema (src/schema), and the file's host and writer for it. */
+  schema?: {name: Schema; context: SchemaContext};
+}
+
+/** decode --json --schema: each event built whole, mapped (mapEvent) and written as JSON. */
+class SchemaEventWriter implements SyscallSink {
+  constructor(private readonly out: Output, private readonly schema: Schema, private readonly ctx: SchemaContext) {}
+
+  syscall(_p: SyscallParts): boolean {
+    return false;
+  }
+
+  readonly event = (e: TraceEvent): void => {
+    // The decoder's events are the model's (src/api/events.ts types them).
+    this.out.line(toJson(mapEvent(e as unknown as ModelEvent, this.schema, this.ctx)));
+  };
 }
 
 /**
@@ -87,7 +106,8 @@ export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): vo
   const {decoder} = t;
   const test = opts.test ?? null;
   const fields = opts.fields ?? parseFields(DEFAULT_FIELDS);
-  const w = opts.table ? new TableEventWriter(out, opts.table, fields)
+  const w = opts.schema ? new SchemaEventWriter(out, opts.schema.name, opts.schema.context)
+    : opts.table ? new TableEventWriter(out, opts.table, fields)
     : opts.json && opts.fields ? new FieldsJsonWriter(out, opts.fields)
       : opts.json ? new JsonEventWriter(out, decoder.clock, decoder.arch) : new HumanEventWriter(out, decoder.clock, decoder, opts.times);
   let sink: SyscallSink = w;

@@ -1,0 +1,269 @@
+// openTraces: several trace files as one stream of events in wall-clock order — a fleet's
+// files, a rotated series, recordings from several boots. Each file is decoded by its own
+// Trace (its own layouts, clock, filters and process model), and the streams are merged
+// k-way on each event's wall-clock time (boot clocks of different boots and hosts cannot be
+// compared; every file carries the pair that turns its boot clock into UTC). Memory is one
+// chunk's events per file: nothing is sorted as a whole.
+//
+// What the merge guarantees: events of one file keep that file's order; between files,
+// the earlier wall-clock time goes first (a tie: the file given first). With files from
+// more than one host, every event says which host it came from (`host`, the recording's
+// hostname); with one host, each event is exactly what decoding its file alone gives.
+
+import type {TraceEvent as DecodedEvent} from '../decode/events';
+import {humanLine} from '../decode/human';
+import {JsonEventWriter} from '../decode/json';
+import {FieldsJsonWriter, parseFields, TableEventWriter} from '../decode/table';
+import {recordingEnd} from '../filter';
+import * as fs from 'node:fs';
+import type {Problem, ProgressFn} from '../format';
+import {mapEvent, schemaContextOf} from '../schema';
+import {toJson} from '../util/json';
+import {Output} from '../util/output';
+import {HumanTime, type WallClock} from '../util/time';
+import type {TraceEvent} from './events';
+import {openTrace, type OpenTraceOptions, type PassReport, Trace, type WriteOptions} from './trace';
+
+/** OpenTracesOptions are openTrace's, for every file; problems name the file they were found in. */
+export interface OpenTracesOptions extends Omit<OpenTraceOptions, 'onProblem'> {
+  /** Called for each problem as it is found, with the file's name (as `names` gives it). */
+  onProblem?: (p: Problem, file: string) => void;
+  /** Called after each chunk of any file: bytes and records over all the files (total: their sizes added). */
+  onProgress?: ProgressFn;
+  /** The files' names in messages and reports (default: the paths); e.g. `-` for a copy of standard input. */
+  names?: string[];
+}
+
+/** FileReport is what a pass found in one of the files: its name, host, and write()'s report. */
+export type FileReport = {file: string; host: string} & PassReport;
+
+/** An event of a merged stream: with `host` when the files come from more than one host. */
+export type HostEvent = TraceEvent & {host?: string};
+
+/**
+ * TraceSet is several trace files read as one, in wall-clock order (openTraces). Iterate it
+ * for events; write() prints them as decode does. Not safe to iterate twice at once.
+ */
+export class TraceSet implements Iterable<HostEvent> {
+  /** The files, opened, in the order given. */
+  readonly traces: Trace[];
+  /** Each file's name in messages (`names`, else its path). */
+  readonly names: string[];
+  /** Each file's recording host (its metadata's host.hostname; `?` when absent). */
+  readonly hosts: string[];
+  /** Whether the files come from more than one host: then every event carries `host`. */
+  readonly multiHost: boolean;
+  /** The reports of the last pass, one per file, once it has been read through. */
+  reports: FileReport[] = [];
+
+  constructor(paths: string[], private readonly opts: OpenTracesOptions = {}) {
+    if (paths.length === 0) throw new Error('openTraces: no files given');
+    this.names = paths.map((p, i) => opts.names?.[i] ?? p);
+    this.traces = [];
+    const {onProblem, onProgress, names: _n, ...rest} = opts;
+    // Progress over all the files: each one's latest point, added up.
+    const points = paths.map(() => ({bytes: 0, records: 0}));
+    const total = onProgress ? paths.reduce((n, p) => n + sizeOf(p), 0) : 0;
+    const progressOf = (i: number): ProgressFn | undefined => onProgress && ((p) => {
+      points[i] = p;
+      onProgress({bytes: points.reduce((n, x) => n + x.bytes, 0), total, records: points.reduce((n, x) => n + x.records, 0)});
+    });
+    try {
+      for (let i = 0; i < paths.length; i++) {
+        const name = this.names[i];
+        this.traces.push(openTrace(paths[i], {...rest, onProblem: onProblem && ((p) => onProblem(p, name)), onProgress: progressOf(i)}));
+      }
+    } catch (err) {
+      for (const t of this.traces) t.close();
+      throw err;
+    }
+    this.hosts = this.traces.map((t) => hostOf(t));
+    this.multiHost = new Set(this.hosts).size > 1;
+  }
+
+  *[Symbol.iterator](): Iterator<HostEvent> {
+    const streams = this.traces.map((t) => t.stream());
+    try {
+      yield* this.merged(streams, (e) => e);
+    } finally {
+      this.finish(streams);
+    }
+  }
+
+  /**
+   * write prints the merged events to `fd` as decode does (human lines, NDJSON, CSV/TSV,
+   * --fields, --schema); human lines start with the host when the files come from several.
+   * With one file, it is that file's trace.write(). Returns one report per file.
+   */
+  async write(fd = 1, o: WriteOptions = {}): Promise<FileReport[]> {
+    if (this.traces.length === 1) {
+      const r = await this.traces[0].write(fd, o);
+      this.reports = [{file: this.names[0], host: this.hosts[0], ...r}];
+      return this.reports;
+    }
+    const out = new Output(fd, undefined, o.onClosed);
+    const streams = this.traces.map((t) => t.stream());
+    try {
+      const sinks = this.sinks(streams, o, out);
+      for (const [e, i] of this.merged(streams, (e, i) => [e, i] as const)) sinks[i](e);
+      this.finish(streams);
+      await out.end();
+    } finally {
+      for (const s of streams) s.end();
+    }
+    return this.reports;
+  }
+
+  /** Frees every file. Idempotent. */
+  close(): void {
+    for (const t of this.traces) t.close();
+  }
+
+  /** Per file, how one of its events is written. */
+  private sinks(streams: ReturnType<Trace['stream']>[], o: WriteOptions, out: Output): ((e: HostEvent) => void)[] {
+    if (o.schema) {
+      return streams.map((_s, i) => {
+        const ctx = schemaContextOf(this.traces[i].meta);
+        return (e) => out.line(toJson(mapEvent(e, o.schema!, ctx)));
+      });
+    }
+    if (o.format) {
+      const w = new TableEventWriter(out, o.format, parseFields(o.fields ?? DEFAULT_TABLE));
+      return streams.map(() => (e) => w.event(decoded(e)));
+    }
+    if (o.json) {
+      if (o.fields) {
+        const w = new FieldsJsonWriter(out, parseFields(o.fields));
+        return streams.map(() => (e) => w.event(decoded(e)));
+      }
+      return streams.map((s) => {
+        const w = new JsonEventWriter(out, s.decoder.clock, s.decoder.arch);
+        return (e) => w.event(decoded(e));
+      });
+    }
+    // Human lines: one date rule for the whole merge (the date shows when it spans days).
+    const zone = o.zone ?? this.opts.zone ?? 'local';
+    let first: number | null = null;
+    let last: number | null = null;
+    for (const [i, s] of streams.entries()) {
+      const start = startBootNs(this.traces[i]);
+      const end = recordingEnd(this.traces[i].path);
+      if (start !== null) first = Math.min(first ?? Infinity, s.decoder.clock.split(start)[0]);
+      if (end !== null) last = Math.max(last ?? -Infinity, s.decoder.clock.split(end)[0]);
+    }
+    const width = this.multiHost ? Math.max(...this.hosts.map((h) => h.length)) : 0;
+    return streams.map((s, i) => {
+      const times = new HumanTime(s.decoder.clock, zone, first, last);
+      const host = this.multiHost ? this.hosts[i].padEnd(width) + ' ' : '';
+      return (e) => out.line(host + humanLine(decoded(e), s.decoder.clock, s.decoder, times));
+    });
+  }
+
+  /** The k-way merge: a binary heap of each stream's next event, keyed on wall-clock time. */
+  private *merged<T>(streams: ReturnType<Trace['stream']>[], wrap: (e: HostEvent, i: number) => T): Generator<T> {
+    const heads: Head[] = [];
+    const pull = (i: number): void => {
+      const n = streams[i].events.next();
+      if (n.done) return;
+      const [sec, nsec] = wallTime(n.value, streams[i].decoder.clock);
+      heapPush(heads, {e: n.value, i, sec, nsec});
+    };
+    for (let i = 0; i < streams.length; i++) pull(i);
+    while (heads.length) {
+      const h = heapPop(heads);
+      const e = h.e as HostEvent;
+      if (this.multiHost) e.host = this.hosts[h.i];
+      yield wrap(e, h.i);
+      pull(h.i);
+    }
+  }
+
+  private finish(streams: ReturnType<Trace['stream']>[]): void {
+    this.reports = streams.map((s, i) => ({file: this.names[i], host: this.hosts[i], ...s.report()}));
+    for (const s of streams) s.end();
+  }
+}
+
+/**
+ * openTraces opens several trace files to be read as one stream in wall-clock order
+ * (decode a.bin b.bin). Filters apply to each file on its own: --pid, --tree and --comm
+ * name processes of each file's host; --since/--until given as a time are the same instant
+ * for all, given as +DURATION they count from each file's own start. Throws the first
+ * file's one-line Error that cannot be opened, naming it.
+ */
+export function openTraces(paths: string[], opts: OpenTracesOptions = {}): TraceSet {
+  return new TraceSet(paths, opts);
+}
+
+/** The columns decode --format csv writes without --fields (src/decode/table.ts), with `host` after `time` for a merge. */
+const DEFAULT_TABLE = ['time', 'host', 'type', 'pid', 'ppid', 'uid', 'comm', 'exec_id', 'filename', 'argv', 'exit_code', 'signal', 'syscall', 'ret', 'errno'];
+
+interface Head {
+  e: TraceEvent;
+  i: number;
+  sec: number;
+  nsec: number;
+}
+
+const before = (a: Head, b: Head): boolean => a.sec < b.sec || (a.sec === b.sec && (a.nsec < b.nsec || (a.nsec === b.nsec && a.i < b.i)));
+
+function heapPush(h: Head[], x: Head): void {
+  h.push(x);
+  let i = h.length - 1;
+  while (i > 0) {
+    const up = (i - 1) >> 1;
+    if (!before(h[i], h[up])) break;
+    [h[i], h[up]] = [h[up], h[i]];
+    i = up;
+  }
+}
+
+function heapPop(h: Head[]): Head {
+  const top = h[0];
+  const last = h.pop() as Head;
+  if (h.length) {
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && before(h[l], h[m])) m = l;
+      if (r < h.length && before(h[r], h[m])) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m], h[i]];
+      i = m;
+    }
+  }
+  return top;
+}
+
+/** An event's UTC time as whole seconds and nanoseconds (an event without a time sorts first). */
+function wallTime(e: TraceEvent, clock: WallClock): [number, number] {
+  const ts = e.ts_ns;
+  if (typeof ts !== 'number' && typeof ts !== 'bigint') return [-Infinity, 0];
+  return clock.split(ts);
+}
+
+/** The decoder's type of an event (src/decode/events.ts): the writers take it; the model's types describe the same objects. */
+function decoded(e: HostEvent): DecodedEvent {
+  return e as unknown as DecodedEvent;
+}
+
+function sizeOf(p: string): number {
+  try {
+    return fs.statSync(p).size;
+  } catch {
+    return 0;
+  }
+}
+
+function hostOf(t: Trace): string {
+  const h = (t.meta as {host?: {hostname?: unknown}}).host?.hostname;
+  return typeof h === 'string' && h !== '' ? h : '?';
+}
+
+function startBootNs(t: Trace): number | bigint | null {
+  const s = (t.meta as {clock?: {start?: {boot_ns?: number | bigint}}}).clock?.start?.boot_ns;
+  return typeof s === 'number' || typeof s === 'bigint' ? s : null;
+}
