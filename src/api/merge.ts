@@ -13,7 +13,7 @@
 import type {TraceEvent as DecodedEvent} from '../decode/events';
 import {humanLine} from '../decode/human';
 import {JsonEventWriter} from '../decode/json';
-import {FieldsJsonWriter, parseFields, TableEventWriter} from '../decode/table';
+import {DEFAULT_FIELDS, FieldsJsonWriter, parseFields, TableEventWriter} from '../decode/table';
 import {recordingEnd} from '../filter';
 import * as fs from 'node:fs';
 import type {Problem, ProgressFn} from '../format';
@@ -128,7 +128,8 @@ export class TraceSet implements Iterable<HostEvent> {
       });
     }
     if (o.format) {
-      const w = new TableEventWriter(out, o.format, parseFields(o.fields ?? DEFAULT_TABLE));
+      const fields = o.fields ?? (this.multiHost ? withHost(DEFAULT_FIELDS) : DEFAULT_FIELDS);
+      const w = new TableEventWriter(out, o.format, parseFields(fields));
       return streams.map(() => (e) => w.event(decoded(e)));
     }
     if (o.json) {
@@ -195,8 +196,11 @@ export function openTraces(paths: string[], opts: OpenTracesOptions = {}): Trace
   return new TraceSet(paths, opts);
 }
 
-/** The columns decode --format csv writes without --fields (src/decode/table.ts), with `host` after `time` for a merge. */
-const DEFAULT_TABLE = ['time', 'host', 'type', 'pid', 'ppid', 'uid', 'comm', 'exec_id', 'filename', 'argv', 'exit_code', 'signal', 'syscall', 'ret', 'errno'];
+/** decode --format csv's default columns with `host` after `time`, for files from several hosts. */
+function withHost(fields: readonly string[]): string[] {
+  const i = fields.indexOf('time');
+  return [...fields.slice(0, i + 1), 'host', ...fields.slice(i + 1)];
+}
 
 interface Head {
   e: TraceEvent;

@@ -1,0 +1,135 @@
+// decode and stats over several files (src/api/merge.ts, src/stats/merge.ts): merged in
+// wall-clock order, each file's order kept, `host` on every event only when the files come
+// from more than one host, problems named per file, globs expanded, totals added up.
+// A second host's file is made from a fixture by rewriting its metadata (hostname, and the
+// clock pair shifted by 0.3 ms so that the two files' events interleave).
+
+import t from 'tap';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {cli, lines, ROOT} from './lib/cli';
+import {readRecording, writeRecording} from './lib/files';
+import {openTraces} from '../src';
+
+const A = 'fixtures/exec-tree.bin';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-merge-'));
+t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
+
+/** A copy of `src` recorded, as far as its metadata says, on `hostname`, its clock `shiftNs` later. */
+function rehost(src: string, out: string, hostname: string, shiftNs: bigint): string {
+  const rec = readRecording(path.join(ROOT, src));
+  const meta = rec.meta as {host: Record<string, unknown>; clock: {start: {realtime_ns: number | bigint}}};
+  rec.meta = {...rec.meta, host: {...meta.host, hostname}, clock: {...meta.clock, start: {...meta.clock.start, realtime_ns: BigInt(meta.clock.start.realtime_ns) + shiftNs}}};
+  writeRecording(out, rec, [40]);
+  return out;
+}
+
+const B = rehost(A, path.join(dir, 'web-2.bin'), 'web-2', 300_000n);
+const SAME = rehost(A, path.join(dir, 'same-host.bin'), 'vm', 300_000n);
+
+const json = (s: string) => lines(s).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+t.test('files of two hosts: every event has host, times never go back, each file keeps its own events and order', async (t) => {
+  const both = await cli(['decode', '--json', A, B], {TZ: 'UTC'});
+  t.equal(both.status, 0);
+  t.equal(both.stderr, '');
+  const a = json((await cli(['decode', '--json', A])).stdout);
+  const b = json((await cli(['decode', '--json', B])).stdout);
+  const merged = json(both.stdout);
+  t.equal(merged.length, a.length + b.length, 'every event of both');
+  t.same([...new Set(merged.map((e) => e.host))].sort(), ['vm', 'web-2'], 'host on every event');
+  t.ok(merged.every((e) => typeof e.host === 'string'));
+  const strip = (e: Record<string, unknown>) => {
+    const {host: _h, ...rest} = e;
+    return rest;
+  };
+  t.same(merged.filter((e) => e.host === 'vm').map(strip), a, 'vm\'s events: exactly its file\'s, in its order');
+  t.same(merged.filter((e) => e.host === 'web-2').map(strip), b, 'web-2\'s too');
+  const times = merged.map((e) => e.time as string);
+  t.ok(times.every((x, i) => i === 0 || times[i - 1] <= x), 'wall-clock order');
+  // The two interleave: not one file after the other.
+  const switches = merged.filter((e, i) => i > 0 && e.host !== merged[i - 1].host).length;
+  t.ok(switches > 10, `the hosts interleave (${switches} switches)`);
+});
+
+t.test('human lines start with the host; CSV gets a host column', async (t) => {
+  const h = lines((await cli(['decode', '--type', 'exec', A, B], {TZ: 'UTC'})).stdout);
+  t.ok(h.every((l) => /^(vm   |web-2) \d\d:\d\d:\d\d\.\d{6} exec /.test(l)), h[0]);
+  const csv = (await cli(['decode', '--format', 'csv', '--type', 'exit', A, B])).stdout.split('\r\n');
+  t.equal(csv[0], 'time,host,type,pid,ppid,uid,comm,exec_id,filename,argv,exit_code,signal,syscall,ret,errno');
+  t.match(csv[1], /^2026-12-06T19:11:34\.\d{9}Z,(vm|web-2),exit,/);
+});
+
+t.test('files of one host: no host anywhere, the same lines as each file gives', async (t) => {
+  const r = await cli(['decode', '--json', A, SAME]);
+  const merged = json(r.stdout);
+  t.notOk(merged.some((e) => 'host' in e), 'no host key');
+  const a = lines((await cli(['decode', '--json', A])).stdout);
+  const s = lines((await cli(['decode', '--json', SAME])).stdout);
+  t.same([...lines(r.stdout)].sort(), [...a, ...s].sort(), 'each line is a line of one of the files');
+  const csv = (await cli(['decode', '--format', 'csv', A, SAME])).stdout.split('\r\n');
+  t.equal(csv[0], 'time,type,pid,ppid,uid,comm,exec_id,filename,argv,exit_code,signal,syscall,ret,errno', 'no host column');
+});
+
+t.test('one file through the merge is byte for byte what it was; a quoted glob is expanded', async (t) => {
+  const one = await cli(['decode', A], {TZ: 'UTC'});
+  const glob = await cli(['decode', 'fixtures/exec-tree.b?n'], {TZ: 'UTC'});
+  t.equal(glob.stdout, one.stdout);
+  const none = await cli(['decode', 'fixtures/nothing-*.bin']);
+  t.equal(none.status, 2);
+  t.equal(none.stderr, 'exectrace decode: fixtures/nothing-*.bin: no file matches\n');
+  const twice = await cli(['decode', '-', '-']);
+  t.equal(twice.status, 2);
+  t.match(twice.stderr, /^exectrace decode: -: standard input can be read once/);
+});
+
+t.test('problems are reported per file, naming it; the exit status says one was damaged', async (t) => {
+  const r = await cli(['decode', '--json', A, 'fixtures/damaged-truncated.bin', 'fixtures/damaged-no-trailer.bin']);
+  t.equal(r.status, 3);
+  const err = lines(r.stderr);
+  t.ok(err.length >= 2);
+  t.ok(err.every((l) => l.startsWith('exectrace: fixtures/damaged-')), r.stderr);
+  t.ok(err.some((l) => l.startsWith('exectrace: fixtures/damaged-no-trailer.bin: no trailer')));
+  t.notOk(r.stderr.includes(A), 'nothing said of the intact file');
+  t.ok(json(r.stdout).length > json((await cli(['decode', '--json', A])).stdout).length, 'the damaged files\' intact events too');
+});
+
+t.test('filters apply to each file: --type and --pid', async (t) => {
+  const r = json((await cli(['decode', '--json', '--type', 'exec', '--pid', '18170', A, B])).stdout);
+  t.equal(r.length, 2, 'pid 18170\'s exec on each host');
+  t.same(r.map((e) => e.host), ['vm', 'web-2']);
+});
+
+t.test('stats over several files: the totals', async (t) => {
+  const one = JSON.parse((await cli(['stats', '--json', A])).stdout);
+  const two = JSON.parse((await cli(['stats', '--json', A, B, 'fixtures/syscalls-cat.bin'])).stdout);
+  const cat = JSON.parse((await cli(['stats', '--json', 'fixtures/syscalls-cat.bin'])).stdout);
+  t.same(two.files, [A, B, 'fixtures/syscalls-cat.bin']);
+  const row = (r: {events: {event: string; recorded: number; sent: number}[]}, ev: string) => r.events.find((x) => x.event === ev)!;
+  for (const ev of ['exec', 'fork', 'exit']) {
+    t.equal(row(two, ev).recorded, 2 * row(one, ev).recorded + row(cat, ev).recorded, `${ev}: recorded added up`);
+    t.equal(row(two, ev).sent, 2 * row(one, ev).sent + row(cat, ev).sent, `${ev}: sent added up`);
+  }
+  t.equal(two.records, 2 * one.records + cat.records);
+  t.equal(two.top_executables[0].count, 2 * one.top_executables[0].count, 'the top executable over all');
+  t.same(two.syscalls.map((s: {syscall: string; calls: number}) => [s.syscall, s.calls]), cat.syscalls.map((s: {syscall: string; calls: number}) => [s.syscall, s.calls]));
+  t.equal(two.start, cat.start, 'from the earliest start');
+  const by = await cli(['stats', '--by', 'exe', A, B]);
+  t.equal(by.status, 2);
+  t.match(by.stderr, /^exectrace stats: --by reads one file/);
+  const human = (await cli(['stats', A, B], {TZ: 'UTC'})).stdout;
+  t.match(human, /^files {6}2: fixtures\/exec-tree\.bin, .*web-2\.bin \(totals over all of them\)\n/);
+});
+
+t.test('library: openTraces iterates both in order and reports per file', async (t) => {
+  const set = openTraces([path.join(ROOT, A), B], {type: ['exec']});
+  const events = [...set];
+  set.close();
+  t.equal(set.multiHost, true);
+  t.same(set.hosts, ['vm', 'web-2']);
+  t.equal(events.length, 58);
+  t.ok(events.every((e) => e.type === 'exec' && (e.host === 'vm' || e.host === 'web-2')));
+  t.equal(set.reports.length, 2);
+  t.ok(set.reports.every((r) => r.complete && r.matched === 29));
+});
