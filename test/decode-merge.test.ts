@@ -133,3 +133,14 @@ t.test('library: openTraces iterates both in order and reports per file', async 
   t.equal(set.reports.length, 2);
   t.ok(set.reports.every((r) => r.complete && r.matched === 29));
 });
+
+t.test('two real recordings made at once, on vm and in a UTS namespace named web-2 (make fixtures)', async (t) => {
+  const r = await cli(['decode', '--json', '--no-processes', 'fixtures/fleet-vm.bin', 'fixtures/fleet-web-2.bin']);
+  t.equal(r.status, 0);
+  const ev = json(r.stdout);
+  t.equal(ev.length, 60, '30 events on each');
+  t.same(ev.filter((e) => e.type === 'exec' && e.comm === 'uname').map((e) => e.host).sort(), ['vm', 'vm', 'vm', 'web-2', 'web-2', 'web-2']);
+  const times = ev.map((e) => e.time as string);
+  t.ok(times.every((x, i) => i === 0 || times[i - 1] <= x), 'wall-clock order');
+  t.ok(ev.some((e, i) => i > 0 && e.host !== ev[i - 1].host && i < ev.length - 1), 'interleaved');
+});
