@@ -102,9 +102,12 @@ Problems are reported per file, naming it.`;
     }
     const warned = new Set<string>();
     let damaged = false;
+    // Why a file had no match matters only when no file had one.
+    const someMatched = reports.some((r) => (r.matched ?? 0) > 0);
     for (const r of reports) {
       // A filter's warnings are the same for every file: said once.
       for (const w of r.warnings) {
+        if (someMatched && w.startsWith('no event matched')) continue;
         if (!warned.has(w)) this.warnLine(reports.length > 1 ? `${r.file}: ${w}` : w);
         warned.add(w);
       }

@@ -3,8 +3,7 @@ import {inputFiles} from '../src/cli/files';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {filterFlags, traceOptions, zoneOf} from '../src/cli/filter-flags';
 import {printIntervals} from '../src/cli/intervals';
-import {mergeStats} from '../src/stats/merge';
-import {formatGroups, formatStats, GROUP_KEYS, openTrace, type Problem, toJson} from '../src';
+import {formatGroups, formatStats, GROUP_KEYS, mergeStats, openTrace, type Problem, toJson} from '../src';
 
 export default class Stats extends BaseCommand {
   static override summary = 'Summarize a trace file: Sent/Recorded/Lost per event type and per syscall, time per syscall, top executables; ' +

@@ -32,6 +32,7 @@ export {Tracer, type TracerOptions, type TracerTotals} from './api/tracer';
 export type {RecordOptions, RecordSummary, TypeTotals} from './record/recorder';
 export type {FilterOptions} from './record/filters';
 export {formatStats, type StatsReport, type SyscallRow, type TypeRow} from './stats';
+export {mergeStats} from './stats/merge';
 export {
   IntervalTable, MAX_INTERVAL_ROWS, type IntervalCounts, type IntervalRow, type IntervalSummary,
 } from './stats/intervals';

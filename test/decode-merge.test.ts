@@ -144,3 +144,12 @@ t.test('two real recordings made at once, on vm and in a UTS namespace named web
   t.ok(times.every((x, i) => i === 0 || times[i - 1] <= x), 'wall-clock order');
   t.ok(ev.some((e, i) => i > 0 && e.host !== ev[i - 1].host && i < ev.length - 1), 'interleaved');
 });
+
+t.test('--where can name the host when the files come from several; a file without a match is not warned of then', async (t) => {
+  const r = await cli(['decode', '--json', '--where', 'host == "web-2" and type == "exec"', 'fixtures/fleet-vm.bin', 'fixtures/fleet-web-2.bin']);
+  t.equal(r.status, 0);
+  t.equal(r.stderr, '');
+  const ev = json(r.stdout);
+  t.equal(ev.length, 10);
+  t.ok(ev.every((e) => e.host === 'web-2' && e.type === 'exec'));
+});

@@ -79,6 +79,7 @@ export class TraceSet implements Iterable<HostEvent> {
     }
     this.hosts = this.traces.map((t) => hostOf(t));
     this.multiHost = new Set(this.hosts).size > 1;
+    if (this.multiHost) this.traces.forEach((t, i) => (t.hostTag = this.hosts[i]));
   }
 
   *[Symbol.iterator](): Iterator<HostEvent> {
@@ -172,9 +173,7 @@ export class TraceSet implements Iterable<HostEvent> {
     for (let i = 0; i < streams.length; i++) pull(i);
     while (heads.length) {
       const h = heapPop(heads);
-      const e = h.e as HostEvent;
-      if (this.multiHost) e.host = this.hosts[h.i];
-      yield wrap(e, h.i);
+      yield wrap(h.e as HostEvent, h.i);
       pull(h.i);
     }
   }

@@ -148,6 +148,11 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   private spare: {decoder: Decoder; filter: EventFilter} | null;
   private busy = false;
   private closed = false;
+  /**
+   * hostTag, when set, is given to every event as `host` before the filters see it (openTraces
+   * sets it for files of several hosts, so that --where can name a host). Internal.
+   */
+  hostTag: string | null = null;
 
   constructor(readonly path: string, private readonly opts: OpenTraceOptions = {}) {
     this.spec = specOf(opts);
@@ -487,7 +492,9 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     test = p.filter.active ? p.filter.test : null): Generator<TraceEvent | typeof CHUNK_END> {
     const {t: {reader, decoder}} = p;
     const ready: TraceEvent[] = [];
+    const host = this.hostTag;
     const emit = (e: unknown): void => {
+      if (host !== null) (e as {host?: string}).host = host;
       if (!test || test(e as Record<string, unknown>)) ready.push(e as TraceEvent);
     };
     if (this.opts.processes !== false) for (const e of decoder.processEvents()) emit(e);
