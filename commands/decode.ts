@@ -35,7 +35,7 @@ Problems are reported per file, naming it.`;
 
   static override args = {
     file: Args.string({
-      description: 'trace file written by `exectrace record` (- for standard input); several files, or a quoted glob, are merged in time order',
+      description: 'trace file written by `exectrace record` (several: merged in time order; - for standard input)',
       required: true,
     }),
   };

@@ -34,7 +34,7 @@ end, the top executables over all; problems are reported per file. --by and --in
   static override strict = false;
 
   static override args = {
-    file: Args.string({description: 'trace file written by `exectrace record` (- for standard input); with several files (or a quoted glob), the totals over all of them', required: true}),
+    file: Args.string({description: 'trace file written by `exectrace record` (several: their totals; - for standard input)', required: true}),
   };
 
   static override flags = {
