@@ -153,3 +153,31 @@ t.test('--where can name the host when the files come from several; a file witho
   t.equal(ev.length, 10);
   t.ok(ev.every((e) => e.host === 'web-2' && e.type === 'exec'));
 });
+
+t.test('- among several files: standard input is one of them, named - in messages', async (t) => {
+  const {spawnSync} = await import('node:child_process');
+  const bin = path.join(ROOT, 'bin', 'exectrace');
+  const run = (args: string[], input?: Buffer) =>
+    spawnSync(process.execPath, [bin, ...args], {cwd: ROOT, input, encoding: 'utf8', env: {...process.env, TZ: 'UTC'}});
+  const piped = run(['decode', '--json', '-', 'fixtures/fleet-web-2.bin'], fs.readFileSync(path.join(ROOT, 'fixtures/fleet-vm.bin')));
+  const files = run(['decode', '--json', 'fixtures/fleet-vm.bin', 'fixtures/fleet-web-2.bin']);
+  t.equal(piped.status, 0);
+  t.equal(piped.stdout, files.stdout, 'the same merge');
+  const damaged = run(['decode', '-', A], fs.readFileSync(path.join(ROOT, 'fixtures/damaged-no-trailer.bin')));
+  t.equal(damaged.status, 3);
+  t.match(damaged.stderr, /^exectrace: -: no trailer/m, 'the problem names -');
+  const stats = run(['stats', '--json', 'fixtures/fleet-web-2.bin', '-'], fs.readFileSync(path.join(ROOT, 'fixtures/fleet-vm.bin')));
+  t.same(JSON.parse(stats.stdout).files, ['fixtures/fleet-web-2.bin', '-']);
+});
+
+t.test('progress over several files counts the bytes of all of them', async (t) => {
+  const {spawnSync} = await import('node:child_process');
+  if (spawnSync('script', ['--version']).status !== 0) return t.skip('no script(1)');
+  const bin = path.join(ROOT, 'bin', 'exectrace');
+  const r = spawnSync('script', ['-qec', `${bin} decode ${A} ${B} > /dev/null`, '/dev/null'],
+    {cwd: ROOT, encoding: 'latin1', env: {...process.env, EXECTRACE_PROGRESS_AFTER_MS: '0'}});
+  const total = (fs.statSync(path.join(ROOT, A)).size + fs.statSync(B).size) / 1024;
+  const m = /\rexectrace decode: [\d.]+ KiB of ([\d.]+) KiB/.exec(r.stdout);
+  t.ok(m, JSON.stringify(r.stdout.slice(0, 120)));
+  t.equal(m && m[1], total.toFixed(1), 'the total is both files\' sizes');
+});
