@@ -11,8 +11,6 @@
 // hostname); with one host, each event is exactly what decoding its file alone gives.
 
 import type {TraceEvent as DecodedEvent} from '../decode/events';
-import {humanLine} from '../decode/human';
-import {JsonEventWriter} from '../decode/json';
 import {DEFAULT_FIELDS, FieldsJsonWriter, parseFields, TableEventWriter} from '../decode/table';
 import {recordingEnd} from '../filter';
 import * as fs from 'node:fs';
@@ -20,7 +18,7 @@ import type {Problem, ProgressFn} from '../format';
 import {mapEvent, schemaContextOf} from '../schema';
 import {toJson} from '../util/json';
 import {Output} from '../util/output';
-import {HumanTime, type WallClock} from '../util/time';
+import {HumanTime, WallClock} from '../util/time';
 import type {TraceEvent} from './events';
 import {openTrace, type OpenTraceOptions, type PassReport, Trace, type WriteOptions} from './trace';
 
@@ -103,6 +101,10 @@ export class TraceSet implements Iterable<HostEvent> {
       return this.reports;
     }
     const out = new Output(fd, undefined, o.onClosed);
+    // Plain JSON and human lines: each file writes its lines as decode does (syscalls
+    // straight from the decoder), and the lines are merged. Tables, --fields and schemas
+    // read fields of event objects: those events are built and merged as objects.
+    if (!o.schema && !o.format && !o.fields) return this.writeLines(out, o);
     const streams = this.traces.map((t) => t.stream());
     try {
       const sinks = this.sinks(streams, o, out);
@@ -113,6 +115,76 @@ export class TraceSet implements Iterable<HostEvent> {
       for (const s of streams) s.end();
     }
     return this.reports;
+  }
+
+  /** write() for JSON and human lines: the files' lines, merged chunk by chunk on their events' wall-clock times. */
+  private async writeLines(out: Output, o: WriteOptions): Promise<FileReport[]> {
+    const json = !!o.json;
+    const zone = o.zone ?? this.opts.zone ?? 'local';
+    const span = json ? null : this.span();
+    const width = this.multiHost ? Math.max(...this.hosts.map((h) => h.length)) : 0;
+    const files = this.traces.map((t, i) => {
+      const lines = new LineCollector();
+      const s = t.lineStream({
+        json, times: span ? (clock) => new HumanTime(clock, zone, span.first, span.last) : undefined,
+        host: this.multiHost ? this.hosts[i] : undefined, onTime: (ts) => (lines.time = ts),
+      }, lines);
+      const prefix = !this.multiHost ? null
+        : Buffer.from(json ? `{"host":${JSON.stringify(this.hosts[i])},` : this.hosts[i].padEnd(width) + ' ');
+      return {s, lines, prefix, batch: null as Batch | null, at: 0};
+    });
+    const heads: Head[] = [];
+    // The next line of file i into the heap, reading chunks until one has a line.
+    const pull = (i: number): void => {
+      const f = files[i];
+      while (f.batch === null || f.at >= f.batch.ends.length) {
+        if (f.s.chunks.next().done) return;
+        f.batch = f.lines.take();
+        f.at = 0;
+      }
+      const [sec, nsec] = f.s.decoder.clock.split(f.batch.times[f.at]);
+      heapPush(heads, {e: null, i, sec, nsec});
+    };
+    try {
+      for (let i = 0; i < files.length; i++) pull(i);
+      while (heads.length) {
+        const h = heapPop(heads);
+        const f = files[h.i];
+        const b = f.batch as Batch;
+        const start = f.at === 0 ? 0 : b.ends[f.at - 1];
+        const end = b.ends[f.at] - 1; // without its newline
+        if (f.prefix) {
+          out.bytes(f.prefix);
+          out.bytes(b.buf.subarray(json ? start + 1 : start, end));
+        } else out.bytes(b.buf.subarray(start, end));
+        out.endLine();
+        f.at++;
+        pull(h.i);
+      }
+      this.reports = files.map((f, i) => ({file: this.names[i], host: this.hosts[i], ...f.s.report()}));
+      await out.end();
+    } finally {
+      for (const f of files) {
+        f.s.chunks.return(undefined);
+        f.s.end();
+      }
+    }
+    return this.reports;
+  }
+
+  /** The Unix seconds of the earliest start and latest end of the files (human lines show the date when they span days). */
+  private span(): {first: number | null; last: number | null} {
+    let first: number | null = null;
+    let last: number | null = null;
+    for (const t of this.traces) {
+      const clock = clockOf(t);
+      if (!clock) continue;
+      const start = startBootNs(t);
+      const end = recordingEnd(t.path);
+      if (start !== null) first = Math.min(first ?? Infinity, clock.split(start)[0]);
+      if (end !== null) last = Math.max(last ?? -Infinity, clock.split(end)[0]);
+    }
+    return {first, last};
   }
 
   /** Frees every file. Idempotent. */
@@ -133,32 +205,9 @@ export class TraceSet implements Iterable<HostEvent> {
       const w = new TableEventWriter(out, o.format, parseFields(fields));
       return streams.map(() => (e) => w.event(decoded(e)));
     }
-    if (o.json) {
-      if (o.fields) {
-        const w = new FieldsJsonWriter(out, parseFields(o.fields));
-        return streams.map(() => (e) => w.event(decoded(e)));
-      }
-      return streams.map((s) => {
-        const w = new JsonEventWriter(out, s.decoder.clock, s.decoder.arch);
-        return (e) => w.event(decoded(e));
-      });
-    }
-    // Human lines: one date rule for the whole merge (the date shows when it spans days).
-    const zone = o.zone ?? this.opts.zone ?? 'local';
-    let first: number | null = null;
-    let last: number | null = null;
-    for (const [i, s] of streams.entries()) {
-      const start = startBootNs(this.traces[i]);
-      const end = recordingEnd(this.traces[i].path);
-      if (start !== null) first = Math.min(first ?? Infinity, s.decoder.clock.split(start)[0]);
-      if (end !== null) last = Math.max(last ?? -Infinity, s.decoder.clock.split(end)[0]);
-    }
-    const width = this.multiHost ? Math.max(...this.hosts.map((h) => h.length)) : 0;
-    return streams.map((s, i) => {
-      const times = new HumanTime(s.decoder.clock, zone, first, last);
-      const host = this.multiHost ? this.hosts[i].padEnd(width) + ' ' : '';
-      return (e) => out.line(host + humanLine(decoded(e), s.decoder.clock, s.decoder, times));
-    });
+    // --fields (with --json): only those keys of each event.
+    const w = new FieldsJsonWriter(out, parseFields(o.fields ?? []));
+    return streams.map(() => (e) => w.event(decoded(e)));
   }
 
   /** The k-way merge: a binary heap of each stream's next event, keyed on wall-clock time. */
@@ -201,8 +250,58 @@ function withHost(fields: readonly string[]): string[] {
   return [...fields.slice(0, i + 1), 'host', ...fields.slice(i + 1)];
 }
 
+/** The lines one chunk of a file wrote: the bytes, where each line ends (after its newline), and each one's boot-clock time. */
+interface Batch {
+  buf: Buffer;
+  ends: number[];
+  times: (number | bigint)[];
+}
+
+/**
+ * LineCollector is an Output that keeps what is written instead of writing it to a file
+ * descriptor: the lines of one chunk, each with the time of its event (set in `time` just
+ * before the line is written), until take() hands them over.
+ */
+class LineCollector extends Output {
+  time: number | bigint = 0;
+  private ends: number[] = [];
+  private times: (number | bigint)[] = [];
+
+  constructor() {
+    // Grows to one chunk's lines, and stays there.
+    super(-1, 1 << 16);
+  }
+
+  override line(s: string): void {
+    super.line(s);
+    this.ended();
+  }
+
+  override endLine(): void {
+    super.endLine();
+    this.ended();
+  }
+
+  /** Lines stay until take(). */
+  override flush(): void {}
+
+  /** The lines written since the last take(), copied out. */
+  take(): Batch {
+    const b = {buf: Buffer.from(this.buf.subarray(0, this.pos)), ends: this.ends, times: this.times};
+    this.pos = 0;
+    this.ends = [];
+    this.times = [];
+    return b;
+  }
+
+  private ended(): void {
+    this.ends.push(this.pos);
+    this.times.push(this.time);
+  }
+}
+
 interface Head {
-  e: TraceEvent;
+  e: TraceEvent | null;
   i: number;
   sec: number;
   nsec: number;
@@ -264,6 +363,12 @@ function sizeOf(p: string): number {
 function hostOf(t: Trace): string {
   const h = (t.meta as {host?: {hostname?: unknown}}).host?.hostname;
   return typeof h === 'string' && h !== '' ? h : '?';
+}
+
+function clockOf(t: Trace): WallClock | null {
+  const start = (t.meta as {clock?: {start?: {boot_ns?: unknown; realtime_ns?: unknown}}}).clock?.start;
+  const ok = (v: unknown) => typeof v === 'number' || typeof v === 'bigint';
+  return start && ok(start.boot_ns) && ok(start.realtime_ns) ? new WallClock(start as never) : null;
 }
 
 function startBootNs(t: Trace): number | bigint | null {

@@ -4,7 +4,7 @@
 
 import {parseFields} from '../decode/table';
 import {forEachFrame, type MetaMap, type Problem, type ProgressFn, TraceReader} from '../format';
-import {Decoder, decodeMeta, type OpenedTrace, printEvents} from '../decode';
+import {Decoder, decodeMeta, type OpenedTrace, printByChunk, printEvents} from '../decode';
 import {compileFilter, describeSpec, type EventFilter, explainEmpty, type FilterSpec, recordingEnd, selectTrace, summarize} from '../filter';
 import {collectStats, StatsCollector, type StatsReport, type StatsTrailer, type SyscallRow, type TypeRow} from '../stats';
 import {collectGroups, GROUP_KEYS, type GroupKey, type GroupReport} from '../stats/groups';
@@ -14,7 +14,7 @@ import {type Schema, schemaContextOf} from '../schema';
 import {UsageError} from '../util/errors';
 import {Output} from '../util/output';
 import {passwdUsers, recordedUsers, resolveUid} from '../util/users';
-import {HumanTime, type Zone} from '../util/time';
+import {HumanTime, type WallClock, type Zone} from '../util/time';
 import type {EventType, TraceEvent} from './events';
 
 /** Which events to give: the same filters as decode's flags (all must hold; any value of a list). */
@@ -410,6 +410,31 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
       for (const e of self.events(p, false, test)) if (e !== CHUNK_END) yield e;
     }
     return {events: events(), decoder: p.t.decoder, report: () => this.passReport(p, matched), end: p.end};
+  }
+
+  /**
+   * lineStream is one pass that writes the events as decode --json or human lines into
+   * `out` (a merge's collector), one chunk per step of `chunks`; `onTime` hears each
+   * event's boot-clock time just before its line is written. Internal: openTraces merges
+   * several files' lines this way, at the speed of one file's decode.
+   */
+  lineStream(o: {json: boolean; times?: (clock: WallClock) => HumanTime; host?: string; onTime: (ts: number | bigint) => void}, out: Output):
+    {chunks: Generator<void>; decoder: Decoder; report: () => PassReport; end: () => void} {
+    const p = this.begin();
+    let matched = 0;
+    const {t, filter} = p;
+    const test = filter.active
+      ? (e: Record<string, unknown>) => {
+        const ok = filter.test(e);
+        if (ok && e.type !== 'lost') matched++;
+        return ok;
+      }
+      : null;
+    const chunks = printByChunk(t, {
+      processes: this.opts.processes !== false, json: o.json, times: o.times?.(t.decoder.clock),
+      test, testReadsTime: filter.reads('time'), host: o.host, onTime: o.onTime,
+    }, out);
+    return {chunks, decoder: t.decoder, report: () => this.passReport(p, matched), end: p.end};
   }
 
   /** Frees the file; iterating after it is an error. Idempotent. */

@@ -48,6 +48,11 @@ export interface WalkOptions {
  * then the syscalls that never completed. Frame problems become reader problems.
  */
 export function forEachEvent(t: OpenedTrace, opts: WalkOptions, emit: (e: TraceEvent) => void): void {
+  for (const _ of eachChunk(t, opts, emit)) void _;
+}
+
+/** forEachEvent one chunk at a time: it yields after the snapshot, after each chunk, and at the end. */
+export function* eachChunk(t: OpenedTrace, opts: WalkOptions, emit: (e: TraceEvent) => void): Generator<void> {
   const {reader, decoder} = t;
   if (opts.processes !== false) for (const e of decoder.processEvents()) emit(e);
   let problems = reader.problems.length;
@@ -61,8 +66,10 @@ export function forEachEvent(t: OpenedTrace, opts: WalkOptions, emit: (e: TraceE
       t.onProblem(problem);
     }
     problems = reader.problems.length;
+    yield;
   }
   decoder.end(emit);
+  yield;
 }
 
 export interface PrintOptions extends WalkOptions {
@@ -79,6 +86,10 @@ export interface PrintOptions extends WalkOptions {
   times?: HumanTime;
   /** With json: each event mapped onto this schema (src/schema), and the file's host and writer for it. */
   schema?: {name: Schema; context: SchemaContext};
+  /** Set as `host` on each event object the test sees (a merge of several hosts' files); not written. */
+  host?: string;
+  /** Called with each event's boot-clock time just before it is written (a merge keys its lines on it). */
+  onTime?: (ts: number | bigint) => void;
 }
 
 /** decode --json --schema: each event built whole, mapped (mapEvent) and written as JSON. */
@@ -103,6 +114,11 @@ class SchemaEventWriter implements SyscallSink {
  * syscall the writer declines, are built whole and tested on the way out.
  */
 export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): void {
+  for (const _ of printByChunk(t, opts, out)) void _;
+}
+
+/** printEvents one chunk at a time (eachChunk): a merge of several files interleaves their lines between chunks. */
+export function* printByChunk(t: OpenedTrace, opts: PrintOptions, out: Output): Generator<void> {
   const {decoder} = t;
   const test = opts.test ?? null;
   const fields = opts.fields ?? parseFields(DEFAULT_FIELDS);
@@ -112,22 +128,42 @@ export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): vo
       : opts.json ? new JsonEventWriter(out, decoder.clock, decoder.arch) : new HumanEventWriter(out, decoder.clock, decoder, opts.times);
   let sink: SyscallSink = w;
   let emit: (e: TraceEvent) => void = w.event;
+  const host = opts.host;
+  const onTime = opts.onTime;
   if (test) {
     const times = opts.testReadsTime !== false;
     sink = {
       syscall(p: SyscallParts): boolean {
         const e = decoder.syscallEvent(p, times);
+        if (host !== undefined) e.host = host;
         if (!test(e)) return true; // taken: filtered out
+        onTime?.(p.ts_ns);
         return w.syscall(p); // declined: the decoder builds it whole, emit tests it again
       },
     };
     emit = (e) => {
-      if (test(e)) w.event(e);
+      if (host !== undefined) e.host = host;
+      const ok = test(e);
+      if (host !== undefined) delete e.host;
+      if (!ok) return;
+      onTime?.(e.ts_ns as number);
+      w.event(e);
+    };
+  } else if (onTime) {
+    sink = {
+      syscall(p: SyscallParts): boolean {
+        onTime(p.ts_ns);
+        return w.syscall(p);
+      },
+    };
+    emit = (e) => {
+      onTime(e.ts_ns as number);
+      w.event(e);
     };
   }
   decoder.direct = sink;
   try {
-    forEachEvent(t, opts, emit);
+    yield* eachChunk(t, opts, emit);
   } finally {
     decoder.direct = null;
   }
