@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import {cli, lines, ROOT} from './lib/cli';
 import {readRecording, writeRecording} from './lib/files';
 import {openTraces} from '../src';
+import {toJson} from '../src/util/json';
 
 const A = 'fixtures/exec-tree.bin';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-merge-'));
@@ -180,4 +181,16 @@ t.test('progress over several files counts the bytes of all of them', async (t) 
   const m = /\rexectrace decode: [\d.]+ KiB of ([\d.]+) KiB/.exec(r.stdout);
   t.ok(m, JSON.stringify(r.stdout.slice(0, 120)));
   t.equal(m && m[1], total.toFixed(1), 'the total is both files\' sizes');
+});
+
+t.test('the merged lines are the library\'s merged objects, host first in each JSON line', async (t) => {
+  for (const args of [[], ['--type', 'exit'], ['--where', 'host == "web-2" or pid > 29760']]) {
+    const r = await cli(['decode', '--json', ...args, 'fixtures/fleet-vm.bin', 'fixtures/fleet-web-2.bin']);
+    const set = openTraces([path.join(ROOT, 'fixtures/fleet-vm.bin'), path.join(ROOT, 'fixtures/fleet-web-2.bin')],
+      args[0] === '--type' ? {type: ['exit']} : args[0] === '--where' ? {where: args[1]} : {});
+    const objects = [...set].map((e) => JSON.parse(toJson(e)));
+    set.close();
+    t.same(json(r.stdout), objects, `${args.join(' ') || 'no filter'}: ${objects.length} events`);
+    t.ok(lines(r.stdout).every((l) => l.startsWith('{"host":')), 'host first');
+  }
 });

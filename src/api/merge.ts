@@ -35,7 +35,7 @@ export interface OpenTracesOptions extends Omit<OpenTraceOptions, 'onProblem'> {
 /** FileReport is what a pass found in one of the files: its name, host, and write()'s report. */
 export type FileReport = {file: string; host: string} & PassReport;
 
-/** An event of a merged stream: with `host` when the files come from more than one host. */
+/** HostEvent is an event of a merged stream: with `host` when the files come from more than one host. */
 export type HostEvent = TraceEvent & {host?: string};
 
 /**

@@ -34,7 +34,7 @@ export async function inputFiles(args: readonly string[]): Promise<InputFiles> {
   return {paths, names};
 }
 
-/** The files matching a pattern in its last component, sorted; a UsageError when none does. */
+/** expand gives the files matching a pattern in its last component, sorted; it throws a UsageError when none does. */
 export function expand(pattern: string): string[] {
   const dir = path.dirname(pattern);
   const base = path.basename(pattern);
@@ -51,7 +51,7 @@ export function expand(pattern: string): string[] {
   return hits.map((h) => (dir === '.' && !pattern.startsWith('./') ? h : path.join(dir, h)));
 }
 
-/** A shell pattern (* ? [set] [!set]) as an anchored RegExp. */
+/** globRegExp turns a shell pattern (* ? [set] [!set]) into an anchored RegExp. */
 export function globRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {

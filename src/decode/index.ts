@@ -51,7 +51,7 @@ export function forEachEvent(t: OpenedTrace, opts: WalkOptions, emit: (e: TraceE
   for (const _ of eachChunk(t, opts, emit)) void _;
 }
 
-/** forEachEvent one chunk at a time: it yields after the snapshot, after each chunk, and at the end. */
+/** eachChunk is forEachEvent one chunk at a time: it yields after each chunk (the first with the snapshot before it), and at the end. */
 export function* eachChunk(t: OpenedTrace, opts: WalkOptions, emit: (e: TraceEvent) => void): Generator<void> {
   const {reader, decoder} = t;
   if (opts.processes !== false) for (const e of decoder.processEvents()) emit(e);
@@ -117,7 +117,7 @@ export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): vo
   for (const _ of printByChunk(t, opts, out)) void _;
 }
 
-/** printEvents one chunk at a time (eachChunk): a merge of several files interleaves their lines between chunks. */
+/** printByChunk is printEvents one chunk at a time (eachChunk): a merge of several files interleaves their lines between chunks. */
 export function* printByChunk(t: OpenedTrace, opts: PrintOptions, out: Output): Generator<void> {
   const {decoder} = t;
   const test = opts.test ?? null;

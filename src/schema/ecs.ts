@@ -191,7 +191,7 @@ function shallow(o: Record<string, unknown>): Record<string, unknown> {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-/** The object without its undefined values (and without empty objects they leave). */
+/** prune returns the object without its undefined values (and without the empty objects they leave). */
 export function prune<T extends Record<string, unknown>>(o: T): T {
   const r: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {

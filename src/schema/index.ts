@@ -15,7 +15,7 @@ import {toOcsf} from './ocsf';
 export {toEcs, ECS_VERSION} from './ecs';
 export {toOcsf, OCSF_VERSION} from './ocsf';
 
-/** The schemas decode --schema knows. */
+/** SCHEMAS are the schemas decode --schema knows. */
 export const SCHEMAS = ['ecs', 'ocsf'] as const;
 
 /** Schema is a name decode --schema takes. */

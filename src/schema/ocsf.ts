@@ -138,7 +138,7 @@ function processObject(e: Exclude<TraceEvent, {type: 'lost'}>, ev: Record<string
   });
 }
 
-/** Milliseconds since the epoch of an RFC 3339 UTC time with up to nanoseconds (an integer, as OCSF's timestamp_t). */
+/** msOf gives the milliseconds since the epoch of an RFC 3339 UTC time with up to nanoseconds (an integer, as OCSF's timestamp_t). */
 export function msOf(time: string): number {
   const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(time);
   if (!m) return Date.parse(time);
