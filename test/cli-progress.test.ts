@@ -36,7 +36,8 @@ t.test('on a terminal: decode into a file, filter -o, recover and verify draw a 
   ];
   for (const [label, cmd] of cases) {
     const out = onTerminal(cmd, {EXECTRACE_PROGRESS_AFTER_MS: '0'});
-    const m = new RegExp(`\\rexectrace ${label}: [\\d.]+ KiB of [\\d.]+ KiB \\(\\d+%\\), [\\d,]+ records, [\\d.]+k? records/s, \\d+s left\\x1b\\[K`).exec(out);
+    const stage = label === 'verify' || label === 'recover' ? '(checking |hashing |copying )' : '';
+    const m = new RegExp(`\\rexectrace ${label}: ${stage}[\\d.]+ KiB of [\\d.]+ KiB \\(\\d+%\\), [\\d,]+ records, [\\d.]+k? records/s(, \\d+s left)?\\x1b\\[K`).exec(out);
     t.ok(m, `${label}: the progress line: ${JSON.stringify(out.slice(0, 160))}`);
     t.ok(out.includes('\r\x1b[K'), `${label}: erased at the end`);
   }
@@ -88,4 +89,8 @@ t.test('Progress: threshold, redraw interval, clear', async (t) => {
   t.notOk(new Progress({label: 'decode', afterMs: 0, quiet: true}, true).enabled, 'quiet: never enabled');
   t.equal(progressLine('verify', {bytes: 3 * 1024 ** 3, total: 6 * 1024 ** 3, records: 999}, 90_000),
     'exectrace verify: 3.00 GiB of 6.00 GiB (50%), 999 records, 11 records/s, 1m30s left');
+  t.equal(progressLine('recover', {bytes: 1024 ** 3, total: 4 * 1024 ** 3, records: 5000, stage: 'copying'}, 100_000, 10_000),
+    'exectrace recover: copying 1.00 GiB of 4.00 GiB (25%), 5,000 records, 50 records/s, 30s left', 'a stage: its own time left');
+  t.equal(progressLine('recover', {bytes: 1024, total: 4096, records: 5, stage: 'copying'}, 100_000, 100),
+    'exectrace recover: copying 1.0 KiB of 4.0 KiB (25%), 5 records, 0 records/s', 'no time left in a stage\'s first half second');
 });

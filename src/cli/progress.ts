@@ -48,11 +48,15 @@ export class Progress {
   private readonly started: number;
   private lastDraw = -Infinity;
   private shown = false;
+  /** The stage being drawn, and when it started (its time left counts from then). */
+  private stage: string | undefined;
+  private stageStarted: number;
 
   constructor(private readonly o: ProgressOptions, isTerminal: boolean) {
     this.fd = o.fd ?? 2;
     this.now = o.now ?? (() => performance.now());
     this.started = this.now();
+    this.stageStarted = this.started;
     this.afterMs = thresholdMs(o.afterMs);
     this.enabled = isTerminal && !o.quiet && o.when !== false;
   }
@@ -61,11 +65,15 @@ export class Progress {
   readonly update = (p: ProgressPoint): void => {
     if (!this.enabled) return;
     const t = this.now();
+    if (p.stage !== this.stage) {
+      this.stage = p.stage;
+      this.stageStarted = t;
+    }
     const ran = t - this.started;
     if (ran < this.afterMs || t - this.lastDraw < REDRAW_MS) return;
     this.lastDraw = t;
     this.shown = true;
-    this.write(`\r${progressLine(this.o.label, p, ran)}\x1b[K`);
+    this.write(`\r${progressLine(this.o.label, p, ran, t - this.stageStarted)}\x1b[K`);
   };
 
   /** clear erases the line (if shown) so that another line can be written to stderr; the next update draws it again. */
@@ -106,15 +114,22 @@ function thresholdMs(given: number | undefined): number {
   return given ?? 1000;
 }
 
-/** progressLine is the text of the line: `exectrace decode: 12.0 MiB of 40.0 MiB (30%), 1,234,567 records, 2.1M records/s, 8s left`. */
-export function progressLine(label: string, p: ProgressPoint, elapsedMs: number): string {
+/**
+ * progressLine is the text of the line: `exectrace decode: 12.0 MiB of 40.0 MiB (30%),
+ * 1,234,567 records, 2.1M records/s, 8s left`; with a stage, `exectrace recover: copying
+ * 12.0 MiB of …` and the time left of that stage. `stageMs` is how long the stage has run
+ * (the whole work's `elapsedMs` without one).
+ */
+export function progressLine(label: string, p: ProgressPoint, elapsedMs: number, stageMs = elapsedMs): string {
   const pct = p.total > 0 ? Math.min(100, Math.floor((100 * p.bytes) / p.total)) : 0;
   const secs = elapsedMs / 1000;
   const rate = secs > 0 ? p.records / secs : 0;
-  const byteRate = secs > 0 ? p.bytes / secs : 0;
+  const byteRate = stageMs > 0 ? p.bytes / (stageMs / 1000) : 0;
   const left = byteRate > 0 && p.total > p.bytes ? (p.total - p.bytes) / byteRate : 0;
-  return `exectrace ${label}: ${mib(p.bytes)} of ${mib(p.total)} (${pct}%), ${p.records.toLocaleString('en-US')} records, ` +
-    `${shortCount(rate)} records/s, ${clock(left)} left`;
+  // A stage younger than half a second has no rate to go by yet.
+  const eta = stageMs >= 500 ? `, ${clock(left)} left` : '';
+  return `exectrace ${label}: ${p.stage ? `${p.stage} ` : ''}${mib(p.bytes)} of ${mib(p.total)} (${pct}%), ` +
+    `${p.records.toLocaleString('en-US')} records, ${shortCount(rate)} records/s${eta}`;
 }
 
 function mib(n: number): string {

@@ -77,6 +77,8 @@ export interface ProgressPoint {
   bytes: number;
   total: number;
   records: number;
+  /** Which pass of several this is (`checking`, `hashing`, `copying`); bytes and total are that pass's. */
+  stage?: string;
 }
 
 /** ProgressFn is called by a pass over a file after each chunk (src/cli/progress.ts draws it). */

@@ -24,10 +24,7 @@ export interface RecoverOptions {
   level?: number;
   /** Called for each finding of verify on the input (its problems, a missing trailer), in file order. */
   onFinding?: (f: Finding) => void;
-  /**
-   * Called after each chunk of either pass (the check, then the copy): `bytes` and `total`
-   * count both, so `total` is twice the input's size (a progress line).
-   */
+  /** Called as the work goes (a progress line): verify's passes over the input (stages `checking`, `hashing`), then `copying`. */
   onProgress?: ProgressFn;
 }
 
@@ -71,8 +68,8 @@ export function recoverFile(input: string, output: string, opts: RecoverOptions 
   let reader: TraceReader;
   try {
     const progress = opts.onProgress;
-    check = verifyFile(input, {onProgress: progress && ((p) => progress({...p, total: 2 * p.total}))});
-    reader = TraceReader.open(input, {reuseBuffers: true, onProgress: progress && ((p) => progress({...p, bytes: p.total + p.bytes, total: 2 * p.total}))});
+    check = verifyFile(input, {onProgress: progress});
+    reader = TraceReader.open(input, {reuseBuffers: true, onProgress: progress && ((p) => progress({...p, stage: 'copying'}))});
   } catch (err) {
     throw err instanceof TraceFormatError ? new Error(`cannot recover ${input}: ${err.message}`) : err;
   }
