@@ -123,7 +123,8 @@ export class TraceSet implements Iterable<HostEvent> {
     const zone = o.zone ?? this.opts.zone ?? 'local';
     const span = json ? null : this.span();
     const width = this.multiHost ? Math.max(...this.hosts.map((h) => h.length)) : 0;
-    const files = this.traces.map((t, i) => {
+    const files: {s: ReturnType<Trace['lineStream']>; lines: LineCollector; prefix: Buffer | null; batch: Batch | null; at: number}[] = [];
+    const open = (t: Trace, i: number) => {
       const lines = new LineCollector();
       const s = t.lineStream({
         json, times: span ? (clock) => new HumanTime(clock, zone, span.first, span.last) : undefined,
@@ -131,8 +132,14 @@ export class TraceSet implements Iterable<HostEvent> {
       }, lines);
       const prefix = !this.multiHost ? null
         : Buffer.from(json ? `{"host":${JSON.stringify(this.hosts[i])},` : this.hosts[i].padEnd(width) + ' ');
-      return {s, lines, prefix, batch: null as Batch | null, at: 0};
-    });
+      return {s, lines, prefix, batch: null, at: 0};
+    };
+    try {
+      this.traces.forEach((t, i) => files.push(open(t, i)));
+    } catch (err) {
+      for (const f of files) f.s.end();
+      throw err;
+    }
     const heads: Head[] = [];
     // The next line of file i into the heap, reading chunks until one has a line.
     const pull = (i: number): void => {
