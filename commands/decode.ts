@@ -5,7 +5,7 @@ import {filterFlags, traceOptions} from '../src/cli/filter-flags';
 import {openTraces, type Problem, SCHEMAS, type Schema} from '../src';
 
 export default class Decode extends BaseCommand {
-  static override summary = 'Decode a trace file into human-readable lines or NDJSON (no root needed).';
+  static override summary = 'Decode trace files into human-readable lines, NDJSON, CSV, or ECS/OCSF for SIEMs (no root needed); several are merged in time order.';
   static override description = `Works offline, on any machine with Node: every record layout comes from the \
 file itself. Damaged chunks are reported on stderr and skipped; the exit status is 3 when the file was \
 damaged or cut short, so scripts can tell. Human lines show times in the local time zone (TZ), with the \
@@ -27,6 +27,8 @@ Problems are reported per file, naming it.`;
     '<%= config.bin %> decode trace.bin --comm curl --since 10:42 --until 10:43',
     '<%= config.bin %> decode trace.bin --format csv --fields time,pid,comm,argv > execs.csv',
     '<%= config.bin %> decode trace.bin --json --fields pid,syscall,args.filename --syscall openat',
+    '<%= config.bin %> decode web-1.bin web-2.bin --json          # merged in time order, each event with its host',
+    '<%= config.bin %> decode \'/var/log/exectrace/*.bin\' --schema ecs   # Elastic Common Schema (or ocsf) for a SIEM',
     '<%= config.bin %> decode trace.bin --ancestors --json --type exec | jq -c \'select(.comm == "curl") | [.argv, [.ancestors[].comm]]\'',
   ];
 
