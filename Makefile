@@ -138,6 +138,10 @@ fixtures: build progs fixtures/sysdesc_layouts.bpf.o
 	./bin/exectrace record --force -o fixtures/exec-lossy.bin --ring-size 4096 --flush-interval 2s -- \
 	  bash -c 'for i in $$(seq 400); do /bin/true & done; wait'
 	PATH=/usr/bin:/bin ./bin/exectrace record --force -o fixtures/exec-tree.bin --follow -- sh test/progs/tree-workload.sh
+	@# Two hosts at once (the second a UTS namespace named web-2), for decode's merge of several files.
+	w='for i in 1 2 3; do uname -n; id -u >/dev/null; sleep 0.05; done'; \
+	./bin/exectrace record --force --follow -o fixtures/fleet-vm.bin -- sh -c "$$w" & \
+	unshare -u sh -c "hostname web-2 && ./bin/exectrace record --force --follow -o fixtures/fleet-web-2.bin -- sh -c '$$w'"; wait
 	node scripts/make-damaged-fixtures.js
 
 damaged-fixtures: build

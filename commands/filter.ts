@@ -63,7 +63,9 @@ A time of day (and an RFC 3339 time without an offset) is in the local time zone
       this.warnLine('filter: give -o FILE to write the matching records to, or --json to print the matching events');
       process.exit(EXIT.usage);
     }
-    const r = filterTrace(input, flags.output, {...options, force: flags.force, onProblem, ...(input !== args.file && {sourceName: '-'})});
+    const progress = this.startProgress();
+    const r = filterTrace(input, flags.output, {...options, onProgress: progress.update, force: flags.force, onProblem, ...(input !== args.file && {sourceName: '-'})});
+    progress.end();
     for (const w of r.warnings) this.warnLine(w);
     const byType = Object.entries(r.kept).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
     const context = r.context ? `, plus ${r.context} context record${r.context === 1 ? '' : 's'} (the execs, forks and exits their command lines and ancestry come from)` : '';

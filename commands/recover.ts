@@ -27,10 +27,12 @@ stderr, as decode reports them. The output is created with mode 0600; an existin
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Recover);
+    const progress = this.startProgress();
     const r = recoverTrace(args.file, flags.output, {
-      force: flags.force,
+      force: flags.force, onProgress: progress.update,
       onFinding: (f) => this.warnLine(`${args.file}: ${f.message}`),
     });
+    progress.end();
     if (r.layouts_error) {
       this.warnLine(`${args.file}: its metadata cannot be decoded (${r.layouts_error}): chunks copied as stored, but decode will refuse ${r.output} too`);
     }

@@ -33,7 +33,9 @@ incomplete, 1 unreadable.`;
     if (expect !== undefined && !/^[0-9a-fA-F]{64}$/.test(expect)) {
       this.error('--chain-head must be 64 hex digits (a SHA-256, as verify prints it)', {exit: EXIT.usage});
     }
-    const r = verifyTrace(input, {expectChainHead: expect});
+    const progress = this.startProgress();
+    const r = verifyTrace(input, {expectChainHead: expect, onProgress: progress.update});
+    progress.end();
     // Standard input was read from a copy: the report names it as it was given.
     const shown = {...r, file: args.file};
     process.stdout.write(flags.json ? toJson(shown) + '\n' : humanReport(shown));

@@ -5,7 +5,8 @@
 // trace.groups() and trace.intervals() count them per group and per interval (stats --by,
 // stats --interval), filterTrace writes the matching records into a new file (filter -o),
 // recoverTrace rewrites a damaged one (recover), verifyTrace checks one, processTree gives the
-// process forest (tree) and formatTree draws it, decodeSockaddr and formatSockaddr read a
+// process forest (tree) and formatTree draws it, openTraces merges several files in time order
+// (decode a.bin b.bin), mapEvent (toEcs, toOcsf) maps an event onto ECS or OCSF for SIEMs, decodeSockaddr and formatSockaddr read a
 // socket address's bytes. Live (Linux, root): Tracer gives a
 // recording's events as they happen, record() runs one as `exectrace record` does,
 // countExecs() counts execs per process in the kernel as `record --stats-only` does; they
@@ -16,6 +17,8 @@ export {
   openTrace, Trace, type GroupsOptions, type IntervalsOptions, type OpenTraceOptions, type PassReport, type Totals, type TraceGroups,
   type TraceStats, type WriteOptions,
 } from './api/trace';
+export {openTraces, TraceSet, type FileReport, type HostEvent, type OpenTracesOptions} from './api/merge';
+export {mapEvent, SCHEMAS, schemaContextOf, toEcs, toOcsf, ECS_VERSION, OCSF_VERSION, type Schema, type SchemaContext} from './schema';
 export {filterTrace, recoverTrace, type FilterFileReport, type FilterTraceOptions, type RecoverOptions, type RecoverReport} from './api/files';
 export type {
   Ancestor, ArgValue, BufferValue, EventType, ExecEvent, ExecFailedEvent, ExitEvent, FdSetValue, ForkEvent, IovecValue, LostEvent,
@@ -29,6 +32,7 @@ export {Tracer, type TracerOptions, type TracerTotals} from './api/tracer';
 export type {RecordOptions, RecordSummary, TypeTotals} from './record/recorder';
 export type {FilterOptions} from './record/filters';
 export {formatStats, type StatsReport, type SyscallRow, type TypeRow} from './stats';
+export {mergeStats} from './stats/merge';
 export {
   IntervalTable, MAX_INTERVAL_ROWS, type IntervalCounts, type IntervalRow, type IntervalSummary,
 } from './stats/intervals';

@@ -27,6 +27,6 @@ export interface FilterTraceOptions extends OpenTraceOptions {
 export function filterTrace(input: string, output: string, o: FilterTraceOptions = {}): FilterFileReport {
   return filterFile(input, output, specOf(o), {
     force: o.force, level: o.level, processes: o.processes !== false, onProblem: o.onProblem, zone: o.zone ?? 'local',
-    sourceName: o.sourceName,
+    sourceName: o.sourceName, onProgress: o.onProgress,
   });
 }

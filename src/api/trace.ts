@@ -3,17 +3,18 @@
 // native addon. Events come chunk by chunk, so memory does not grow with the file.
 
 import {parseFields} from '../decode/table';
-import {forEachFrame, type MetaMap, type Problem, TraceReader} from '../format';
-import {Decoder, decodeMeta, type OpenedTrace, printEvents} from '../decode';
+import {forEachFrame, type MetaMap, type Problem, type ProgressFn, TraceReader} from '../format';
+import {Decoder, decodeMeta, type OpenedTrace, printByChunk, printEvents} from '../decode';
 import {compileFilter, describeSpec, type EventFilter, explainEmpty, type FilterSpec, recordingEnd, selectTrace, summarize} from '../filter';
 import {collectStats, StatsCollector, type StatsReport, type StatsTrailer, type SyscallRow, type TypeRow} from '../stats';
 import {collectGroups, GROUP_KEYS, type GroupKey, type GroupReport} from '../stats/groups';
 import {collectIntervals, IntervalCollector, MAX_INTERVAL_ROWS, MIN_INTERVAL_NS, type IntervalRow, type IntervalSummary} from '../stats/intervals';
 import {parseDurationNs} from '../filter/time';
+import {type Schema, schemaContextOf} from '../schema';
 import {UsageError} from '../util/errors';
 import {Output} from '../util/output';
 import {passwdUsers, recordedUsers, resolveUid} from '../util/users';
-import {HumanTime, type Zone} from '../util/time';
+import {HumanTime, type WallClock, type Zone} from '../util/time';
 import type {EventType, TraceEvent} from './events';
 
 /** Which events to give: the same filters as decode's flags (all must hold; any value of a list). */
@@ -56,6 +57,8 @@ export interface OpenTraceOptions {
   zone?: Zone;
   /** Called for each problem (damage) as it is found; they are also kept in `problems`. */
   onProblem?: (p: Problem) => void;
+  /** Called after each chunk a pass over the events reads: bytes of the file and records so far (a progress line). */
+  onProgress?: ProgressFn;
 }
 
 /** Sent, recorded, lost and filtered counts per event type and per syscall (what `stats` shows). */
@@ -83,6 +86,11 @@ export interface WriteOptions {
   fields?: string[];
   /** The zone human lines show times in (default: the trace's `zone`, else local). */
   zone?: Zone;
+  /**
+   * With json: each event mapped onto Elastic Common Schema or OCSF (decode --schema; see
+   * mapEvent in src/schema). --fields does not apply then.
+   */
+  schema?: Schema;
   /** Called once if the reader of the output goes away (EPIPE); without it, that ends the program quietly, as decode does under `| head`. */
   onClosed?: () => void;
 }
@@ -140,10 +148,15 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   private spare: {decoder: Decoder; filter: EventFilter} | null;
   private busy = false;
   private closed = false;
+  /**
+   * hostTag, when set, is given to every event as `host` before the filters see it (openTraces
+   * sets it for files of several hosts, so that --where can name a host). Internal.
+   */
+  hostTag: string | null = null;
 
   constructor(readonly path: string, private readonly opts: OpenTraceOptions = {}) {
     this.spec = specOf(opts);
-    this.reader = TraceReader.open(path, {onProblem: (p) => this.report(p), reuseBuffers: true});
+    this.reader = TraceReader.open(path, {onProblem: (p) => this.report(p), reuseBuffers: true, onProgress: opts.onProgress});
     this.meta = this.reader.meta;
     try {
       // Bad filters fail here, at open, not half-way through a loop.
@@ -215,6 +228,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
       printEvents(t, {
         processes, json: o.json, table: o.format, fields: o.fields ? parseFields(o.fields) : undefined,
         test: filter.active ? test : null, testReadsTime: filter.reads('time'), times,
+        schema: o.schema ? {name: o.schema, context: schemaContextOf(this.meta)} : undefined,
       }, out);
       const report = this.passReport(p, matched);
       await out.end();
@@ -374,6 +388,55 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     };
   }
 
+  /**
+   * stream is one pass over the events for openTraces, which merges several files: the
+   * events (as the iterator gives them), the decoder that made them (its clock and
+   * syscall layouts, for human lines), and report(), what write() would have reported,
+   * valid once the events are read through. end() frees the pass. Internal to the library.
+   */
+  stream(): {events: Generator<TraceEvent>; decoder: Decoder; report: () => PassReport; end: () => void} {
+    const p = this.begin();
+    let matched = 0;
+    const filter = p.filter;
+    const test = filter.active
+      ? (e: Record<string, unknown>) => {
+        const ok = filter.test(e);
+        if (ok && e.type !== 'lost') matched++;
+        return ok;
+      }
+      : null;
+    const self = this;
+    function* events(): Generator<TraceEvent> {
+      for (const e of self.events(p, false, test)) if (e !== CHUNK_END) yield e;
+    }
+    return {events: events(), decoder: p.t.decoder, report: () => this.passReport(p, matched), end: p.end};
+  }
+
+  /**
+   * lineStream is one pass that writes the events as decode --json or human lines into
+   * `out` (a merge's collector), one chunk per step of `chunks`; `onTime` hears each
+   * event's boot-clock time just before its line is written. Internal: openTraces merges
+   * several files' lines this way, at the speed of one file's decode.
+   */
+  lineStream(o: {json: boolean; times?: (clock: WallClock) => HumanTime; host?: string; onTime: (ts: number | bigint) => void}, out: Output):
+    {chunks: Generator<void>; decoder: Decoder; report: () => PassReport; end: () => void} {
+    const p = this.begin();
+    let matched = 0;
+    const {t, filter} = p;
+    const test = filter.active
+      ? (e: Record<string, unknown>) => {
+        const ok = filter.test(e);
+        if (ok && e.type !== 'lost') matched++;
+        return ok;
+      }
+      : null;
+    const chunks = printByChunk(t, {
+      processes: this.opts.processes !== false, json: o.json, times: o.times?.(t.decoder.clock),
+      test, testReadsTime: filter.reads('time'), host: o.host, onTime: o.onTime,
+    }, out);
+    return {chunks, decoder: t.decoder, report: () => this.passReport(p, matched), end: p.end};
+  }
+
   /** Frees the file; iterating after it is an error. Idempotent. */
   close(): void {
     if (this.closed) return;
@@ -430,7 +493,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
       this.last = this.reader;
       return {t: {reader: this.reader, decoder, onProblem}, filter, end: () => { this.busy = false; }};
     }
-    const reader = TraceReader.open(this.path, {onProblem, reuseBuffers: true});
+    const reader = TraceReader.open(this.path, {onProblem, reuseBuffers: true, onProgress: this.opts.onProgress});
     try {
       const decoder = this.decoder(reader.meta);
       const filter = compileFilter(this.spec, this.context(decoder));
@@ -450,11 +513,13 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     return out;
   }
 
-  private *events(p: {t: OpenedTrace; filter: EventFilter}, marks: boolean): Generator<TraceEvent | typeof CHUNK_END> {
-    const {t: {reader, decoder}, filter} = p;
-    const test = filter.active ? filter.test : null;
+  private *events(p: {t: OpenedTrace; filter: EventFilter}, marks: boolean,
+    test = p.filter.active ? p.filter.test : null): Generator<TraceEvent | typeof CHUNK_END> {
+    const {t: {reader, decoder}} = p;
     const ready: TraceEvent[] = [];
+    const host = this.hostTag;
     const emit = (e: unknown): void => {
+      if (host !== null) (e as {host?: string}).host = host;
       if (!test || test(e as Record<string, unknown>)) ready.push(e as TraceEvent);
     };
     if (this.opts.processes !== false) for (const e of decoder.processEvents()) emit(e);

@@ -3,6 +3,7 @@
 
 import {Command, Flags, Interfaces} from '@oclif/core';
 import {UsageError} from '../util/errors';
+import {type Progress, progressFor, type ProgressOptions} from './progress';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
@@ -18,12 +19,33 @@ export abstract class BaseCommand extends Command {
     return this.argv.includes('--debug') || process.env.EXECTRACE_DEBUG === '1';
   }
 
+  /** The command's progress line (startProgress), erased before any other line goes to stderr. */
+  private progressLine: Progress | null = null;
+
   /** Writes one line to stderr, prefixed with the program name. */
   protected warnLine(msg: string): void {
+    this.progressLine?.clear();
     process.stderr.write(`exectrace: ${msg}\n`);
   }
 
+  /**
+   * startProgress makes the command's progress line (src/cli/progress.ts): on stderr when it
+   * is a terminal, after a second of work. Its `update` is the library's onProgress; it is
+   * erased when the command ends, and before each warnLine.
+   */
+  protected startProgress(o: Omit<ProgressOptions, 'label'> & {label?: string} = {}): Progress {
+    const p = progressFor({label: o.label ?? this.id ?? 'exectrace', ...o});
+    this.progressLine = p;
+    return p;
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    this.progressLine?.end();
+    return super.finally(err);
+  }
+
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}): Promise<void> {
+    this.progressLine?.end();
     let exit = err.oclif?.exit ?? err.exitCode ?? EXIT.error;
     if (err.code === 'EEXIT' || (err.oclif && exit === 0)) throw err;
     if (err.code === 'EPIPE') process.exit(0);

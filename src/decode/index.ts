@@ -10,6 +10,9 @@ import {Decoder, decodeMeta, TraceEvent} from './events';
 import {HumanEventWriter} from './human';
 import type {SyscallParts, SyscallSink} from './syscalls';
 import {JsonEventWriter} from './json';
+import {mapEvent, type Schema, type SchemaContext} from '../schema';
+import type {TraceEvent as ModelEvent} from '../api/events';
+import {toJson} from '../util/json';
 import {DEFAULT_FIELDS, FieldsJsonWriter, parseFields, TableEventWriter, type FieldPath, type TableFormat} from './table';
 
 export {Decoder, DecodeMeta, decodeMeta, TraceEvent, ordered} from './events';
@@ -45,6 +48,11 @@ export interface WalkOptions {
  * then the syscalls that never completed. Frame problems become reader problems.
  */
 export function forEachEvent(t: OpenedTrace, opts: WalkOptions, emit: (e: TraceEvent) => void): void {
+  for (const _ of eachChunk(t, opts, emit)) void _;
+}
+
+/** eachChunk is forEachEvent one chunk at a time: it yields after each chunk (the first with the snapshot before it), and at the end. */
+export function* eachChunk(t: OpenedTrace, opts: WalkOptions, emit: (e: TraceEvent) => void): Generator<void> {
   const {reader, decoder} = t;
   if (opts.processes !== false) for (const e of decoder.processEvents()) emit(e);
   let problems = reader.problems.length;
@@ -58,8 +66,10 @@ export function forEachEvent(t: OpenedTrace, opts: WalkOptions, emit: (e: TraceE
       t.onProblem(problem);
     }
     problems = reader.problems.length;
+    yield;
   }
   decoder.end(emit);
+  yield;
 }
 
 export interface PrintOptions extends WalkOptions {
@@ -74,6 +84,26 @@ export interface PrintOptions extends WalkOptions {
   testReadsTime?: boolean;
   /** Human lines: the zone and date rule (HumanTime); the local zone, time of day only, by default. */
   times?: HumanTime;
+  /** With json: each event mapped onto this schema (src/schema), and the file's host and writer for it. */
+  schema?: {name: Schema; context: SchemaContext};
+  /** Set as `host` on each event object the test sees (a merge of several hosts' files); not written. */
+  host?: string;
+  /** Called with each event's boot-clock time just before it is written (a merge keys its lines on it). */
+  onTime?: (ts: number | bigint) => void;
+}
+
+/** decode --json --schema: each event built whole, mapped (mapEvent) and written as JSON. */
+class SchemaEventWriter implements SyscallSink {
+  constructor(private readonly out: Output, private readonly schema: Schema, private readonly ctx: SchemaContext) {}
+
+  syscall(_p: SyscallParts): boolean {
+    return false;
+  }
+
+  readonly event = (e: TraceEvent): void => {
+    // The decoder's events are the model's (src/api/events.ts types them).
+    this.out.line(toJson(mapEvent(e as unknown as ModelEvent, this.schema, this.ctx)));
+  };
 }
 
 /**
@@ -84,30 +114,56 @@ export interface PrintOptions extends WalkOptions {
  * syscall the writer declines, are built whole and tested on the way out.
  */
 export function printEvents(t: OpenedTrace, opts: PrintOptions, out: Output): void {
+  for (const _ of printByChunk(t, opts, out)) void _;
+}
+
+/** printByChunk is printEvents one chunk at a time (eachChunk): a merge of several files interleaves their lines between chunks. */
+export function* printByChunk(t: OpenedTrace, opts: PrintOptions, out: Output): Generator<void> {
   const {decoder} = t;
   const test = opts.test ?? null;
   const fields = opts.fields ?? parseFields(DEFAULT_FIELDS);
-  const w = opts.table ? new TableEventWriter(out, opts.table, fields)
+  const w = opts.schema ? new SchemaEventWriter(out, opts.schema.name, opts.schema.context)
+    : opts.table ? new TableEventWriter(out, opts.table, fields)
     : opts.json && opts.fields ? new FieldsJsonWriter(out, opts.fields)
       : opts.json ? new JsonEventWriter(out, decoder.clock, decoder.arch) : new HumanEventWriter(out, decoder.clock, decoder, opts.times);
   let sink: SyscallSink = w;
   let emit: (e: TraceEvent) => void = w.event;
+  const host = opts.host;
+  const onTime = opts.onTime;
   if (test) {
     const times = opts.testReadsTime !== false;
     sink = {
       syscall(p: SyscallParts): boolean {
         const e = decoder.syscallEvent(p, times);
+        if (host !== undefined) e.host = host;
         if (!test(e)) return true; // taken: filtered out
+        onTime?.(p.ts_ns);
         return w.syscall(p); // declined: the decoder builds it whole, emit tests it again
       },
     };
     emit = (e) => {
-      if (test(e)) w.event(e);
+      if (host !== undefined) e.host = host;
+      const ok = test(e);
+      if (host !== undefined) delete e.host;
+      if (!ok) return;
+      onTime?.(e.ts_ns as number);
+      w.event(e);
+    };
+  } else if (onTime) {
+    sink = {
+      syscall(p: SyscallParts): boolean {
+        onTime(p.ts_ns);
+        return w.syscall(p);
+      },
+    };
+    emit = (e) => {
+      onTime(e.ts_ns as number);
+      w.event(e);
     };
   }
   decoder.direct = sink;
   try {
-    forEachEvent(t, opts, emit);
+    yield* eachChunk(t, opts, emit);
   } finally {
     decoder.direct = null;
   }

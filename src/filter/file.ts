@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import {Decoder, decodeMeta, type TraceEvent} from '../decode/events';
 import {
   FrameCursor, type MetaMap, type Problem, TraceFormatError, TraceReader, TraceWriter, fileSha256, framesProblem,
+  type ProgressFn,
 } from '../format';
 import {appliedSpec, compileFilter, type EventFilter, type FilterSpec} from './compile';
 import {Selector} from './select';
@@ -39,6 +40,8 @@ export interface FilterFileOptions {
   zone?: Zone;
   /** The source's name in the output's notes (default: the input's file name; `-` for standard input). */
   sourceName?: string;
+  /** Called after each chunk read from the input (a progress line). */
+  onProgress?: ProgressFn;
 }
 
 export interface FilterFileReport {
@@ -87,6 +90,7 @@ export function filterFile(input: string, output: string, spec: FilterSpec, opts
   let problems = 0;
   const reader = TraceReader.open(input, {
     reuseBuffers: true,
+    onProgress: opts.onProgress,
     onProblem: (p) => {
       problems++;
       opts.onProblem?.(p);

@@ -17,6 +17,6 @@ export {type Problem, type ProblemHandler, type ProblemKind, TraceFormatError, o
 export {type MetaMap, type MetaValue, decodeDocument, encodeDocument, scanDocument} from './meta';
 export {type FrameFn, type FramedChunk, FrameCursor, checkFrames, countFrames, forEachFrame, framesProblem} from './frames';
 export {type ChunkInfo, createExclusive, removeForOverwrite, type StoredChunk, TraceWriter, type WriterOptions, type WriterStats} from './writer';
-export {type BlockInfo, type Chunk, type ReaderOptions, type ReaderStats, TraceReader, peekTrailer} from './reader';
+export {type BlockInfo, type Chunk, type ProgressFn, type ProgressPoint, type ReaderOptions, type ReaderStats, TraceReader, peekTrailer} from './reader';
 export {PayloadCompressor, PayloadDecompressor} from './zstd';
 export {type Finding, type FindingKind, type VerifyOptions, type VerifyReport, fileSha256, verifyFile} from './verify';

@@ -68,7 +68,21 @@ export interface ReaderOptions {
   reuseBuffers?: boolean;
   /** Override limits (e.g. lower them for a service decoding untrusted uploads). */
   limits?: Partial<ReaderLimits>;
+  /** Called as each chunk is handed out: how far into the file the reader is, and the records handed out so far. */
+  onProgress?: ProgressFn;
 }
+
+/** ProgressPoint is how far a pass over a file is: bytes of it done of `total`, and records done. */
+export interface ProgressPoint {
+  bytes: number;
+  total: number;
+  records: number;
+  /** Which pass of several this is (`checking`, `hashing`, `copying`); bytes and total are that pass's. */
+  stage?: string;
+}
+
+/** ProgressFn is called by a pass over a file after each chunk (src/cli/progress.ts draws it). */
+export type ProgressFn = (p: ProgressPoint) => void;
 
 export interface ReaderStats {
   /** Chunks and records yielded. */
@@ -274,6 +288,7 @@ export class TraceReader {
         if (cut !== null) {
           this.stats.chunks++;
           this.stats.records += cut.records;
+          this.opts.onProgress?.({bytes: size, total: size, records: this.stats.records});
           yield cut;
         }
         return;
@@ -299,6 +314,7 @@ export class TraceReader {
         if (data !== null) {
           this.stats.chunks++;
           this.stats.records += h.recordCount;
+          this.opts.onProgress?.({bytes: end, total: size, records: this.stats.records});
           yield {
             seq: h.seq, offset: pos, records: h.recordCount, firstTs: h.firstTs, lastTs: h.lastTs,
             data, storedSize: h.payloadSize, stored: payload, flags: h.flags,

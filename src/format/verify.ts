@@ -9,7 +9,7 @@ import {createHash} from 'node:crypto';
 import {BLOCK_HEADER_SIZE, MAX_BLOCK_HEADER_SIZE, type ReaderLimits, TAG_TRAILER} from './constants';
 import {checkFrames} from './frames';
 import {type Problem, type ProblemKind, TraceFormatError} from './problems';
-import {type BlockInfo, TraceReader, tagName} from './reader';
+import {type BlockInfo, type ProgressFn, TraceReader, tagName} from './reader';
 
 /**
  * truncated: the file ends inside a block or the footer.
@@ -66,12 +66,22 @@ export interface VerifyOptions {
   /** Hex chain head kept elsewhere (printed by an earlier verify): a finding when the file's differs. */
   expectChainHead?: string;
   limits?: Partial<ReaderLimits>;
+  /** Called after each chunk checked (stage `checking`), then as the whole file is hashed (`hashing`): a progress line. */
+  onProgress?: ProgressFn;
 }
 
 /** Verifies `path`. Throws TraceFormatError (one line) when the file cannot be read as a trace at all. */
 export function verifyFile(path: string, opts: VerifyOptions = {}): VerifyReport {
   const blocks: BlockInfo[] = [];
-  const reader = TraceReader.open(path, {reuseBuffers: true, limits: opts.limits, onBlock: (b) => blocks.push(b)});
+  const progress = opts.onProgress;
+  let done = 0;
+  const reader = TraceReader.open(path, {
+    reuseBuffers: true, limits: opts.limits, onBlock: (b) => blocks.push(b),
+    onProgress: progress && ((p) => {
+      done = p.records;
+      progress({...p, stage: 'checking'});
+    }),
+  });
   const problems: Problem[] = [];
   let chunks = 0;
   let records = 0;
@@ -94,7 +104,7 @@ export function verifyFile(path: string, opts: VerifyOptions = {}): VerifyReport
   let fileHash: string;
   let headerHashes: Map<number, string>;
   try {
-    fileHash = hashFile(fd, path).sha256;
+    fileHash = hashFile(fd, path, progress && ((pos) => progress({bytes: pos, total: reader.fileSize, records: done, stage: 'hashing'}))).sha256;
     headerHashes = hashHeaders(fd, blocks, reader.fileSize);
   } finally {
     fs.closeSync(fd);
@@ -181,7 +191,7 @@ export function fileSha256(path: string): {sha256: string; size: number} {
   }
 }
 
-function hashFile(fd: number, path: string): {sha256: string; size: number} {
+function hashFile(fd: number, path: string, onBytes?: (pos: number) => void): {sha256: string; size: number} {
   const h = createHash('sha256');
   const buf = Buffer.allocUnsafe(1 << 20);
   let pos = 0;
@@ -195,6 +205,7 @@ function hashFile(fd: number, path: string): {sha256: string; size: number} {
     if (n === 0) break;
     h.update(buf.subarray(0, n));
     pos += n;
+    onBytes?.(pos);
   }
   return {sha256: h.digest('hex'), size: pos};
 }

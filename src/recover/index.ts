@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import {Decoder, decodeMeta} from '../decode';
 import {
-  type Finding, FrameCursor, type MetaMap, TraceFormatError, TraceReader, TraceWriter, type VerifyReport, framesProblem,
+  type Finding, type ProgressFn, FrameCursor, type MetaMap, TraceFormatError, TraceReader, TraceWriter, type VerifyReport, framesProblem,
   verifyFile,
 } from '../format';
 import {sameFile} from '../util/files';
@@ -24,6 +24,8 @@ export interface RecoverOptions {
   level?: number;
   /** Called for each finding of verify on the input (its problems, a missing trailer), in file order. */
   onFinding?: (f: Finding) => void;
+  /** Called as the work goes (a progress line): verify's passes over the input (stages `checking`, `hashing`), then `copying`. */
+  onProgress?: ProgressFn;
 }
 
 export interface RecoverReport {
@@ -65,8 +67,9 @@ export function recoverFile(input: string, output: string, opts: RecoverOptions 
   let check: VerifyReport;
   let reader: TraceReader;
   try {
-    check = verifyFile(input);
-    reader = TraceReader.open(input, {reuseBuffers: true});
+    const progress = opts.onProgress;
+    check = verifyFile(input, {onProgress: progress});
+    reader = TraceReader.open(input, {reuseBuffers: true, onProgress: progress && ((p) => progress({...p, stage: 'copying'}))});
   } catch (err) {
     throw err instanceof TraceFormatError ? new Error(`cannot recover ${input}: ${err.message}`) : err;
   }
