@@ -59,7 +59,8 @@ t.test('a bad flag value says why, in one line, with status 2', async (t) => {
 t.test('usage errors exit 2 everywhere', async (t) => {
   usage(t, await cli(['decode']), /^exectrace decode: missing argument FILE \(trace file written by `exectrace record`\)/);
   usage(t, await cli(['stats', '--bogus', EXEC]), /^exectrace stats: unknown flag --bogus/);
-  usage(t, await cli(['verify', EXEC, 'extra']), /^exectrace verify: unexpected argument extra/);
+  usage(t, await cli(['verify', EXEC, 'extra']), /^exectrace verify: extra: no such file$/);
+  usage(t, await cli(['verify', 'fixtures/no-such-*.bin']), /^exectrace verify: fixtures\/no-such-\*\.bin: no file matches$/);
   usage(t, await cli(['decode', '--since', '25:00', EXEC]), /^exectrace decode: --since: 25:00 is not a valid time of day$/);
   usage(t, await cli(['stats', '--where', 'pid ==', EXEC]), /^exectrace stats: --where: expected a value at column/);
   usage(t, await cli(['filter', '--json', '--syscall', 'opneat', 'fixtures/syscalls-cat.bin']), /--syscall: "opneat" is not a syscall this file knows/);
