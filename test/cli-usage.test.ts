@@ -65,6 +65,14 @@ t.test('usage errors exit 2 everywhere', async (t) => {
   usage(t, await cli(['stats', '--where', 'pid ==', EXEC]), /^exectrace stats: --where: expected a value at column/);
   usage(t, await cli(['filter', '--json', '--syscall', 'opneat', 'fixtures/syscalls-cat.bin']), /--syscall: "opneat" is not a syscall this file knows/);
   usage(t, await cli(['filter', EXEC]), /give -o FILE/);
+  // Rotation: what cannot be rotated, and what goes with it.
+  usage(t, await cli(['record', '--stats-only', '--rotate-size', '1M']), /^exectrace record: --stats-only and rotation: stats-only writes no file to rotate/);
+  usage(t, await cli(['record', '--rotate-size', '1M', '-o', '-']), /^exectrace record: -o -: standard output is one stream and cannot be rotated/);
+  usage(t, await cli(['record', '--rotate-time', '1h', '--stdout']), /^exectrace record: --rotate-size and --rotate-time write a series of files: give -o DIR\/NAME.bin$/);
+  usage(t, await cli(['record', '--max-files', '3', '-o', 't.bin']), /^exectrace record: --max-files goes with --rotate-size or --rotate-time$/);
+  usage(t, await cli(['record', '--rotate-size', '1M', '--force', '-o', 't.bin']), /^exectrace record: --force does not go with rotation/);
+  usage(t, await cli(['record', '--rotate-size', '1X', '-o', 't.bin']), /^exectrace record: --rotate-size: cannot read size "1X"/);
+  usage(t, await cli(['record', '--rotate-time', '500ms', '-o', 't.bin']), /^exectrace record: --rotate-time must be at least 1s/);
 });
 
 t.test('--uid takes a user name, as record --uid does', async (t) => {
