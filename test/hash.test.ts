@@ -452,4 +452,17 @@ t.test('chunks: a cut (rotation) waits behind a parked chunk, and the chunks tak
   t.equal(w2.cut(() => (seen = direct.chunks.length)), true);
   t.equal(seen, 1, 'the pending chunk was written before the cut ran');
   t.equal(w2.cancelCut(), false, 'nothing left to cancel');
+
+  // Stopping while a cut waits: it is dropped, and what came after it stays in the current file.
+  const one = sink();
+  const w3 = new ChunkWriter({chunkBytes: 1 << 20, header, lostType: ET_LOST, hasher: stub, hashWaitMs: 60}, one);
+  const b3 = execFrame({pid: 71, ts: 5, identity: a, filename: a});
+  w3.frames(b3, false, exeOf(b3));
+  let cutRan = false;
+  t.equal(w3.cut(() => (cutRan = true)), false);
+  w3.frames(forkFrame(6));
+  t.equal(w3.cancelCut(), true, 'the waiting cut is dropped');
+  await w3.settle();
+  t.equal(cutRan, false, 'it never runs');
+  t.same(one.chunks.map((c) => typesOf(c.frames)), [[ET_HASH, ET_EXEC], [ET_FORK]], 'every chunk in the one file, in order');
 });
