@@ -157,7 +157,7 @@ No file is overwritten: a new recording numbers on after the files already there
     const files = summary.files;
     const where = files && files.length > 1
       ? `${files.length} files, ${files[0]} … ${files[files.length - 1]}: ${summary.bytes} bytes in ${summary.chunks} chunks` +
-        `${summary.removed ? ` (--max-files removed ${summary.removed})` : ''}`
+        `${summary.removed ? `; --max-files removed ${summary.removed}` : ''}`
       : summary.output ? `${summary.output}: ${summary.bytes} bytes in ${summary.chunks} chunks` : 'no file';
     const h = summary.hashes;
     const missed = h ? Object.entries(h.errors).map(([k, n]) => `${k} ${n}`).join(', ') : '';

@@ -216,6 +216,7 @@ export class Series implements ChunkSink {
     }
     const close = this.hooks.ending(why);
     this.cutFn(() => {
+      const t0 = process.hrtime.bigint();
       const old = this.current;
       this.current = null;
       if (!old) return;
@@ -240,7 +241,9 @@ export class Series implements ChunkSink {
         this.hooks.fail(new Error(`the next file of the series, ${next}: ${(err as Error).message}`));
         return;
       }
-      this.hooks.log(`rotated (${why}) to ${next}: ${old.path} ended with ${bytes} bytes in ${chunks} chunks, chain head ${head}`);
+      // How long the main thread spent ending one file and beginning the next (trailer, fsync, snapshot, metadata).
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      this.hooks.log(`rotated (${why}) to ${next} in ${ms.toFixed(0)} ms: ${old.path} ended with ${bytes} bytes in ${chunks} chunks, chain head ${head}`);
     });
   }
 
