@@ -8,7 +8,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {randomBytes} from 'node:crypto';
-import {TraceReader, TraceWriter, verifyFile, verifySeries} from '../src/format';
+import {seriesPlace, TraceReader, TraceWriter, verifyFile, verifySeries} from '../src/format';
 import {pruneSeries, Series, seriesNames, seriesNumber, seriesPath, type SeriesMeta} from '../src/record/series';
 import {cli} from './lib/cli';
 
@@ -142,4 +142,18 @@ t.test('verify FILE…: which file is missing, which link is broken, which file 
   r = await cli(['verify', pattern]);
   t.equal(r.status, 0, 'the files kept verify (exit 0)');
   t.match(r.stdout, new RegExp(`series-start  the series begins before ${at(last - 1)} \\(seq ${last}\\), after ${files[last - 2]} \\(seq ${last - 1}\\): the earlier files are not given`));
+});
+
+t.test('seriesPlace: a filtered copy is not a file of the series; keys that cannot be read are said', async (t) => {
+  const series = {id: 'a'.repeat(32), seq: 2, first: false, prev: {file: 'trace-000001.bin', seq: 1, chain_head: 'b'.repeat(64)}, started: 'x'};
+  t.same(seriesPlace({series}, {series: {id: 'a'.repeat(32), seq: 2, next: null}}),
+    {id: 'a'.repeat(32), seq: 2, first: false, prev: series.prev, next: null});
+  t.equal(seriesPlace({series, filter: {applied: {}}}, null), null, 'written by filter: a subset, not the file');
+  t.equal(seriesPlace({exectrace: '0.1.0'}, null), null, 'not a series file');
+  t.equal(seriesPlace({series: 5}, null)?.malformed, 'the metadata\'s series is not a map');
+  t.equal(seriesPlace({series: {...series, seq: -1, prev: {file: 3}}}, null)?.malformed, 'unreadable series keys: seq, prev');
+  // Reported as a broken link by verify, naming the file.
+  const report = {file: 'odd.bin', intact: true, chain_head: '', series: seriesPlace({series: {...series, prev: 'x'}}, null)!} as never;
+  const [v] = verifySeries([report]);
+  t.same(v.findings.map((f) => [f.kind, f.message]), [['link-broken', 'odd.bin: unreadable series keys: prev']]);
 });

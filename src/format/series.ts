@@ -28,10 +28,14 @@ const isMap = (v: MetaValue | undefined): v is {[key: string]: MetaValue} =>
 const isSeq = (v: MetaValue | undefined): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
 const isHash = (v: MetaValue | undefined): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
 
-/** The file's place in its series, or null when it is not a file of a series. */
+/**
+ * The file's place in its series, or null when it is not a file of a series — a file that
+ * `filter` wrote from one keeps its source's `series` key, as every other key, but is a
+ * subset, not that file.
+ */
 export function seriesPlace(meta: MetaMap, trailer: MetaMap | null): SeriesPlace | null {
   const s = meta.series;
-  if (s === undefined || s === null) return null;
+  if (s === undefined || s === null || meta.filter !== undefined) return null;
   if (!isMap(s)) return {id: '', seq: 0, first: false, prev: null, malformed: 'the metadata\'s series is not a map'};
   const problems: string[] = [];
   const id = typeof s.id === 'string' && /^[0-9a-f]{32}$/.test(s.id) ? s.id : (problems.push('id'), typeof s.id === 'string' ? s.id.slice(0, 64) : '');
