@@ -70,7 +70,7 @@ run also catches a file cut or extended at a block boundary. Given several files
   }
 }
 
-/** A series' verdict, after its files' reports: its files by number, then what is wrong with its links. */
+/** seriesReport is a series' verdict for people, after its files' reports: its files by number, then what is wrong with its links. */
 export function seriesReport(s: SeriesReport): string {
   const kinds = [...new Set(s.findings.filter((f) => f.kind !== 'series-start').map((f) => f.kind))];
   const nums = s.files.map((f) => f.seq);

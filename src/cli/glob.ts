@@ -31,7 +31,7 @@ function nameRegExp(glob: string): RegExp {
 }
 
 /**
- * Each argument as it is, or, when it holds a pattern and no file has that very name, the
+ * expandFiles returns each argument as it is, or, when it holds a pattern and no file has that very name, the
  * files it matches, sorted by name. A pattern that matches nothing is a usage error.
  */
 export function expandFiles(args: string[]): string[] {

@@ -6,7 +6,7 @@
 import type {MetaMap, MetaValue} from './meta';
 import type {VerifyReport} from './verify';
 
-/** What a file says of its place in a series (its META's `series`, its trailer's `series.next`). */
+/** SeriesPlace is what a file says of its place in a series (its META's `series`, its trailer's `series.next`). */
 export interface SeriesPlace {
   id: string;
   seq: number;
@@ -29,7 +29,7 @@ const isSeq = (v: MetaValue | undefined): v is number => typeof v === 'number' &
 const isHash = (v: MetaValue | undefined): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
 
 /**
- * The file's place in its series, or null when it is not a file of a series — a file that
+ * seriesPlace returns the file's place in its series, or null when it is not a file of a series — a file that
  * `filter` wrote from one keeps its source's `series` key, as every other key, but is a
  * subset, not that file.
  */
@@ -58,6 +58,7 @@ export function seriesPlace(meta: MetaMap, trailer: MetaMap | null): SeriesPlace
 }
 
 /**
+ * SeriesFindingKind: what verify finds wrong with a series.
  * file-missing: no file given has a number between the lowest and the highest, or the last
  *   one given says the recording went on in another.
  * link-broken: a file's record of the one before it (its chain head, its number) does not
@@ -67,6 +68,7 @@ export function seriesPlace(meta: MetaMap, trailer: MetaMap | null): SeriesPlace
  */
 export type SeriesFindingKind = 'file-missing' | 'link-broken' | 'file-repeated' | 'series-start';
 
+/** SeriesFinding is one finding of verifySeries, with the file number and name concerned. */
 export interface SeriesFinding {
   kind: SeriesFindingKind;
   /** The file number concerned (for a broken link, the later file's). */
@@ -76,6 +78,7 @@ export interface SeriesFinding {
   message: string;
 }
 
+/** SeriesReport is verifySeries' verdict on one series. */
 export interface SeriesReport {
   id: string;
   /** The files given, by number. */
@@ -87,7 +90,7 @@ export interface SeriesReport {
   findings: SeriesFinding[];
 }
 
-/** Groups the reports of files of a series by series id, and checks each series' links (spec §8.7). */
+/** verifySeries groups the reports of files of a series by series id and checks each series' links (spec §8.7); it reads no file. */
 export function verifySeries(reports: VerifyReport[]): SeriesReport[] {
   const groups = new Map<string, VerifyReport[]>();
   for (const r of reports) {

@@ -217,7 +217,7 @@ export class ChunkWriter {
   }
 
   /**
-   * Ends the file between chunks (a rotation, src/record/series.ts): what is pending is
+   * cut ends the file between chunks (a rotation, src/record/series.ts): what is pending is
    * flushed, and `then` runs once every chunk taken so far is written — at once, or after
    * the parked chunks ahead of it — and before any chunk taken later, so `then` can switch
    * the sink to the next file and no record is in two files or none. Returns whether
@@ -233,7 +233,7 @@ export class ChunkWriter {
     return false;
   }
 
-  /** Drops a cut still waiting behind parked chunks: the records after it stay in the current file. Returns whether there was one. */
+  /** cancelCut drops a cut still waiting behind parked chunks: the records after it stay in the current file. Returns whether there was one. */
   cancelCut(): boolean {
     const i = this.parked.findIndex((h) => h.cut !== undefined);
     if (i < 0) return false;

@@ -22,7 +22,7 @@ import type {ChunkInfo, TraceWriter} from '../format';
 import type {ChunkSink} from './chunks';
 import {UserError} from '../util/errors';
 
-/** The names of a series' files, from the -o a user gave. */
+/** SeriesNames are the parts of a series' file names, from the -o a user gave. */
 export interface SeriesNames {
   dir: string;
   /** The name before its last `.` (the whole name when it has none). */
@@ -34,7 +34,7 @@ export interface SeriesNames {
 /** Digits of a file's number in its name, at least (more once it needs them). */
 const DIGITS = 6;
 
-/** How `-o` names the files of its series: trace.bin → trace-000001.bin …. */
+/** seriesNames returns how `-o` names the files of its series: trace.bin → trace-000001.bin …. */
 export function seriesNames(output: string): SeriesNames {
   const abs = path.resolve(output);
   const base = path.basename(abs);
@@ -42,12 +42,12 @@ export function seriesNames(output: string): SeriesNames {
   return dot > 0 ? {dir: path.dirname(abs), stem: base.slice(0, dot), ext: base.slice(dot)} : {dir: path.dirname(abs), stem: base, ext: ''};
 }
 
-/** The path of file number `seq` of the series. */
+/** seriesPath returns the path of file number `seq` of the series. */
 export function seriesPath(n: SeriesNames, seq: number): string {
   return path.join(n.dir, `${n.stem}-${String(seq).padStart(DIGITS, '0')}${n.ext}`);
 }
 
-/** The number in a file name of the pattern, or null for any other name. */
+/** seriesNumber returns the number in a file name of the pattern, or null for any other name. */
 export function seriesNumber(n: SeriesNames, name: string): number | null {
   if (!name.startsWith(`${n.stem}-`) || !name.endsWith(n.ext)) return null;
   const digits = name.slice(n.stem.length + 1, name.length - n.ext.length);
@@ -56,7 +56,7 @@ export function seriesNumber(n: SeriesNames, name: string): number | null {
   return Number.isSafeInteger(v) && v > 0 ? v : null;
 }
 
-/** The regular files of the pattern in the directory, lowest number first. */
+/** seriesFiles lists the regular files of the pattern in the directory, lowest number first; UserError when it cannot be read. */
 export function seriesFiles(n: SeriesNames): {seq: number; path: string}[] {
   let names: string[];
   try {
@@ -80,7 +80,7 @@ export function seriesFiles(n: SeriesNames): {seq: number; path: string}[] {
 }
 
 /**
- * --max-files: removes the lowest-numbered files of the pattern until at most `max` remain.
+ * pruneSeries is --max-files: it removes the lowest-numbered files of the pattern until at most `max` remain.
  * Returns the paths removed; a file that cannot be removed is reported through `log` and kept.
  */
 export function pruneSeries(n: SeriesNames, max: number, log: (line: string) => void): string[] {
@@ -97,6 +97,7 @@ export function pruneSeries(n: SeriesNames, max: number, log: (line: string) => 
   return removed;
 }
 
+/** RotateOptions are record's rotation options (RecordOptions.rotate). */
 export interface RotateOptions {
   /** End a file once it holds this many bytes (at the next chunk boundary). */
   bytes?: number;
@@ -106,7 +107,7 @@ export interface RotateOptions {
   maxFiles?: number;
 }
 
-/** The `series` key of a file's META (formats/trace-format.md §10.19). */
+/** SeriesMeta is the `series` key of a file's META (formats/trace-format.md §10.19). */
 export interface SeriesMeta {
   id: string;
   seq: number;
@@ -115,7 +116,7 @@ export interface SeriesMeta {
   started: string;
 }
 
-/** What the recorder does at the two ends of a file. */
+/** SeriesHooks are what the recorder does at the two ends of a file (all called on the main thread). */
 export interface SeriesHooks {
   /** Creates file `file` (exclusively, mode 0600, locked) and writes its META with `series`. */
   open(file: string, series: SeriesMeta): TraceWriter;
@@ -131,7 +132,8 @@ export interface SeriesHooks {
 }
 
 /**
- * The files of one recording, and the sink its chunks go to (the file being written).
+ * Series is the files of one recording, and the sink its chunks go to (the file being written);
+ * main thread only.
  * Rotation is asked for by size (checked after each chunk) or time (a timer per file), and
  * carried out between chunks through `cut`, which the recorder wires to ChunkWriter.cut.
  */
@@ -160,22 +162,22 @@ export class Series implements ChunkSink {
     this.seq = existing.length ? existing[existing.length - 1].seq : 0;
   }
 
-  /** The highest-numbered file of the pattern that was there when the series began, if any (to check no recorder is writing it). */
+  /** latest is the highest-numbered file of the pattern that was there when the series began, if any (to check no recorder is writing it). */
   get latest(): string | undefined {
     return this.seq > 0 ? seriesPath(this.names, this.seq) : undefined;
   }
 
-  /** The file the series writes next (the first one, before start). */
+  /** nextPath is the file the series writes next (the first one, before start). */
   get nextPath(): string {
     return seriesPath(this.names, this.seq + 1);
   }
 
-  /** The file being written. */
+  /** writer is the file being written (null once a rotation failed). */
   get writer(): TraceWriter | null {
     return this.current;
   }
 
-  /** Opens the first file; `cut` ends a file between chunks (ChunkWriter.cut). */
+  /** start opens the first file and returns its writer; `cut` ends a file between chunks (ChunkWriter.cut). Throws what hooks.open throws. */
   start(cut: (then: () => void) => void): TraceWriter {
     this.cutFn = cut;
     return this.openNext(null);
@@ -192,7 +194,7 @@ export class Series implements ChunkSink {
     this.current?.syncSoon();
   }
 
-  /** No rotation after this (the recording is stopping): the current file is the last. */
+  /** stop: no rotation after this (the recording is stopping); the current file is the last. */
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

@@ -191,7 +191,7 @@ export async function stopSequence(p: StopParts): Promise<Stopped> {
 }
 
 /**
- * What the counters grew by since `base` (a file of a series counts from its start, where
+ * countersSince returns what the counters grew by since `base` (a file of a series counts from its start, where
  * the file before it ended); `base` undefined: since the recording began.
  */
 export function countersSince(end: EndCounters, base: EndCounters | undefined): EndCounters {
@@ -204,7 +204,7 @@ export function countersSince(end: EndCounters, base: EndCounters | undefined): 
   return {types: minus(end.types, base.types), sys: end.sys ? minus(end.sys, base.sys) : null};
 }
 
-/** Records taken per type id since `base` (the same rule as countersSince). */
+/** recordedSince returns the records taken per type id since `base` (the same rule as countersSince). */
 export function recordedSince(now: Map<number, number>, base: Map<number, number> | undefined): Map<number, number> {
   if (!base) return now;
   const out = new Map<number, number>();
