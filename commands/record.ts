@@ -17,7 +17,12 @@ so that its exit is in the file. \
 The file is created with mode 0600: it can hold secrets from command lines. \
 The FILTERS flags are applied in the kernel to every record (exec, exec_failed, fork, exit, syscalls): \
 all the kinds given must match, and any value of a repeated one; a fork is matched on the new child. \
-What they leave out is counted as filtered, never as lost.`;
+What they leave out is counted as filtered, never as lost. \
+ROTATION: with --rotate-size or --rotate-time, -o DIR/NAME.EXT names a series of files, DIR/NAME-000001.EXT, \
+DIR/NAME-000002.EXT, …, each complete on its own (metadata, the processes alive at its start, chunks, trailer) \
+and naming the file before it and its chain head, so that 'exectrace verify DIR/NAME-*.EXT' checks the whole \
+series; a file ends at the first chunk boundary past the size or time, so no event is lost or doubled. \
+No file is overwritten: a new recording numbers on after the files already there. DIR must exist.`;
 
   static override examples = [
     '<%= config.bin %> record --raw -o trace.bin -- make -j2',
@@ -32,6 +37,7 @@ What they leave out is counted as filtered, never as lost.`;
     '<%= config.bin %> record --pid 1234 --follow -o t.bin               # a running process and its descendants',
     '<%= config.bin %> record --pidns 4026532198 -o t.bin                # a PID namespace and the ones below it',
     '<%= config.bin %> record --cgroup /sys/fs/cgroup/app --uid 1000 -o t.bin',
+    '<%= config.bin %> record --rotate-size 256M --rotate-time 1h --max-files 48 -o /var/log/exectrace/trace.bin  # trace-000001.bin …',
     '<%= config.bin %> record --stats-only --interval 2s  # execs per pid and name every 2s, no file; totals on Ctrl+C',
     '<%= config.bin %> record --stats-only --follow --json -- make -j2',
   ];
@@ -75,6 +81,9 @@ What they leave out is counted as filtered, never as lost.`;
     bytes: Flags.integer({description: 'bytes kept of each buffer argument (read/write data …)', default: 64, min: 0, max: 4096, helpGroup: 'SYSCALLS'}),
     hash: Flags.boolean({description: 'hash the file each exec ran (SHA-256, read in the background, never a file other than the one that ran); --no-hash: do not', default: true, allowNo: true}),
     'hash-max': Flags.string({description: 'files larger than this are not hashed (sha256_error "too_large")', default: '256M'}),
+    'rotate-size': Flags.string({description: 'write a series of files: a new one once the current one holds this much (e.g. 256M; at the next chunk boundary)', helpGroup: 'ROTATION'}),
+    'rotate-time': Flags.string({description: 'write a series of files: a new one once the current one has been written for this long (e.g. 1h; at least 1s)', helpGroup: 'ROTATION'}),
+    'max-files': Flags.integer({description: 'with rotation: keep at most this many files of the series\' name (the oldest are removed)', min: 1, helpGroup: 'ROTATION'}),
     verbose: Flags.boolean({char: 'v', description: 'also say what is the same on every run on this kernel (syscalls without a tracepoint)'}),
     object: Flags.string({description: 'BPF object to load (for development)', hidden: true}),
   };
@@ -94,6 +103,15 @@ What they leave out is counted as filtered, never as lost.`;
       await this.countOnly(flags, command);
       return;
     }
+    const rotating = flags['rotate-size'] !== undefined || flags['rotate-time'] !== undefined;
+    if (flags['max-files'] !== undefined && !rotating) this.error('--max-files goes with --rotate-size or --rotate-time', {exit: EXIT.usage});
+    if (rotating && !flags.output) this.error('--rotate-size and --rotate-time write a series of files: give -o DIR/NAME.bin', {exit: EXIT.usage});
+    if (rotating && flags.output === '-') this.error('-o -: standard output is one stream and cannot be rotated; give -o DIR/NAME.bin', {exit: EXIT.usage});
+    if (rotating && flags.force) this.error('--force does not go with rotation: a series never overwrites a file (it numbers on after the files already there)', {exit: EXIT.usage});
+    const rotateBytes = flags['rotate-size'] !== undefined ? parseSize(flags['rotate-size'], 'rotate-size') : undefined;
+    if (rotateBytes !== undefined && rotateBytes < 4096) this.error('--rotate-size must be at least 4K (e.g. 256M)', {exit: EXIT.usage});
+    const rotateMs = flags['rotate-time'] !== undefined ? parseDuration(flags['rotate-time'], 'rotate-time') : undefined;
+    if (rotateMs !== undefined && rotateMs < 1000) this.error('--rotate-time must be at least 1s (e.g. 1h)', {exit: EXIT.usage});
     if (flags.interval !== undefined) {
       this.error('--interval goes with --stats-only (for a time series of a recording: exectrace stats FILE --interval 1s)', {exit: EXIT.usage});
     }
@@ -109,6 +127,7 @@ What they leave out is counted as filtered, never as lost.`;
     const options = {
       output: flags.output,
       force: flags.force,
+      rotate: rotating ? {bytes: rotateBytes, ms: rotateMs, maxFiles: flags['max-files']} : undefined,
       command: command.length ? command : undefined,
       durationMs: flags.duration !== undefined ? parseDuration(flags.duration, 'duration') : undefined,
       killAfterMs: parseDuration(flags['kill-after'], 'kill-after'),
@@ -135,7 +154,11 @@ What they leave out is counted as filtered, never as lost.`;
       .map(([k, t]) => `${k} ${t.recorded}${t.lost ? ` (lost ${t.lost})` : ''}`);
     const lost = Object.values(summary.totals).reduce((a, t) => a + t.lost, 0);
     const filtered = Object.values(summary.totals).reduce((a, t) => a + t.filtered, 0);
-    const where = summary.output ? `${summary.output}: ${summary.bytes} bytes in ${summary.chunks} chunks` : 'no file';
+    const files = summary.files;
+    const where = files && files.length > 1
+      ? `${files.length} files, ${files[0]} … ${files[files.length - 1]}: ${summary.bytes} bytes in ${summary.chunks} chunks` +
+        `${summary.removed ? `; --max-files removed ${summary.removed}` : ''}`
+      : summary.output ? `${summary.output}: ${summary.bytes} bytes in ${summary.chunks} chunks` : 'no file';
     const h = summary.hashes;
     const missed = h ? Object.entries(h.errors).map(([k, n]) => `${k} ${n}`).join(', ') : '';
     const hashed = h && h.execs ? `; sha256 of ${h.execs - Object.values(h.errors).reduce((a, n) => a + n, 0)} of ${h.execs} execs${missed ? ` (${missed})` : ''}` : '';
@@ -153,6 +176,9 @@ What they leave out is counted as filtered, never as lost.`;
   private async countOnly(flags: Interfaces.InferredFlags<typeof Record.flags>, command: Buffer[]): Promise<void> {
     const no = (what: string, why: string) => this.error(`--stats-only and ${what}: ${why}`, {exit: EXIT.usage});
     if (flags.output) no('-o', 'stats-only counts execs in the kernel and writes no file; record without --stats-only to keep the events');
+    if (flags['rotate-size'] !== undefined || flags['rotate-time'] !== undefined || flags['max-files'] !== undefined) {
+      no('rotation', 'stats-only writes no file to rotate; record -o DIR/NAME.bin --rotate-size/--rotate-time to keep a series of files');
+    }
     if (flags.stdout) no('--stdout', 'stats-only prints counts, not events; drop --stdout');
     if (flags.syscalls || flags.syscall) no('--syscalls', 'stats-only counts execs only; record with -o to keep syscalls');
     const summary = await printExecCounts({

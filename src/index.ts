@@ -4,7 +4,8 @@
 // trace.write() prints its events as decode does, trace.stats() summarizes them as stats does,
 // trace.groups() and trace.intervals() count them per group and per interval (stats --by,
 // stats --interval), filterTrace writes the matching records into a new file (filter -o),
-// recoverTrace rewrites a damaged one (recover), verifyTrace checks one, processTree gives the
+// recoverTrace rewrites a damaged one (recover), verifyTrace checks one and verifySeries the
+// links between the files of a rotated recording, processTree gives the
 // process forest (tree) and formatTree draws it, openTraces merges several files in time order
 // (decode a.bin b.bin), mapEvent (toEcs, toOcsf) maps an event onto ECS or OCSF for SIEMs, decodeSockaddr and formatSockaddr read a
 // socket address's bytes. Live (Linux, root): Tracer gives a
@@ -26,6 +27,7 @@ export type {
 } from './api/events';
 export {decodeSockaddr, formatSockaddr} from './decode/sockaddr';
 export {verifyFile as verifyTrace, type Finding, type FindingKind, type Problem, type VerifyOptions, type VerifyReport} from './format';
+export {verifySeries, type SeriesFinding, type SeriesFindingKind, type SeriesPlace, type SeriesReport} from './format';
 export {countExecs, record, RECORD_DEFAULTS, type RecordInput} from './api/record';
 export type {ExecCount, ExecCountInterval, ExecCountOptions, ExecCountSummary} from './record/counts';
 export {Tracer, type TracerOptions, type TracerTotals} from './api/tracer';

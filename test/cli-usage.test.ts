@@ -59,11 +59,20 @@ t.test('a bad flag value says why, in one line, with status 2', async (t) => {
 t.test('usage errors exit 2 everywhere', async (t) => {
   usage(t, await cli(['decode']), /^exectrace decode: missing argument FILE \(trace file written by `exectrace record` \(several: merged in time order; - for standard input\)\)/);
   usage(t, await cli(['stats', '--bogus', EXEC]), /^exectrace stats: unknown flag --bogus/);
-  usage(t, await cli(['verify', EXEC, 'extra']), /^exectrace verify: unexpected argument extra/);
+  usage(t, await cli(['verify', EXEC, 'extra']), /^exectrace verify: extra: no such file$/);
+  usage(t, await cli(['verify', 'fixtures/no-such-*.bin']), /^exectrace verify: fixtures\/no-such-\*\.bin: no file matches$/);
   usage(t, await cli(['decode', '--since', '25:00', EXEC]), /^exectrace decode: --since: 25:00 is not a valid time of day$/);
   usage(t, await cli(['stats', '--where', 'pid ==', EXEC]), /^exectrace stats: --where: expected a value at column/);
   usage(t, await cli(['filter', '--json', '--syscall', 'opneat', 'fixtures/syscalls-cat.bin']), /--syscall: "opneat" is not a syscall this file knows/);
   usage(t, await cli(['filter', EXEC]), /give -o FILE/);
+  // Rotation: what cannot be rotated, and what goes with it.
+  usage(t, await cli(['record', '--stats-only', '--rotate-size', '1M']), /^exectrace record: --stats-only and rotation: stats-only writes no file to rotate/);
+  usage(t, await cli(['record', '--rotate-size', '1M', '-o', '-']), /^exectrace record: -o -: standard output is one stream and cannot be rotated/);
+  usage(t, await cli(['record', '--rotate-time', '1h', '--stdout']), /^exectrace record: --rotate-size and --rotate-time write a series of files: give -o DIR\/NAME.bin$/);
+  usage(t, await cli(['record', '--max-files', '3', '-o', 't.bin']), /^exectrace record: --max-files goes with --rotate-size or --rotate-time$/);
+  usage(t, await cli(['record', '--rotate-size', '1M', '--force', '-o', 't.bin']), /^exectrace record: --force does not go with rotation/);
+  usage(t, await cli(['record', '--rotate-size', '1X', '-o', 't.bin']), /^exectrace record: --rotate-size: cannot read size "1X"/);
+  usage(t, await cli(['record', '--rotate-time', '500ms', '-o', 't.bin']), /^exectrace record: --rotate-time must be at least 1s/);
 });
 
 t.test('--uid takes a user name, as record --uid does', async (t) => {

@@ -407,3 +407,62 @@ t.test('filter -o keeps the hash record of each exec it keeps, just before it', 
   const execs = [...openTrace(out, {processes: false})];
   t.same(execs.map((e) => [e.filename, e.sha256]), [['/bin/keep', DIGEST]]);
 });
+
+t.test('chunks: a cut (rotation) waits behind a parked chunk, and the chunks taken after it go to the next file', async (t) => {
+  // The hasher never answers: the exec's chunk is parked for hashWaitMs.
+  const stub = {
+    onDone: () => {},
+    take(rec: Buffer): PendingHash {
+      const p = new PendingHash(Buffer.alloc(4 + hashL.size));
+      p.frame.writeUInt32LE(hashL.size, 0);
+      rec.copy(p.frame, 4, 0, layouts.et_header.size);
+      writeUint(p.frame.subarray(4), pos(hashL, 'hdr.type'), ET_HASH);
+      return p;
+    },
+    giveUp(p: PendingHash): void {
+      p.result = {status: ET_HASH_LATE};
+    },
+  } as unknown as Hasher;
+  const files = [sink(), sink()];
+  let current = 0;
+  const out: ChunkSink = {writeChunk: (f, i) => files[current].writeChunk(f, i)};
+  const w = new ChunkWriter({chunkBytes: 1 << 20, header, lostType: ET_LOST, hasher: stub, hashWaitMs: 60}, out);
+  const a = makeFile('cut', 10);
+  const batch = execFrame({pid: 70, ts: 1, identity: a, filename: a});
+  w.frames(batch, false, exeOf(batch));
+  w.frames(forkFrame(2));
+  let cutAt = -1;
+  const ran = w.cut(() => {
+    cutAt = files[0].chunks.length;
+    current = 1;
+  });
+  t.equal(ran, false, 'the cut waits: a chunk ahead of it is parked');
+  w.frames(forkFrame(3)); // taken after the cut
+  w.flush();
+  await w.settle();
+  t.equal(cutAt, 1, 'the cut ran once the parked chunk was written');
+  t.same(files[0].chunks.map((c) => typesOf(c.frames)), [[ET_HASH, ET_EXEC, ET_FORK]], 'the first file: everything taken before the cut');
+  t.same(files[1].chunks.map((c) => typesOf(c.frames)), [[ET_FORK]], 'the next file: what came after it, once');
+
+  // Without anything parked, the cut runs at once, after the pending chunk is flushed.
+  const direct = sink();
+  const w2 = new ChunkWriter({chunkBytes: 1 << 20, header, lostType: ET_LOST}, direct);
+  w2.frames(forkFrame(4));
+  let seen = -1;
+  t.equal(w2.cut(() => (seen = direct.chunks.length)), true);
+  t.equal(seen, 1, 'the pending chunk was written before the cut ran');
+  t.equal(w2.cancelCut(), false, 'nothing left to cancel');
+
+  // Stopping while a cut waits: it is dropped, and what came after it stays in the current file.
+  const one = sink();
+  const w3 = new ChunkWriter({chunkBytes: 1 << 20, header, lostType: ET_LOST, hasher: stub, hashWaitMs: 60}, one);
+  const b3 = execFrame({pid: 71, ts: 5, identity: a, filename: a});
+  w3.frames(b3, false, exeOf(b3));
+  let cutRan = false;
+  t.equal(w3.cut(() => (cutRan = true)), false);
+  w3.frames(forkFrame(6));
+  t.equal(w3.cancelCut(), true, 'the waiting cut is dropped');
+  await w3.settle();
+  t.equal(cutRan, false, 'it never runs');
+  t.same(one.chunks.map((c) => typesOf(c.frames)), [[ET_HASH, ET_EXEC], [ET_FORK]], 'every chunk in the one file, in order');
+});

@@ -132,7 +132,7 @@ kernelTest(t, 'kernel: record stops cleanly and leaves nothing loaded', async (t
   t.test('user errors are one line', async (t) => {
     const r1 = cli(['record', '-o', '/nonexistent-dir/x.bin', '--duration', '100ms']);
     t.equal(r1.status, 1);
-    t.equal(r1.stderr, 'exectrace record: output directory /nonexistent-dir is not writable (or does not exist)\n');
+    t.equal(r1.stderr, 'exectrace record: output directory /nonexistent-dir does not exist (create it first: mkdir -p /nonexistent-dir)\n');
     const r2 = cli(['record', '-o', path.join(dir, 'y.bin'), '--', 'no-such-command-xyz']);
     t.equal(r2.status, 127, 'as a shell says it');
     t.equal(r2.stderr, 'exectrace record: command not found: no-such-command-xyz\n');

@@ -3,7 +3,7 @@
 // native addon. Events come chunk by chunk, so memory does not grow with the file.
 
 import {parseFields} from '../decode/table';
-import {forEachFrame, type MetaMap, type Problem, type ProgressFn, TraceReader} from '../format';
+import {forEachFrame, type MetaMap, type Problem, type ProgressFn, seriesPlace, TraceReader} from '../format';
 import {Decoder, decodeMeta, type OpenedTrace, printByChunk, printEvents} from '../decode';
 import {compileFilter, describeSpec, type EventFilter, explainEmpty, type FilterSpec, recordingEnd, selectTrace, summarize} from '../filter';
 import {collectStats, StatsCollector, type StatsReport, type StatsTrailer, type SyscallRow, type TypeRow} from '../stats';
@@ -252,6 +252,8 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
       summary.filtered_from = note && typeof note === 'object'
         ? {file: String(note.source?.file ?? '?'), filter: describeSpec((note.applied ?? {}) as never)}
         : null;
+      const place = seriesPlace(this.meta, p.t.reader.trailer);
+      if (place && !place.malformed) summary.series = {id: place.id, seq: place.seq, first: place.first, next: place.next};
       const report: TraceStats = {file: this.path, problems: this.problems.map((x) => x.message), ...summary};
       return {report, ...this.passReport(p, matched)};
     } finally {

@@ -13,11 +13,14 @@ import type {FilterOptions} from '../record/filters';
 import type {RecordSummary, TypeTotals} from '../record/recorder';
 import {record, type RecordInput} from './record';
 import type {EventType, LostEvent, TraceEvent} from './events';
+import type {RotateOptions} from '../record/series';
 
 export interface TracerOptions {
   /** Also write the recording here (mode 0600), as `record -o`; without it nothing goes to disk. */
   output?: string;
   force?: boolean;
+  /** Write `output` as a series of files, as `record --rotate-size/--rotate-time/--max-files` (RecordOptions.rotate). */
+  rotate?: RotateOptions;
   /** In-kernel filters, as record's flags (--pid, --follow, --pidns, --cgroup, --uid, --comm). */
   pid?: number[];
   follow?: boolean;
@@ -122,7 +125,7 @@ export class Tracer implements AsyncIterable<TraceEvent> {
       uid: opts.uid?.map(String), pidns: opts.pidNs === undefined ? undefined : String(opts.pidNs),
     };
     const input: RecordInput = {
-      output: opts.output, force: opts.force, command: opts.command, durationMs: opts.durationMs, killAfterMs: opts.killAfterMs,
+      output: opts.output, force: opts.force, rotate: opts.rotate, command: opts.command, durationMs: opts.durationMs, killAfterMs: opts.killAfterMs,
       filters, syscalls: opts.syscalls, bytes: opts.bytes, hash: opts.hash, hashMaxBytes: opts.hashMaxBytes, log: opts.log, verbose: opts.verbose, object: opts.object,
       signal: this.abort.signal, maxArgs: opts.maxArgs, maxArgBytes: opts.maxArgBytes, ringBytes: opts.ringBytes,
       chunkBytes: opts.chunkBytes, flushMs: opts.flushMs, level: opts.level,

@@ -23,15 +23,25 @@ const GLOB = /[*?[]/;
  * nothing, or a `-` given twice.
  */
 export async function inputFiles(args: readonly string[]): Promise<InputFiles> {
-  const names: string[] = [];
-  for (const a of args) {
-    if (a !== '-' && GLOB.test(path.basename(a)) && !fs.existsSync(a)) names.push(...expand(a));
-    else names.push(a);
-  }
+  const names = expandFiles(args);
   if (names.filter((n) => n === '-').length > 1) throw new UsageError('-: standard input can be read once: give - one time');
   const paths: string[] = [];
   for (const n of names) paths.push(await inputFile(n));
   return {paths, names};
+}
+
+/**
+ * expandFiles gives each argument as it is, or, when it holds a pattern in its last
+ * component and no file has that very name, the files the pattern matches, sorted by name
+ * (expand). `-` stays itself.
+ */
+export function expandFiles(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const a of args) {
+    if (a !== '-' && GLOB.test(path.basename(a)) && !fs.existsSync(a)) out.push(...expand(a));
+    else out.push(a);
+  }
+  return out;
 }
 
 /** expand gives the files matching a pattern in its last component, sorted; it throws a UsageError when none does. */

@@ -4,7 +4,8 @@
 // recorder; reader.ts reads files front to back with bounded memory and
 // reports damage as problems instead of failing; frames.ts walks the records
 // of a decompressed chunk without allocating per record; verify.ts checks a
-// whole file's integrity for `exectrace verify`. Offline-safe: no
+// whole file's integrity for `exectrace verify`, and series.ts the links
+// between the files of a rotated recording. Offline-safe: no
 // native/ or Linux-only imports (zstd-napi is portable).
 
 export * from './constants';
@@ -20,3 +21,4 @@ export {type ChunkInfo, createExclusive, removeForOverwrite, type StoredChunk, T
 export {type BlockInfo, type Chunk, type ProgressFn, type ProgressPoint, type ReaderOptions, type ReaderStats, TraceReader, peekTrailer} from './reader';
 export {PayloadCompressor, PayloadDecompressor} from './zstd';
 export {type Finding, type FindingKind, type VerifyOptions, type VerifyReport, fileSha256, verifyFile} from './verify';
+export {type SeriesFinding, type SeriesFindingKind, type SeriesPlace, type SeriesReport, seriesPlace, verifySeries} from './series';

@@ -10,6 +10,7 @@ import {BLOCK_HEADER_SIZE, MAX_BLOCK_HEADER_SIZE, type ReaderLimits, TAG_TRAILER
 import {checkFrames} from './frames';
 import {type Problem, type ProblemKind, TraceFormatError} from './problems';
 import {type BlockInfo, type ProgressFn, TraceReader, tagName} from './reader';
+import {seriesPlace, type SeriesPlace} from './series';
 
 /**
  * truncated: the file ends inside a block or the footer.
@@ -60,6 +61,8 @@ export interface VerifyReport {
   end_reason: string | null;
   /** In file order; empty when intact. */
   findings: Finding[];
+  /** In a file of a rotated recording: its place in the series (spec §10.19); verifySeries checks the links. */
+  series?: SeriesPlace;
 }
 
 export interface VerifyOptions {
@@ -134,6 +137,7 @@ export function verifyFile(path: string, opts: VerifyOptions = {}): VerifyReport
     });
   }
   const endReason = reader.trailer?.end_reason;
+  const series = seriesPlace(reader.meta, reader.trailer);
   return {
     file: path,
     size: reader.fileSize,
@@ -147,6 +151,7 @@ export function verifyFile(path: string, opts: VerifyOptions = {}): VerifyReport
     complete: reader.complete,
     end_reason: typeof endReason === 'string' ? endReason : null,
     findings,
+    ...(series && {series}),
   };
 }
 

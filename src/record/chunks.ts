@@ -68,7 +68,10 @@ interface Mark {
   p: PendingHash;
 }
 
-/** A chunk that was due while digests of its execs were still to come. */
+/**
+ * A chunk that was due while digests of its execs were still to come; or, with `cut`, the
+ * end of a file of a series (no frames): everything before it goes to the file being ended.
+ */
 interface Parked {
   buffer: Buffer;
   bytes: number;
@@ -78,6 +81,7 @@ interface Parked {
   marks: Mark[];
   /** Date.now() when it was due. */
   due: number;
+  cut?: () => void;
 }
 
 /** Parked chunks are written anyway, digests or not, beyond this many bytes. */
@@ -86,6 +90,8 @@ const PARKED_MAX_BYTES = 64 << 20;
 // A chunk overshoots chunkBytes by at most this much, as when batches were 1 MiB: a big
 // batch on top of a well-filled chunk goes into a chunk of its own.
 const OVERSHOOT = 1 << 20;
+
+const EMPTY = Buffer.alloc(0);
 
 export class ChunkWriter {
   /** Records in the chunks written so far (the trailer's `records`). */
@@ -211,6 +217,31 @@ export class ChunkWriter {
   }
 
   /**
+   * cut ends the file between chunks (a rotation, src/record/series.ts): what is pending is
+   * flushed, and `then` runs once every chunk taken so far is written — at once, or after
+   * the parked chunks ahead of it — and before any chunk taken later, so `then` can switch
+   * the sink to the next file and no record is in two files or none. Returns whether
+   * `then` already ran.
+   */
+  cut(then: () => void): boolean {
+    this.flush();
+    if (this.parked.length === 0) {
+      then();
+      return true;
+    }
+    this.parked.push({buffer: EMPTY, bytes: 0, records: 0, first: 0n, last: 0n, marks: [], due: Date.now(), cut: then});
+    return false;
+  }
+
+  /** cancelCut drops a cut still waiting behind parked chunks: the records after it stay in the current file. Returns whether there was one. */
+  cancelCut(): boolean {
+    const i = this.parked.findIndex((h) => h.cut !== undefined);
+    if (i < 0) return false;
+    this.parked.splice(i, 1);
+    return true;
+  }
+
+  /**
    * Flushes, then resolves once every parked chunk is written: at the latest `hashWaitMs`
    * after the last one was due.
    */
@@ -232,6 +263,11 @@ export class ChunkWriter {
     const wait = this.opts.hashWaitMs ?? 0;
     while (this.parked.length) {
       const h = this.parked[0];
+      if (h.cut) {
+        this.parked.shift();
+        h.cut();
+        continue;
+      }
       const left = h.due + wait - Date.now();
       if (!force && left > 0 && this.parkedBytes <= PARKED_MAX_BYTES && h.marks.some((m) => !m.p.done)) {
         if (!this.parkTimer) {

@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import {createHash} from 'node:crypto';
 import {createExclusive, removeForOverwrite, TraceWriter} from '../format';
 import {loadNative, NativeBinding, packageRoot} from './native';
-import {addIdentities, cgroupPaths, hostInfo, snapshotProcesses, type TaskIdentity} from './procfs';
+import {addIdentities, cgroupPaths, hostInfo, snapshotProcesses, type ProcSnapshot, type TaskIdentity} from './procfs';
 import {textOrBytes} from '../util/bytes';
 import {decodeText, displayText} from '../decode/text';
 import {checkBtf, checkKernel, checkRoot, ensureTracefs} from './preflight';
@@ -34,7 +34,11 @@ import {prepareObject} from './object';
 import {Drain} from './drain';
 import {ChunkWriter} from './chunks';
 import {LossCounter} from './counters';
-import {StopControl, statusOf, stopSequence, syscallTotals, typeTotals, writeTrailer, type ChildExit, type Stopped, type TypeTotals} from './stop';
+import {
+  countersSince, recordedSince, StopControl, statusOf, stopSequence, syscallTotals, typeTotals, writeTrailer, type ChildExit, type EndCounters,
+  type Stopped, type Trailer, type TypeTotals,
+} from './stop';
+import {Series, type RotateOptions, type SeriesMeta} from './series';
 import {HASH_DEFAULTS, Hasher, type HashStats} from './hasher';
 
 export type {TypeTotals, HashStats};
@@ -45,8 +49,14 @@ const FORMAT_VERSION = '1.1';
 const RECORD_TYPE_NAMES = new Map(RECORD_TYPES.map((t) => [t.id, t.event]));
 
 export interface RecordOptions {
-  /** The trace file; without it nothing is written (live mode only). */
+  /** The trace file; without it nothing is written (live mode only). With `rotate`, the pattern of a series' names. */
   output?: string;
+  /**
+   * Write a series of files instead of one (formats/trace-format.md §10.19): a new file
+   * once the current one holds `bytes` or has been written for `ms`; at most `maxFiles`
+   * kept. Needs `output`; `force` does not go with it (a series never overwrites).
+   */
+  rotate?: RotateOptions;
   force?: boolean;
   /**
    * The command to run and record, exactly as given: each argument's bytes reach the
@@ -93,7 +103,12 @@ export interface RecordOptions {
 }
 
 export interface RecordSummary {
+  /** The file written (with rotation: the last file of the series). */
   output: string | null;
+  /** With rotation: every file of the series written, in order (those --max-files removed included). */
+  files?: string[];
+  /** With rotation: files --max-files removed. */
+  removed?: number;
   durationNs: number;
   bytes: number;
   chunks: number;
@@ -200,6 +215,25 @@ function busy(file: string, holder: number): UserError {
   return new UserError(`output file ${file} is being written by ${who}: stop it or choose another file`);
 }
 
+/** Fails when a recorder (this one, or another: its write lock says) is writing `file`. */
+function checkNotBusy(file: string, st: fs.Stats, native: NativeBinding): void {
+  if (claimed.has(`${st.dev}:${st.ino}`)) throw busy(file, process.pid);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch {
+    // unwritable: whoever holds it, it is not a recorder of ours writing it
+  }
+  if (fd === undefined) return;
+  let holder: number;
+  try {
+    holder = native.lockFile(fd);
+  } finally {
+    fs.closeSync(fd); // drops the lock taken just to look
+  }
+  if (holder !== 0) throw busy(file, holder);
+}
+
 /**
  * Creates the output (mode 0600) and takes a write lock on it, which every recorder checks:
  * with --force, a file another recorder is still writing is left alone instead of removed.
@@ -211,24 +245,7 @@ function claimOutput(file: string, force: boolean, native: NativeBinding): Claim
   } catch {
     // absent (or not ours to look at: creating it says why)
   }
-  if (old?.isFile()) {
-    if (claimed.has(`${old.dev}:${old.ino}`)) throw busy(file, process.pid);
-    let fd: number | undefined;
-    try {
-      fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-    } catch {
-      // unwritable: whoever holds it, it is not a recorder of ours writing it
-    }
-    if (fd !== undefined) {
-      let holder: number;
-      try {
-        holder = native.lockFile(fd);
-      } finally {
-        fs.closeSync(fd); // drops the lock taken just to look
-      }
-      if (holder !== 0) throw busy(file, holder);
-    }
-  }
+  if (old?.isFile()) checkNotBusy(file, old, native);
   if (old && !force) throw new UserError(`output file ${file} exists (use --force to overwrite)`);
   let fd: number;
   try {
@@ -272,12 +289,17 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const tracefs = ensureTracefs();
   if (opts.output !== undefined) {
     const outDir = path.dirname(path.resolve(opts.output));
+    if (!fs.existsSync(outDir)) throw new UserError(`output directory ${outDir} does not exist (create it first: mkdir -p ${outDir})`);
     try {
       fs.accessSync(outDir, fs.constants.W_OK);
     } catch {
-      throw new UserError(`output directory ${outDir} is not writable (or does not exist)`);
+      throw new UserError(`output directory ${outDir} is not writable`);
     }
   }
+  const rotate = opts.rotate && (opts.rotate.bytes !== undefined || opts.rotate.ms !== undefined) ? opts.rotate : undefined;
+  if (rotate && opts.output === undefined) throw new UserError('rotation writes a series of files: give -o with it');
+  if (rotate && opts.force) throw new UserError('--force does not go with rotation: a series never overwrites a file (it numbers on after the files already there)');
+  if (opts.rotate?.maxFiles !== undefined && !rotate) throw new UserError('--max-files goes with --rotate-size or --rotate-time');
 
   const command = opts.command && opts.command.length ? opts.command.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(a))) : undefined;
   const program = command ? resolveCommand(command[0]) : undefined;
@@ -299,8 +321,20 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
 
   const native = loadNative();
   // The output is created and locked before anything is loaded: a second recorder given the
-  // same file fails here, at once, and the recording in progress keeps it.
-  let output = opts.output !== undefined ? claimOutput(opts.output, !!opts.force, native) : undefined;
+  // same file fails here, at once, and the recording in progress keeps it. A series' first
+  // file likewise, once no recorder is found writing the series' latest file.
+  let series: Series | undefined;
+  if (rotate && opts.output !== undefined) {
+    series = new Series(opts.output, rotate, {
+      open: (file, s) => openSeriesFile(file, s),
+      ending: (why) => endingSeriesFile(why),
+      log,
+      fail: (err) => control.stop(`write error: ${err.message}`),
+    });
+    const last = series.latest;
+    if (last) checkNotBusy(last, fs.lstatSync(last), native);
+  }
+  let output = opts.output !== undefined ? claimOutput(series ? series.nextPath : opts.output, !!opts.force, native) : undefined;
   const dropOutput = (): void => {
     if (!output) return;
     releaseOutput(output);
@@ -352,59 +386,127 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   let writer: TraceWriter | undefined;
   let child: RunningCommand | undefined;
   let stopped: Stopped;
+  // With rotation, where the current file began: the counters then, which it counts from.
+  let since: {end: EndCounters; recorded: Map<number, number>; followOverflow: number} | undefined;
+
+  // What every file's META holds, but for what is taken anew for each file of a series.
+  const fixedMeta = {
+    exectrace: version(),
+    format: FORMAT_VERSION,
+    host: {...host, nr_cpus: nrCpus},
+    options: {
+      ...obj.effective,
+      ring_bytes: opts.ringBytes,
+      chunk_bytes: opts.chunkBytes,
+      flush_ms: opts.flushMs,
+      zstd_level: opts.level,
+      // Strings where UTF-8, the exact bytes otherwise.
+      command: command ? command.map(textOrBytes) : null,
+      duration_ms: opts.durationMs ?? null,
+      object: path.basename(obj.path),
+      object_sha256: createHash('sha256').update(obj.bytes).digest('hex'),
+      filters: filterMeta(filters),
+      ...(hashing && {hash: {max_bytes: hashMaxBytes, wait_ms: HASH_DEFAULTS.waitMs}}),
+      ...(rotate && {rotate: {bytes: rotate.bytes ?? null, ms: rotate.ms ?? null, max_files: rotate.maxFiles ?? null}}),
+    },
+    flags: {truncated: ET_F_TRUNCATED, no_enter: ET_F_NO_ENTER, inflight: ET_F_INFLIGHT},
+    exec_flags: EXEC_FLAGS,
+    fork_flags: {files: ET_FORK_FILES, fs: ET_FORK_FS},
+    ...(plan && {fd_flags: FD_FLAGS}),
+    record_header: layouts.et_header,
+    record_types: RECORD_TYPES.map((t) => ({...t, layout: layouts[t.struct]})),
+    syscalls: plan ? plan.meta : null,
+    counters: {struct: layouts.et_counter, types: Object.fromEntries(RECORD_TYPES.map((t) => [t.id, t.event]))},
+  };
+  // The processes alive now, taken while attached: a process started in between shows up
+  // twice (snapshot and exec), never not at all.
+  const snapshot = (): ProcSnapshot[] => {
+    const processes = snapshotProcesses(host.clk_tck);
+    addIdentities(processes, taskIdentities(drain.runIter(SNAP_PROGRAM), layouts[SNAP_STRUCT]), host.clk_tck);
+    // With syscalls, what each process's descriptors and cwd are, for the decoder's tables (src/fds).
+    if (plan) addSnapshotFds(processes, parseSnapshotFds(drain.runIter(SNAP_FDS_PROGRAM), layouts.et_fd, layouts.et_header));
+    return processes;
+  };
+  const metaOf = (processes: ProcSnapshot[], clock: unknown, cgroupMap: Record<string, string>, seriesMeta?: SeriesMeta) => ({
+    ...fixedMeta,
+    created: new Date().toISOString(),
+    clock: {start: clock},
+    cgroups: cgroupMap,
+    // The host's user names (§10.17): stats --by user shows them on any machine.
+    users: passwdUsers(),
+    processes,
+    ...(seriesMeta && {series: seriesMeta}),
+  });
+  let startProcesses: ProcSnapshot[] = [];
+
+  // A file of a series: the first one with what was taken at start (claimed before the load),
+  // each later one with a snapshot of its own, claimed as it is created.
+  function openSeriesFile(file: string, s: SeriesMeta): TraceWriter {
+    if (!output || output.path !== file) {
+      if (output) releaseOutput(output, false); // its fd closed with its writer
+      output = undefined;
+      output = claimOutput(file, false, native);
+    }
+    const meta = s.first ? metaOf(startProcesses, clockStart, cgroups, s) : metaOf(snapshot(), native.clocks(), cgroupPaths(), s);
+    return TraceWriter.create(file, meta, {fd: output.fd, level: opts.level});
+  }
+
+  // A file of a series ends: the counters now are its end (the loss records of their growth
+  // go into its last chunk); its trailer is written once its chunks all are.
+  function endingSeriesFile(why: string): (w: TraceWriter, s: {id: string; seq: number; next: string}) => void {
+    const end = losses.poll(plan !== undefined);
+    const recordedNow = chunks.recorded();
+    const followNow = filters.follow ? drain.followOverflow() : 0;
+    const clockNow = native.clocks();
+    return (w, s) => {
+      writeTrailer(w, chunks.writeError, trailerOf({end, recorded: recordedNow, followOverflow: followNow, clockEnd: clockNow,
+        endReason: `rotated (${why})`, series: s, last: false}));
+      since = {end, recorded: recordedNow, followOverflow: followNow};
+    };
+  }
+
+  // A file's trailer: what it holds, and what the kernel's counters grew by while it was written.
+  const trailerOf = (p: {end: EndCounters; recorded: Map<number, number>; followOverflow: number; clockEnd: unknown; endReason: string;
+    series?: Trailer['series']; last: boolean}): Trailer => {
+    const end = countersSince(p.end, since?.end);
+    const recorded = recordedSince(p.recorded, since?.recorded);
+    return {
+      clock_end: p.clockEnd,
+      chunks: 0, // the writer counts its own
+      records: 0,
+      totals: typeTotals(recorded, end),
+      totals_sys: plan && end.sys ? syscallTotals(plan, end.sys) : plan ? {} : undefined,
+      inflight_calls: plan && p.last ? chunks.inflight : undefined,
+      end_reason: p.endReason,
+      follow_overflow: filters.follow ? p.followOverflow - (since?.followOverflow ?? 0) : undefined,
+      hashes: hasher?.stats,
+      unknown_types: [...recorded.keys()].filter((k) => !RECORD_TYPE_NAMES.has(k)),
+      ...(p.series && {series: p.series}),
+    };
+  };
 
   try {
     control.listen();
     // A live consumer may keep what it is given; the file alone never does.
     drain.start(chunks, {chunkBytes: opts.chunkBytes, flushMs: opts.flushMs, keepsBatches: opts.onBatch !== undefined, openExe: hashing});
-    // The snapshot is taken after attach: a process started in between shows up twice
-    // (snapshot and exec), never not at all.
-    const processes = snapshotProcesses(host.clk_tck);
-    addIdentities(processes, taskIdentities(drain.runIter(SNAP_PROGRAM), layouts[SNAP_STRUCT]), host.clk_tck);
-    // With syscalls, what each process's descriptors and cwd are, for the decoder's tables (src/fds).
-    if (plan) addSnapshotFds(processes, parseSnapshotFds(drain.runIter(SNAP_FDS_PROGRAM), layouts.et_fd, layouts.et_header));
-    const meta = {
-      exectrace: version(),
-      format: FORMAT_VERSION,
-      created: new Date().toISOString(),
-      host: {...host, nr_cpus: nrCpus},
-      clock: {start: clockStart},
-      options: {
-        ...obj.effective,
-        ring_bytes: opts.ringBytes,
-        chunk_bytes: opts.chunkBytes,
-        flush_ms: opts.flushMs,
-        zstd_level: opts.level,
-        // Strings where UTF-8, the exact bytes otherwise.
-        command: command ? command.map(textOrBytes) : null,
-        duration_ms: opts.durationMs ?? null,
-        object: path.basename(obj.path),
-        object_sha256: createHash('sha256').update(obj.bytes).digest('hex'),
-        filters: filterMeta(filters),
-        ...(hashing && {hash: {max_bytes: hashMaxBytes, wait_ms: HASH_DEFAULTS.waitMs}}),
-      },
-      flags: {truncated: ET_F_TRUNCATED, no_enter: ET_F_NO_ENTER, inflight: ET_F_INFLIGHT},
-      exec_flags: EXEC_FLAGS,
-      fork_flags: {files: ET_FORK_FILES, fs: ET_FORK_FS},
-      ...(plan && {fd_flags: FD_FLAGS}),
-      record_header: layouts.et_header,
-      record_types: RECORD_TYPES.map((t) => ({...t, layout: layouts[t.struct]})),
-      syscalls: plan ? plan.meta : null,
-      counters: {struct: layouts.et_counter, types: Object.fromEntries(RECORD_TYPES.map((t) => [t.id, t.event]))},
-      cgroups,
-      // The host's user names (§10.17): stats --by user shows them on any machine.
-      users: passwdUsers(),
-      processes,
-    };
+    startProcesses = snapshot();
+    const meta = metaOf(startProcesses, clockStart, cgroups);
     // A live consumer gets each batch before the digests of its execs exist: its execs have
     // none, and must not say `missing` as a file's would.
     opts.onStart?.(hashing ? {...meta, options: {...meta.options, hash: undefined}} : meta);
-    if (opts.output !== undefined) {
+    const alive = `${startProcesses.length} processes alive at start`;
+    if (series) {
+      writer = series.start((then) => chunks.cut(then));
+      chunks.writeTo(series);
+      const every = [rotate?.bytes !== undefined && `${sizeText(rotate.bytes)}`, rotate?.ms !== undefined && `${durationText(rotate.ms)}`].filter(Boolean);
+      log(`recording to ${writer.path} (${alive}), then a new file every ${every.join(' or ')}` +
+        `${rotate?.maxFiles !== undefined ? `, keeping the last ${rotate.maxFiles}` : ''}`);
+    } else if (opts.output !== undefined) {
       writer = TraceWriter.create(opts.output, meta, {fd: (output as ClaimedOutput).fd, level: opts.level});
       chunks.writeTo(writer);
-      log(`recording to ${opts.output} (${processes.length} processes alive at start)`);
+      log(`recording to ${opts.output} (${alive})`);
     } else {
-      log(`recording (live, no file; ${processes.length} processes alive at start)`);
+      log(`recording (live, no file; ${alive})`);
     }
     const described = describeFilters(filters);
     if (described) log(described);
@@ -428,6 +530,9 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       syscalls: plan !== undefined,
       follow: filters.follow,
       stopped: () => {
+        // No file is begun after this: the records of a cut still waiting stay in the current one.
+        series?.stop();
+        chunks.cancelCut();
         if (!writer) dropOutput();
       },
     });
@@ -447,34 +552,37 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const records = [...recorded.values()].reduce((a, b) => a + b, 0) + chunks.inflight + chunks.hashRecords;
   let bytes = 0;
   let nChunks = 0;
-  if (writer) {
-    nChunks = writer.stats.chunks;
+  const last = series ? series.writer ?? undefined : writer;
+  if (series && !last) {
+    // A file could not be ended or begun: the files before it are complete.
+    throw new UserError(`recording stopped: ${control.reason ?? 'stopped'}; the files of the series before it are complete ` +
+      `(${series.files.map((f) => path.basename(f)).join(', ')})`);
+  }
+  if (last) {
+    nChunks = last.stats.chunks;
     try {
-      writeTrailer(writer, chunks.writeError, {
-        clock_end: clockEnd,
-        chunks: nChunks,
-        records: chunks.written,
-        totals,
-        totals_sys: plan && stopped.end.sys ? syscallTotals(plan, stopped.end.sys) : plan ? {} : undefined,
-        inflight_calls: plan ? chunks.inflight : undefined,
-        end_reason: endReason,
-        follow_overflow: filters.follow ? followOverflow : undefined,
-        hashes: hasher?.stats,
-        unknown_types: [...recorded.keys()].filter((k) => !RECORD_TYPE_NAMES.has(k)),
-      });
+      writeTrailer(last, chunks.writeError, trailerOf({
+        end: stopped.end, recorded, followOverflow, clockEnd, endReason, last: true,
+        ...(series && {series: {id: series.id, seq: series.seq, next: null}}),
+      }));
     } catch (err) {
       // The writer cut off the block it could not finish: the file ends at its last complete chunk.
-      writer.destroy();
+      last.destroy();
       if (output) releaseOutput(output, false);
-      const {chunks: kept, records: keptRecords} = writer.stats;
-      throw new UserError(`recording stopped: ${(err as Error).message}; ${opts.output} keeps its first ${kept} chunks ` +
+      const {chunks: kept, records: keptRecords} = last.stats;
+      throw new UserError(`recording stopped: ${(err as Error).message}; ${last.path} keeps its first ${kept} chunks ` +
         `(${keptRecords} records), without a trailer (exectrace recover can add one)`);
     }
     if (output) releaseOutput(output, false); // closed with the writer, and its lock with it
-    bytes = fs.statSync(opts.output as string).size;
+    bytes = fs.statSync(last.path).size;
+    if (series) {
+      bytes += series.endedBytes;
+      nChunks += series.endedChunks;
+    }
   }
   return {
-    output: opts.output ?? null,
+    output: last?.path ?? null,
+    ...(series && {files: series.files, removed: series.removed}),
     durationNs: Number(clockEnd.boot_ns) - Number(clockStart.boot_ns),
     bytes,
     chunks: nChunks,
@@ -487,6 +595,18 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     followOverflow,
     ...(hasher && {hashes: hasher.stats}),
   };
+}
+
+/** 268435456 → "256M", as the size flags take it. */
+function sizeText(n: number): string {
+  for (const [unit, m] of [['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) if (n >= m && n % m === 0) return `${n / m}${unit}`;
+  return `${n} bytes`;
+}
+
+/** 3600000 → "1h", as the duration flags take it. */
+function durationText(ms: number): string {
+  for (const [unit, m] of [['h', 3600000], ['m', 60000], ['s', 1000]] as const) if (ms >= m && ms % m === 0) return `${ms / m}${unit}`;
+  return `${ms}ms`;
 }
 
 /** The et_snap records of one snapshot_tasks run, by pid (offsets from the object's BTF). */

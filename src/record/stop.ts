@@ -190,6 +190,28 @@ export async function stopSequence(p: StopParts): Promise<Stopped> {
   }
 }
 
+/**
+ * countersSince returns what the counters grew by since `base` (a file of a series counts from its start, where
+ * the file before it ended); `base` undefined: since the recording began.
+ */
+export function countersSince(end: EndCounters, base: EndCounters | undefined): EndCounters {
+  if (!base) return end;
+  const minus = (a: CounterSums, b: CounterSums | null): CounterSums => ({
+    sent: a.sent.map((v, i) => v - (b?.sent[i] ?? 0)),
+    lost: a.lost.map((v, i) => v - (b?.lost[i] ?? 0)),
+    filtered: a.filtered.map((v, i) => v - (b?.filtered[i] ?? 0)),
+  });
+  return {types: minus(end.types, base.types), sys: end.sys ? minus(end.sys, base.sys) : null};
+}
+
+/** recordedSince returns the records taken per type id since `base` (the same rule as countersSince). */
+export function recordedSince(now: Map<number, number>, base: Map<number, number> | undefined): Map<number, number> {
+  if (!base) return now;
+  const out = new Map<number, number>();
+  for (const [id, n] of now) if (n - (base.get(id) ?? 0)) out.set(id, n - (base.get(id) ?? 0));
+  return out;
+}
+
 /** Sent, lost, recorded and filtered per record type: `lost` records are the recorder's, so they were sent as recorded. */
 export function typeTotals(recorded: Map<number, number>, end: EndCounters | undefined): Record<string, TypeTotals> {
   const totals: Record<string, TypeTotals> = {};
@@ -230,6 +252,8 @@ export interface Trailer {
   /** What the recorder hashed (formats/trace-format.md §10.16). */
   hashes?: HashStats;
   unknown_types: number[];
+  /** In a file of a series (formats/trace-format.md §11): its place, and the file the recording went on in. */
+  series?: {id: string; seq: number; next: string | null};
 }
 
 /**

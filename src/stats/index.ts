@@ -66,6 +66,8 @@ export interface StatsReport {
   filter?: string | null;
   /** The file was written by `exectrace filter`: from which file, with which filter. */
   filtered_from?: {file: string; filter: string} | null;
+  /** The file is one of a rotated recording's series (formats/trace-format.md §10.19): which, and what follows it. */
+  series?: {id: string; seq: number; first: boolean; next: string | null | undefined} | null;
 }
 
 export interface TrailerTotals {
@@ -373,6 +375,12 @@ export function formatStats(r: StatsReport, zone: Zone = 'utc'): string {
     out.push(`filtered   from ${r.filtered_from.file} by ${r.filtered_from.filter || '(no filter)'}: RECORDED is what this file kept; SENT and LOST are the recording's`);
   }
   if (r.filter) out.push(`filter     ${r.filter}: events and RECORDED count only what matches; SENT and LOST are the whole file's`);
+  if (r.series) {
+    const place = `file seq ${r.series.seq} of series ${r.series.id}${r.series.first ? ' (its first)' : ''}` +
+      (r.series.next ? `, continued in ${r.series.next}` : r.series.next === null ? ' (its last)' : '');
+    out.push(`series     ${place}: SENT is what the kernel sent while this file was written; ` +
+      'records on their way at a rotation are in the next file, so SENT and RECORDED agree over the whole series, not in each file');
+  }
   if (!r.complete) out.push('note       no trailer (recording did not end cleanly): Sent is unknown, Lost comes from the stream');
   out.push('');
   // FILTERED only when a record-time filter left something out. The rows are event types
