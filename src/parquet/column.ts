@@ -3,7 +3,11 @@
 // PLAIN bytes for strings) so that flushing is a compression and a copy. Nothing here
 // allocates per value except a string the dictionary has not seen.
 
+import * as os from 'node:os';
 import {ByteSink} from './bytes';
+
+// Numbers are kept in an Int32Array whose bytes are PLAIN's little-endian layout as they are.
+if (os.endianness() !== 'LE') throw new Error('the Parquet writer needs a little-endian host');
 
 /** LeafType is what a leaf column holds, as the schema names it. */
 export type LeafType = 'boolean' | 'int32' | 'int64' | 'string' | 'timestamp';
@@ -65,6 +69,9 @@ export class ColumnData {
   /** Non-null values buffered. */
   count = 0;
   readonly range = new IntRange();
+  /** int32 and int64 values (two slots each: lo, hi), as little-endian bytes are laid out. */
+  private ints = new Int32Array(1024);
+  private nInts = 0;
   /** Strings: the dictionary of this row group, and each value's index. */
   dict: Map<string, number> | null;
   dictList: string[] = [];
@@ -72,28 +79,63 @@ export class ColumnData {
   indices = new Int32Array(1024);
   /** Once a column's strings outgrow a dictionary, the file's later row groups skip it. */
   private plainOnly = false;
+  /** Rows of the row group this column has a value or null for; rows it skipped are null. */
+  private rows = 0;
+  /** The last string and its dictionary index: a column often repeats its value (host, comm). */
+  private lastStr: string | null = null;
+  private lastIdx = 0;
 
-  constructor(readonly type: LeafType, readonly maxDef: number, readonly maxRep: number) {
+  /** `cursor.row` is the row being written (the writer's): a column not given a value in a row is null there. */
+  constructor(readonly type: LeafType, readonly maxDef: number, readonly maxRep: number, private readonly cursor: {row: number}) {
     this.dict = type === 'string' ? new Map() : null;
+  }
+
+  /** fill makes the rows before `row` that got nothing null (definition level 0). */
+  fill(row: number): void {
+    const k = row - this.rows;
+    if (k <= 0) return;
+    for (let i = 0; i < k; i++) this.defs.push(0);
+    if (this.maxRep) for (let i = 0; i < k; i++) this.reps.push(0);
+    this.rows = row;
   }
 
   /** null records a missing value at definition level def (0: the top-level field is null). */
   null(def = 0, rep = 0): void {
+    if (rep === 0) {
+      const row = this.cursor.row;
+      if (this.rows < row) this.fill(row);
+      this.rows = row + 1;
+    }
     this.defs.push(def);
     if (this.maxRep) this.reps.push(rep);
   }
 
   private present(rep: number): void {
+    if (rep === 0) {
+      const row = this.cursor.row;
+      if (this.rows < row) this.fill(row);
+      this.rows = row + 1;
+    }
     if (this.maxDef) this.defs.push(this.maxDef);
     if (this.maxRep) this.reps.push(rep);
     this.count++;
   }
 
+  private slot(n: number): number {
+    const at = this.nInts;
+    if (at + n > this.ints.length) {
+      const next = new Int32Array(this.ints.length * 2);
+      next.set(this.ints);
+      this.ints = next;
+    }
+    this.nInts = at + n;
+    return at;
+  }
+
   /** int32 (also a small int64: callers keep to the column's type). */
   int32(v: number): void {
     this.present(0);
-    this.values.i32(v);
-    this.range.add(0, v | 0);
+    this.ints[this.slot(1)] = v;
   }
 
   /** int64 from a safe integer or a bigint (wrapped to 64 bits two's complement). */
@@ -114,8 +156,24 @@ export class ColumnData {
   /** int64 from its halves: lo in [0, 2^32), hi a signed 32-bit value. */
   int64Parts(lo: number, hi: number): void {
     this.present(0);
-    this.values.i64(lo, hi);
-    this.range.add(lo, hi);
+    const at = this.slot(2);
+    this.ints[at] = lo;
+    this.ints[at + 1] = hi;
+  }
+
+  /**
+   * plainValues is the PLAIN bytes of the buffered numbers or booleans (int32 and int64
+   * little-endian, as Int32Array holds them on the little-endian hosts Node runs on), and
+   * computes `range` for the statistics.
+   */
+  plainValues(): Buffer {
+    if (this.type === 'boolean' || this.type === 'string') return this.values.view();
+    const a = this.ints;
+    const r = this.range;
+    r.reset();
+    if (this.type === 'int32') for (let i = 0; i < this.nInts; i++) r.add(0, a[i]);
+    else for (let i = 0; i < this.nInts; i += 2) r.add(a[i] >>> 0, a[i + 1]);
+    return Buffer.from(a.buffer, a.byteOffset, this.nInts * 4);
   }
 
   bool(b: boolean): void {
@@ -131,7 +189,9 @@ export class ColumnData {
       this.plain(s);
       return;
     }
-    let k = dict.get(s);
+    let k: number | undefined;
+    if (s === this.lastStr) k = this.lastIdx;
+    else k = dict.get(s);
     if (k === undefined) {
       k = this.dictList.length;
       dict.set(s, k);
@@ -145,6 +205,8 @@ export class ColumnData {
       this.indices = next;
     }
     this.indices[i] = k;
+    this.lastStr = s;
+    this.lastIdx = k;
     if (this.dictList.length > DICT_MAX_ENTRIES || this.dictBytes > DICT_MAX_BYTES) this.toPlain();
   }
 
@@ -162,6 +224,7 @@ export class ColumnData {
     const list = this.dictList;
     const idx = this.indices;
     this.dict = null;
+    this.lastStr = null;
     this.plainOnly = true;
     this.values.clear();
     for (let i = 0; i < this.count; i++) this.plain(list[idx[i]]);
@@ -176,7 +239,7 @@ export class ColumnData {
 
   /** Buffered bytes, roughly: what a row group's size limit counts. */
   get size(): number {
-    return this.values.len + this.dictBytes + this.count * (this.dict ? 4 : 0) + this.defs.n + this.reps.n;
+    return this.values.len + this.nInts * 4 + this.dictBytes + this.count * (this.dict ? 4 : 0) + this.defs.n + this.reps.n;
   }
 
   /** reset empties the column for the next row group. */
@@ -185,6 +248,9 @@ export class ColumnData {
     this.reps.n = 0;
     this.values.clear();
     this.count = 0;
+    this.nInts = 0;
+    this.rows = 0;
+    this.lastStr = null;
     this.range.reset();
     if (this.type === 'string') {
       this.dict = this.plainOnly ? null : new Map();

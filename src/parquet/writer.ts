@@ -75,9 +75,9 @@ interface Leaf {
 }
 
 /**
- * ParquetWriter writes one Parquet file. Fill a row through `col(i)` for every top-level
- * field i — each leaf gets exactly one value or null per row (a list: one `strings()` or
- * null) — then call endRow(). close() writes the last row group and the footer. The file
+ * ParquetWriter writes one Parquet file. Fill a row through `col(i)` (or `leaf(j)`) — each
+ * leaf at most one value or null per row (a list: one `strings()`), a leaf given nothing
+ * is null in that row, a required one must be given a value — then call endRow(). close() writes the last row group and the footer. The file
  * descriptor is the caller's: the writer writes to it and never closes it. Synchronous;
  * write errors are thrown as they come from fs.writeSync.
  */
@@ -92,6 +92,8 @@ export class ParquetWriter {
   private readonly rowGroupRows: number;
   private readonly rowGroupBytes: number;
   private offset = 0;
+  /** The row being written, shared with every column (ColumnData pads the rows it was not given as nulls). */
+  private readonly cursor = {row: 0};
   private rows = 0;
   private total = 0;
   private closed = false;
@@ -103,9 +105,9 @@ export class ParquetWriter {
     this.zstd = PayloadCompressor.shared(opts.level ?? 1);
     for (const f of fields) {
       this.firstLeaf.push(this.leaves.length);
-      if ('list' in f) this.leaves.push({path: [f.name, 'list', 'element'], type: 'string', data: new ColumnData('string', 2, 1)});
-      else if ('struct' in f) for (const c of f.struct) this.leaves.push({path: [f.name, c.name], type: c.type, data: new ColumnData(c.type, 2, 0)});
-      else this.leaves.push({path: [f.name], type: f.type, data: new ColumnData(f.type, f.required ? 0 : 1, 0)});
+      if ('list' in f) this.leaves.push({path: [f.name, 'list', 'element'], type: 'string', data: new ColumnData('string', 2, 1, this.cursor)});
+      else if ('struct' in f) for (const c of f.struct) this.leaves.push({path: [f.name, c.name], type: c.type, data: new ColumnData(c.type, 2, 0, this.cursor)});
+      else this.leaves.push({path: [f.name], type: f.type, data: new ColumnData(f.type, f.required ? 0 : 1, 0, this.cursor)});
     }
     this.write(MAGIC);
   }
@@ -120,6 +122,11 @@ export class ParquetWriter {
     return this.leaves[j].data;
   }
 
+  /** leafCount is the number of leaf columns. */
+  get leafCount(): number {
+    return this.leaves.length;
+  }
+
   /** strings writes a list of strings into list field i (null: no list). */
   strings(i: number, list: readonly string[] | null): void {
     const c = this.col(i);
@@ -131,6 +138,7 @@ export class ParquetWriter {
   /** endRow closes the row; a full row group is written out. */
   endRow(): void {
     this.rows++;
+    this.cursor.row = this.rows;
     if (this.rows >= this.rowGroupRows || ((this.rows & 1023) === 0 && this.buffered() >= this.rowGroupBytes)) this.flush();
   }
 
@@ -156,12 +164,15 @@ export class ParquetWriter {
     if (this.rows === 0) return;
     const group: RowGroupMeta = {rows: this.rows, offset: this.offset, chunks: []};
     for (const l of this.leaves) {
+      if (l.data.maxDef === 0 && l.data.count < this.rows) throw new Error(`parquet: required column ${l.path.join('.')} has ${l.data.count} values for ${this.rows} rows`);
+      l.data.fill(this.rows);
       group.chunks.push(this.writeChunk(l.data));
       l.data.reset();
     }
     this.groups.push(group);
     this.total += this.rows;
     this.rows = 0;
+    this.cursor.row = 0;
   }
 
   private writeChunk(c: ColumnData): ChunkMeta {
@@ -203,7 +214,7 @@ export class ParquetWriter {
       body.buf.fill(0, body.len, body.len + n);
       for (let i = 0; i < c.count; i++) if (src[i]) body.buf[body.len + (i >> 3)] |= 1 << (i & 7);
       body.len += n;
-    } else body.bytes(c.values.view());
+    } else body.bytes(c.plainValues());
     const n = this.writePage(PAGE.DATA, body.view(), levels, dict ? ENC.RLE_DICTIONARY : ENC.PLAIN);
     uncompressed += n.uncompressed;
     compressed += n.compressed;
