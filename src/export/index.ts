@@ -224,7 +224,7 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
         let target = single ?? perInput;
         let rows = target ? target.rowsFor(hostname, boot) : null;
         let lastKey = '';
-        for (const e of trace) {
+        trace.forEach((e) => {
           const t = (e as {time?: string}).time;
           if (entry.start === null && typeof t === 'string') entry.start = t;
           if (typeof t === 'string') entry.end = t;
@@ -252,7 +252,7 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
             entry.lostMarkers++;
             entry.lost += Number(e.count);
           }
-        }
+        });
         problems = trace.problems.length;
         entry.complete = trace.complete;
         const tr = trace.trailer as {end_reason?: string; totals?: Record<string, Record<string, unknown>>; totals_sys?: Record<string, Record<string, unknown>>} | null;

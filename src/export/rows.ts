@@ -33,8 +33,8 @@ export class TimeParser {
   /** put writes s's time into c, or null when s is not an RFC 3339 UTC time. */
   put(c: ColumnData, s: unknown, nullDef = 0): void {
     if (typeof s !== 'string' || s.length < 20) return c.null(nullDef);
-    const p = s.slice(0, 19);
-    if (p !== this.prefix) {
+    if (!s.startsWith(this.prefix) || this.prefix === '') {
+      const p = s.slice(0, 19);
       const ms = Date.parse(p + 'Z');
       if (Number.isNaN(ms)) return c.null(nullDef);
       this.prefix = p;
@@ -77,8 +77,14 @@ const str = (c: ColumnData, v: unknown): void => {
   if (typeof v === 'string') c.str(v);
   else if (v !== undefined && v !== null) c.str(text(v));
 };
+/** Whether an object has no keys of its own (a call without arguments: `{}`). */
+function isEmpty(v: object): boolean {
+  for (const _ in v) return false;
+  return true;
+}
 const json = (c: ColumnData, v: unknown): void => {
-  if (v !== undefined && v !== null) c.str(toJson(v));
+  if (v === undefined || v === null) return;
+  c.str(typeof v === 'object' && !Array.isArray(v) && isEmpty(v) ? '{}' : toJson(v));
 };
 const list = (c: ColumnData, v: unknown): void => {
   if (!Array.isArray(v)) return;

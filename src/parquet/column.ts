@@ -21,12 +21,21 @@ class Levels {
   a = new Uint8Array(1024);
   n = 0;
   push(v: number): void {
-    if (this.n === this.a.length) {
-      const next = new Uint8Array(this.a.length * 2);
-      next.set(this.a);
-      this.a = next;
-    }
+    if (this.n === this.a.length) this.grow(1);
     this.a[this.n++] = v;
+  }
+  /** pushMany appends k copies of v. */
+  pushMany(v: number, k: number): void {
+    if (this.n + k > this.a.length) this.grow(k);
+    this.a.fill(v, this.n, this.n + k);
+    this.n += k;
+  }
+  private grow(k: number): void {
+    let size = this.a.length * 2;
+    while (size < this.n + k) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.a.subarray(0, this.n));
+    this.a = next;
   }
 }
 
@@ -94,8 +103,8 @@ export class ColumnData {
   fill(row: number): void {
     const k = row - this.rows;
     if (k <= 0) return;
-    for (let i = 0; i < k; i++) this.defs.push(0);
-    if (this.maxRep) for (let i = 0; i < k; i++) this.reps.push(0);
+    this.defs.pushMany(0, k);
+    if (this.maxRep) this.reps.pushMany(0, k);
     this.rows = row;
   }
 
