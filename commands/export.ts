@@ -2,8 +2,7 @@ import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {filterFlags, traceOptions} from '../src/cli/filter-flags';
 import {inputFile} from '../src/cli/stdin';
-import {exportTraces, type PartitionKey} from '../src/export';
-import {UsageError} from '../src/util/errors';
+import {exportTraces, type PartitionKey, UsageError} from '../src';
 
 export default class Export extends BaseCommand {
   static override summary = 'Export trace files as Parquet tables for DuckDB, Spark, Trino, pandas/pyarrow (no root needed).';

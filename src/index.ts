@@ -6,7 +6,8 @@
 // stats --interval), filterTrace writes the matching records into a new file (filter -o),
 // recoverTrace rewrites a damaged one (recover), verifyTrace checks one, processTree gives the
 // process forest (tree) and formatTree draws it, decodeSockaddr and formatSockaddr read a
-// socket address's bytes. Live (Linux, root): Tracer gives a
+// socket address's bytes, exportTraces writes trace files as Parquet tables (export) with
+// ParquetWriter, a streaming Parquet writer of its own. Live (Linux, root): Tracer gives a
 // recording's events as they happen, record() runs one as `exectrace record` does,
 // countExecs() counts execs per process in the kernel as `record --stats-only` does; they
 // load the native addon on first use and fail with one line where it or the kernel lacks
@@ -37,5 +38,10 @@ export {
   formatTime, formatTree, processTree, type ProcessExit, type ProcessFailedExec, type ProcessForest, type ProcessImage, type ProcessNode,
   type ProcessTreeOptions,
 } from './processes';
+export {
+  EVENT_FIELDS, exportTraces, SCHEMA_KEY, SCHEMA_VERSION, TABLE_KEY, TOTALS_FIELDS, type ExportFileReport, type ExportOptions, type ExportReport,
+  type PartitionKey,
+} from './export';
+export {ParquetWriter, type Field as ParquetField, type LeafType as ParquetLeafType, type ParquetOptions} from './parquet';
 export {toJson} from './util/json';
 export {UsageError, UserError} from './util/errors';

@@ -204,3 +204,18 @@ t.test('export, decode, filter and stats never load DuckDB', async (t) => {
     t.notMatch(r.stderr, /DUCKDB LOADED/, `${args[0]} does not load DuckDB`);
   }
 });
+
+t.test('Trace.forEach gives the events the iterator gives, filters applied', async (t) => {
+  const {openTrace, toJson} = await import('../src');
+  for (const [f, opts] of [['fixtures/exec-tree.bin', {}], ['fixtures/syscalls-net.bin', {type: ['syscall' as const]}], ['fixtures/damaged-flipped-byte.bin', {}]] as const) {
+    const a = openTrace(f, opts);
+    const b = openTrace(f, opts);
+    const viaIter = [...a].map((e) => toJson(e));
+    const viaEach: string[] = [];
+    b.forEach((e) => viaEach.push(toJson(e)));
+    t.strictSame(viaEach, viaIter, `${f}: ${viaIter.length} events`);
+    t.equal(b.problems.length, a.problems.length, 'the same problems');
+    a.close();
+    b.close();
+  }
+});
