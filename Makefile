@@ -138,6 +138,7 @@ fixtures: build progs fixtures/sysdesc_layouts.bpf.o
 	./bin/exectrace record --force -o fixtures/exec-lossy.bin --ring-size 4096 --flush-interval 2s -- \
 	  bash -c 'for i in $$(seq 400); do /bin/true & done; wait'
 	PATH=/usr/bin:/bin ./bin/exectrace record --force -o fixtures/exec-tree.bin --follow -- sh test/progs/tree-workload.sh
+	PATH=/usr/bin:/bin ./bin/exectrace record --force -o fixtures/query-net.bin --follow --syscall connect --syscall openat -- sh test/progs/query-workload.sh
 	node scripts/make-damaged-fixtures.js
 
 damaged-fixtures: build

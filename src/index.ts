@@ -7,7 +7,8 @@
 // recoverTrace rewrites a damaged one (recover), verifyTrace checks one, processTree gives the
 // process forest (tree) and formatTree draws it, decodeSockaddr and formatSockaddr read a
 // socket address's bytes, exportTraces writes trace files as Parquet tables (export) with
-// ParquetWriter, a streaming Parquet writer of its own. Live (Linux, root): Tracer gives a
+// ParquetWriter, a streaming Parquet writer of its own, and query() runs SQL over trace and
+// Parquet files with DuckDB (an optional dependency, loaded on the first query). Live (Linux, root): Tracer gives a
 // recording's events as they happen, record() runs one as `exectrace record` does,
 // countExecs() counts execs per process in the kernel as `record --stats-only` does; they
 // load the native addon on first use and fail with one line where it or the kernel lacks
@@ -43,5 +44,6 @@ export {
   type PartitionKey,
 } from './export';
 export {ParquetWriter, type Field as ParquetField, type LeafType as ParquetLeafType, type ParquetOptions} from './parquet';
+export {formatCsv, formatJson, formatTable, INSTALL_HINT, query, type QueryOptions, type QueryResult} from './query';
 export {toJson} from './util/json';
 export {UsageError, UserError} from './util/errors';
