@@ -13,6 +13,7 @@ import {openTrace, type OpenTraceOptions} from '../api/trace';
 import type {Problem} from '../format';
 import {ParquetWriter} from '../parquet';
 import {UsageError, UserError} from '../util/errors';
+import {type ClockPair, WallClock} from '../util/time';
 import {EventRows, TimeParser} from './rows';
 import {EVENT_FIELDS, SCHEMA_KEY, SCHEMA_VERSION, TABLE_KEY, TOTALS_FIELDS} from './schema';
 
@@ -97,13 +98,15 @@ class EventsOut {
   private rows: EventRows | null = null;
   private host: string | null = null;
   private boot: string | null = null;
+  private clock: WallClock | null = null;
   constructor(file: string, opts: ExportOptions) {
     this.out = new OutFile(file);
     this.w = new ParquetWriter(this.out.fd, EVENT_FIELDS, {rowGroupRows: opts.rowGroupRows, level: opts.level, metadata: meta('events'), createdBy: CREATED_BY});
   }
-  rowsFor(host: string | null, boot: string | null): EventRows {
-    if (!this.rows || this.host !== host || this.boot !== boot) {
-      this.rows = new EventRows(this.w, host, boot);
+  rowsFor(host: string | null, boot: string | null, clock: WallClock | null): EventRows {
+    if (!this.rows || this.host !== host || this.boot !== boot || this.clock !== clock) {
+      this.rows = new EventRows(this.w, host, boot, clock);
+      this.clock = clock;
       this.host = host;
       this.boot = boot;
     }
@@ -206,6 +209,8 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
       }
       const host = (trace.meta.host as {hostname?: string; boot_id?: string} | undefined) ?? {};
       const hostname = host.hostname ?? null;
+      const start = (trace.meta.clock as {start?: ClockPair} | undefined)?.start;
+      const clock = start ? new WallClock(start) : null;
       const boot = host.boot_id ?? null;
       let perInput: EventsOut | null = null;
       if (dirMode && !opts.partition?.length) {
@@ -222,12 +227,16 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
       const byHost = opts.partition?.includes('host');
       try {
         let target = single ?? perInput;
-        let rows = target ? target.rowsFor(hostname, boot) : null;
+        let rows = target ? target.rowsFor(hostname, boot, clock) : null;
         let lastKey = '';
+        let lastTs: number | null = null;
+        // Syscalls come without their time string (the rows take it from ts_ns): unless
+        // partitions need the date of each event.
         trace.forEach((e) => {
           const t = (e as {time?: string}).time;
-          if (entry.start === null && typeof t === 'string') entry.start = t;
-          if (typeof t === 'string') entry.end = t;
+          if (entry.start === null && t) entry.start = t;
+          if (t) entry.end = t;
+          else if (clock && typeof e.ts_ns === 'number') lastTs = e.ts_ns;
           if (!single && !perInput) {
             const date = typeof t === 'string' ? t.slice(0, 10) : null;
             const key = `${byHost ? partValue(hostname) : ''}/${byDate ? partValue(date) : ''}`;
@@ -242,7 +251,7 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
                 open.push(p);
               }
               target = p;
-              rows = p.rowsFor(hostname, boot);
+              rows = p.rowsFor(hostname, boot, clock);
               lastKey = key;
             }
           }
@@ -252,7 +261,8 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
             entry.lostMarkers++;
             entry.lost += Number(e.count);
           }
-        });
+        }, {times: !!opts.partition?.includes('date') || !clock});
+        if (lastTs !== null && clock && (entry.end === null || clock.rfc3339(lastTs) > entry.end)) entry.end = clock.rfc3339(lastTs);
         problems = trace.problems.length;
         entry.complete = trace.complete;
         const tr = trace.trailer as {end_reason?: string; totals?: Record<string, Record<string, unknown>>; totals_sys?: Record<string, Record<string, unknown>>} | null;

@@ -3,6 +3,7 @@
 // path allocates nothing for a syscall beyond the JSON text of its arguments.
 
 import {displayText} from '../decode/text';
+import type {WallClock} from '../util/time';
 import {toJson} from '../util/json';
 import type {ColumnData, ParquetWriter} from '../parquet';
 import type {TraceEvent} from '../api/events';
@@ -50,15 +51,26 @@ export class TimeParser {
       }
       for (; digits < 9; digits++) frac *= 10;
     }
-    // ns = scaled × 512 + frac, split into 32-bit halves without leaving exact doubles.
-    let hi = Math.floor(this.scaled / 0x800000);
-    let lo = (this.scaled - hi * 0x800000) * 512 + frac;
-    if (lo >= 0x100000000) {
-      hi += Math.floor(lo / 0x100000000);
-      lo %= 0x100000000;
-    }
-    c.int64Parts(lo, hi);
+    putScaled(c, this.scaled, frac);
   }
+}
+
+/** Writes seconds × 1e9 + nanos, given seconds × 1953125 (exact), as an int64, never leaving exact doubles. */
+function putScaled(c: ColumnData, scaled: number, nanos: number): void {
+  // ns = scaled × 512 + nanos, split into 32-bit halves.
+  let hi = Math.floor(scaled / 0x800000);
+  let lo = (scaled - hi * 0x800000) * 512 + nanos;
+  if (lo >= 0x100000000) {
+    hi += Math.floor(lo / 0x100000000);
+    lo %= 0x100000000;
+  }
+  c.int64Parts(lo, hi);
+}
+
+/** The wall-clock time of a boot-clock time, by the file's clock pair, into an int64 column. */
+function putBootTime(c: ColumnData, clock: WallClock, ts: unknown): void {
+  if (typeof ts !== 'number') return c.null();
+  putScaled(c, clock.secondsOf(ts) * 1953125, clock.nanosOf(ts));
 }
 
 /** Text → string: UTF-8 as it is, other bytes as \xNN (as decode shows them). */
@@ -106,7 +118,8 @@ export class EventRows {
   private readonly ns: ColumnData[];
   private readonly file: ColumnData[];
 
-  constructor(readonly w: ParquetWriter, private readonly host: string | null, private readonly bootId: string | null) {
+  /** `clock` gives the time of events whose `time` is '' (Trace.forEach with times: false), from ts_ns. */
+  constructor(readonly w: ParquetWriter, private readonly host: string | null, private readonly bootId: string | null, private readonly clock: WallClock | null = null) {
     const k: Cols = {};
     for (const [name, j] of Object.entries(LEAF)) k[name] = w.leaf(j);
     this.k = k;
@@ -120,7 +133,8 @@ export class EventRows {
     const k = this.k;
     const type = e.type as string;
     k.type.str(type);
-    this.time.put(k.time, e.time);
+    if (e.time === '' && this.clock) putBootTime(k.time, this.clock, e.ts_ns);
+    else this.time.put(k.time, e.time);
     i64(k.ts_ns, e.ts_ns);
     if (this.host !== null) k.host.str(this.host);
     if (this.bootId !== null) k.boot_id.str(this.bootId);

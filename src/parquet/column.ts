@@ -152,8 +152,14 @@ export class ColumnData {
     let lo: number;
     let hi: number;
     if (typeof v === 'number') {
-      hi = Math.floor(v / TWO32);
-      lo = v - hi * TWO32;
+      if (v >>> 0 === v) {
+        // 0 ≤ v < 2^32, the common case (ids, sizes, most times): no division.
+        lo = v;
+        hi = 0;
+      } else {
+        hi = Math.floor(v / TWO32);
+        lo = v - hi * TWO32;
+      }
     } else {
       const w = BigInt.asIntN(64, v);
       hi = Number(w >> 32n);
