@@ -16,26 +16,51 @@ export type LeafType = 'boolean' | 'int32' | 'int64' | 'string' | 'timestamp';
 const DICT_MAX_ENTRIES = 40000;
 const DICT_MAX_BYTES = 1 << 20;
 
-/** Levels: a byte each (max levels here are 0..3). */
-class Levels {
-  a = new Uint8Array(1024);
+/**
+ * Levels, kept as runs (value, length): a column is mostly present for every row of one
+ * event type and null for every row of the others, so a row group's levels are a few long
+ * runs, pushed in O(1) and encoded without looking at each level again (encodeRuns).
+ */
+export class Levels {
+  vals = new Uint8Array(64);
+  lens = new Int32Array(64);
+  runs = 0;
+  /** Levels pushed. */
   n = 0;
+  private last = -1;
+
   push(v: number): void {
-    if (this.n === this.a.length) this.grow(1);
-    this.a[this.n++] = v;
+    this.n++;
+    if (v === this.last) this.lens[this.runs - 1]++;
+    else this.start(v, 1);
   }
+
   /** pushMany appends k copies of v. */
   pushMany(v: number, k: number): void {
-    if (this.n + k > this.a.length) this.grow(k);
-    this.a.fill(v, this.n, this.n + k);
+    if (k <= 0) return;
     this.n += k;
+    if (v === this.last) this.lens[this.runs - 1] += k;
+    else this.start(v, k);
   }
-  private grow(k: number): void {
-    let size = this.a.length * 2;
-    while (size < this.n + k) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.a.subarray(0, this.n));
-    this.a = next;
+
+  private start(v: number, k: number): void {
+    if (this.runs === this.vals.length) {
+      const vals = new Uint8Array(this.runs * 2);
+      vals.set(this.vals);
+      this.vals = vals;
+      const lens = new Int32Array(this.runs * 2);
+      lens.set(this.lens);
+      this.lens = lens;
+    }
+    this.vals[this.runs] = v;
+    this.lens[this.runs++] = k;
+    this.last = v;
+  }
+
+  reset(): void {
+    this.runs = 0;
+    this.n = 0;
+    this.last = -1;
   }
 }
 
@@ -144,7 +169,9 @@ export class ColumnData {
   /** int32 (also a small int64: callers keep to the column's type). */
   int32(v: number): void {
     this.present(0);
-    this.ints[this.slot(1)] = v;
+    // slot() may grow the array: take the index first, then the (new) array.
+    const at = this.slot(1);
+    this.ints[at] = v;
   }
 
   /** int64 from a safe integer or a bigint (wrapped to 64 bits two's complement). */
@@ -259,8 +286,8 @@ export class ColumnData {
 
   /** reset empties the column for the next row group. */
   reset(): void {
-    this.defs.n = 0;
-    this.reps.n = 0;
+    this.defs.reset();
+    this.reps.reset();
     this.values.clear();
     this.count = 0;
     this.nInts = 0;

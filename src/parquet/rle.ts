@@ -7,6 +7,54 @@
 
 import type {ByteSink} from './bytes';
 
+let scratch = new Uint8Array(1024);
+
+/**
+ * encodeRuns appends levels given as runs (vals[i] repeated lens[i] times, i < runs) in
+ * the hybrid encoding at `width` bits: what encodeHybrid makes of the same values, without
+ * visiting each level of a long run.
+ */
+export function encodeRuns(out: ByteSink, vals: Uint8Array, lens: Int32Array, runs: number, width: number): void {
+  if (width === 0) return;
+  const valueBytes = (width + 7) >> 3;
+  let np = 0; // levels waiting to be bit-packed, in scratch
+  const pend = (v: number, k: number) => {
+    if (np + k > scratch.length) {
+      let size = scratch.length * 2;
+      while (size < np + k) size *= 2;
+      const next = new Uint8Array(size);
+      next.set(scratch.subarray(0, np));
+      scratch = next;
+    }
+    scratch.fill(v, np, np + k);
+    np += k;
+  };
+  for (let r = 0; r < runs; r++) {
+    const v = vals[r];
+    let len = lens[r];
+    if (len < 8) {
+      pend(v, len);
+      continue;
+    }
+    if (np > 0) {
+      // Complete the waiting levels' last group of 8 from this run, then RLE the rest.
+      const fill = (8 - (np & 7)) & 7;
+      if (len - fill < 8) {
+        pend(v, len);
+        continue;
+      }
+      pend(v, fill);
+      len -= fill;
+      packRun(out, scratch, 0, np, width);
+      np = 0;
+    }
+    out.varint(len * 2);
+    out.room(valueBytes);
+    for (let b = 0; b < valueBytes; b++) out.buf[out.len++] = (v >>> (8 * b)) & 0xff;
+  }
+  if (np > 0) packRun(out, scratch, 0, np, width);
+}
+
 /** bitWidth is the number of bits needed for values up to max (0 for max 0). */
 export function bitWidth(max: number): number {
   return max === 0 ? 0 : 32 - Math.clz32(max);

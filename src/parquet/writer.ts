@@ -12,8 +12,8 @@
 import * as fs from 'node:fs';
 import {PayloadCompressor} from '../format/zstd';
 import {ByteSink} from './bytes';
-import {ColumnData, type LeafType} from './column';
-import {bitWidth, encodeHybrid} from './rle';
+import {ColumnData, type LeafType, type Levels} from './column';
+import {bitWidth, encodeHybrid, encodeRuns} from './rle';
 import {ThriftWriter} from './thrift';
 
 export type {LeafType};
@@ -200,8 +200,8 @@ export class ParquetWriter {
     const body = this.page;
     body.clear();
     const levels = c.maxDef > 0 ? c.defs.n : c.count;
-    if (c.maxRep > 0) levelBlock(body, c.reps.a, c.reps.n, bitWidth(c.maxRep));
-    if (c.maxDef > 0) levelBlock(body, c.defs.a, c.defs.n, bitWidth(c.maxDef));
+    if (c.maxRep > 0) levelBlock(body, c.reps, bitWidth(c.maxRep));
+    if (c.maxDef > 0) levelBlock(body, c.defs, bitWidth(c.maxDef));
     if (dict) {
       const w = Math.max(1, bitWidth(c.dictList.length - 1));
       body.u8(w);
@@ -327,10 +327,10 @@ export class ParquetWriter {
 }
 
 /** A v1 data page's levels: their byte length (4 bytes LE), then the hybrid encoding. */
-function levelBlock(out: ByteSink, levels: Uint8Array, n: number, width: number): void {
+function levelBlock(out: ByteSink, levels: Levels, width: number): void {
   out.room(4);
   const at = out.len;
   out.len += 4;
-  encodeHybrid(out, levels, n, width);
+  encodeRuns(out, levels.vals, levels.lens, levels.runs, width);
   out.dv.setUint32(at, out.len - at - 4, true);
 }
