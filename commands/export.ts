@@ -55,11 +55,11 @@ Damaged input is exported as far as it is intact, each problem reported on one l
     if (inputs.filter((f, i) => files[i] === '-').length > 1) throw new UsageError('- (standard input) can be given once');
     let damaged = false;
     const r = exportTraces(inputs, {
-      output: flags.output, partition, totals: flags.totals, force: flags.force, rowGroupRows: flags['row-group'], level: flags.level,
+      output: flags.output, partition, totals: flags.totals, names: files, force: flags.force, rowGroupRows: flags['row-group'], level: flags.level,
       trace: {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors},
       onProblem: (file, p) => {
         damaged = true;
-        this.warnLine(`${file === inputs[files.indexOf('-')] ? '-' : file}: ${p.message}`);
+        this.warnLine(`${file}: ${p.message}`);
       },
     });
     for (const f of r.files) {

@@ -40,10 +40,10 @@ after), a Parquet file, a directory of them (hive partitions host=…/date=… b
     for (const f of files) inputs.push(await inputFile(f));
     let damaged = false;
     const r = await query(sql, inputs, {
-      trace: {...traceOptions(flags), processes: flags.processes},
+      trace: {...traceOptions(flags), processes: flags.processes}, names: files,
       onProblem: (file, p) => {
         damaged = true;
-        this.warnLine(`${files[inputs.indexOf(file)] ?? file}: ${p.message}`);
+        this.warnLine(`${file}: ${p.message}`);
       },
     });
     process.stdout.write(flags.json ? formatJson(r) : flags.csv ? formatCsv(r) : formatTable(r));

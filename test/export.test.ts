@@ -219,3 +219,18 @@ t.test('Trace.forEach gives the events the iterator gives, filters applied', asy
     b.close();
   }
 });
+
+t.test('export - reads a trace from standard input, named - in messages and totals', async (t) => {
+  const db = await duckdb(t);
+  if (!db) return;
+  t.teardown(() => db.close());
+  const {spawnSync} = await import('node:child_process');
+  const out = path.join(tmp, 'stdin.parquet');
+  const totals = path.join(tmp, 'stdin-totals.parquet');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'exectrace'), 'export', '-', '-o', out, '--totals', totals], {
+    cwd: ROOT, input: fs.readFileSync(path.join(ROOT, 'fixtures', 'damaged-flipped-byte.bin')), encoding: 'utf8',
+  });
+  t.equal(r.status, 3);
+  t.match(r.stderr, /^exectrace: -: chunk seq 2 at offset 5239 \(9 records\) fails its checksum/);
+  t.strictSame(await db.all(`SELECT DISTINCT file, events FROM ${sq(totals)}`), [{file: '-', events: '99'}]);
+});

@@ -39,6 +39,8 @@ export interface ExportOptions {
   rowGroupRows?: number;
   /** zstd level (default 1). */
   level?: number;
+  /** How to name each input in the totals table and in errors (default: its path); `-` for standard input. */
+  names?: string[];
   /** The filters and options of openTrace (processes, where, comm …). */
   trace?: OpenTraceOptions;
   /** Damage found in an input, as it is found (the rest of the file is still exported). */
@@ -200,12 +202,13 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
       single = new EventsOut(opts.output, opts);
       open.push(single);
     }
-    for (const input of inputs) {
+    for (const [i, input] of inputs.entries()) {
+      const name = opts.names?.[i] ?? input;
       let trace;
       try {
-        trace = openTrace(input, {...opts.trace, onProblem: (p) => opts.onProblem?.(input, p)});
+        trace = openTrace(input, {...opts.trace, onProblem: (p) => opts.onProblem?.(name, p)});
       } catch (err) {
-        throw new UserError(`${input}: ${(err as Error).message.replace(/^open [^:]*: /, '')}`);
+        throw new UserError(`${name}: ${(err as Error).message.replace(/^open [^:]*: /, '')}`);
       }
       const host = (trace.meta.host as {hostname?: string; boot_id?: string} | undefined) ?? {};
       const hostname = host.hostname ?? null;
@@ -220,7 +223,7 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
         open.push(perInput);
       }
       const entry: TotalsEntry = {
-        file: input, host: hostname, boot, complete: false, endReason: null, start: null, end: null, rows: 0, lostMarkers: 0, lost: 0, counters: [],
+        file: name, host: hostname, boot, complete: false, endReason: null, start: null, end: null, rows: 0, lostMarkers: 0, lost: 0, counters: [],
       };
       let problems = 0;
       const byDate = opts.partition?.includes('date');
@@ -281,7 +284,7 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
         report.outputs.push(perInput.out.final);
       }
       totals.push(entry);
-      report.files.push({file: input, rows: entry.rows, lost: entry.lost, complete: entry.complete, problems});
+      report.files.push({file: name, rows: entry.rows, lost: entry.lost, complete: entry.complete, problems});
       report.rows += entry.rows;
     }
     for (const o of open.splice(0)) {

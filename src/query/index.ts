@@ -21,6 +21,8 @@ import {toJson} from '../util/json';
 export interface QueryOptions {
   /** openTrace's options for the trace files given (processes, filters). */
   trace?: ExportOptions['trace'];
+  /** How to name each input (default: its path): `-` for standard input. */
+  names?: string[];
   /** Damage found in a trace file while it is exported for the query. */
   onProblem?: ExportOptions['onProblem'];
 }
@@ -106,13 +108,14 @@ export async function query(sql: string, inputs: string[], opts: QueryOptions = 
   try {
     const patterns = kinds.flatMap((k) => ('parquet' in k ? [k.parquet] : []));
     const traces = kinds.flatMap((k) => ('trace' in k ? [k.trace] : []));
+    const names = kinds.flatMap((k, i) => ('trace' in k ? [opts.names?.[i] ?? k.trace] : []));
     const eventFiles: string[] = [];
     const totalsFiles: string[] = [];
     if (traces.length) {
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-query-'));
       const ev = path.join(tmp, 'events.parquet');
       const tot = path.join(tmp, 'totals.parquet');
-      exportTraces(traces, {output: ev, totals: tot, trace: opts.trace, onProblem: opts.onProblem});
+      exportTraces(traces, {output: ev, totals: tot, names, trace: opts.trace, onProblem: opts.onProblem});
       eventFiles.push(ev);
       totalsFiles.push(tot);
     }
