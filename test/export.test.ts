@@ -234,3 +234,20 @@ t.test('export - reads a trace from standard input, named - in messages and tota
   t.match(r.stderr, /^exectrace: -: chunk seq 2 at offset 5239 \(9 records\) fails its checksum/);
   t.strictSame(await db.all(`SELECT DISTINCT file, events FROM ${sq(totals)}`), [{file: '-', events: '99'}]);
 });
+
+t.test('syscalls written from the decoder\'s parts (-o FILE) and from event objects (--partition) give the same rows', async (t) => {
+  const db = await duckdb(t);
+  if (!db) return;
+  t.teardown(() => db.close());
+  for (const f of ['fixtures/syscalls-net.bin', 'fixtures/query-net.bin', 'fixtures/syscalls-cat.bin']) {
+    const one = path.join(tmp, 'parts.parquet');
+    const dir = path.join(tmp, `objects-${path.basename(f, '.bin')}`);
+    t.equal((await cli(['export', f, '-o', one, '--force'])).status, 0);
+    t.equal((await cli(['export', f, '--partition', 'host', '-o', dir])).status, 0);
+    const parts = `(SELECT * FROM ${sq(one)})`;
+    const objects = `(SELECT * FROM read_parquet(${sq(dir + '/**/*.parquet')}, hive_partitioning = false))`;
+    const diff = await db.all(`SELECT (SELECT count(*) FROM (${parts} EXCEPT ALL ${objects})) AS a, (SELECT count(*) FROM (${objects} EXCEPT ALL ${parts})) AS b,
+      (SELECT count(*) FROM ${parts} WHERE type = 'syscall') AS calls, (SELECT count(sym) FROM ${parts}) AS sym`);
+    t.match(diff, [{a: '0', b: '0'}], `${f}: no row of one is missing from the other (${diff[0].calls} calls, ${diff[0].sym} with sym)`);
+  }
+});

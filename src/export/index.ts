@@ -233,6 +233,8 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
         let rows = target ? target.rowsFor(hostname, boot, clock) : null;
         let lastKey = '';
         let lastTs: number | null = null;
+        let firstTs: number | null = null;
+        const partitioned = !single && !perInput;
         // Syscalls come without their time string (the rows take it from ts_ns): unless
         // partitions need the date of each event.
         trace.forEach((e) => {
@@ -264,7 +266,19 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
             entry.lostMarkers++;
             entry.lost += Number(e.count);
           }
-        }, {times: !!opts.partition?.includes('date') || !clock});
+        }, partitioned ? {} : {
+          times: false,
+          // A syscall straight from the decoder's parts: no event object, no time string.
+          syscall: (p, d) => {
+            if (!rows!.addParts(p, d)) return false;
+            entry.rows++;
+            if (entry.start === null && firstTs === null) firstTs = p.ts_ns;
+            lastTs = p.ts_ns;
+            return true;
+          },
+        });
+        // The calls taken as parts have no time string: their first and last count too.
+        if (firstTs !== null && clock && (entry.start === null || clock.rfc3339(firstTs) < entry.start)) entry.start = clock.rfc3339(firstTs);
         if (lastTs !== null && clock && (entry.end === null || clock.rfc3339(lastTs) > entry.end)) entry.end = clock.rfc3339(lastTs);
         problems = trace.problems.length;
         entry.complete = trace.complete;

@@ -4,6 +4,10 @@
 
 import {displayText} from '../decode/text';
 import type {WallClock} from '../util/time';
+import type {Decoder} from '../decode';
+import type {SyscallParts} from '../decode/syscalls';
+import {symbolsOf} from '../decode/symbolic';
+import type {Arch} from '../decode/constants';
 import {toJson} from '../util/json';
 import type {ColumnData, ParquetWriter} from '../parquet';
 import type {TraceEvent} from '../api/events';
@@ -25,7 +29,7 @@ const FILE_KEYS: [string, 'i32' | 'i64' | 'ts'][] = [
   ['dev', 'i64'], ['ino', 'i64'], ['mode', 'i32'], ['uid', 'i64'], ['gid', 'i64'], ['size', 'i64'], ['mtime', 'ts'], ['ctime', 'ts'], ['nlink', 'i64'],
 ];
 
-/** RFC 3339 `YYYY-MM-DDTHH:MM:SS[.fffffffff]Z` → ns since the epoch, into an int64 column. */
+/** TimeParser turns RFC 3339 times (`YYYY-MM-DDTHH:MM:SS[.fffffffff]Z`) into ns since the epoch in an int64 column. */
 export class TimeParser {
   private prefix = '';
   /** Seconds of `prefix` × 1953125 (= seconds × 1e9 / 512), exact in a double. */
@@ -125,6 +129,66 @@ export class EventRows {
     this.k = Object.fromEntries(Object.entries(LEAF).map(([name, j]) => [name, w.leaf(j)]));
     this.ns = NS_KEYS.map((_, i) => w.leaf(LEAF.ns + i));
     this.file = FILE_KEYS.map((_, i) => w.leaf(LEAF.file + i));
+  }
+
+  /**
+   * addParts writes a syscall from the decoder's parts (Trace.forEach's `syscall`), as
+   * add() writes the event SyscallDecoder.event builds of them, without building it.
+   */
+  addParts(p: SyscallParts, d: Decoder): boolean {
+    if (!this.clock || p.malformed) return false;
+    const k = this.k;
+    const c = p.ctx;
+    k.type.str('syscall');
+    putBootTime(k.time, this.clock, p.ts_ns);
+    i64(k.ts_ns, p.ts_ns);
+    if (this.host !== null) k.host.str(this.host);
+    if (this.bootId !== null) k.boot_id.str(this.bootId);
+    i32(k.cpu, p.cpu);
+    str(k.exec_id, c.exec_id);
+    str(k.parent_exec_id, c.parent_exec_id);
+    i32(k.pid, p.pid);
+    i32(k.tid, p.tid);
+    i32(k.ppid, c.ppid);
+    i64(k.uid, c.uid);
+    i64(k.gid, c.gid);
+    i64(k.euid, c.euid);
+    i64(k.egid, c.egid);
+    i64(k.loginuid, c.loginuid);
+    i64(k.sessionid, c.sessionid);
+    str(k.comm, c.comm);
+    i64(k.cgroup_id, c.cgroup_id);
+    str(k.cgroup, c.cgroup);
+    str(k.container_id, c.container_id);
+    const ns = c.ns;
+    if (ns && typeof ns === 'object') {
+      for (let i = 0; i < NS_KEYS.length; i++) {
+        const v = ns[NS_KEYS[i]];
+        if (typeof v === 'number' || typeof v === 'bigint') this.ns[i].int64(v);
+        else this.ns[i].null(1);
+      }
+    }
+    str(k.syscall, p.syscall);
+    i32(k.nr, p.nr);
+    const args = p.args;
+    if (args !== null) {
+      if (isEmpty(args)) k.args.str('{}');
+      else {
+        k.args.str(toJson(args));
+        json(k.sym, symbolsOf(p.plan, args, d.arch as Arch));
+      }
+    }
+    i64(k.ret, p.ret);
+    str(k.errno, p.errno);
+    i64(k.duration_ns, p.duration_ns);
+    if (p.fd_paths !== null) json(k.fd_paths, p.fd_paths.object());
+    if (p.paths !== null) json(k.paths, p.paths.object());
+    str(k.incomplete, p.incomplete);
+    if (p.in_flight) k.in_flight.bool(true);
+    list(k.cut, p.cut);
+    if (p.implicit) k.implicit.bool(true);
+    this.w.endRow();
+    return true;
   }
 
   /** add writes one event as one row. */
