@@ -1,7 +1,8 @@
 // export: trace files as Parquet tables (formats/parquet-schema.md) for DuckDB, Spark,
-// Trino, pandas/pyarrow. The events come from openTrace, as the library hands them out,
-// and go row by row into our own streaming writer (src/parquet): one row group in memory
-// per output file, whatever the input's size, and no dependency beyond zstd-napi.
+// Trino, pandas/pyarrow. The events come from openTrace, as the library hands them out
+// (a syscall as the decoder's parts, before an object is built for it: Trace.forEach), and
+// go row by row into our own streaming writer (src/parquet): one row group in memory per
+// output file, whatever the input's size, and no dependency beyond zstd-napi.
 //
 // Outputs are written under a temporary name in their directory (mode 0600: a command line
 // can hold a secret) and renamed into place when complete, so a failed export never leaves
@@ -107,6 +108,7 @@ class EventsOut {
   }
   rowsFor(host: string | null, boot: string | null, clock: WallClock | null): EventRows {
     if (!this.rows || this.host !== host || this.boot !== boot || this.clock !== clock) {
+      this.rows?.settle();
       this.rows = new EventRows(this.w, host, boot, clock);
       this.clock = clock;
       this.host = host;

@@ -129,6 +129,27 @@ export class EventRows {
     this.k = Object.fromEntries(Object.entries(LEAF).map(([name, j]) => [name, w.leaf(j)]));
     this.ns = NS_KEYS.map((_, i) => w.leaf(LEAF.ns + i));
     this.file = FILE_KEYS.map((_, i) => w.leaf(LEAF.file + i));
+    const k = this.k;
+    this.runCols = [k.type, k.host, k.boot_id, k.exec_id, k.parent_exec_id, k.pid, k.tid, k.ppid, k.uid, k.gid, k.euid, k.egid, k.loginuid,
+      k.sessionid, k.comm, k.cgroup_id, k.cgroup, k.container_id, ...this.ns];
+    w.beforeFlush = () => this.settle();
+  }
+
+  // A run: syscall rows of one thread in a row, whose context (the decoder's TaskContext, an
+  // object replaced, never changed, when the context changes) is the same object. Their
+  // context columns repeat the run's base row, and are written once per run (settle).
+  private readonly runCols: ColumnData[];
+  private runCtx: object | null = null;
+  private runPid = -1;
+  private runTid = -1;
+  private runStart = 0;
+  private run = 0;
+
+  /** settle writes the context columns of the rows of the current run; the next row starts afresh. */
+  settle(): void {
+    if (this.run > 0) for (const c of this.runCols) c.again(this.run, this.runStart);
+    this.run = 0;
+    this.runCtx = null;
   }
 
   /**
@@ -139,35 +160,18 @@ export class EventRows {
     if (!this.clock || p.malformed) return false;
     const k = this.k;
     const c = p.ctx;
-    k.type.str('syscall');
+    if (c === this.runCtx && p.pid === this.runPid && p.tid === this.runTid) {
+      if (this.run++ === 0) this.runStart = this.w.groupRow;
+    } else {
+      this.settle();
+      this.context(p);
+      this.runCtx = c;
+      this.runPid = p.pid;
+      this.runTid = p.tid;
+    }
     putBootTime(k.time, this.clock, p.ts_ns);
     i64(k.ts_ns, p.ts_ns);
-    if (this.host !== null) k.host.str(this.host);
-    if (this.bootId !== null) k.boot_id.str(this.bootId);
     i32(k.cpu, p.cpu);
-    str(k.exec_id, c.exec_id);
-    str(k.parent_exec_id, c.parent_exec_id);
-    i32(k.pid, p.pid);
-    i32(k.tid, p.tid);
-    i32(k.ppid, c.ppid);
-    i64(k.uid, c.uid);
-    i64(k.gid, c.gid);
-    i64(k.euid, c.euid);
-    i64(k.egid, c.egid);
-    i64(k.loginuid, c.loginuid);
-    i64(k.sessionid, c.sessionid);
-    str(k.comm, c.comm);
-    i64(k.cgroup_id, c.cgroup_id);
-    str(k.cgroup, c.cgroup);
-    str(k.container_id, c.container_id);
-    const ns = c.ns;
-    if (ns && typeof ns === 'object') {
-      for (let i = 0; i < NS_KEYS.length; i++) {
-        const v = ns[NS_KEYS[i]];
-        if (typeof v === 'number' || typeof v === 'bigint') this.ns[i].int64(v);
-        else this.ns[i].null(1);
-      }
-    }
     str(k.syscall, p.syscall);
     i32(k.nr, p.nr);
     const args = p.args;
@@ -191,8 +195,41 @@ export class EventRows {
     return true;
   }
 
+  /** The context columns of a syscall row (runCols): its type, host, task and namespaces. */
+  private context(p: SyscallParts): void {
+    const k = this.k;
+    const c = p.ctx;
+    k.type.str('syscall');
+    if (this.host !== null) k.host.str(this.host);
+    if (this.bootId !== null) k.boot_id.str(this.bootId);
+    str(k.exec_id, c.exec_id);
+    str(k.parent_exec_id, c.parent_exec_id);
+    i32(k.pid, p.pid);
+    i32(k.tid, p.tid);
+    i32(k.ppid, c.ppid);
+    i64(k.uid, c.uid);
+    i64(k.gid, c.gid);
+    i64(k.euid, c.euid);
+    i64(k.egid, c.egid);
+    i64(k.loginuid, c.loginuid);
+    i64(k.sessionid, c.sessionid);
+    str(k.comm, c.comm);
+    i64(k.cgroup_id, c.cgroup_id);
+    str(k.cgroup, c.cgroup);
+    str(k.container_id, c.container_id);
+    const ns = c.ns;
+    if (ns && typeof ns === 'object') {
+      for (let i = 0; i < NS_KEYS.length; i++) {
+        const v = ns[NS_KEYS[i]];
+        if (typeof v === 'number' || typeof v === 'bigint') this.ns[i].int64(v);
+        else this.ns[i].null(1);
+      }
+    }
+  }
+
   /** add writes one event as one row. */
   add(ev: TraceEvent): void {
+    this.settle();
     const e = ev as unknown as Any;
     const k = this.k;
     const type = e.type as string;

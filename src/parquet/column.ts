@@ -118,6 +118,9 @@ export class ColumnData {
   /** The last string and its dictionary index: a column often repeats its value (host, comm). */
   private lastStr: string | null = null;
   private lastIdx = 0;
+  /** Whether the last row's value was present (else null), for again(); and a PLAIN column's last string. */
+  private lastPresent = false;
+  private lastPlain = '';
 
   /** `cursor.row` is the row being written (the writer's): a column not given a value in a row is null there. */
   constructor(readonly type: LeafType, readonly maxDef: number, readonly maxRep: number, private readonly cursor: {row: number}) {
@@ -142,6 +145,66 @@ export class ColumnData {
     }
     this.defs.push(def);
     if (this.maxRep) this.reps.push(rep);
+    if (rep === 0) this.lastPresent = false;
+  }
+
+  /**
+   * again repeats the value (or null) of row start - 1 in rows start … start + k - 1, as k
+   * more calls with the same value would: for a run of rows whose value is known to repeat
+   * (the calls of one thread share its context). Columns without repetition only; rows
+   * before `start` must have been written or padded up to it (the run follows its base).
+   */
+  again(k: number, start: number): void {
+    if (k <= 0) return;
+    // Not given a value in the row before the run: it was null there, and stays null.
+    if (this.rows < start) return this.fill(start + k);
+    this.rows += k;
+    if (!this.lastPresent) {
+      this.defs.pushMany(this.defs.vals[this.defs.runs - 1] ?? 0, k);
+      return;
+    }
+    if (this.maxDef) this.defs.pushMany(this.maxDef, k);
+    const n = this.count;
+    this.count += k;
+    switch (this.type) {
+      case 'int32': {
+        const v = this.ints[this.nInts - 1];
+        const at = this.slot(k);
+        this.ints.fill(v, at, at + k);
+        return;
+      }
+      case 'boolean': {
+        const v = this.values.buf[this.values.len - 1];
+        this.values.room(k);
+        this.values.buf.fill(v, this.values.len, this.values.len + k);
+        this.values.len += k;
+        return;
+      }
+      case 'string': {
+        if (this.dict !== null) {
+          const idx = this.indices[n - 1];
+          if (this.indices.length < n + k) {
+            let size = this.indices.length * 2;
+            while (size < n + k) size *= 2;
+            const next = new Int32Array(size);
+            next.set(this.indices.subarray(0, n));
+            this.indices = next;
+          }
+          this.indices.fill(idx, n, n + k);
+        } else for (let i = 0; i < k; i++) this.plain(this.lastPlain);
+        return;
+      }
+      default: {
+        const lo = this.ints[this.nInts - 2];
+        const hi = this.ints[this.nInts - 1];
+        const at = this.slot(2 * k);
+        const a = this.ints;
+        for (let i = at; i < at + 2 * k; i += 2) {
+          a[i] = lo;
+          a[i + 1] = hi;
+        }
+      }
+    }
   }
 
   private present(rep: number): void {
@@ -153,12 +216,15 @@ export class ColumnData {
     if (this.maxDef) this.defs.push(this.maxDef);
     if (this.maxRep) this.reps.push(rep);
     this.count++;
+    this.lastPresent = true;
   }
 
   private slot(n: number): number {
     const at = this.nInts;
     if (at + n > this.ints.length) {
-      const next = new Int32Array(this.ints.length * 2);
+      let size = this.ints.length * 2;
+      while (size < at + n) size *= 2;
+      const next = new Int32Array(size);
       next.set(this.ints);
       this.ints = next;
     }
@@ -253,6 +319,7 @@ export class ColumnData {
   }
 
   private plain(s: string): void {
+    this.lastPlain = s;
     const v = this.values;
     v.room(4 + s.length * 3);
     const at = v.len;
@@ -293,6 +360,7 @@ export class ColumnData {
     this.nInts = 0;
     this.rows = 0;
     this.lastStr = null;
+    this.lastPresent = false;
     this.range.reset();
     if (this.type === 'string') {
       this.dict = this.plainOnly ? null : new Map();

@@ -142,6 +142,17 @@ export class ParquetWriter {
     if (this.rows >= this.rowGroupRows || ((this.rows & 1023) === 0 && this.buffered() >= this.rowGroupBytes)) this.flush();
   }
 
+  /** groupRow is the row being written, counted from the start of the row group. */
+  get groupRow(): number {
+    return this.rows;
+  }
+
+  /**
+   * beforeFlush, when set, is called before a row group is written out (full, or at
+   * close): a caller that defers values (EventRows' runs) writes them there.
+   */
+  beforeFlush: (() => void) | null = null;
+
   /** Rows written so far, the buffered ones included. */
   get rowCount(): number {
     return this.total + this.rows;
@@ -161,6 +172,7 @@ export class ParquetWriter {
 
   /** flush writes the buffered rows as one row group (nothing when there are none). */
   flush(): void {
+    this.beforeFlush?.();
     if (this.rows === 0) return;
     const group: RowGroupMeta = {rows: this.rows, offset: this.offset, chunks: []};
     for (const l of this.leaves) {
