@@ -279,9 +279,42 @@ export class ColumnData {
     const a = this.ints;
     const r = this.range;
     r.reset();
-    if (this.type === 'int32') for (let i = 0; i < this.nInts; i++) r.add(0, a[i]);
-    else for (let i = 0; i < this.nInts; i += 2) r.add(a[i] >>> 0, a[i + 1]);
-    return Buffer.from(a.buffer, a.byteOffset, this.nInts * 4);
+    const n = this.nInts;
+    if (n > 0) {
+      // One pass with the extremes in locals (a loop over every value of the row group).
+      if (this.type === 'int32') {
+        let min = a[0];
+        let max = a[0];
+        for (let i = 1; i < n; i++) {
+          const v = a[i];
+          if (v < min) min = v;
+          else if (v > max) max = v;
+        }
+        r.add(0, min);
+        r.add(0, max);
+      } else {
+        let minHi = a[1];
+        let minLo = a[0] >>> 0;
+        let maxHi = minHi;
+        let maxLo = minLo;
+        for (let i = 2; i < n; i += 2) {
+          const hi = a[i + 1];
+          if (hi > minHi && hi < maxHi) continue;
+          const lo = a[i] >>> 0;
+          if (hi < minHi || (hi === minHi && lo < minLo)) {
+            minHi = hi;
+            minLo = lo;
+          }
+          if (hi > maxHi || (hi === maxHi && lo > maxLo)) {
+            maxHi = hi;
+            maxLo = lo;
+          }
+        }
+        r.add(minLo, minHi);
+        r.add(maxLo, maxHi);
+      }
+    }
+    return Buffer.from(a.buffer, a.byteOffset, n * 4);
   }
 
   bool(b: boolean): void {
