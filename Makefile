@@ -142,6 +142,7 @@ fixtures: build progs fixtures/sysdesc_layouts.bpf.o
 	w='for i in 1 2 3; do uname -n; id -u >/dev/null; sleep 0.05; done'; \
 	./bin/exectrace record --force --follow -o fixtures/fleet-vm.bin -- sh -c "$$w" & \
 	unshare -u sh -c "hostname web-2 && ./bin/exectrace record --force --follow -o fixtures/fleet-web-2.bin -- sh -c '$$w'"; wait
+	PATH=/usr/bin:/bin ./bin/exectrace record --force -o fixtures/query-net.bin --follow --syscall connect --syscall openat -- sh test/progs/query-workload.sh
 	node scripts/make-damaged-fixtures.js
 
 damaged-fixtures: build

@@ -8,7 +8,9 @@
 // links between the files of a rotated recording, processTree gives the
 // process forest (tree) and formatTree draws it, openTraces merges several files in time order
 // (decode a.bin b.bin), mapEvent (toEcs, toOcsf) maps an event onto ECS or OCSF for SIEMs, decodeSockaddr and formatSockaddr read a
-// socket address's bytes. Live (Linux, root): Tracer gives a
+// socket address's bytes, exportTraces writes trace files as Parquet tables (export) with
+// ParquetWriter, a streaming Parquet writer of its own, and query() runs SQL over trace and
+// Parquet files with DuckDB (an optional dependency, loaded on the first query). Live (Linux, root): Tracer gives a
 // recording's events as they happen, record() runs one as `exectrace record` does,
 // countExecs() counts execs per process in the kernel as `record --stats-only` does; they
 // load the native addon on first use and fail with one line where it or the kernel lacks
@@ -43,5 +45,11 @@ export {
   formatTime, formatTree, processTree, type ProcessExit, type ProcessFailedExec, type ProcessForest, type ProcessImage, type ProcessNode,
   type ProcessTreeOptions,
 } from './processes';
+export {
+  EVENT_FIELDS, exportTraces, SCHEMA_KEY, SCHEMA_VERSION, TABLE_KEY, TOTALS_FIELDS, type ExportFileReport, type ExportOptions, type ExportReport,
+  type PartitionKey,
+} from './export';
+export {ParquetWriter, type Field as ParquetField, type LeafType as ParquetLeafType, type ParquetOptions} from './parquet';
+export {formatCsv, formatJson, formatTable, INSTALL_HINT, query, type QueryOptions, type QueryResult} from './query';
 export {toJson} from './util/json';
 export {UsageError, UserError} from './util/errors';

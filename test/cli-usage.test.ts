@@ -44,7 +44,7 @@ t.test('a mistyped command: did you mean', async (t) => {
   usage(t, await cli(['decod', EXEC]), /^exectrace: unknown command 'decod': did you mean decode\?$/);
   usage(t, await cli(['stast']), /did you mean stats\?$/);
   usage(t, await cli(['fliter', '--json', EXEC]), /did you mean filter\?$/);
-  usage(t, await cli(['frobnicate']), /^exectrace: unknown command 'frobnicate' \(commands: decode, filter, .*\)$/);
+  usage(t, await cli(['frobnicate']), /^exectrace: unknown command 'frobnicate' \(commands: decode, export, filter, .*\)$/);
 });
 
 t.test('a bad flag value says why, in one line, with status 2', async (t) => {

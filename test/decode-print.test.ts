@@ -62,8 +62,8 @@ const OPENING = [
   'damaged-absurd-chunk.bin', 'damaged-altered.bin', 'damaged-bomb-chunk.bin', 'damaged-flipped-byte.bin',
   'damaged-garbage-tail.bin', 'damaged-header.bin', 'damaged-missing-chunk.bin', 'damaged-no-trailer.bin',
   'damaged-reordered.bin', 'damaged-trailer.bin', 'damaged-truncated.bin', 'exec-lossy.bin',
-  'exec-scenarios-4chunks.bin', 'exec-scenarios.bin', 'exec-tree.bin', 'fleet-vm.bin', 'fleet-web-2.bin', 'syscalls-cat.bin',
-  'syscalls-net.bin',
+  'exec-scenarios-4chunks.bin', 'exec-scenarios.bin', 'exec-tree.bin', 'fleet-vm.bin', 'fleet-web-2.bin', 'query-net.bin',
+  'syscalls-cat.bin', 'syscalls-net.bin',
 ];
 
 /** Whether the file opens; a failure other than the format's own refusal is thrown. */

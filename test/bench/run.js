@@ -20,6 +20,9 @@
 //                  recorded files, beside `perf script` on perf's file.
 //   memory         peak RSS of decode, stats and filter -o on files of ~1 M and
 //                  ≥ 4 M events: it must stay flat as files grow.
+//   parquet        `exectrace export` (events/s, peak RSS) of the same two files, and a
+//                  `query` group-by over the large one: from the trace file (exported to a
+//                  temporary Parquet file first) and from its Parquet export (DuckDB alone).
 //
 // Environment: BENCH_N (storm calls, default 2,000,000), BENCH_EXEC_N (execs, default
 // 2,000), BENCH_REPEAT (runs of the cheap rows — untraced, floor, exectrace record,
@@ -774,6 +777,7 @@ async function execExecsnoop() {
 
 const D = 'decode';
 const M = 'memory';
+const P = 'parquet';
 
 /**
  * NDJSON events of `decode --json` on file, counted, with decode's peak RSS; with
@@ -984,6 +988,51 @@ async function memoryRows() {
   };
 }
 
+/**
+ * The parquet rows: export of the memory section's files (events/s over decode's count of
+ * the same file, peak RSS), then a query group-by over the largest, from the trace file and
+ * from its export. Without DuckDB installed the query rows say so.
+ */
+async function parquetRows() {
+  if (!storm.files.exectrace) {
+    addRow({section: P, tool: 'exectrace export', command: '', na: 'no syscall-storm recording to export (record did not run)'});
+    return;
+  }
+  const st = await decodeStartup();
+  const files = [await stormFile(OPTS.memSmall, 'mem-small.bin'), await stormFile(OPTS.memLarge, 'mem-large.bin')];
+  let big = null;
+  for (const f of files) {
+    f.counted ??= await decodeCounted(f.file);
+    const out = path.join(T, `${path.basename(f.file, '.bin')}.parquet`);
+    const argv = [EXECTRACE, 'export', f.file, '--force', '-o', out];
+    const what = `${fmtInt(f.counted.events)}-event file`;
+    await attempt({section: P, tool: `exectrace export --format parquet (${what})`, command: show(argv)}, async () => {
+      const t = await timedRuns(argv, 'export');
+      const bytes = fs.statSync(out).size;
+      addRow({
+        section: P, tool: `exectrace export --format parquet (${what})`, command: show(argv), time_s: t.wall, events: f.counted.events,
+        events_per_s: f.counted.events / t.wall, events_per_s_after_startup: t.wall > st.decode_s ? f.counted.events / (t.wall - st.decode_s) : null,
+        startup_s: st.decode_s, peak_rss_kb: t.rss, bytes_per_event: bytes / f.counted.events, runs_s: t.times,
+      });
+      big = {file: f.file, parquet: out, what, events: f.counted.events};
+    });
+  }
+  if (!big) return;
+  const sql = 'SELECT syscall, count(*) AS calls, avg(duration_ns) AS mean_ns FROM events GROUP BY syscall ORDER BY calls DESC';
+  for (const [tool, input] of [[`exectrace query group-by (${big.what}, trace file)`, big.file], [`exectrace query group-by (${big.what}, its Parquet export)`, big.parquet]]) {
+    const argv = [EXECTRACE, 'query', sql, input];
+    await attempt({section: P, tool, command: show(argv)}, async () => {
+      const r = await measured(argv, {stdout: 'capture'});
+      if (r.code !== 0) {
+        if (/query needs DuckDB/.test(r.stderr)) return addRow({section: P, tool, command: show(argv), na: why(r.stderr)});
+        check(r, argv, 'query');
+      }
+      const wall = r.m.wall_ns / 1e9;
+      addRow({section: P, tool, command: show(argv), time_s: wall, events: big.events, events_per_s: big.events / wall, peak_rss_kb: r.m.maxrss_kb});
+    });
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // output
 
@@ -1098,6 +1147,9 @@ async function main() {
 
   log('memory');
   const growth = await attempt({section: M, tool: 'decode'}, memoryRows);
+
+  log('parquet');
+  await attempt({section: P, tool: 'export'}, parquetRows);
 
   const result = {
     machine: mach,
