@@ -54,7 +54,9 @@ Damaged input is exported as far as it is intact, each problem reported on one l
     for (const f of files) inputs.push(await inputFile(f));
     if (inputs.filter((f, i) => files[i] === '-').length > 1) throw new UsageError('- (standard input) can be given once');
     let damaged = false;
+    const progress = this.startProgress();
     const r = exportTraces(inputs, {
+      onProgress: progress.update,
       output: flags.output, partition, totals: flags.totals, names: files, force: flags.force, rowGroupRows: flags['row-group'], level: flags.level,
       trace: {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors},
       onProblem: (file, p) => {
@@ -62,6 +64,7 @@ Damaged input is exported as far as it is intact, each problem reported on one l
         this.warnLine(`${file}: ${p.message}`);
       },
     });
+    progress.end();
     for (const f of r.files) {
       if (!f.complete && !damaged) this.warnLine(`${f.file}: no trailer: the recording did not end cleanly (everything up to the last chunk was exported)`);
     }

@@ -39,13 +39,15 @@ after), a Parquet file, a directory of them (hive partitions host=…/date=… b
     const inputs: string[] = [];
     for (const f of files) inputs.push(await inputFile(f));
     let damaged = false;
+    const progress = this.startProgress();
     const r = await query(sql, inputs, {
-      trace: {...traceOptions(flags), processes: flags.processes}, names: files,
+      trace: {...traceOptions(flags), processes: flags.processes}, names: files, onProgress: progress.update,
       onProblem: (file, p) => {
         damaged = true;
         this.warnLine(`${file}: ${p.message}`);
       },
     });
+    progress.end();
     process.stdout.write(flags.json ? formatJson(r) : flags.csv ? formatCsv(r) : formatTable(r));
     if (damaged) process.exitCode = EXIT.damaged;
   }

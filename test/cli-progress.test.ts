@@ -26,13 +26,15 @@ function onTerminal(cmd: string, env: NodeJS.ProcessEnv): string {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-progress-'));
 t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
 
-t.test('on a terminal: decode into a file, filter -o, recover and verify draw a line and erase it', {skip: !hasScript && 'no script(1)'}, async (t) => {
+t.test('on a terminal: decode into a file, filter -o, recover, verify, export and query draw a line and erase it', {skip: !hasScript && 'no script(1)'}, async (t) => {
   const q = (s: string) => `'${s}'`;
   const cases: [string, string][] = [
     ['decode', `${BIN} decode ${FIXTURE} > ${q(path.join(dir, 'out.txt'))}`],
     ['filter', `${BIN} filter ${FIXTURE} --comm bash -o ${q(path.join(dir, 'f.bin'))}`],
     ['recover', `${BIN} recover ${FIXTURE} -o ${q(path.join(dir, 'r.bin'))} > /dev/null`],
     ['verify', `${BIN} verify ${FIXTURE} > /dev/null`],
+    ['export', `${BIN} export ${FIXTURE} ${FIXTURE} -o ${q(path.join(dir, 'e.parquet'))}`],
+    ['query', `${BIN} query 'SELECT count(*) FROM events' ${FIXTURE} > /dev/null`],
   ];
   for (const [label, cmd] of cases) {
     const out = onTerminal(cmd, {EXECTRACE_PROGRESS_AFTER_MS: '0'});
@@ -65,6 +67,10 @@ t.test('stderr a pipe: nothing is written, even past the threshold', async (t) =
     t.equal(r.status, 0, `${args[0]}: status 0`);
     t.equal(r.stderr, '', `${args[0]}: stderr empty`);
   }
+  // export's one line is its summary, nothing else.
+  const e = await cli(['export', FIXTURE, '-f', '-o', path.join(dir, 'p.parquet')], env);
+  t.equal(e.status, 0, e.stderr);
+  t.match(e.stderr, /^exectrace: exported \d+ rows from 1 file into [^\r]*\n$/, 'export: its summary only');
 });
 
 t.test('Progress: threshold, redraw interval, clear', async (t) => {

@@ -25,6 +25,8 @@ export interface QueryOptions {
   names?: string[];
   /** Damage found in a trace file while it is exported for the query. */
   onProblem?: ExportOptions['onProblem'];
+  /** How far the export of the trace files given is (query's progress line); the SQL itself reports nothing. */
+  onProgress?: ExportOptions['onProgress'];
 }
 
 /** QueryResult is the answer: column names and rows of JSON-ready values (bigint beyond 2^53). */
@@ -115,7 +117,7 @@ export async function query(sql: string, inputs: string[], opts: QueryOptions = 
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'exectrace-query-'));
       const ev = path.join(tmp, 'events.parquet');
       const tot = path.join(tmp, 'totals.parquet');
-      exportTraces(traces, {output: ev, totals: tot, names, trace: opts.trace, onProblem: opts.onProblem});
+      exportTraces(traces, {output: ev, totals: tot, names, trace: opts.trace, onProblem: opts.onProblem, onProgress: opts.onProgress});
       eventFiles.push(ev);
       totalsFiles.push(tot);
     }
