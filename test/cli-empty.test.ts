@@ -64,3 +64,12 @@ t.test('clock times in the message are in the zone of the output', async (t) => 
   const u = await cli(['decode', '--utc', '--since', '19:00', EXEC], {TZ: 'Asia/Tokyo'});
   t.same(lines(u.stderr), ['exectrace: no event matched: --since 19:00: the recording spans 2026-11-23 18:12:22–18:12:24 UTC']);
 });
+
+t.test('--type lost that finds lost markers is a match: no "no event matched" beside them', async (t) => {
+  for (const cmd of ['decode', 'stats']) {
+    const r = await cli([cmd, 'fixtures/exec-lossy.bin', '--type', 'lost']);
+    t.equal(r.status, 0, r.stderr);
+    t.equal(r.stderr, '', `${cmd}: nothing on stderr`);
+    t.ok(r.stdout.length > 0, `${cmd}: the markers`);
+  }
+});

@@ -266,7 +266,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
       const times = o.json ? undefined : HumanTime.forRecording(t.decoder.clock, zone, start ?? null, recordingEnd(this.path));
       const test = (e: Record<string, unknown>) => {
         const ok = filter.test(e);
-        if (ok && e.type !== 'lost') matched++;
+        if (ok && (e.type !== 'lost' || filter.countsLost)) matched++;
         return ok;
       };
       const processes = this.opts.processes !== false;
@@ -406,7 +406,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     if (filter) {
       const kept: number[] = [];
       selectTrace(t, filter.test, {event: (e) => {
-        if (e.type !== 'lost') matched++;
+        if (e.type !== 'lost' || filter.countsLost) matched++;
         stats.add(e);
       }, record: (_b, _o, _n, type, _ts, context) => {
         if (!context) kept[type] = (kept[type] ?? 0) + 1;
@@ -448,7 +448,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     const test = filter.active
       ? (e: Record<string, unknown>) => {
         const ok = filter.test(e);
-        if (ok && e.type !== 'lost') matched++;
+        if (ok && (e.type !== 'lost' || filter.countsLost)) matched++;
         return ok;
       }
       : null;
@@ -473,7 +473,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     const test = filter.active
       ? (e: Record<string, unknown>) => {
         const ok = filter.test(e);
-        if (ok && e.type !== 'lost') matched++;
+        if (ok && (e.type !== 'lost' || filter.countsLost)) matched++;
         return ok;
       }
       : null;

@@ -68,6 +68,13 @@ export class EventFilter {
   readonly window: {since?: string; until?: string};
   /** The same window on the boot clock that events' ts_ns are on. */
   bounds: {since?: number | bigint; until?: number | bigint} = {};
+  /**
+   * Whether lost markers count as matches (--type lost asks for them): otherwise they pass
+   * every filter without counting, so that a filter that kept only them says it found nothing.
+   */
+  get countsLost(): boolean {
+    return this.spec.type?.includes('lost') === true;
+  }
   private readonly wheres: CompiledWhere[];
 
   constructor(readonly spec: FilterSpec, test: Test, window: {since?: string; until?: string}, wheres: CompiledWhere[],
