@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core';
 import {BaseCommand, EXIT} from '../src/cli/base';
 import {filterFlags, traceOptions} from '../src/cli/filter-flags';
 import {inputFile} from '../src/cli/stdin';
-import {exportTraces, type PartitionKey, UsageError} from '../src';
+import {exportTraces, type PartitionKey, type Schema, UsageError} from '../src';
 
 export default class Export extends BaseCommand {
   static override summary = 'Export trace files as Parquet tables for DuckDB, Spark, Trino, pandas/pyarrow (no root needed).';
@@ -18,6 +18,7 @@ Damaged input is exported as far as it is intact, each problem reported on one l
     '<%= config.bin %> export /var/log/exectrace/*.bin -o out/            # one file per input',
     '<%= config.bin %> export host-*.bin --partition host,date -o fleet/ --totals fleet-totals.parquet',
     '<%= config.bin %> export trace.bin --type exec --type exec_failed -o execs.parquet',
+    '<%= config.bin %> export trace.bin --schema ecs -o ecs.parquet              # Elastic Common Schema documents',
   ];
 
   static override strict = false;
@@ -37,6 +38,10 @@ Damaged input is exported as far as it is intact, each problem reported on one l
     level: Flags.integer({description: 'zstd compression level', default: 1, min: 1, max: 19}),
     processes: Flags.boolean({description: 'include the processes alive at start (type "process")', default: true, allowNo: true}),
     ancestors: Flags.boolean({description: 'give exec and exec_failed rows their ancestors (JSON text)'}),
+    schema: Flags.string({
+      description: 'map each event onto Elastic Common Schema or OCSF, as decode --schema does: a row per event with the mapped document (JSON text) and its key fields as columns named as the standard names them (formats/parquet-schema.md)',
+      options: ['ecs', 'ocsf'],
+    }),
   };
 
   async run(): Promise<void> {
@@ -57,7 +62,7 @@ Damaged input is exported as far as it is intact, each problem reported on one l
     const progress = this.startProgress();
     const r = exportTraces(inputs, {
       onProgress: progress.update,
-      output: flags.output, partition, totals: flags.totals, names: files, force: flags.force, rowGroupRows: flags['row-group'], level: flags.level,
+      output: flags.output, partition, totals: flags.totals, schema: flags.schema as Schema | undefined, names: files, force: flags.force, rowGroupRows: flags['row-group'], level: flags.level,
       trace: {...traceOptions(flags), processes: flags.processes, ancestors: flags.ancestors},
       onProblem: (file, p) => {
         damaged = true;

@@ -16,7 +16,10 @@ import {ParquetWriter} from '../parquet';
 import {UsageError, UserError} from '../util/errors';
 import {type ClockPair, WallClock} from '../util/time';
 import {EventRows, TimeParser} from './rows';
-import {EVENT_FIELDS, SCHEMA_KEY, SCHEMA_VERSION, TABLE_KEY, TOTALS_FIELDS} from './schema';
+import {MAPPED_FIELDS, MappedRows} from './mapped';
+import {schemaContextOf, type Schema, type SchemaContext} from '../schema';
+import type {TraceEvent} from '../api/events';
+import {EVENT_FIELDS, MAPPING_KEY, SCHEMA_KEY, SCHEMA_VERSION, TABLE_KEY, TOTALS_FIELDS} from './schema';
 
 export {EVENT_FIELDS, SCHEMA_KEY, SCHEMA_VERSION, TABLE_KEY, TOTALS_FIELDS} from './schema';
 
@@ -46,6 +49,11 @@ export interface ExportOptions {
   trace?: OpenTraceOptions;
   /** Damage found in an input, as it is found (the rest of the file is still exported). */
   onProblem?: (file: string, p: Problem) => void;
+  /**
+   * Map each event onto Elastic Common Schema or OCSF, as decode --schema does, into the
+   * mapped table of that schema (formats/parquet-schema.md) instead of the events table.
+   */
+  schema?: Schema;
   /** How far the export is, over all inputs: their bytes read (and total), records decoded (export's progress line). */
   onProgress?: ProgressFn;
 }
@@ -101,12 +109,26 @@ class EventsOut {
   readonly out: OutFile;
   readonly w: ParquetWriter;
   private rows: EventRows | null = null;
+  private mapped: MappedRows | null = null;
   private host: string | null = null;
   private boot: string | null = null;
   private clock: WallClock | null = null;
+  private readonly schema: Schema | undefined;
   constructor(file: string, opts: ExportOptions) {
     this.out = new OutFile(file);
-    this.w = new ParquetWriter(this.out.fd, EVENT_FIELDS, {rowGroupRows: opts.rowGroupRows, level: opts.level, metadata: meta('events'), createdBy: CREATED_BY});
+    this.schema = opts.schema;
+    const fields = opts.schema ? MAPPED_FIELDS[opts.schema] : EVENT_FIELDS;
+    const metadata = opts.schema ? {...meta('events'), [MAPPING_KEY]: opts.schema} : meta('events');
+    this.w = new ParquetWriter(this.out.fd, fields, {rowGroupRows: opts.rowGroupRows, level: opts.level, metadata, createdBy: CREATED_BY});
+  }
+  /** The rows of one input's events (mapped onto the schema, when export was given one). */
+  sinkFor(host: string | null, boot: string | null, clock: WallClock | null, ctx: SchemaContext): {add(e: TraceEvent): void} {
+    if (!this.schema) return this.rowsFor(host, boot, clock);
+    if (!this.mapped || this.clock !== clock) {
+      this.mapped = new MappedRows(this.w, this.schema, ctx);
+      this.clock = clock;
+    }
+    return this.mapped;
   }
   rowsFor(host: string | null, boot: string | null, clock: WallClock | null): EventRows {
     if (!this.rows || this.host !== host || this.boot !== boot || this.clock !== clock) {
@@ -255,7 +277,8 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
       const byHost = opts.partition?.includes('host');
       try {
         let target = single ?? perInput;
-        let rows = target ? target.rowsFor(hostname, boot, clock) : null;
+        const ctx = schemaContextOf(trace.meta);
+        let rows: {add(e: TraceEvent): void} | null = target ? target.sinkFor(hostname, boot, clock, ctx) : null;
         let lastKey = '';
         let lastTs: number | null = null;
         let firstTs: number | null = null;
@@ -281,21 +304,21 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
                 open.push(p);
               }
               target = p;
-              rows = p.rowsFor(hostname, boot, clock);
+              rows = p.sinkFor(hostname, boot, clock, ctx);
               lastKey = key;
             }
           }
-          rows!.add(e);
+          rows!.add(e as TraceEvent);
           entry.rows++;
           if (e.type === 'lost') {
             entry.lostMarkers++;
             entry.lost += Number(e.count);
           }
-        }, partitioned ? {} : {
+        }, partitioned || opts.schema ? {} : {
           times: false,
           // A syscall straight from the decoder's parts: no event object, no time string.
           syscall: (p, d) => {
-            if (!rows!.addParts(p, d)) return false;
+            if (!(rows as EventRows).addParts(p, d)) return false;
             entry.rows++;
             if (entry.start === null && firstTs === null) firstTs = p.ts_ns;
             lastTs = p.ts_ns;

@@ -12,6 +12,8 @@ export const SCHEMA_VERSION = '1.0';
 export const SCHEMA_KEY = 'exectrace.schema';
 /** TABLE_KEY says which table a file holds: `events` or `totals`. */
 export const TABLE_KEY = 'exectrace.table';
+/** MAPPING_KEY names the schema the events were mapped onto (export --schema): `ecs` or `ocsf`; absent in the events table. */
+export const MAPPING_KEY = 'exectrace.mapping';
 
 const s = (name: string): Field => ({name, type: 'string'});
 const i32 = (name: string): Field => ({name, type: 'int32'});

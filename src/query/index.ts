@@ -140,7 +140,11 @@ export async function query(sql: string, inputs: string[], opts: QueryOptions = 
       const hive = patterns.length ? ', hive_partitioning = true' : '';
       if (eventFiles.length) await con.run(`CREATE VIEW events AS SELECT * FROM read_parquet(${list(eventFiles)}, union_by_name = true${hive})`);
       else await con.run(`CREATE VIEW events AS SELECT NULL::VARCHAR AS type WHERE false`);
-      await con.run(`CREATE VIEW lost AS SELECT * FROM events WHERE type = 'lost'`);
+      // A mapped table (export --schema) has no `type` column: its document says the event's type.
+      const cols = await con.runAndReadAll(`SELECT column_name FROM (DESCRIBE events)`);
+      const hasType = cols.getRowsJS().some((r) => r[0] === 'type');
+      await con.run(hasType ? `CREATE VIEW lost AS SELECT * FROM events WHERE type = 'lost'`
+        : `CREATE VIEW lost AS SELECT * FROM events WHERE coalesce(json_extract_string(document, '$.exectrace.type'), json_extract_string(document, '$.unmapped.type')) = 'lost'`);
       if (totalsFiles.length) await con.run(`CREATE VIEW totals AS SELECT * FROM read_parquet(${list(totalsFiles)}, union_by_name = true)`);
       else await con.run(`CREATE VIEW totals AS SELECT ${TOTALS_FIELDS.map((f) => `NULL::${'type' in f ? DUCK_TYPE[f.type] : 'VARCHAR'} AS "${f.name}"`).join(', ')} WHERE false`);
       let r;
