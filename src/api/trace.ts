@@ -203,7 +203,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
    */
   forEach(each: (e: TraceEvent) => void, o: {times?: boolean; syscall?: (p: SyscallParts, d: Decoder) => boolean} = {}): void {
     const p = this.begin();
-    const {t: {reader, decoder}, filter} = p;
+    const {t: {decoder}, filter} = p;
     try {
       const test = filter.active ? filter.test : null;
       const emit = test ? (e: unknown): void => void (test(e as Record<string, unknown>) && each(e as TraceEvent)) : (each as (e: unknown) => void);
@@ -218,15 +218,8 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
         };
       }
       if (this.opts.processes !== false) for (const e of decoder.processEvents()) emit(e);
-      let problems = reader.problems.length;
-      for (const chunk of reader.chunks()) {
-        if (reader.problems.length !== problems) decoder.gap();
-        const {problem} = forEachFrame(chunk, (b, o, n) => decoder.feed(b, o, n, emit));
-        if (problem) {
-          reader.problems.push(problem);
-          this.report(problem);
-        }
-        problems = reader.problems.length;
+      for (const _ of this.feedChunks(p.t, emit)) {
+        /* each chunk's events went to emit */
       }
       decoder.end(emit);
     } finally {
@@ -562,7 +555,7 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
 
   private *events(p: {t: OpenedTrace; filter: EventFilter}, marks: boolean,
     test = p.filter.active ? p.filter.test : null): Generator<TraceEvent | typeof CHUNK_END> {
-    const {t: {reader, decoder}} = p;
+    const {t: {decoder}} = p;
     const ready: TraceEvent[] = [];
     const host = this.hostTag;
     const emit = (e: unknown): void => {
@@ -571,9 +564,23 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
     };
     if (this.opts.processes !== false) for (const e of decoder.processEvents()) emit(e);
     yield* ready.splice(0);
+    for (const _ of this.feedChunks(p.t, emit)) {
+      yield* ready.splice(0);
+      if (marks) yield CHUNK_END;
+    }
+    decoder.end(emit);
+    yield* ready.splice(0);
+  }
+
+  /**
+   * Feeds the file's chunks to its decoder, one at a time, the events to `emit`; yields
+   * after each. Damage the reader skipped since the last chunk tells the decoder records are
+   * missing in between; a chunk's own damage is reported.
+   */
+  private *feedChunks(t: OpenedTrace, emit: (e: unknown) => void): Generator<void> {
+    const {reader, decoder} = t;
     let problems = reader.problems.length;
     for (const chunk of reader.chunks()) {
-      // Damage the reader skipped since the last chunk: records are missing in between.
       if (reader.problems.length !== problems) decoder.gap();
       const {problem} = forEachFrame(chunk, (b, o, n) => decoder.feed(b, o, n, emit));
       if (problem) {
@@ -581,11 +588,8 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
         this.report(problem);
       }
       problems = reader.problems.length;
-      yield* ready.splice(0);
-      if (marks) yield CHUNK_END;
+      yield;
     }
-    decoder.end(emit);
-    yield* ready.splice(0);
   }
 }
 
