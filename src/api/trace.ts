@@ -250,25 +250,20 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   async write(fd = 1, o: WriteOptions = {}): Promise<PassReport> {
     const out = new Output(fd, undefined, o.onClosed);
     const p = this.begin();
-    let matched = 0;
     try {
       const {t, filter} = p;
+      const counting = countingTest(filter);
       const zone = o.zone ?? this.opts.zone ?? 'local';
       const start = (this.meta as {clock?: {start?: {boot_ns?: number | bigint}}}).clock?.start?.boot_ns;
       // Human lines carry the date when the recording spans days: its end comes from the trailer.
       const times = o.json ? undefined : HumanTime.forRecording(t.decoder.clock, zone, start ?? null, recordingEnd(this.path));
-      const test = (e: Record<string, unknown>) => {
-        const ok = filter.test(e);
-        if (ok && (e.type !== 'lost' || filter.countsLost)) matched++;
-        return ok;
-      };
       const processes = this.opts.processes !== false;
       printEvents(t, {
         processes, json: o.json, table: o.format, fields: o.fields ? parseFields(o.fields) : undefined,
-        test: filter.active ? test : null, testReadsTime: filter.reads('time'), times,
+        test: counting.test, testReadsTime: filter.reads('time'), times,
         schema: o.schema ? {name: o.schema, context: schemaContextOf(this.meta)} : undefined,
       }, out);
-      const report = this.passReport(p, matched);
+      const report = this.passReport(p, counting.matched());
       await out.end();
       return report;
     } finally {
@@ -436,20 +431,12 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
    */
   stream(): {events: Generator<TraceEvent>; decoder: Decoder; report: () => PassReport; end: () => void} {
     const p = this.begin();
-    let matched = 0;
-    const filter = p.filter;
-    const test = filter.active
-      ? (e: Record<string, unknown>) => {
-        const ok = filter.test(e);
-        if (ok && (e.type !== 'lost' || filter.countsLost)) matched++;
-        return ok;
-      }
-      : null;
+    const {test, matched} = countingTest(p.filter);
     const self = this;
     function* events(): Generator<TraceEvent> {
       for (const e of self.events(p, false, test)) if (e !== CHUNK_END) yield e;
     }
-    return {events: events(), decoder: p.t.decoder, report: () => this.passReport(p, matched), end: p.end};
+    return {events: events(), decoder: p.t.decoder, report: () => this.passReport(p, matched()), end: p.end};
   }
 
   /**
@@ -461,20 +448,13 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
   lineStream(o: {json: boolean; times?: (clock: WallClock) => HumanTime; host?: string; onTime: (ts: number | bigint) => void}, out: Output):
     {chunks: Generator<void>; decoder: Decoder; report: () => PassReport; end: () => void} {
     const p = this.begin();
-    let matched = 0;
     const {t, filter} = p;
-    const test = filter.active
-      ? (e: Record<string, unknown>) => {
-        const ok = filter.test(e);
-        if (ok && (e.type !== 'lost' || filter.countsLost)) matched++;
-        return ok;
-      }
-      : null;
+    const {test, matched} = countingTest(filter);
     const chunks = printByChunk(t, {
       processes: this.opts.processes !== false, json: o.json, times: o.times?.(t.decoder.clock),
       test, testReadsTime: filter.reads('time'), host: o.host, onTime: o.onTime,
     }, out);
-    return {chunks, decoder: t.decoder, report: () => this.passReport(p, matched), end: p.end};
+    return {chunks, decoder: t.decoder, report: () => this.passReport(p, matched()), end: p.end};
   }
 
   /** Frees the file; iterating after it is an error. Idempotent. */
@@ -594,6 +574,22 @@ export class Trace implements Iterable<TraceEvent>, AsyncIterable<TraceEvent> {
 }
 
 const CHUNK_END: unique symbol = Symbol('chunk end');
+
+/**
+ * The filter's test, counting the events it matches for a pass's report (lost markers, which
+ * pass every filter, only when the filter asks for them); test is null without filters.
+ */
+function countingTest(filter: EventFilter): {test: ((e: Record<string, unknown>) => boolean) | null; matched: () => number} {
+  let matched = 0;
+  const test = filter.active
+    ? (e: Record<string, unknown>): boolean => {
+      const ok = filter.test(e);
+      if (ok && (e.type !== 'lost' || filter.countsLost)) matched++;
+      return ok;
+    }
+    : null;
+  return {test, matched: () => matched};
+}
 
 /**
  * Opens a trace file written by `exectrace record` (or filter, recover). Throws one-line
