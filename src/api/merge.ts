@@ -13,7 +13,6 @@
 import type {TraceEvent as DecodedEvent} from '../decode/events';
 import {DEFAULT_FIELDS, FieldsJsonWriter, parseFields, TableEventWriter} from '../decode/table';
 import {recordingEnd} from '../filter';
-import * as fs from 'node:fs';
 import type {Problem, ProgressFn} from '../format';
 import {mapEvent, schemaContextOf} from '../schema';
 import {toJson} from '../util/json';
@@ -21,6 +20,7 @@ import {Output} from '../util/output';
 import {HumanTime, WallClock} from '../util/time';
 import type {TraceEvent} from './events';
 import {openTrace, type OpenTraceOptions, type PassReport, Trace, type WriteOptions} from './trace';
+import {sizeOrZero} from '../util/files';
 
 /** OpenTracesOptions are openTrace's, for every file; problems name the file they were found in. */
 export interface OpenTracesOptions extends Omit<OpenTraceOptions, 'onProblem'> {
@@ -59,13 +59,7 @@ export class TraceSet implements Iterable<HostEvent> {
     this.names = paths.map((p, i) => opts.names?.[i] ?? p);
     this.traces = [];
     const {onProblem, onProgress, names: _n, ...rest} = opts;
-    // Progress over all the files: each one's latest point, added up.
-    const points = paths.map(() => ({bytes: 0, records: 0}));
-    const total = onProgress ? paths.reduce((n, p) => n + sizeOf(p), 0) : 0;
-    const progressOf = (i: number): ProgressFn | undefined => onProgress && ((p) => {
-      points[i] = p;
-      onProgress({bytes: points.reduce((n, x) => n + x.bytes, 0), total, records: points.reduce((n, x) => n + x.records, 0)});
-    });
+    const progressOf = progressOverFiles(paths, onProgress);
     try {
       for (let i = 0; i < paths.length; i++) {
         const name = this.names[i];
@@ -354,17 +348,24 @@ function wallTime(e: TraceEvent, clock: WallClock): [number, number] {
   return clock.split(ts);
 }
 
+/**
+ * progressOverFiles makes one progress over several files read at once or one after
+ * another: the ProgressFn for file i reports the bytes and records of all of them (each
+ * one's latest point, added up) against their total size. undefined without onProgress.
+ */
+export function progressOverFiles(paths: readonly string[], onProgress: ProgressFn | undefined): (i: number) => ProgressFn | undefined {
+  if (!onProgress) return () => undefined;
+  const points = paths.map(() => ({bytes: 0, records: 0}));
+  const total = paths.reduce((n, p) => n + sizeOrZero(p), 0);
+  return (i) => (p) => {
+    points[i] = p;
+    onProgress({bytes: points.reduce((n, x) => n + x.bytes, 0), total, records: points.reduce((n, x) => n + x.records, 0)});
+  };
+}
+
 /** The decoder's type of an event (src/decode/events.ts): the writers take it; the model's types describe the same objects. */
 function decoded(e: HostEvent): DecodedEvent {
   return e as unknown as DecodedEvent;
-}
-
-function sizeOf(p: string): number {
-  try {
-    return fs.statSync(p).size;
-  } catch {
-    return 0;
-  }
 }
 
 function hostOf(t: Trace): string {

@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {openTrace, type OpenTraceOptions} from '../api/trace';
+import {progressOverFiles} from '../api/merge';
 import type {Problem, ProgressFn} from '../format';
 import {ParquetWriter} from '../parquet';
 import {UsageError, UserError} from '../util/errors';
@@ -182,15 +183,6 @@ function partValue(v: string | null): string {
   return v.replace(/[^A-Za-z0-9._-]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
 }
 
-/** The size of a file, 0 when it cannot be read (the error comes when it is opened). */
-function sizeOf(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
 /** The first part-N.parquet free in dir (created if needed, mode 0700). */
 function freePart(dir: string): string {
   fs.mkdirSync(dir, {recursive: true, mode: 0o700});
@@ -237,20 +229,10 @@ export function exportTraces(inputs: string[], opts: ExportOptions): ExportRepor
       single = new EventsOut(opts.output, opts);
       open.push(single);
     }
-    // Progress over every input: the bytes and records of the files done, then of this one.
-    const total = opts.onProgress ? inputs.reduce((n, f) => n + sizeOf(f), 0) : 0;
-    let doneBytes = 0;
-    let doneRecords = 0;
-    let last = {bytes: 0, records: 0};
+    const progressOf = progressOverFiles(inputs, opts.onProgress);
     for (const [i, input] of inputs.entries()) {
       const name = opts.names?.[i] ?? input;
-      doneBytes += last.bytes;
-      doneRecords += last.records;
-      last = {bytes: 0, records: 0};
-      const onProgress: ProgressFn | undefined = opts.onProgress && ((p) => {
-        last = {bytes: p.bytes, records: p.records};
-        opts.onProgress?.({bytes: doneBytes + p.bytes, total, records: doneRecords + p.records});
-      });
+      const onProgress = progressOf(i);
       let trace;
       try {
         trace = openTrace(input, {...opts.trace, onProblem: (p) => opts.onProblem?.(name, p), onProgress});

@@ -12,3 +12,12 @@ export function sameFile(a: string, b: string): boolean {
     return false;
   }
 }
+
+/** sizeOrZero is a file's size, 0 when it cannot be read (the error comes when it is opened): for progress totals. */
+export function sizeOrZero(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
